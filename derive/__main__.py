@@ -1,0 +1,3 @@
+from derive.cli import main
+
+main()

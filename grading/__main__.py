@@ -1,0 +1,3 @@
+from grading.cli import main
+
+main()
