@@ -1,0 +1,303 @@
+"""Load ``assignment.toml``: everything a TA states once about one assignment.
+
+Paths are relative to the folder of the TOML file. Every table but ``[key]`` is
+optional; accuracies are fractions from 0 to 1. A complete example
+(``examples/hw2/assignment.toml``)::
+
+    title = "HW2 2024, problem 1: handwritten digits"
+    k = 3                               # top-k accuracy reported besides top-1
+
+    [key]
+    path = "key.csv"                    # the answer key (required)
+    id_column = "image"                 # default: detected from the header
+    label_column = "class"              # default: detected from the header
+    labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]   # default: the labels found in the key
+    usage_column = "Usage"              # Kaggle-style Public/Private split, if present
+
+    [submission]
+    filename = "HW2_prob1.csv"          # the file looked for in a student's folder
+    max_size = "5 MB"                   # larger files are refused (int = bytes)
+
+    [baseline]                          # the handout's reference model
+    name = "Handout CNN"
+    predictions = "baseline.csv"        # its prediction CSV, graded like a student's
+    params = 1_250_858                  # or: model = "handout.safetensors"
+
+    [ranking]
+    by = "top1_per_param"               # or "top1"
+    min_top1 = 0.80                     # below this top-1 a ratio is not ranked
+
+    [[rubric]]                          # rules: see grading.rubric
+    name = "Test accuracy"
+    rule = "linear"
+    floor = 0.50
+    target = 0.95
+    points = 70
+
+Errors raise :class:`grading.errors.UsageError` with the file, the table, the key,
+what came and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grading.errors import UsageError
+from grading.rubric import Rule, parse_rubric
+
+__all__ = [
+    "ASSIGNMENT_FILENAME",
+    "DEFAULT_K",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_SUBMISSION_FILENAME",
+    "RANK_BY",
+    "Assignment",
+    "Baseline",
+    "Ranking",
+    "find_assignment",
+    "load_assignment",
+    "parse_size",
+]
+
+ASSIGNMENT_FILENAME = "assignment.toml"
+DEFAULT_K = 3
+DEFAULT_SUBMISSION_FILENAME = "HW2_prob1.csv"
+DEFAULT_MAX_BYTES = 10_000_000
+RANK_BY = ("top1", "top1_per_param")
+
+_SECTIONS: dict[str, set[str]] = {
+    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric"},
+    "key": {"path", "id_column", "label_column", "labels", "usage_column"},
+    "submission": {"filename", "max_size"},
+    "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
+    "ranking": {"by", "min_top1"},
+}
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The reference model a class is compared with (shown as its own leaderboard row)."""
+
+    name: str = "Reference baseline"
+    predictions: Path | None = None
+    params: int | None = None
+    model: Path | None = None
+    top1: float | None = None
+    top3: float | None = None
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How the leaderboard is ordered."""
+
+    by: str = "top1"
+    min_top1: float = 0.0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A validated ``assignment.toml``; see the module docstring for the format."""
+
+    key_path: Path
+    path: Path | None = None
+    title: str = ""
+    id_column: str | None = None
+    label_column: str | None = None
+    labels: list[str] | None = None
+    usage_column: str = "Usage"
+    k: int = DEFAULT_K
+    submission_filename: str = DEFAULT_SUBMISSION_FILENAME
+    max_bytes: int = DEFAULT_MAX_BYTES
+    baseline: Baseline | None = None
+    ranking: Ranking = field(default_factory=Ranking)
+    rubric: list[Rule] = field(default_factory=list)
+
+
+def parse_size(value: Any, where: str = "max_size") -> int:
+    """Read a size: an int (bytes) or a string such as ``"5 MB"`` or ``"512 KiB"``.
+
+    >>> parse_size("5 MB"), parse_size(1024), parse_size("2kib")
+    (5000000, 1024, 2048)
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
+        if m and m.group(2).lower() in _UNITS and float(m.group(1)) > 0:
+            return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    raise UsageError(f"{where}: expected a positive size such as 5000000 or \"5 MB\", got {value!r}.")
+
+
+def find_assignment(folder: str | Path = ".") -> Path | None:
+    """Return ``folder/assignment.toml`` if it exists, else ``None``."""
+    candidate = Path(folder) / ASSIGNMENT_FILENAME
+    return candidate if candidate.is_file() else None
+
+
+def _check_keys(table: Mapping[str, Any], section: str, where: str) -> None:
+    allowed = _SECTIONS[section]
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            place = f"[{section}]" if section else "the top level"
+            raise UsageError(f"{where}: unknown key {key!r} in {place} (allowed: {', '.join(sorted(allowed))}).{hint}")
+
+
+def _table(doc: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: {name!r} must be a table written [{name}], got {value!r}.")
+    _check_keys(value, name, where)
+    return value
+
+
+def _str(table: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str | None:
+    value = table.get(key, default)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise UsageError(f"{where}: {key} must be a non-empty string, got {value!r}.")
+    return value
+
+
+def _file(folder: Path, table: Mapping[str, Any], key: str, where: str) -> Path | None:
+    name = _str(table, key, where)
+    if name is None:
+        return None
+    path = (folder / name).resolve()
+    if not path.is_file():
+        raise UsageError(f"{where}: {key} = {name!r} does not exist (looked for {str(path)!r}); "
+                         "paths are relative to the assignment file's folder.")
+    return path
+
+
+def _accuracy(table: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise UsageError(f"{where}: {key} must be an accuracy from 0 to 1 (e.g. 0.85), got {value!r}.")
+    return float(value)
+
+
+def _labels(value: Any, where: str) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
+    ):
+        raise UsageError(f"{where}: [key] labels must be a list such as [0, 1, 2] or [\"cat\", \"dog\"], got {value!r}.")
+    labels = [str(v).strip() for v in value]
+    dupes = sorted({v for v in labels if labels.count(v) > 1})
+    if dupes:
+        raise UsageError(f"{where}: [key] labels lists {dupes[0]!r} twice; list each class once.")
+    return labels
+
+
+def _baseline(folder: Path, table: Mapping[str, Any], where: str) -> Baseline | None:
+    if not table:
+        return None
+    w = f"{where}: [baseline]"
+    params = table.get("params")
+    if params is not None and (isinstance(params, bool) or not isinstance(params, int) or params <= 0):
+        raise UsageError(f"{w}: params must be a positive integer (e.g. 1_250_858), got {params!r}.")
+    if params is not None and "model" in table:
+        raise UsageError(f"{w}: give params or model, not both.")
+    baseline = Baseline(
+        name=_str(table, "name", w, "Reference baseline") or "Reference baseline",
+        predictions=_file(folder, table, "predictions", w),
+        params=params,
+        model=_file(folder, table, "model", w),
+        top1=_accuracy(table, "top1", w),
+        top3=_accuracy(table, "top3", w),
+    )
+    if baseline.predictions is None and baseline.top1 is None:
+        raise UsageError(f"{w}: needs predictions = \"baseline.csv\" (graded like a student's file) or top1 = 0.62.")
+    if baseline.predictions is not None and baseline.top1 is not None:
+        raise UsageError(f"{w}: give predictions or top1, not both.")
+    return baseline
+
+
+def load_assignment(path: str | Path) -> Assignment:
+    """Read and validate an assignment file.
+
+    Args:
+        path: the TOML file; relative paths inside it are resolved against its folder.
+
+    Returns:
+        The :class:`Assignment`.
+
+    Raises:
+        UsageError: the file is missing, is not TOML, or a value is wrong; the
+            message says where, what was expected, what came, and how to fix it.
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such assignment file; create it (see examples/hw2/assignment.toml) "
+                         "or pass --key key.csv.") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read the assignment file ({exc.strerror}).") from None
+    try:
+        doc = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{where}: not UTF-8 text; save the assignment file as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{where}: invalid TOML: {exc}; check the quotes and brackets on that line.") from None
+    _check_keys(doc, "", where)
+    folder = path.resolve().parent
+
+    key = _table(doc, "key", where)
+    if "path" not in key:
+        raise UsageError(f"{where}: [key] needs path = \"key.csv\", the answer key relative to this file.")
+    key_path = _file(folder, key, "path", f"{where}: [key]")
+    assert key_path is not None
+
+    k = doc.get("k", DEFAULT_K)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise UsageError(f"{where}: k must be a positive integer (top-k accuracy), got {k!r}.")
+    title = doc.get("title", path.resolve().parent.name)
+    if not isinstance(title, str):
+        raise UsageError(f"{where}: title must be a string, got {title!r}.")
+
+    submission = _table(doc, "submission", where)
+    filename = _str(submission, "filename", f"{where}: [submission]", DEFAULT_SUBMISSION_FILENAME)
+    assert filename is not None
+    if "/" in filename or "\\" in filename:
+        raise UsageError(f"{where}: [submission] filename must be a bare file name, got {filename!r}.")
+    max_bytes = parse_size(submission.get("max_size", DEFAULT_MAX_BYTES), f"{where}: [submission] max_size")
+
+    ranking_t = _table(doc, "ranking", where)
+    by = ranking_t.get("by", "top1")
+    if by not in RANK_BY:
+        raise UsageError(f"{where}: [ranking] by must be 'top1' or 'top1_per_param', got {by!r}.")
+    min_top1 = _accuracy(ranking_t, "min_top1", f"{where}: [ranking]") or 0.0
+
+    baseline = _baseline(folder, _table(doc, "baseline", where), where)
+    rubric = parse_rubric(doc.get("rubric"), where)
+    if baseline is None and any(r.kind == "baseline" for r in rubric):
+        raise UsageError(f"{where}: a rubric rule compares with the baseline, but there is no [baseline] table.")
+
+    return Assignment(
+        key_path=key_path,
+        path=path.resolve(),
+        title=title,
+        id_column=_str(key, "id_column", f"{where}: [key]"),
+        label_column=_str(key, "label_column", f"{where}: [key]"),
+        labels=_labels(key.get("labels"), where),
+        usage_column=_str(key, "usage_column", f"{where}: [key]", "Usage") or "Usage",
+        k=k,
+        submission_filename=filename,
+        max_bytes=max_bytes,
+        baseline=baseline,
+        ranking=Ranking(by=by, min_top1=min_top1),
+        rubric=rubric,
+    )
