@@ -41,6 +41,7 @@ MODELS: dict[str, ModelSpec] = {
     for spec in [
         # Filled in by the reference-models work (issue 4), e.g.
         # ModelSpec("hw1-cifar", "hw1_cifar", (3, 32, 32), "HW1 2023: the CIFAR-10 CNN of the handout's table"),
+        ModelSpec("hw2-digits", "hw2_digits", (1, 128, 128), "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)"),
     ]
 }
 

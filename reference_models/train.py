@@ -1,0 +1,263 @@
+"""Training loop, seeded and reproducible, plus saving and loading weights.
+
+A pure library: :func:`fit` takes a model and two :class:`Dataset` splits and
+returns the :class:`History`; progress goes to an optional callback, never to
+the terminal. Weights are saved as safetensors with the model's name and config
+in the metadata, so :func:`load_model` rebuilds exactly what was trained.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reference_models.data import Dataset
+from reference_models.errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "DEFAULTS",
+    "History",
+    "TrainConfig",
+    "fit",
+    "load_model",
+    "save_weights",
+    "shipped_weights",
+    "to_tensor",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Defaults per task are in :data:`DEFAULTS`.
+
+    Attributes:
+        epochs: Passes over the training split.
+        batch_size: Examples per step.
+        lr: Peak learning rate of AdamW under a one-cycle schedule.
+        weight_decay: AdamW weight decay.
+        seed: Seeds the weights, the data order and the augmentation.
+        augment: HW2 only: move each digit to a new random place every epoch (uses the boxes).
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    augment: bool = False
+
+
+DEFAULTS: dict[str, TrainConfig] = {
+    "hw2": TrainConfig(epochs=12, batch_size=64, lr=6e-3, augment=True),
+    "cifar": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
+    "fer": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
+    "circles": TrainConfig(epochs=300, batch_size=70, lr=1e-2, weight_decay=0.0),
+    "regression": TrainConfig(epochs=3000, batch_size=20, lr=1e-2, weight_decay=0.0),
+}
+
+
+@dataclass
+class History:
+    """Per-epoch loss and accuracy; accuracy is ``None`` for regression, ``val_*`` without a validation split."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """The history as plain lists (JSON-ready)."""
+        return asdict(self)
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """Images (uint8) become float32 in [0, 1]; anything else becomes float32 as is."""
+    import torch
+
+    if x.dtype == np.uint8:
+        return torch.from_numpy(x).float().div_(255.0)
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def _loss_fn(data: Dataset) -> Callable[..., Any]:
+    import torch.nn.functional as F
+
+    return F.cross_entropy if data.classes else F.mse_loss
+
+
+def _target(y: np.ndarray) -> torch.Tensor:
+    import torch
+
+    return torch.from_numpy(y) if y.dtype == np.int64 else torch.from_numpy(y.astype(np.float32))
+
+
+def measure(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> tuple[float, float | None]:
+    """Mean loss and accuracy (``None`` for regression) of ``model`` on a labeled split, in eval mode."""
+    import torch
+
+    assert data.y is not None
+    loss_fn, total, correct = _loss_fn(data), 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(data), batch_size):
+            xb, yb = to_tensor(data.x[start : start + batch_size]), _target(data.y[start : start + batch_size])
+            out = model(xb)
+            total += float(loss_fn(out, yb, reduction="sum")) / (1 if data.classes else yb.shape[-1])
+            if data.classes:
+                correct += int((out.argmax(1) == yb).sum())
+    n = len(data)
+    return total / n, (correct / n if data.classes else None)
+
+
+def fit(
+    model: torch.nn.Module,
+    train: Dataset,
+    val: Dataset | None = None,
+    config: TrainConfig | None = None,
+    *,
+    on_step: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[History], None] | None = None,
+) -> History:
+    """Train ``model`` in place with AdamW and a one-cycle schedule; return the history.
+
+    Args:
+        model: A freshly built model (its weights are re-initialised from ``config.seed`` by the caller).
+        train: Labeled training split.
+        val: Labeled validation split, measured after each epoch, or ``None``.
+        config: How to train; ``TrainConfig()`` when ``None``.
+        on_step: Called after each step with ``(step, total_steps)`` (for a progress bar).
+        on_epoch: Called with the history after each epoch.
+
+    Raises:
+        ModelError: a split is unlabeled or empty, or augmentation is asked without boxes.
+    """
+    import torch
+
+    config = config or TrainConfig()
+    if train.y is None or len(train) == 0:
+        raise ModelError("The training split has no labeled examples; training needs labels.csv (or the labels column).")
+    if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
+        raise ModelError(f"epochs and batch size must be 1 or more and lr positive, got {config!r}.")
+    if config.augment and train.boxes is None:
+        raise ModelError("Augmentation moves each digit by its bounding box, but the training labels have no x,y,width,height columns.")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    loss_fn = _loss_fn(train)
+    steps_per_epoch = -(-len(train) // config.batch_size)
+    total = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2)
+    history, step = History(), 0
+    for epoch in range(1, config.epochs + 1):
+        x = train.x
+        if config.augment:
+            from reference_models.data.hw2 import reposition
+
+            x = reposition(x, train.boxes, rng)  # type: ignore[arg-type]
+        order = rng.permutation(len(train))
+        model.train()
+        seen, loss_sum, correct = 0, 0.0, 0
+        for start in range(0, len(train), config.batch_size):
+            idx = np.sort(order[start : start + config.batch_size])
+            xb, yb = to_tensor(x[idx]), _target(train.y[idx])
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            seen += len(idx)
+            loss_sum += float(loss.detach()) * len(idx)
+            if train.classes:
+                correct += int((out.detach().argmax(1) == yb).sum())
+            if on_step:
+                on_step(step, total)
+        history.epoch.append(epoch)
+        history.train_loss.append(loss_sum / seen)
+        history.train_accuracy.append(correct / seen if train.classes else None)
+        val_loss, val_acc = measure(model, val) if val is not None and val.y is not None else (None, None)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_acc)
+        if on_epoch:
+            on_epoch(history)
+    model.eval()
+    return history
+
+
+def _config_of(module: Any, raw: dict[str, Any]) -> Any:
+    """Rebuild a frozen config dataclass from JSON (lists back to tuples)."""
+    names = {f.name for f in fields(module.Config)}
+    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
+    return replace(module.Config(), **clean)
+
+
+def save_weights(model: torch.nn.Module, path: Path, *, name: str, config: Any = None, extra: dict[str, Any] | None = None) -> Path:
+    """Save ``model``'s state dict (parameters and buffers) as safetensors, with name and config in the metadata."""
+    from safetensors.torch import save_file
+
+    metadata = {"model": name, "config": json.dumps(asdict(config) if config is not None else {})}
+    metadata.update({k: json.dumps(v) for k, v in (extra or {}).items()})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=metadata)
+    return path
+
+
+def shipped_weights(name: str) -> Path | None:
+    """The weights that ship with model ``name`` (``models/<module>.safetensors``), or ``None``."""
+    from reference_models.registry import get
+
+    path = Path(__file__).parent / "models" / f"{get(name).module}.safetensors"
+    return path if path.exists() else None
+
+
+def load_model(name: str, weights: Path | str | None = None, **overrides: Any) -> tuple[torch.nn.Module, dict[str, str]]:
+    """Build model ``name`` and load ``weights`` (the shipped ones when ``None``); return it in eval mode with the metadata.
+
+    Raises:
+        ModelError: no weights given and none ship, the file is unreadable, or it belongs to another model.
+    """
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    from reference_models.registry import get
+
+    spec = get(name)
+    if weights is None:
+        weights = shipped_weights(name)
+        if weights is None:
+            raise ModelError(
+                f"Model {name!r} ships no trained weights; pass --weights FILE "
+                f"(train one with: python -m reference_models train {name} --data DIR --out FILE)."
+            )
+    weights = Path(weights)
+    if not weights.is_file():
+        raise ModelError(f"{weights}: no such weights file.")
+    try:
+        with safe_open(str(weights), framework="pt") as fh:
+            metadata = fh.metadata() or {}
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"{weights}: not a readable safetensors file ({exc}).") from None
+    if metadata.get("model", name) != name:
+        raise ModelError(f"{weights}: these weights belong to model {metadata['model']!r}, not {name!r}.")
+    module = spec.load()
+    config = _config_of(module, {**json.loads(metadata.get("config", "{}")), **overrides})
+    model = module.build(config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise ModelError(f"{weights}: the tensors do not fit model {name!r}: {first[1].strip() if len(first) > 1 else first[0]}") from None
+    model.eval()
+    return model, metadata
