@@ -1,5 +1,37 @@
-"""grading: score students' prediction CSVs, one file or a whole class."""
+"""grading: score students' prediction CSVs, one file or a whole class.
+
+>>> import grading
+>>> key = grading.AnswerKey.from_lists(["0000000.png", "0000001.png"], [0, 8], classes=range(10))
+>>> grading.grade_bytes(b"image,class\\n0000000.png,0\\n0000001.png,8\\n", key).top1
+1.0
+"""
 
 from grading.errors import GradingError, InvalidSubmission, UsageError
+from grading.key import AnswerKey, load_key
+from grading.metrics import (
+    TIE_RULE,
+    accuracy_score,
+    confusion_matrix,
+    precision_recall_scores,
+    top_k_accuracy_score,
+)
+from grading.report import GradeReport, Issue
+from grading.score import DEFAULT_K, grade_bytes, grade_file
 
-__all__ = ["GradingError", "InvalidSubmission", "UsageError"]
+__all__ = [
+    "DEFAULT_K",
+    "TIE_RULE",
+    "AnswerKey",
+    "GradeReport",
+    "GradingError",
+    "InvalidSubmission",
+    "Issue",
+    "UsageError",
+    "accuracy_score",
+    "confusion_matrix",
+    "grade_bytes",
+    "grade_file",
+    "load_key",
+    "precision_recall_scores",
+    "top_k_accuracy_score",
+]

@@ -1,0 +1,274 @@
+"""Grade one prediction file against an answer key.
+
+Data flows one way: read the rows (:mod:`grading.reader`), find the columns
+(:mod:`grading.columns`), match every row to the key by id, decide a verdict
+for each problem, then compute the metrics on index arrays
+(:mod:`grading.metrics`). :func:`grade_file` never raises for a bad
+submission: a file that cannot be scored gives a report with status
+``"invalid"`` and its errors, and every problem of a file is reported in one
+pass. Messages name ids, line numbers and what the student wrote, never a
+label of the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from grading.columns import Columns, find_columns, looks_like_header, parse_scores
+from grading.errors import UsageError
+from grading.key import AnswerKey
+from grading.metrics import top_k_hits_from_indices, top_k_predictions
+from grading.reader import UnreadableFile, read_rows
+from grading.report import GradeReport, Issue
+
+__all__ = ["DEFAULT_K", "grade_bytes", "grade_file"]
+
+DEFAULT_K = 3
+_SHOW = 3  # examples quoted in a warning
+
+
+def _check_options(k: int, params: int | None) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise UsageError(f"k must be a whole number of at least 1, got {k!r}.")
+    if params is not None and (isinstance(params, bool) or not isinstance(params, int) or params < 1):
+        raise UsageError(f"the parameter count must be a whole number of at least 1, got {params!r}.")
+
+
+def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: int | None = None) -> GradeReport:
+    """Grade one prediction CSV.
+
+    Args:
+        path: the student's file.
+        key: the answer key (:func:`grading.load_key`).
+        k: the k of the top-k accuracy.
+        params: the model's parameter count, for top-1 ÷ parameters.
+
+    Returns:
+        a :class:`GradeReport`; ``status == "invalid"`` when the file cannot be scored.
+
+    Raises:
+        UsageError: the path does not exist or is not a file, or ``k``/``params`` are wrong.
+    """
+    _check_options(k, params)
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{str(path)!r} does not exist; check the path of the submission.") from None
+    except IsADirectoryError:
+        raise UsageError(f"{str(path)!r} is a folder; grade a folder with grading.grade_class.") from None
+    except PermissionError:
+        raise UsageError(f"{str(path)!r} cannot be read (permission denied).") from None
+    return grade_bytes(data, key, name=path.name, k=k, params=params)
+
+
+def _examples(pairs: list[tuple[int, str]], total: int) -> str:
+    shown = ", ".join(f"line {line}: {value!r}" for line, value in pairs[:_SHOW])
+    return shown + (f", and {total - _SHOW} more" if total > _SHOW else "")
+
+
+def _invalid(key: AnswerKey, name: str, k: int, params: int | None, errors: list[Issue], **counts: int) -> GradeReport:
+    return GradeReport(
+        status="invalid", name=name, labels=list(key.classes), ids=list(key.ids), y_true=key.y,
+        y_pred=np.full(len(key), -1, dtype=np.int64), answered=np.zeros(len(key), dtype=bool), k=k,
+        usage=key.usage, params=params, errors=errors, **counts,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def grade_bytes(
+    data: bytes, key: AnswerKey, *, name: str = "submission.csv", k: int = DEFAULT_K, params: int | None = None
+) -> GradeReport:
+    """Grade the bytes of one prediction file (see :func:`grade_file`).
+
+    >>> key = AnswerKey.from_lists(["0000000.png", "0000001.png"], [0, 8], classes=range(10))
+    >>> report = grade_bytes(b"image,class\\n0000001.png,8.0\\n0000000.png,3\\n", key)
+    >>> report.status, report.top1, report.n_correct
+    ('ok', 0.5, 1)
+    """
+    _check_options(k, params)
+    try:
+        table = read_rows(data, name=name)
+    except UnreadableFile as exc:
+        return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
+    rows, lines = table.rows, table.lines
+    header = rows[0] if looks_like_header(rows[0], key) else None
+    if header is not None:
+        rows, lines = rows[1:], lines[1:]
+        if not rows:
+            cells = ", ".join(map(repr, header))
+            return _invalid(key, name, k, params, [Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)])
+    cols = find_columns(header, rows, key, name=name)
+    if cols.errors:
+        return _invalid(key, name, k, params, cols.errors)
+    return _score(rows, lines, cols, key, name=name, k=k, params=params)
+
+
+def _cells(rows: list[list[str]], column: int) -> list[str]:
+    try:
+        return [row[column] for row in rows]
+    except IndexError:
+        return [row[column] if len(row) > column else "" for row in rows]
+
+
+def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
+    found = list(map(key._exact.get, cells))
+    if None in found:
+        found = [key.index_of(c) if f is None else f for c, f in zip(cells, found)]
+    return np.array([-1 if f is None else f for f in found] if None in found else found, dtype=np.int64)
+
+
+def _lookup_classes(cells: list[str], key: AnswerKey) -> np.ndarray:
+    found = list(map(key._label_map.get, cells))
+    if None in found:
+        found = [key.class_index(c) if f is None else f for c, f in zip(cells, found)]
+    return np.array(found, dtype=np.int64)
+
+
+def _score(
+    rows: list[list[str]], lines: list[int], cols: Columns, key: AnswerKey, *, name: str, k: int, params: int | None
+) -> GradeReport:
+    warnings: list[Issue] = list(cols.warnings)
+    line_of = np.asarray(lines)
+    id_cells = _cells(rows, cols.id)
+    row_key = _lookup_ids(id_cells, key)
+    scores = valid_scores = None
+    if cols.scores:
+        scores, valid_scores = parse_scores(rows, cols.scores)
+    if cols.label is not None:
+        label_cells = _cells(rows, cols.label)
+        row_pred = _lookup_classes(label_cells, key)
+    else:  # the best score is the prediction
+        assert scores is not None and valid_scores is not None
+        label_cells = ["" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])]
+        row_pred = np.where(valid_scores, top_k_predictions(scores, 1)[:, 0], -1)
+
+    known = np.flatnonzero(row_key >= 0)
+    first_rows = known
+    errors: list[Issue] = []
+    n_duplicate = 0
+    if len(np.unique(row_key[known])) < len(known):
+        first_at: dict[int, int] = {}
+        keep: list[int] = []
+        repeats: list[tuple[int, str]] = []
+        conflicts: list[str] = []
+        for r in known.tolist():
+            kr = int(row_key[r])
+            if kr not in first_at:
+                first_at[kr] = r
+                keep.append(r)
+            elif row_pred[r] == row_pred[first_at[kr]] and (row_pred[r] >= 0 or label_cells[r] == label_cells[first_at[kr]]):
+                repeats.append((lines[r], f"{id_cells[r]!r} repeats line {lines[first_at[kr]]}"))
+            else:
+                f = first_at[kr]
+                conflicts.append(
+                    f"line {lines[r]}: {id_cells[r]!r} has {label_cells[r]!r} but line {lines[f]} has {label_cells[f]!r}"
+                )
+        first_rows = np.asarray(keep, dtype=np.int64)
+        n_duplicate = len(repeats)
+        if repeats:
+            shown = ", ".join(f"line {line}: {text}" for line, text in repeats[:_SHOW])
+            more = f", and {len(repeats) - _SHOW} more" if len(repeats) > _SHOW else ""
+            warnings.append(Issue(
+                "duplicate_rows",
+                f"{name}: {len(repeats)} row(s) repeat an earlier row for the same image ({shown}{more}); "
+                "the copies are ignored.", repeats[0][0]))  # fmt: skip
+        if conflicts:
+            more = f"; and {len(conflicts) - _SHOW} more" if len(conflicts) > _SHOW else ""
+            errors.append(Issue(
+                "conflicting_rows",
+                f"{name}: {len(conflicts)} image(s) have two rows with different classes "
+                f"({'; '.join(conflicts[:_SHOW])}{more}); keep one row per image and submit again.",
+                None))  # fmt: skip
+
+    unknown = np.flatnonzero(row_key < 0)
+    if len(unknown):
+        pairs = [(lines[r], id_cells[r]) for r in unknown[: _SHOW + 1].tolist()]
+        warnings.append(Issue(
+            "unknown_ids",
+            f"{name}: {len(unknown)} row(s) have an id that is not in the answer key "
+            f"({_examples(pairs, len(unknown))}); they are ignored.", pairs[0][0]))  # fmt: skip
+    bad = first_rows[row_pred[first_rows] < 0]
+    if len(bad):
+        what = f"{key.label_column if cols.label_name is None else cols.label_name}"
+        if len(bad) == 1:
+            r = int(bad[0])
+            text = f"{name}, line {lines[r]}: {what} {label_cells[r]!r} is not {key.describe_classes()}; the row counts as wrong."
+        else:
+            pairs = [(lines[r], label_cells[r]) for r in bad[: _SHOW + 1].tolist()]
+            text = (f"{name}: {len(bad)} rows have a {what} that is not {key.describe_classes()} "
+                    f"({_examples(pairs, len(bad))}); they count as wrong.")  # fmt: skip
+        warnings.append(Issue("invalid_label", text, lines[int(bad[0])]))
+
+    n = len(key)
+    answered = np.zeros(n, dtype=bool)
+    answered[row_key[first_rows]] = True
+    missing = np.flatnonzero(~answered)
+    if len(missing):
+        shown = ", ".join(repr(key.ids[i]) for i in missing[:_SHOW].tolist())
+        more = ", ..." if len(missing) > _SHOW else ""
+        warnings.append(Issue(
+            "missing_rows",
+            f"{name}: {len(missing)} of the {n} ids of the answer key have no row ({shown}{more}); "
+            "they count as wrong.", None))  # fmt: skip
+    if errors:
+        return _invalid(key, name, k, params, errors + warnings, n_unknown=len(unknown), n_duplicate=n_duplicate)
+
+    y_pred = np.full(n, -1, dtype=np.int64)
+    y_pred[row_key[first_rows]] = row_pred[first_rows]
+    topk_hit, source = _top_k(rows, lines, first_rows, row_key, row_pred, cols, key, k, scores, valid_scores, name, warnings)
+    return GradeReport(
+        status="ok", name=name, labels=list(key.classes), ids=list(key.ids), y_true=key.y, y_pred=y_pred,
+        answered=answered, topk_hit=topk_hit, k=k, topk_source=source, usage=key.usage, params=params,
+        n_unknown=len(unknown), n_duplicate=n_duplicate, warnings=warnings,
+    )  # fmt: skip
+
+
+def _top_k(
+    rows: list[list[str]],
+    lines: list[int],
+    first_rows: np.ndarray,
+    row_key: np.ndarray,
+    row_pred: np.ndarray,
+    cols: Columns,
+    key: AnswerKey,
+    k: int,
+    scores: np.ndarray | None,
+    valid_scores: np.ndarray | None,
+    name: str,
+    warnings: list[Issue],
+) -> tuple[np.ndarray | None, str | None]:
+    n = len(key)
+    targets = row_key[first_rows]
+    if scores is not None and valid_scores is not None:
+        t = np.where(valid_scores[first_rows], key.y[targets], -1)
+        hit = np.zeros(n, dtype=bool)
+        hit[targets] = top_k_hits_from_indices(t, scores[first_rows], k)
+        bad = first_rows[~valid_scores[first_rows]]
+        if len(bad):
+            pairs = [(lines[r], ", ".join(rows[r][c] if c < len(rows[r]) else "" for c in cols.scores)) for r in bad[:4].tolist()]
+            warnings.append(Issue(
+                "invalid_scores",
+                f"{name}: {len(bad)} row(s) have a score that is not a number ({_examples(pairs, len(bad))}); "
+                f"they count as wrong for top-{k}.", lines[int(bad[0])]))  # fmt: skip
+        return hit, "scores"
+    if k == 1:
+        hit = np.zeros(n, dtype=bool)
+        hit[targets] = row_pred[first_rows] == key.y[targets]
+        return hit, "class"
+    if cols.ranked and len(cols.ranked) + 1 >= k:
+        hit = np.zeros(n, dtype=bool)
+        guesses = [row_pred[first_rows]]
+        guesses += [_lookup_classes(_cells([rows[r] for r in first_rows.tolist()], c), key) for c in cols.ranked[: k - 1]]
+        hit[targets] = np.any(np.stack(guesses) == key.y[targets][None, :], axis=0)
+        return hit, "ranked"
+    label = cols.label_name or key.label_column
+    extra = " and ".join(f"{label}_{j}" for j in range(2, k + 1))
+    have = f"only {len(cols.ranked) + 1} ranked columns" if cols.ranked else "one class per row"
+    score_cols = f"p{key.classes[0]} … p{key.classes[-1]}" if key.numeric else "one score column per class"
+    warnings.append(Issue(
+        "top_k_unavailable",
+        f"{name}: top-{k} accuracy is unavailable because the file has {have}; to provide it, add the columns "
+        f"{extra} (the next guesses, best first) or one score column per class ({score_cols}).", None))  # fmt: skip
+    return None, None
