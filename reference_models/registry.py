@@ -39,8 +39,9 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
-        # Filled in by the reference-models work (issue 4), e.g.
-        # ModelSpec("hw1-cifar", "hw1_cifar", (3, 32, 32), "HW1 2023: the CIFAR-10 CNN of the handout's table"),
+        ModelSpec("hw1-cifar", "hw1_cifar", (3, 32, 32), "HW1 2023: the CIFAR-10 CNN of the handout's table, exactly"),
+        ModelSpec("wide-resnet50-2", "wide_resnet50_2", (3, 224, 224),
+                  "torchvision's wide_resnet50_2 in plain PyTorch, 1000 classes (68,883,240 parameters)"),
         ModelSpec("hw2-digits", "hw2_digits", (1, 128, 128), "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)"),
     ]
 }

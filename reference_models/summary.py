@@ -1,0 +1,217 @@
+"""Parameter and output-shape tables that show the working, as an answer key needs them.
+
+:func:`param_table` runs one forward pass (batch of 1, no gradients; on the
+``meta`` device for big models, so nothing is computed) with hooks on every
+layer, and returns a :class:`ParamTable`: per layer the output shape with its
+formula (``⌊(32 + 2·1 − 3)/1⌋ + 1 = 32``, ``⌈16/2⌉ = 8`` for 'same') and the
+parameter count with its working (``(3·3·3 + 1)·32 = 896``). Trainable and
+frozen parameters are counted apart, buffers (BatchNorm's running statistics)
+apart from both, and a tensor shared by two layers once, at its first use.
+The total is checked against ``sum(p.numel() for p in model.parameters())``.
+
+>>> from reference_models.summary import param_table
+>>> table = param_table("hw1-cifar")
+>>> table.total, table.layers[0].formula, table.checked
+(3177418, '(3·3·3 + 1)·32 = 896', True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from derive.shapes import conv_output_size, latex_math
+from reference_models import registry
+from reference_models.errors import ModelError
+
+__all__ = ["LayerRow", "ParamTable", "param_table"]
+
+#: Models with more parameters than this are traced on the ``meta`` device (no arithmetic).
+META_THRESHOLD = 5_000_000
+SHAPE_LEGEND = "output size per dimension: ⌊(W + 2P − K)/S⌋ + 1, or ⌈W/S⌉ for TensorFlow's 'same'"
+CHECK_EXPR = "sum(p.numel() for p in model.parameters())"
+
+
+def _shape_text(shape: tuple[int, ...] | None) -> str:
+    return "—" if shape is None else "×".join(str(d) for d in shape)
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of a :class:`ParamTable` (only the parameters it owns and uses first)."""
+
+    name: str
+    type: str
+    detail: str
+    output_shape: tuple[int, ...] | None
+    shape_formula: str
+    params: int
+    formula: str
+    trainable: int
+    buffers: int
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON row: ``name, type, output_shape, params, formula`` plus the extra fields."""
+        d = dataclasses.asdict(self)
+        d["output_shape"] = None if self.output_shape is None else list(self.output_shape)
+        d["non_trainable"] = self.params - self.trainable
+        d["notes"] = list(self.notes)
+        return d
+
+
+@dataclass(frozen=True)
+class ParamTable:
+    """A model's layers, totals and the ``sum(p.numel())`` check; render with ``to_*``."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerRow, ...]
+    total: int
+    trainable: int
+    non_trainable: int
+    buffers: int
+    numel_check: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def checked(self) -> bool:
+        """True when the table's total equals ``sum(p.numel() for p in model.parameters())``."""
+        return self.total == self.numel_check
+
+    def check_line(self) -> str:
+        """The sentence that states the cross-check."""
+        if self.checked:
+            return f"Check: {CHECK_EXPR} = {self.numel_check:,}, equal to the total."
+        return f"CHECK FAILED: {CHECK_EXPR} = {self.numel_check:,} but the table sums to {self.total:,}."
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``derive params --format json``."""
+        return {
+            "model": self.model,
+            "input_shape": list(self.input_shape),
+            "layers": [row.to_dict() for row in self.layers],
+            "total": self.total,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "buffers": self.buffers,
+            "check": {"expression": CHECK_EXPR, "value": self.numel_check, "ok": self.checked},
+            "notes": list(self.notes),
+        }
+
+    def to_text(self, width: int = 120) -> str:
+        """A plain-text table (rich, no colour) with the totals and the check below it."""
+        from rich import box
+        from rich.console import Console
+        from rich.table import Table
+
+        with_notes = any(row.notes for row in self.layers)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        for header, justify in [("Layer", "left"), ("Type", "left"), ("Output", "right"),
+                                ("Output size", "left"), ("Params", "right"), ("Working", "left")]:
+            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        if with_notes:
+            table.add_column("Notes")
+        for row in self.layers:
+            cells = [row.name, f"{row.type} {row.detail}".strip(), _shape_text(row.output_shape),
+                     row.shape_formula, f"{row.params:,}", row.formula]
+            table.add_row(*cells, *(["; ".join(row.notes)] if with_notes else []))
+        out = io.StringIO()
+        console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=False)
+        console.print(f"{self.model}: input {_shape_text(self.input_shape)} (batch dimension left out; "
+                      "shapes are C×H×W)", markup=False, highlight=False)
+        console.print(table)
+        for line in self.summary_lines():
+            console.print(line, markup=False, highlight=False)
+        return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+
+    def summary_lines(self) -> list[str]:
+        """The lines under the table: total with its sum, trainable, buffers, the check, notes."""
+        counted = [row.params for row in self.layers if row.params]
+        total = f"Total parameters: {self.total:,}"
+        if 1 < len(counted) <= 12:
+            total += " = " + " + ".join(f"{n:,}" for n in counted)
+        return [
+            total,
+            f"  trainable {self.trainable:,}, non-trainable (frozen) {self.non_trainable:,}",
+            f"Buffers (not parameters, e.g. BatchNorm running statistics): {self.buffers:,}",
+            self.check_line(),
+            f"Legend: {SHAPE_LEGEND}.",
+            *self.notes,
+        ]
+
+    def to_latex(self) -> str:
+        """A ``tabular`` fragment (needs only amsmath) for an answer key; every name is escaped."""
+        rows = [{
+            "name": _tex_text(row.name),
+            "type": _tex_text(f"{row.type} {row.detail}".strip()),
+            "shape": f"${latex_math(_shape_text(row.output_shape))}$" if row.output_shape else "---",
+            "shape_formula": f"${latex_math(row.shape_formula)}$" if row.shape_formula else "",
+            "params": latex_math(f"{row.params:,}"),
+            "formula": f"${latex_math(row.formula)}$" if row.formula else "",
+        } for row in self.layers]
+        return _LATEX_TEMPLATE.render(
+            rows=rows, total=latex_math(f"{self.total:,}"), trainable=latex_math(f"{self.trainable:,}"),
+            non_trainable=latex_math(f"{self.non_trainable:,}"), buffers=latex_math(f"{self.buffers:,}"),
+            check=_tex_text(self.check_line()), model=_tex_text(self.model),
+            input_shape=latex_math(_shape_text(self.input_shape)))
+
+
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                 "×": r"$\times$", "→": r"$\to$", "·": r"$\cdot$", "−": "-", "'": r"\textquotesingle{}",
+                 "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
+def _tex_text(text: str) -> str:
+    """Escape text for LaTeX (specials, our few maths signs); anything else non-ASCII becomes '?'."""
+    return "".join(_TEX_SPECIALS.get(ch, ch if ch.isascii() else "?") for ch in text)
+
+
+_LATEX_TEMPLATE = jinja2.Environment(
+    block_start_string="((*", block_end_string="*))", variable_start_string="(((",
+    variable_end_string=")))", comment_start_string="((=", comment_end_string="=))",
+    undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+).from_string(r"""% (((model))): input $(((input_shape)))$, shapes C$\times$H$\times$W
+\begin{tabular}{llrlrl}
+\hline
+Layer & Type & Output & Output size & Parameters & Working \\
+\hline
+((* for r in rows *))
+(((r.name))) & (((r.type))) & (((r.shape))) & (((r.shape_formula))) & (((r.params))) & (((r.formula))) \\
+((* endfor *))
+\hline
+\multicolumn{4}{l}{Total (trainable (((trainable))), non-trainable (((non_trainable))))} & (((total))) & \\
+\multicolumn{6}{l}{Buffers (not parameters): (((buffers)))} \\
+\multicolumn{6}{l}{(((check)))} \\
+\hline
+\end{tabular}
+""")
+
+
+def param_table(model_or_name: Any, input_shape: tuple[int, ...] | str | None = None,
+                *, overrides: dict[str, Any] | None = None) -> ParamTable:
+    """Trace a model and return its :class:`ParamTable`.
+
+    Args:
+        model_or_name: a registry name (``"hw1-cifar"``) or any ``torch.nn.Module``.
+        input_shape: one sample's shape without the batch, as a tuple or ``"3x32x32"``;
+            defaults to the registry's shape (required for a module).
+        overrides: Config fields to change when building a model by name.
+
+    Raises:
+        ModelError: unknown name, bad shape, or an input a layer cannot take (says which and why).
+    """
+    from reference_models import _summary_trace as _trace
+
+    if isinstance(model_or_name, str):
+        spec = registry.get(model_or_name)
+        model, label, default = _trace.build_light(spec, overrides or {}), spec.name, spec.input_shape
+    else:
+        model, label, default = model_or_name, type(model_or_name).__name__, None
+    shape = _trace.parse_shape(input_shape, default, label)
+    return _trace.make_table(model, label, shape, default)
