@@ -1,0 +1,289 @@
+"""Grade a whole class: one command from a folder or an LMS zip to a gradebook.
+
+:func:`grade_class` finds each student's file (:mod:`grading.collect`), grades it
+with :func:`grading.grade_file`, never stopping at a bad file, applies the
+rubric, ranks the class, and writes into ``out_dir``:
+
+- ``gradebook.csv``: one row per student (see :mod:`grading.gradebook`);
+- ``results.json``: every student's full report, rubric detail and notes;
+- ``leaderboard.csv`` and ``leaderboard.html`` (see :mod:`grading.leaderboard`);
+- ``feedback/<student>.md``, ``.html`` and ``.png`` (see :mod:`grading.feedback`).
+
+A zip is unpacked safely (:func:`grading.safety.safe_extract`) into a temporary
+folder inside ``out_dir`` that is removed afterwards. Files are written
+atomically; a ``gradebook.csv`` edited by hand since the last run is kept as
+``gradebook.csv.bak`` rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grading.assignment import ASSIGNMENT_FILENAME, Assignment, load_assignment
+from grading.collect import Submission, collect_files, walk_folder
+from grading.errors import GradingError, UsageError
+from grading.gradebook import render_gradebook, write_atomic
+from grading.leaderboard import build_leaderboard, render_leaderboard_csv, render_leaderboard_html
+from grading.rubric import score_class
+from grading.safety import safe_extract, unique_slugs
+
+__all__ = ["ClassResult", "Progress", "grade_class", "resolve_assignment"]
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, student)``, called before each student and once at the end."""
+
+
+@dataclass
+class ClassResult:
+    """What :func:`grade_class` did.
+
+    Attributes:
+        title: the assignment title.
+        students: one dict per student, as written to ``results.json``.
+        baseline: the baseline's dict in the same form, or None.
+        files: name -> path of every file written into ``out_dir``.
+        bugs: students whose file made gradkit itself fail (please report these).
+    """
+
+    title: str
+    students: list[dict[str, Any]]
+    baseline: dict[str, Any] | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    bugs: list[str] = field(default_factory=list)
+
+    @property
+    def n_ok(self) -> int:
+        """Students whose file was scored."""
+        return sum(s["status"] == "ok" for s in self.students)
+
+    @property
+    def n_invalid(self) -> int:
+        """Students without a scorable file."""
+        return len(self.students) - self.n_ok
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``results.json`` document."""
+        return {"title": self.title, "n_students": len(self.students), "n_ok": self.n_ok,
+                "n_invalid": self.n_invalid, "baseline": self.baseline, "students": self.students}
+
+
+def resolve_assignment(key_or_assignment: Assignment | str | Path) -> Assignment:
+    """An :class:`Assignment` from itself, an ``assignment.toml`` path, or a key CSV path (defaults)."""
+    if isinstance(key_or_assignment, Assignment):
+        return key_or_assignment
+    path = Path(key_or_assignment)
+    if path.is_dir() and (path / ASSIGNMENT_FILENAME).is_file():
+        path = path / ASSIGNMENT_FILENAME
+    if path.suffix.lower() == ".toml":
+        return load_assignment(path)
+    if not path.is_file():
+        raise UsageError(f"the answer key {str(path)!r} does not exist; check the path given to --key.")
+    return Assignment(key_path=path.resolve(), title=path.resolve().parent.name)
+
+
+def _gather(source: Path, scratch: Path, a: Assignment) -> list[Submission]:
+    if source.is_dir():
+        files = walk_folder(source)
+    elif source.is_file() and zipfile.is_zipfile(source):
+        ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
+        files = [(rel, path, "") for rel, path in ex.files] + [(rel, None, why) for rel, why in ex.refused]
+    elif source.is_file():
+        raise UsageError(f"{str(source)!r} is a single file, not a folder or a zip of submissions; "
+                         f"grade it with `grade {source} --key KEY`.")
+    else:
+        raise UsageError(f"{str(source)!r} does not exist; give the folder or the zip of submissions.")
+    subs = collect_files(files, expected=a.submission_filename, max_bytes=a.max_bytes)
+    if not subs:
+        raise UsageError(f"{str(source)!r} holds no submissions (no CSV files and no student folders).")
+    return subs
+
+
+def _metrics(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if report is None or report.get("status") != "ok":
+        return None
+    return {m: report.get(m) for m in ("top1", "top3", "top1_per_param")}
+
+
+def _split(report: Any) -> tuple[float | None, float | None]:
+    if getattr(report, "usage", None) is None or not report.ok:
+        return None, None
+    return report.subset(usage="Public").top1, report.subset(usage="Private").top1
+
+
+def _per_class(report: Any) -> dict[str, Any]:
+    """Precision, recall and class sizes from the report, when the grader provides them."""
+    try:
+        import numpy as np
+
+        support = np.bincount(np.asarray(report.y_true), minlength=len(report.labels)).tolist()
+        return {"precision": [float(x) for x in report.precision], "recall": [float(x) for x in report.recall],
+                "support": support}
+    except (AttributeError, TypeError, ValueError):
+        return {}
+
+
+def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
+               grader: Callable[..., Any]) -> tuple[dict[str, Any], str | None]:
+    row: dict[str, Any] = {"student": sub.student, "name": sub.name, "source": sub.source, "late": sub.late,
+                           "status": "invalid", "reason": sub.problem, "notes": list(sub.notes), "k": a.k,
+                           "report": None, "public_top1": None, "private_top1": None}
+    if sub.problem or sub.path is None:
+        return row, None
+    try:
+        report = grader(sub.path, key, k=a.k, params=params)
+    except GradingError as exc:
+        row["reason"] = f"{sub.source}: {exc}"
+        return row, None
+    except Exception as exc:  # noqa: BLE001 - one student's file must not stop a class
+        row["reason"] = (f"{sub.source}: gradkit failed on this file ({type(exc).__name__}: {exc}); "
+                         "grade it by hand and please report the bug.")
+        return row, sub.student
+    d = report.to_dict()
+    row["report"] = d
+    row["status"] = d["status"]
+    if d["status"] == "ok":
+        row["public_top1"], row["private_top1"] = _split(report)
+        row.update(_per_class(report))
+    else:
+        row["reason"] = " ".join(e["message"] for e in d["errors"]) or "the file cannot be scored."
+    return row, None
+
+
+def _baseline_row(a: Assignment, key: Any, grader: Callable[..., Any]) -> dict[str, Any] | None:
+    b = a.baseline
+    if b is None:
+        return None
+    if b.predictions is not None:
+        report = grader(b.predictions, key, k=a.k, params=b.params)
+        d = report.to_dict()
+        if d["status"] != "ok":
+            problems = " ".join(e["message"] for e in d["errors"])
+            raise UsageError(f"the baseline's predictions {b.predictions.name!r} cannot be scored: {problems}")
+        public, private = _split(report)
+    else:
+        top1_pp = b.top1 / b.params if b.top1 is not None and b.params else None
+        d = {"status": "ok", "top1": b.top1, "top3": b.top3, "params": b.params, "top1_per_param": top1_pp}
+        public = private = None
+    return {"student": b.name, "name": b.name, "status": "ok", "report": d,
+            "public_top1": public, "private_top1": private, "baseline": True}
+
+
+def _write_feedback(out: Path, students: list[dict[str, Any]], title: str, *, heatmaps: bool) -> None:
+    from grading.feedback import draw_confusion_png, render_feedback
+
+    folder = out / "feedback"
+    folder.mkdir(exist_ok=True)
+    for s in students:
+        png = None
+        r = s.get("report") or {}
+        if heatmaps and r.get("confusion_matrix"):
+            png = folder / f"{s['slug']}.png"
+            draw_confusion_png(r["confusion_matrix"], [str(x) for x in r["labels"]], png,
+                               title=f"{s['name'] or s['student']}: confusion matrix")
+        write_atomic(folder / f"{s['slug']}.md", render_feedback(s, title=title, html=False, heatmap=png))
+        write_atomic(folder / f"{s['slug']}.html", render_feedback(s, title=title, html=True, heatmap=png))
+
+
+def _keep_hand_edits(gradebook: Path, results: Path) -> None:
+    """Rename a gradebook edited by hand after the last run instead of overwriting it."""
+    if gradebook.exists() and results.exists() and gradebook.stat().st_mtime > results.stat().st_mtime + 1:
+        shutil.copy2(gradebook, gradebook.with_name(gradebook.name + ".bak"))
+
+
+def grade_class(
+    source: str | Path,
+    key_or_assignment: Assignment | str | Path,
+    out_dir: str | Path,
+    *,
+    params: Mapping[str, int] | None = None,
+    progress: Progress | None = None,
+    feedback: bool = True,
+    heatmaps: bool = True,
+    grader: Callable[..., Any] | None = None,
+) -> ClassResult:
+    """Grade every submission of a class and write the gradebook, leaderboard and feedback.
+
+    Args:
+        source: a folder (flat CSVs or per-student folders) or a Moodle/Canvas zip.
+        key_or_assignment: an :class:`Assignment`, an ``assignment.toml``, or a key CSV.
+        out_dir: created if needed; the outputs are written there.
+        params: student -> parameter count, for top-1 ÷ parameters.
+        progress: called as ``progress(done, total, student)``.
+        feedback: write ``feedback/`` (Markdown and HTML per student).
+        heatmaps: draw the confusion-matrix PNGs (needs matplotlib).
+        grader: the single-file grader; default :func:`grading.grade_file`.
+
+    Returns:
+        The :class:`ClassResult`; nothing is printed.
+
+    Raises:
+        UsageError: the key, the assignment, the source or the output folder is unusable.
+            A bad student file never raises: it becomes an ``invalid`` row.
+    """
+    a = resolve_assignment(key_or_assignment)
+    if grader is None:
+        from grading.score import grade_file as grader  # type: ignore[no-redef]
+    from grading.key import load_key
+
+    key = load_key(a.key_path, id_column=a.id_column, label_column=a.label_column, labels=a.labels,
+                   usage_column=a.usage_column)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {str(out)!r} ({exc.strerror}).") from None
+    params = params or {}
+    rows: list[dict[str, Any]] = []
+    bugs: list[str] = []
+    with tempfile.TemporaryDirectory(dir=out, prefix=".unpacked-") as scratch:
+        subs = _gather(Path(source), Path(scratch), a)
+        for i, sub in enumerate(subs):
+            if progress is not None:
+                progress(i, len(subs), sub.student)
+            row, bug = _grade_one(sub, key, a, params.get(sub.student), grader)
+            rows.append(row)
+            if bug:
+                bugs.append(bug)
+    if progress is not None:
+        progress(len(subs), len(subs), "")
+    baseline = _baseline_row(a, key, grader)
+    for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
+        row["slug"] = slug
+        row["feedback"] = f"feedback/{slug}.html" if feedback else ""
+    scores = score_class(a.rubric, {r["student"]: _metrics(r["report"]) for r in rows},
+                         baseline=_metrics(baseline["report"]) if baseline else None)
+    board = build_leaderboard(rows, a.ranking, baseline=baseline)
+    ranks = {e.student: e.rank for e in board if not e.baseline}
+    n_ranked = sum(e.rank is not None for e in board)
+    for row in rows:
+        row["rubric"] = scores[row["student"]].to_dict() if a.rubric else None
+        row["rank"] = ranks.get(row["student"])
+        row["n_ranked"] = n_ranked
+    result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs)
+    _write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps)
+    return result
+
+
+def _write_all(out: Path, result: ClassResult, a: Assignment, board: list[Any], *, feedback: bool,
+               heatmaps: bool) -> None:
+    split = any(r["public_top1"] is not None for r in result.students)
+    names = [r.name for r in a.rubric]
+    files = {name: out / name for name in ("gradebook.csv", "results.json", "leaderboard.csv", "leaderboard.html")}
+    _keep_hand_edits(files["gradebook.csv"], files["results.json"])
+    write_atomic(files["gradebook.csv"], render_gradebook(result.students, names, split=split), bom=True)
+    write_atomic(files["leaderboard.csv"], render_leaderboard_csv(board, split=split), bom=True)
+    write_atomic(files["leaderboard.html"], render_leaderboard_html(board, title=a.title, ranking=a.ranking,
+                                                                    split=split, k=a.k))
+    if feedback:
+        _write_feedback(out, result.students, a.title, heatmaps=heatmaps)
+        files["feedback"] = out / "feedback"
+    write_atomic(files["results.json"], json.dumps(result.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    result.files = files
+

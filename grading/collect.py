@@ -1,0 +1,221 @@
+"""Find each student's submission in a class folder or an LMS zip.
+
+Layouts recognised (case-insensitively, ``.csv`` files only, hidden files,
+``__MACOSX`` and Office lock files ignored):
+
+- **flat folder** ``b10901001.csv``: the student is the file stem.
+- **per-student folders** ``b10901001/HW2_prob1.csv``: the student is the folder
+  name; the file named in ``[submission] filename`` is taken, or the only CSV when
+  there is one (with a note), searched in sub-folders too.
+- **Moodle** "Download all submissions" (folders or, older Moodle, flat files):
+  ``Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv`` or
+  ``Ada Lovelace_12345_assignsubmission_file_HW2_prob1.csv``: name ``Ada Lovelace``,
+  student ``12345`` (the participant id); ``_onlinetext_`` folders are ignored.
+- **Canvas** "Download submissions": ``lovelaceada_12345_67890_HW2_prob1.csv``,
+  ``lovelaceada_LATE_12345_67890_HW2_prob1-1.csv``: name ``lovelaceada``,
+  student ``12345`` (the Canvas user id), ``late`` set.
+
+A folder or a zip may wrap everything in one top folder; it is looked through.
+Every student found gets a :class:`Submission`, whether or not a usable file
+was found (``problem`` says why not).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grading.safety import format_size
+
+__all__ = ["Submission", "collect_files", "parse_lms_name", "walk_folder"]
+
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_(?P<plugin>assignsubmission_file|onlinetext|assignsubmission_onlinetext)_(?P<rest>.*)$")
+_CANVAS = re.compile(r"^(?P<name>[^_/]+?)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$", re.IGNORECASE)
+_RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")
+
+
+@dataclass
+class Submission:
+    """One student's entry in a class: who, and which file (if any) to grade."""
+
+    student: str
+    name: str = ""
+    path: Path | None = None
+    source: str = ""
+    late: bool = False
+    problem: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Found:
+    student: str
+    name: str
+    late: bool
+    inner: str            # the file name as the student uploaded it (LMS prefix removed)
+    source: str           # path relative to the class folder / zip, for messages
+    path: Path | None     # None when the file was refused during extraction
+    refused: str = ""
+
+
+def parse_lms_name(first_part: str, rest_of_path: str) -> tuple[str, str, bool, str] | None:
+    """Recognise Moodle and Canvas naming. Returns (student, name, late, inner file name) or None.
+
+    >>> parse_lms_name("Ada Lovelace_12345_assignsubmission_file_", "HW2_prob1.csv")
+    ('12345', 'Ada Lovelace', False, 'HW2_prob1.csv')
+    >>> parse_lms_name("lovelaceada_LATE_12345_67890_HW2_prob1-1.csv", "")
+    ('12345', 'lovelaceada', True, 'HW2_prob1-1.csv')
+    """
+    m = _MOODLE.match(first_part)
+    if m:
+        inner = rest_of_path or m.group("rest")
+        return m.group("id"), m.group("name"), False, inner
+    m = _CANVAS.match(first_part)
+    if m and not rest_of_path:
+        return m.group("id"), m.group("name"), bool(m.group("late")), m.group("rest")
+    return None
+
+
+def _ignored(rel: PurePosixPath) -> bool:
+    return any(p.startswith((".", "__MACOSX", "~$")) or p in ("Thumbs.db", "desktop.ini") for p in rel.parts)
+
+
+def _is_onlinetext(rel: PurePosixPath) -> bool:
+    return "_onlinetext_" in rel.parts[0]
+
+
+def _strip_wrapper(rels: list[PurePosixPath], expected: str) -> int:
+    """How many leading folders all files share (a zip of a folder of a folder…).
+
+    A lone folder holding the expected file is one student's folder, not a wrapper.
+    """
+    depth = 0
+    while rels and all(len(r.parts) > depth + 1 for r in rels) and len({r.parts[depth] for r in rels}) == 1:
+        first = rels[0].parts[depth]
+        if parse_lms_name(first, "x") is not None:
+            break
+        if any(len(r.parts) == depth + 2 and r.name.lower() == expected.lower() for r in rels):
+            break
+        depth += 1
+    return depth
+
+
+def _identify(rel: PurePosixPath, path: Path | None, refused: str) -> _Found:
+    first = rel.parts[0]
+    rest = "/".join(rel.parts[1:])
+    lms = parse_lms_name(first, rest)
+    if lms is not None:
+        student, name, late, inner = lms
+    elif len(rel.parts) == 1:
+        student, name, late, inner = PurePosixPath(first).stem, "", False, first
+    else:
+        student, name, late, inner = first, "", False, rest
+    return _Found(student, name, late, inner, str(rel), path, refused)
+
+
+def _canonical(file_name: str) -> str:
+    """``HW2_prob1-1.csv`` -> ``hw2_prob1.csv`` (Canvas numbers a re-upload)."""
+    p = PurePosixPath(file_name)
+    m = _RESUBMITTED.match(p.stem)
+    stem = m.group("stem") if m else p.stem
+    return (stem + p.suffix).lower()
+
+
+def _resubmission_number(file_name: str) -> int:
+    m = _RESUBMITTED.match(PurePosixPath(file_name).stem)
+    return int(m.group("n")) if m else 0
+
+
+def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) -> Submission:
+    first = found[0]
+    sub = Submission(student=student, name=first.name, late=any(f.late for f in found))
+    for f in found:
+        if f.refused:
+            sub.notes.append(f"{f.source}: {f.refused}")
+    csvs = [f for f in found if PurePosixPath(f.inner).suffix.lower() == ".csv"]
+    named = [f for f in csvs if PurePosixPath(f.inner).name.lower() == expected.lower()
+             or _canonical(PurePosixPath(f.inner).name) == expected.lower()]
+    if named:
+        named.sort(key=lambda f: (_resubmission_number(PurePosixPath(f.inner).name), f.source))
+        chosen = named[-1]
+        if len(named) > 1:
+            sub.notes.append(f"{len(named)} files named {expected!r}; graded the latest, {chosen.source!r}.")
+    elif len(csvs) == 1:
+        chosen = csvs[0]
+        if "/" in chosen.source or chosen.inner != chosen.source:  # not a flat folder of student files
+            sub.notes.append(f"no file named {expected!r}; graded the only CSV, {chosen.source!r}.")
+    else:
+        names = ", ".join(repr(f.source) for f in found[:4]) + (", …" if len(found) > 4 else "")
+        if csvs:
+            sub.problem = (f"{len(csvs)} CSV files and none named {expected!r} ({names}); "
+                           f"keep one and name it {expected!r}.")
+        elif any(f.refused for f in found):
+            sub.problem = "; ".join(f"{f.source}: {f.refused}" for f in found if f.refused)
+            sub.notes.clear()
+        else:
+            sub.problem = f"no CSV file found (expected {expected!r}; found {names or 'nothing'})."
+        sub.source = found[0].source
+        return sub
+    sub.source = chosen.source
+    if chosen.refused or chosen.path is None:
+        sub.problem = f"{chosen.source}: {chosen.refused}"
+        sub.notes = [n for n in sub.notes if not n.startswith(f"{chosen.source}: ")]
+        return sub
+    try:
+        size = chosen.path.stat().st_size
+    except OSError as exc:
+        sub.problem = f"{chosen.source}: cannot be read ({exc.strerror})."
+        return sub
+    if size > max_bytes:
+        sub.problem = (f"{chosen.source}: refused: the file is {format_size(size)}, above the "
+                       f"{format_size(max_bytes)} limit; raise [submission] max_size if it is genuine")
+        return sub
+    sub.path = chosen.path
+    return sub
+
+
+def collect_files(
+    files: Iterable[tuple[str, Path | None, str]],
+    *,
+    expected: str,
+    max_bytes: int,
+) -> list[Submission]:
+    """Group files by student and choose the one to grade.
+
+    Args:
+        files: ``(relative path with /, path on disk or None, refusal reason or "")``
+            for every file of the class folder or zip.
+        expected: the submission file name (``[submission] filename``).
+        max_bytes: files above this size are refused, checked before reading.
+
+    Returns:
+        One :class:`Submission` per student, sorted by student.
+    """
+    items = [(PurePosixPath(rel), path, refused) for rel, path, refused in files]
+    items = [it for it in items if not _ignored(it[0])]
+    depth = _strip_wrapper([it[0] for it in items], expected)
+    groups: dict[str, list[_Found]] = {}
+    for rel, path, refused in items:
+        rel = PurePosixPath(*rel.parts[depth:])
+        if _is_onlinetext(rel):
+            continue
+        found = _identify(rel, path, refused)
+        flat = len(rel.parts) == 1 and found.inner == rel.name
+        if flat and rel.suffix.lower() != ".csv":
+            continue  # a README or roster beside the CSVs of a flat folder
+        groups.setdefault(found.student, []).append(found)
+    return [_choose(sid, groups[sid], expected, max_bytes) for sid in sorted(groups)]
+
+
+def walk_folder(folder: Path) -> list[tuple[str, Path | None, str]]:
+    """Every regular file under ``folder`` as ``(relative path, path, "")``; symlinks are refused."""
+    out: list[tuple[str, Path | None, str]] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            out.append((rel, None, "refused: a symbolic link; copy the file itself into the folder"))
+        elif path.is_file():
+            out.append((rel, path, ""))
+    return out

@@ -1,0 +1,160 @@
+"""Per-student feedback: Markdown and HTML from jinja2 templates, with a confusion-matrix heatmap.
+
+The templates (``templates/feedback.md.j2``, ``templates/feedback.html.j2``) receive
+only pre-rendered strings and numbers. HTML is autoescaped; text bound for
+Markdown is escaped here (:func:`md_escape`), so a student named ``<script>`` or
+``*bold*`` shows literally. Feedback never lists key labels row by row: only the
+aggregate confusion matrix and per-class precision and recall.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+__all__ = ["draw_confusion_png", "md_escape", "per_class_scores", "render_feedback", "template_env"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~])")
+
+
+@cache
+def template_env() -> jinja2.Environment:
+    """The jinja2 environment for ``templates/``: HTML autoescaped, undefined names are errors."""
+    import templates
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def md_escape(text: str) -> str:
+    r"""Escape Markdown and inline-HTML specials so text shows literally.
+
+    >>> md_escape("<script>*x*</script>")
+    '\\<script\\>\\*x\\*\\</script\\>'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def per_class_scores(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Support, precision and recall per class from a confusion matrix (rows = true class).
+
+    >>> per_class_scores([[3, 1], [0, 2]], ["0", "1"])[1]
+    {'label': '1', 'support': 2, 'precision': 0.6666666666666666, 'recall': 1.0}
+    """
+    out = []
+    for i, label in enumerate(labels):
+        row = sum(cm[i])
+        col = sum(r[i] for r in cm)
+        out.append({"label": label, "support": row,
+                    "precision": cm[i][i] / col if col else None,
+                    "recall": cm[i][i] / row if row else None})
+    return out
+
+
+def draw_confusion_png(cm: Sequence[Sequence[int]], labels: Sequence[str], path: Path, *, title: str = "") -> None:
+    """Draw the confusion matrix as a heatmap PNG (rows = true class), counts in the cells."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    n = len(labels)
+    size = min(7.0, 1.6 + 0.42 * n)
+    fig, ax = plt.subplots(figsize=(size + 0.8, size), dpi=100)
+    try:
+        image = ax.imshow(cm, cmap="Blues", vmin=0)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_xticks(range(n), [str(x)[:12] for x in labels], rotation=45 if n > 12 else 0)
+        ax.set_yticks(range(n), [str(x)[:12] for x in labels])
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        if title:
+            ax.set_title(title[:60], fontsize=10)
+        peak = max((max(r) for r in cm), default=0) or 1
+        if n <= 20:
+            for i in range(n):
+                for j in range(n):
+                    if cm[i][j]:
+                        ax.text(j, i, str(cm[i][j]), ha="center", va="center", fontsize=8,
+                                color="white" if cm[i][j] > peak / 2 else "black")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _pct(x: float | None) -> str:
+    return "unavailable" if x is None else f"{100 * x:.2f}%"
+
+
+def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, html: bool) -> dict[str, Any]:
+    esc = (lambda s: str(s)) if html else md_escape
+    r = student.get("report") or {}
+    cm = r.get("confusion_matrix") or []
+    labels = [str(x) for x in r.get("labels") or []]
+    classes = per_class_scores(cm, labels) if cm else []
+    if student.get("recall") is not None:  # the grader's own figures count missing rows as misses
+        for c, p, q in zip(classes, student["precision"], student["recall"], strict=True):
+            c["precision"], c["recall"] = p, q
+        for c, n in zip(classes, student.get("support") or [], strict=False):
+            c["support"] = n
+    rubric = student.get("rubric") or {}
+    metrics = []
+    if r:
+        metrics = [("Top-1 accuracy", _pct(r.get("top1"))), (f"Top-{student.get('k', 3)} accuracy", _pct(r.get("top3"))),
+                   ("Rows scored", f"{r.get('n_scored', 0)} of {r.get('n_key', 0)}")]
+        if student.get("public_top1") is not None:
+            metrics += [("Public top-1", _pct(student.get("public_top1"))),
+                        ("Private top-1", _pct(student.get("private_top1")))]
+        if r.get("params") is not None:
+            metrics += [("Parameters", f"{r['params']:,}"),
+                        ("Top-1 ÷ parameters", f"{r['top1_per_param']:.3e}" if r.get("top1_per_param") else "–")]
+    if student.get("rank") is not None:
+        metrics.append(("Leaderboard rank", f"{student['rank']} of {student.get('n_ranked', '?')}"))
+    image = ""
+    if heatmap is not None:
+        image = ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii")) if html else heatmap.name
+    return {
+        "title": esc(title),
+        "who": esc(f"{student['name']} ({student['student']})" if student.get("name") else student.get("student", "")),
+        "status": student.get("status", "invalid"),
+        "reason": esc(student.get("reason", "")),
+        "source": esc(student.get("source", "")),
+        "late": bool(student.get("late")),
+        "metrics": [(esc(a), esc(b)) for a, b in metrics],
+        "rules": [{"name": esc(p["name"]), "points": f"{p['points']:g}", "max": f"{p['max_points']:g}",
+                   "why": esc(p["explanation"])} for p in rubric.get("rules", [])],
+        "total": f"{rubric['total']:g}" if rubric else "",
+        "max_total": f"{rubric['max_total']:g}" if rubric else "",
+        "messages": [esc(m) for m in [*(w["message"] for w in r.get("warnings", [])), *student.get("notes", [])]],
+        "labels": [esc(x) for x in labels],
+        "cm": cm,
+        "classes": [{"label": esc(c["label"]), "support": c["support"], "precision": _pct(c["precision"]),
+                     "recall": _pct(c["recall"])} for c in classes],
+        "image": image,
+    }
+
+
+def render_feedback(student: Mapping[str, Any], *, title: str, html: bool, heatmap: Path | None = None) -> str:
+    """Render one student's feedback page.
+
+    Args:
+        student: the student's dict as in ``results.json``.
+        title: the assignment title.
+        html: HTML (image inlined) when true, Markdown (image linked) when false.
+        heatmap: the confusion-matrix PNG, if drawn.
+    """
+    name = "feedback.html.j2" if html else "feedback.md.j2"
+    return template_env().get_template(name).render(**_context(student, title=title, heatmap=heatmap, html=html))
