@@ -50,6 +50,7 @@ class ClassResult:
         baseline: the baseline's dict in the same form, or None.
         files: name -> path of every file written into ``out_dir``.
         bugs: students whose file made gradkit itself fail (please report these).
+        refused: zip entries refused that belong to no student (``{"entry", "reason"}``).
     """
 
     title: str
@@ -57,6 +58,7 @@ class ClassResult:
     baseline: dict[str, Any] | None = None
     files: dict[str, Path] = field(default_factory=dict)
     bugs: list[str] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def n_ok(self) -> int:
@@ -71,7 +73,8 @@ class ClassResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``results.json`` document."""
         return {"title": self.title, "n_students": len(self.students), "n_ok": self.n_ok,
-                "n_invalid": self.n_invalid, "baseline": self.baseline, "students": self.students}
+                "n_invalid": self.n_invalid, "baseline": self.baseline, "refused": self.refused,
+                "students": self.students}
 
 
 def resolve_assignment(key_or_assignment: Assignment | str | Path) -> Assignment:
@@ -88,12 +91,27 @@ def resolve_assignment(key_or_assignment: Assignment | str | Path) -> Assignment
     return Assignment(key_path=path.resolve(), title=path.resolve().parent.name)
 
 
-def _gather(source: Path, scratch: Path, a: Assignment) -> list[Submission]:
+def _owner(entry: str) -> str | None:
+    """A safe relative path for a refused zip entry, keeping its first folder (the student), or None."""
+    parts = [p for p in entry.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    first = entry.replace("\\", "/").lstrip("/").split("/")[0]
+    if not parts or first in ("", ".", "..") or (len(first) == 2 and first[1] == ":"):
+        return None
+    return "/".join(parts)
+
+
+def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]]) -> list[Submission]:
     if source.is_dir():
         files = walk_folder(source)
     elif source.is_file() and zipfile.is_zipfile(source):
         ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
-        files = [(rel, path, "") for rel, path in ex.files] + [(rel, None, why) for rel, why in ex.refused]
+        files = [(rel, path, "") for rel, path in ex.files]
+        for name, why in ex.refused:
+            owner = _owner(name)
+            if owner is None:
+                unattributed.append({"entry": name, "reason": why})
+            else:
+                files.append((owner, None, why if owner == name else f"{why} (zip entry {name!r})"))
     elif source.is_file():
         raise UsageError(f"{str(source)!r} is a single file, not a folder or a zip of submissions; "
                          f"grade it with `grade {source} --key KEY`.")
@@ -242,8 +260,9 @@ def grade_class(
     params = params or {}
     rows: list[dict[str, Any]] = []
     bugs: list[str] = []
+    refused: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(dir=out, prefix=".unpacked-") as scratch:
-        subs = _gather(Path(source), Path(scratch), a)
+        subs = _gather(Path(source), Path(scratch), a, refused)
         for i, sub in enumerate(subs):
             if progress is not None:
                 progress(i, len(subs), sub.student)
@@ -266,7 +285,7 @@ def grade_class(
         row["rubric"] = scores[row["student"]].to_dict() if a.rubric else None
         row["rank"] = ranks.get(row["student"])
         row["n_ranked"] = n_ranked
-    result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs)
+    result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs, refused=refused)
     _write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps)
     return result
 
