@@ -1,12 +1,112 @@
-"""`derive grad`: placeholder until the engine lands (issue 2)."""
+"""`derive grad`: one gradient (or all of them) of the conv → activation → dense → loss problem.
+
+Parses options, calls :func:`derive.gradient` / :func:`derive.all_gradients`, renders.
+sympy is imported inside the command (``derive --help`` stays fast); torch only when
+numbers are checked.
+"""
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from derive.errors import DeriveError
+
+_D = {  # the library's defaults (derive.problem.Problem), written once here for --help
+    "input": "4x4",
+    "kernel": "3x3",
+}
+
+
+class Format(str, Enum):
+    text = "text"
+    latex = "latex"
+    json = "json"
+
+
+class Activation(str, Enum):
+    sigmoid = "sigmoid"
+    tanh = "tanh"
+    relu = "relu"
+
+
+class Loss(str, Enum):
+    mse = "mse"
+    bce = "bce"
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``grad`` command to the ``derive`` app."""
+
     @app.command()
-    def grad() -> None:
-        """Derive a gradient of the conv-sigmoid-dense problem (not built yet)."""
-        raise typer.Exit(1)
+    def grad(
+        wrt: Annotated[Optional[str], typer.Option("--wrt", help="Variable: a21, w11, v0, b, c (or z00, h00, yhat, p).")] = None,
+        loss: Annotated[Loss, typer.Option(help="mse: L = (ŷ - y)²; bce: p = σ(ŷ), L = -[y ln p + (1 - y) ln(1 - p)].")] = Loss.mse,
+        input: Annotated[str, typer.Option("--input", help="Input size ROWSxCOLS.")] = _D["input"],
+        kernel: Annotated[str, typer.Option(help="Kernel size ROWSxCOLS.")] = _D["kernel"],
+        stride: Annotated[int, typer.Option(help="Convolution stride.")] = 1,
+        padding: Annotated[int, typer.Option(help="Zero padding on each side.")] = 0,
+        conv_bias: Annotated[bool, typer.Option("--conv-bias/--no-conv-bias", help="Convolution bias b.")] = False,
+        dense_bias: Annotated[bool, typer.Option("--dense-bias/--no-dense-bias", help="Dense bias c.")] = False,
+        activation: Annotated[Activation, typer.Option(help="Activation after the convolution.")] = Activation.sigmoid,
+        half_mse: Annotated[bool, typer.Option("--half-mse", help="Use L = ½(ŷ - y)² (MSE only).")] = False,
+        input_symbol: Annotated[str, typer.Option("--input-symbol", help="Letter of the input (a course may use x).")] = "a",
+        one_based: Annotated[bool, typer.Option("--one-based", help="Number indices from 1 (a11 is the top-left input).")] = False,
+        values: Annotated[Optional[Path], typer.Option("--values", help="JSON numbers: {\"a\": rows, \"w\": rows, \"v\": [...], \"y\": n}.")] = None,
+        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
+        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        all_: Annotated[bool, typer.Option("--all", help="Every gradient of the problem in one table.")] = False,
+        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+    ) -> None:
+        """Derive ∂L/∂WRT step by step: forward pass, chain-rule factors, index form, terms.
+
+        The network: input → convolution (a cross-correlation, as in PyTorch and Keras)
+        → activation → flatten (row-major) → weighted sum ŷ → loss.
+        """
+        import json
+
+        from derive import all_gradients, gradient, load_values, random_values
+        from derive.problem import Problem, parse_size
+        from derive.table import render_table_latex, render_table_text
+
+        if values is not None and random is not None:
+            raise DeriveError("--values and --random both give numbers: use one of them.")
+        if not all_ and wrt is None:
+            raise DeriveError("Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all.")
+        if all_ and wrt is not None:
+            raise DeriveError("--all derives every gradient: drop --wrt, or drop --all.")
+        problem = Problem(
+            input=parse_size(input, option="--input"),
+            kernel=parse_size(kernel, option="--kernel"),
+            stride=stride,
+            padding=padding,
+            conv_bias=conv_bias,
+            activation=activation.value,
+            dense_bias=dense_bias,
+            loss=loss.value,
+            half_mse=half_mse,
+            input_symbol=input_symbol,
+            one_based=one_based,
+        )
+        numbers = load_values(values, problem) if values is not None else random_values(problem, random) if random is not None else None
+        check = not no_check
+        if all_:
+            grads = all_gradients(problem, values=numbers, check=check)
+            if fmt is Format.json:
+                typer.echo(json.dumps([g.to_dict() for g in grads], indent=2, ensure_ascii=False))
+            elif fmt is Format.latex:
+                typer.echo(render_table_latex(grads, standalone=True), nl=False)
+            else:
+                typer.echo(render_table_text(grads), nl=False)
+            return
+        g = gradient(problem, wrt, values=numbers, check=check)
+        if fmt is Format.json:
+            typer.echo(json.dumps(g.to_dict(), indent=2, ensure_ascii=False))
+            return
+        from derive.render import render_latex, render_text
+
+        d = g.to_derivation()
+        typer.echo(render_latex(d, standalone=True) if fmt is Format.latex else render_text(d), nl=False)

@@ -1,0 +1,345 @@
+"""The engine: walk the graph from L down to one variable and record the chain rule.
+
+The gradient of ``L`` with respect to a node is the sum, over every path from ``L``
+down to it, of the product of the local derivatives along the path. The edges every
+path shares (``L → ŷ``, and for a dense weight all of them) are factored out; the rest
+are one term per output position the variable reaches. Numbers, when given, are
+evaluated edge by edge in float64 and checked against torch autograd.
+
+>>> from derive.problem import Problem
+>>> g = gradient(Problem(), "a00")
+>>> g.expanded_latex
+'\\\\frac{\\\\partial L}{\\\\partial a_{00}} = 2 \\\\left(\\\\hat{y} - y\\\\right) \\\\, v_{0} \\\\, \\\\sigma(z_{00}) \\\\left(1 - \\\\sigma(z_{00})\\\\right) \\\\, w_{00}'
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy
+
+from derive.forward_steps import forward_steps
+from derive.graph import Graph, Node, build_graph, evaluate, forward
+from derive.indexform import general_term
+from derive.printer import latex as print_latex
+from derive.printer import latex_name, text_name
+from derive.printer import text as print_text
+from derive.problem import Problem
+from derive.steps import Derivation, Step, format_number, latex_number
+from derive.values import leaf_values
+
+__all__ = ["Gradient", "all_gradients", "gradient"]
+
+_LOSS_OPS = ("mse", "bce", "sigmoid")
+CONVENTION = (
+    "The convolution is a cross-correlation, as in PyTorch (nn.Conv2d) and Keras: "
+    "the kernel is not flipped."
+)
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """∂L/∂(one variable), with every step, closed forms and (optionally) numbers.
+
+    Attributes:
+        problem: The problem it belongs to.
+        wrt: Name of the variable (``"w11"``).
+        steps: Forward pass, chain-rule factors, terms and the result, in reading order.
+        closed_form_latex: The gradient in index form (sum over the positions reached).
+        expanded_latex: The same written out term by term.
+        value: Its value at the given numbers, else ``None``.
+        autograd: torch autograd's float64 value at the same numbers, else ``None``.
+        positions: The 0-based output positions (i, j) the variable reaches.
+    """
+
+    problem: Problem
+    wrt: str
+    steps: tuple[Step, ...]
+    closed_form_latex: str
+    expanded_latex: str
+    closed_form_text: str
+    expanded_text: str
+    value: float | None = None
+    autograd: float | None = None
+    positions: tuple[tuple[int, int], ...] = ()
+    _chain: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def difference(self) -> float | None:
+        """``|value - autograd|``, or ``None`` without numbers."""
+        if self.value is None or self.autograd is None:
+            return None
+        return abs(self.value - self.autograd)
+
+    def expr(self) -> sympy.Expr:
+        """The gradient as one sympy expression in node symbols (ŷ, p, z_ij, leaves)."""
+        head, shared, rests = self._chain
+        total = sympy.Add(*[sympy.Mul(*r) for r in rests])
+        return sympy.Mul(*head, *shared) * total
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON contract: wrt, loss, config, steps, closed_form_latex, expanded_latex, value, autograd."""
+        return {
+            "wrt": self.wrt,
+            "loss": self.problem.loss,
+            "config": self.problem.to_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+            "closed_form_latex": self.closed_form_latex,
+            "expanded_latex": self.expanded_latex,
+            "value": self.value,
+            "autograd": self.autograd,
+        }
+
+    def to_derivation(self) -> Derivation:
+        """This gradient as a generic :class:`~derive.steps.Derivation` for the renderers."""
+        notes = [CONVENTION]
+        if self.value is not None and self.autograd is not None:
+            notes.append(
+                f"Check: torch autograd (float64) gives {format_number(self.autograd, 12)}; "
+                f"difference {self.difference:.1e}."
+            )
+        title = f"∂L/∂{text_name(self.wrt)} ({self.problem.describe()})"
+        return Derivation(title, self.steps[:-1], self.steps[-1], tuple(notes))
+
+
+@functools.lru_cache(maxsize=16)
+def _graph(problem: Problem) -> Graph:
+    return build_graph(problem)
+
+
+def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check: bool = True) -> Gradient:
+    """Derive ∂L/∂``wrt`` step by step; evaluate and check it when ``values`` are given.
+
+    Args:
+        problem: The network and loss.
+        wrt: A variable name as a user types it (``"w11"``, ``"a21"``, ``"v0"``, ``"b"``).
+        values: Numbers in the ``--values`` layout (see :func:`derive.values.load_values`).
+        check: Compare every number with torch autograd in float64 (imports torch).
+
+    Raises:
+        DeriveError: Unknown variable or malformed values.
+    """
+    graph = _graph(problem)
+    name = graph.resolve(wrt)
+    env = _env(graph, values)
+    auto = _autograd(problem, values) if env is not None and check else None
+    return _derive(graph, name, env, auto, forward_steps(graph, env))
+
+
+def all_gradients(problem: Problem, *, values: Mapping | None = None, check: bool = True) -> list[Gradient]:
+    """Every gradient of the problem (inputs, kernel, bias, dense weights), in that order."""
+    graph = _graph(problem)
+    env = _env(graph, values)
+    auto = _autograd(problem, values) if env is not None and check else None
+    fwd = forward_steps(graph, env)
+    return [_derive(graph, name, env, auto, fwd) for name in graph.differentiable()]
+
+
+def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
+    if values is None:
+        return None
+    return forward(graph, leaf_values(values, graph.problem))
+
+
+def _autograd(problem: Problem, values: Mapping | None) -> dict[str, float]:
+    from derive.autograd import autograd_gradients  # torch: only when numbers are checked
+
+    return autograd_gradients(problem, values)
+
+
+# ------------------------------------------------------------------ the walk
+def _paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
+    """Every path from L down to ``name``, as (node, input) edges, top first."""
+    out: list[list[tuple[str, str]]] = []
+
+    def up(n: str, below: list[tuple[str, str]]) -> None:
+        if n == "L":
+            out.append(below[::-1])
+            return
+        for parent in graph.consumers[n]:
+            up(parent, [*below, (parent, n)])
+
+    up(name, [])
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _fmt(expr: sympy.Expr) -> tuple[str, str]:
+    """(LaTeX, text) of one factor, parenthesized when it is a sum."""
+    tex, txt = print_latex(expr), print_text(expr)
+    if expr.is_Add:
+        return rf"\left({tex}\right)", f"({txt})"
+    return tex, txt
+
+
+def _num(x: float) -> tuple[str, str]:
+    tex, txt = latex_number(x), format_number(x)
+    return (rf"\left({tex}\right)", f"({txt})") if x < 0 else (tex, txt)
+
+
+def _partial(top: str, low: str) -> tuple[str, str]:
+    return rf"\frac{{\partial {latex_name(top)}}}{{\partial {latex_name(low)}}}", f"∂{text_name(top)}/∂{text_name(low)}"
+
+
+def _with_value(tex: str, txt: str, value: float | None) -> tuple[str, str]:
+    if value is None:
+        return tex, txt
+    return f"{tex} = {latex_number(value)}", f"{txt} = {format_number(value)}"
+
+
+def _derive(
+    graph: Graph, name: str, env: dict[str, float] | None, auto: Mapping[str, float] | None, fwd: tuple[Step, ...]
+) -> Gradient:
+    p = graph.problem
+    nodes = graph.nodes
+    paths = _paths(graph, name)
+    first = paths[0]
+    nshared = len(first)
+    for other in paths[1:]:
+        nshared = min(nshared, next((k for k, (a, b) in enumerate(zip(first, other)) if a != b), len(first)))
+    if len(paths) > 1:
+        nshared = min(nshared, len(first) - 1)
+    head = [e for e in first[:nshared] if nodes[e[0]].op in _LOSS_OPS]
+    shared = first[len(head) : nshared]
+    rests = [pth[nshared:] for pth in paths]
+    local = {e: nodes[e[0]].local[e[1]] for pth in paths for e in pth}
+    val = (lambda e: evaluate(local[e], env)) if env is not None else None
+
+    steps: list[Step] = []  # chain-rule factors
+    term_steps: list[Step] = []
+    grp = "Chain rule"
+    lhs_tex, lhs_txt = _partial("L", name)
+
+    # --- the chain-rule statement, in partials
+    bottom = head[-1][1] if head else "L"
+    top_tex, top_txt = _partial("L", bottom) if head else ("", "")
+    chain_tex = [top_tex] if head else []
+    chain_txt = [top_txt] if head else []
+    for e in shared:
+        t = _partial(*e)
+        chain_tex.append(t[0])
+        chain_txt.append(t[1])
+    positions = tuple(nodes[r[-1][0]].index for r in rests if r) if len(paths) > 1 else _single_position(nodes, first)
+    gt = general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], positions) if len(paths) > 1 else None
+
+    # --- the loss head: ∂L/∂ŷ (combined for cross-entropy)
+    head_exprs: list[sympy.Expr] = []
+    head_value = 1.0
+    if head:
+        for e in head:
+            tex, txt = _fmt(local[e])
+            pt = _partial(*e)
+            v = val(e) if val else None
+            if v is not None:
+                head_value *= v
+            steps.append(Step(pt[1], *_with_value(f"{pt[0]} = {print_latex(local[e])}", f"{pt[1]} = {print_text(local[e])}", v), v, grp))
+        combined = sympy.Mul(*[local[e] for e in head])
+        if len(head) > 1:
+            combined = sympy.factor(sympy.cancel(combined))
+            v = head_value if val else None
+            parts_tex = " ".join(_partial(*e)[0] for e in head)
+            parts_txt = " · ".join(_partial(*e)[1] for e in head)
+            steps.append(
+                Step(
+                    top_txt,
+                    *_with_value(f"{top_tex} = {parts_tex} = {print_latex(combined)}", f"{top_txt} = {parts_txt} = {print_text(combined)}", v),
+                    v,
+                    grp,
+                )
+            )
+        head_exprs = [combined]
+    head_fmt = [_fmt(x) for x in head_exprs]
+
+    # --- shared factors, concrete
+    shared_value = 1.0
+    for e in shared:
+        pt = _partial(*e)
+        tex, txt = print_latex(local[e]), print_text(local[e])
+        v = val(e) if val else None
+        if v is not None:
+            shared_value *= v
+        steps.append(Step(pt[1], *_with_value(f"{pt[0]} = {tex}", f"{pt[1]} = {txt}", v), v, grp))
+
+    # --- per-path factors: general form, then each term
+    term_values: list[float] = []
+    term_fmt: list[tuple[str, str]] = []
+    if len(paths) > 1:
+        if gt is not None:
+            for pl, ptx, fl, ft in zip(gt.partials_latex, gt.partials_text, gt.factors_latex, gt.factors_text):
+                steps.append(Step(ptx, f"{pl} = {fl}", f"{ptx} = {ft}", None, grp))
+            chain_tex.append(gt.sum_latex + " ".join(gt.partials_latex))
+            chain_txt.append(gt.sum_text + " · ".join(gt.partials_text))
+        for rest in rests:
+            facs = [_fmt(local[e]) for e in rest]
+            tex = r" \, ".join(f[0] for f in facs)
+            txt = " · ".join(f[1] for f in facs)
+            term_fmt.append((tex, txt))
+            i, j = nodes[rest[-1][0]].index
+            label = f"term ({i + p.base}, {j + p.base})"
+            if val:
+                vals = [val(e) for e in rest]
+                tv = math.prod(vals)
+                term_values.append(tv)
+                nt = [_num(x) for x in vals]
+                tex += " = " + r" \cdot ".join(n[0] for n in nt) + f" = {latex_number(tv)}"
+                txt += " = " + " · ".join(n[1] for n in nt) + f" = {format_number(tv)}"
+            term_steps.append(Step(label, tex, txt, term_values[-1] if val else None, "Terms, one per output position reached"))
+    value = None
+    if val:
+        value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
+
+    # --- closed form (index form) and expanded form
+    front_tex = [h[0] for h in head_fmt] + [_fmt(local[e])[0] for e in shared]
+    front_txt = [h[1] for h in head_fmt] + [_fmt(local[e])[1] for e in shared]
+    if len(paths) == 1:
+        closed_tex = r" \, ".join(front_tex) or "1"
+        closed_txt = " · ".join(front_txt) or "1"
+        exp_tex, exp_txt = closed_tex, closed_txt
+    else:
+        sum_tex = r" + ".join(t[0] for t in term_fmt)
+        sum_txt = " + ".join(t[1] for t in term_fmt)
+        exp_tex = " ".join([*front_tex, rf"\Big[ {sum_tex} \Big]"])
+        exp_txt = " · ".join([*front_txt, f"[{sum_txt}]"])
+        if gt is not None:
+            closed_tex = " ".join([*front_tex, gt.sum_latex + r" \, ".join(gt.factors_latex)])
+            closed_txt = " · ".join([*front_txt, gt.sum_text + " · ".join(gt.factors_text)])
+        else:
+            closed_tex, closed_txt = exp_tex, exp_txt
+    closed_form_latex = f"{lhs_tex} = {closed_tex}"
+    expanded_latex = f"{lhs_tex} = {exp_tex}"
+    statement = Step(f"chain rule for {lhs_txt}", f"{lhs_tex} = " + " ".join(chain_tex), f"{lhs_txt} = " + " · ".join(chain_txt), None, grp)
+    steps = [*fwd, statement, *steps, *term_steps]
+    steps.append(Step(f"{lhs_txt} (index form)", closed_form_latex, f"{lhs_txt} = {closed_txt}", value, "Closed form (index form)"))
+    res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
+    if value is not None:
+        nums = [_num(head_value)[0]] if head else []
+        nums += [_num(val(e))[0] for e in shared]
+        nums_t = [_num(head_value)[1]] if head else []
+        nums_t += [_num(val(e))[1] for e in shared]
+        if len(paths) > 1:
+            nums.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
+            nums_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
+        res_tex += " = " + r" \cdot ".join(nums) + f" = {latex_number(value)}"
+        res_txt += " = " + " · ".join(nums_t) + f" = {format_number(value)}"
+    steps.append(Step(f"{lhs_txt} (term by term)", res_tex, res_txt, value, "Result"))
+    chain = (tuple(head_exprs), tuple(local[e] for e in shared), tuple(tuple(local[e] for e in r) for r in rests))
+    return Gradient(
+        p,
+        name,
+        tuple(steps),
+        closed_form_latex,
+        expanded_latex,
+        f"{lhs_txt} = {closed_txt}",
+        f"{lhs_txt} = {exp_txt}",
+        value,
+        None if auto is None else auto[name],
+        positions,
+        chain,
+    )
+
+
+def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:
+    return tuple(nodes[a].index for a, _ in path if nodes[a].op == "conv")

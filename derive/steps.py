@@ -1,0 +1,97 @@
+"""Generic building blocks of a worked answer: a :class:`Step` and a :class:`Derivation`.
+
+They hold pre-rendered strings (LaTeX and Unicode) and numbers only, so that any
+derivation (conv backprop here; softmax + cross-entropy or batch-norm elsewhere) can be
+rendered by :mod:`derive.render` as terminal text, a LaTeX fragment or a document.
+
+>>> s = Step("∂L/∂ŷ", r"\\frac{\\partial L}{\\partial \\hat{y}} = 2(\\hat{y} - y)", "∂L/∂ŷ = 2(ŷ - y)", 0.5)
+>>> s.to_dict()["value"]
+0.5
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["Derivation", "Step", "format_number", "latex_number"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation.
+
+    Attributes:
+        name: Short Unicode label (``"∂L/∂ŷ"``, ``"z₀₀"``); the JSON ``name``.
+        latex: The equation in LaTeX math (no ``$``), as ``lhs = rhs [= number]``.
+        text: The same equation in Unicode for a terminal.
+        value: Its numeric value when numbers were given, else ``None``.
+        group: Heading the step belongs to (``"Forward pass"``); renderers group by it.
+    """
+
+    name: str
+    latex: str
+    text: str
+    value: float | None = None
+    group: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"name", "latex", "value"}``: the JSON contract of one step."""
+        return {"name": self.name, "latex": self.latex, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A worked answer: a title, its steps, the result, and notes.
+
+    Attributes:
+        title: Plain-text title (escaped by the LaTeX renderer).
+        steps: The steps in reading order; consecutive steps with the same ``group``
+            are shown under one heading.
+        result: The final step (the answer), shown boxed.
+        notes: Plain-text remarks (conventions, the autograd check).
+    """
+
+    title: str
+    steps: tuple[Step, ...]
+    result: Step
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready data: title, steps, result and notes."""
+        return {
+            "title": self.title,
+            "steps": [s.to_dict() for s in self.steps],
+            "result": self.result.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def format_number(x: float, digits: int = 6) -> str:
+    """A number as a TA writes it: ``0.125``, ``-1.5``, ``2.5e-07``.
+
+    >>> format_number(0.1 + 0.2), format_number(-3.0), format_number(1e-12)
+    ('0.3', '-3', '1e-12')
+    """
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    out = f"{x:.{digits}g}"
+    if "e" in out:
+        mant, exp = out.split("e")
+        return f"{mant}e{int(exp)}"
+    return out
+
+
+def latex_number(x: float, digits: int = 6) -> str:
+    r"""A number in LaTeX: ``2.5 \times 10^{-7}`` for small ones.
+
+    >>> latex_number(2.5e-07)
+    '2.5 \\times 10^{-7}'
+    """
+    out = format_number(x, digits)
+    if "e" in out:
+        mant, exp = out.split("e")
+        return rf"{mant} \times 10^{{{exp}}}" if mant not in ("1", "-1") else rf"{mant[:-1]}10^{{{exp}}}"
+    return out

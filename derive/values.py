@@ -1,0 +1,188 @@
+"""Numbers for a problem: the ``--values`` JSON layout, its validation, and random values.
+
+The layout uses the problem's letters: ``{"a": rows, "w": rows, "v": [...], "y": number}``
+plus ``"b"`` / ``"c"`` when the biases are on (``"x"`` instead of ``"a"`` if the input is
+renamed). Indices in the lists are 0-based whatever the naming.
+
+>>> from derive.problem import Problem
+>>> vals = random_values(Problem(), seed=0)
+>>> sorted(vals), len(vals["a"]), len(vals["v"])
+(['a', 'v', 'w', 'y'], 4, 4)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping
+from pathlib import Path
+
+from derive.errors import DeriveError, did_you_mean
+from derive.problem import Problem
+
+__all__ = ["expected_layout", "leaf_values", "load_values", "random_values"]
+
+
+def expected_layout(problem: Problem) -> dict[str, str]:
+    """Key → shape description expected in a values file for ``problem``."""
+    p = problem
+    out = {
+        p.input_symbol: f"a {p.input[0]}x{p.input[1]} list of lists (the input)",
+        p.kernel_symbol: f"a {p.kernel[0]}x{p.kernel[1]} list of lists (the kernel)",
+        p.dense_symbol: f"a list of {p.n_dense} numbers (the dense weights)",
+        "y": "a number (the target)" + (", from 0 to 1" if p.loss == "bce" else ""),
+    }
+    if p.conv_bias:
+        out["b"] = "a number (the conv bias)"
+    if p.dense_bias:
+        out["c"] = "a number (the dense bias)"
+    return out
+
+
+def _number(x: object, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise DeriveError(f"values: {where} is {x!r}, not a finite number.")
+    return float(x)
+
+
+def _matrix(x: object, key: str, shape: tuple[int, int]) -> list[list[float]]:
+    rows, cols = shape
+    if not isinstance(x, list) or len(x) != rows or not all(isinstance(r, list) and len(r) == cols for r in x):
+        got = _shape_of(x)
+        raise DeriveError(f"values: {key!r} must be a {rows}x{cols} list of lists (rows of {cols} numbers); got {got}.")
+    return [[_number(v, f"{key!r} row {i}, column {j}") for j, v in enumerate(r)] for i, r in enumerate(x)]
+
+
+def _shape_of(x: object) -> str:
+    if isinstance(x, list):
+        if x and all(isinstance(r, list) for r in x):
+            lens = sorted({len(r) for r in x})
+            return f"{len(x)} rows of {'/'.join(map(str, lens))} numbers"
+        return f"a list of {len(x)} items"
+    return repr(x)
+
+
+def check_values(values: Mapping, problem: Problem) -> dict[str, object]:
+    """Validate ``values`` for ``problem`` and return them normalized (floats).
+
+    Raises:
+        DeriveError: A missing or unknown key, a wrong shape, or a non-number, named precisely.
+    """
+    if not isinstance(values, Mapping):
+        raise DeriveError(f"values: expected a JSON object with keys {', '.join(expected_layout(problem))}; got {type(values).__name__}.")
+    layout = expected_layout(problem)
+    for key in values:
+        if key not in layout:
+            hint = did_you_mean(str(key), list(layout))
+            extra = ""
+            if key == "b" and not problem.conv_bias:
+                extra = " (the problem has no conv bias: add --conv-bias, or drop 'b')"
+            elif key == "c" and not problem.dense_bias:
+                extra = " (the problem has no dense bias: add --dense-bias, or drop 'c')"
+            raise DeriveError(f"values: unknown key {key!r}{extra}; expected keys {', '.join(layout)}.{hint}")
+    for key, shape in layout.items():
+        if key not in values:
+            raise DeriveError(f"values: missing key {key!r}: expected {shape}.")
+    p = problem
+    out: dict[str, object] = {
+        p.input_symbol: _matrix(values[p.input_symbol], p.input_symbol, p.input),
+        p.kernel_symbol: _matrix(values[p.kernel_symbol], p.kernel_symbol, p.kernel),
+    }
+    v = values[p.dense_symbol]
+    if not isinstance(v, list) or len(v) != p.n_dense:
+        raise DeriveError(
+            f"values: {p.dense_symbol!r} must be a list of {p.n_dense} numbers (one per conv output, row-major); got {_shape_of(v)}."
+        )
+    out[p.dense_symbol] = [_number(x, f"{p.dense_symbol!r} item {k}") for k, x in enumerate(v)]
+    out["y"] = _number(values["y"], "'y'")
+    if p.loss == "bce" and not 0.0 <= out["y"] <= 1.0:
+        raise DeriveError(f"values: 'y' is {values['y']!r}, but cross-entropy needs a target from 0 to 1.")
+    for key in ("b", "c"):
+        if key in layout:
+            out[key] = _number(values[key], repr(key))
+    return out
+
+
+def leaf_values(values: Mapping, problem: Problem) -> dict[str, float]:
+    """Validated values as ``{leaf name: number}`` (``"a21": 0.3``...)."""
+    v = check_values(values, problem)
+    p = problem
+    out: dict[str, float] = {}
+    for kind, key in (("a", p.input_symbol), ("w", p.kernel_symbol)):
+        for i, row in enumerate(v[key]):
+            for j, x in enumerate(row):
+                out[p.name(kind, i, j)] = x
+    for k, x in enumerate(v[p.dense_symbol]):
+        out[p.name("v", k)] = x
+    for key in ("y", "b", "c"):
+        if key in v:
+            out[key] = v[key]
+    return out
+
+
+def load_values(path: str | Path, problem: Problem) -> dict[str, object]:
+    """Read and validate a ``--values`` JSON file.
+
+    Raises:
+        DeriveError: The file is missing, is not JSON, or does not fit ``problem``.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc}.") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+    try:
+        return check_values(data, problem)
+    except DeriveError as exc:
+        raise DeriveError(f"{path}: {exc}") from None
+
+
+def random_values(problem: Problem, seed: int) -> dict[str, object]:
+    """Values a student can work by hand: one decimal, in [-1, 1] (y in [0, 1]).
+
+    The same seed gives the same values. For ReLU, values that put some ``z`` within
+    0.05 of the kink are redrawn (the derivative there is a convention, not maths).
+    """
+    p = problem
+    rng = random.Random(seed)
+
+    def num(lo: float = -1.0, hi: float = 1.0) -> float:
+        return round(rng.uniform(lo, hi), 1) + 0.0
+
+    for _ in range(1000):
+        out: dict[str, object] = {
+            p.input_symbol: [[num() for _ in range(p.input[1])] for _ in range(p.input[0])],
+            p.kernel_symbol: [[num() for _ in range(p.kernel[1])] for _ in range(p.kernel[0])],
+            p.dense_symbol: [num() for _ in range(p.n_dense)],
+            "y": num(0.0, 1.0),
+        }
+        if p.conv_bias:
+            out["b"] = num()
+        if p.dense_bias:
+            out["c"] = num()
+        if p.activation != "relu" or _clear_of_kink(out, p):
+            return out
+    return out  # pragma: no cover - practically unreachable
+
+
+def _clear_of_kink(values: dict[str, object], p: Problem) -> bool:
+    a, w = values[p.input_symbol], values[p.kernel_symbol]
+    (h, wd), (kh, kw) = p.input, p.kernel
+    for i in range(p.output[0]):
+        for j in range(p.output[1]):
+            z = float(values.get("b", 0.0))
+            for m in range(kh):
+                for n in range(kw):
+                    r, c = p.stride * i + m - p.padding, p.stride * j + n - p.padding
+                    if 0 <= r < h and 0 <= c < wd:
+                        z += w[m][n] * a[r][c]
+            if abs(z) < 0.05:
+                return False
+    return True
