@@ -111,11 +111,7 @@ def find_columns(header: list[str] | None, rows: list[list[str]], key: AnswerKey
 
     found_id = _by_name(names, [normalize_header(key.id_column), *ID_ALIASES]) if header else None
     if found_id is None:
-        best = max(
-            ((_fraction(sample, j, key.is_exact_id), _fraction(sample, j, lambda c: key.index_of(c) is not None), -j)
-             for j in range(width)), default=(0.0, 0.0, 0))  # fmt: skip
-        if best[1] > 0:
-            found_id = -best[2]
+        found_id = _id_by_content(sample, width, key)
     if found_id is None:
         shown = f"the header is {', '.join(map(repr, header))}" if header else "the file has no header"
         cols.errors.append(Issue(
@@ -151,6 +147,20 @@ def find_columns(header: list[str] | None, rows: list[list[str]], key: AnswerKey
             f"{name}: no column of predicted classes was found ({shown}); the file needs a column "
             f"{key.label_column!r} next to the ids.", 1))  # fmt: skip
     return cols
+
+
+def _id_by_content(sample: list[list[str]], width: int, key: AnswerKey) -> int | None:
+    """The column whose cells the key knows: exact matches first; a column of small
+    integers that are also classes matches only loosely and is not taken for ids."""
+    exact = [_fraction(sample, j, key.is_exact_id) for j in range(width)]
+    if max(exact, default=0.0) > 0:
+        return exact.index(max(exact))
+    loose = [
+        _fraction(sample, j, lambda c: key.index_of(c) is not None)
+        if _fraction(sample, j, lambda c: key.class_index(c) >= 0) < 0.9 else 0.0
+        for j in range(width)
+    ]  # fmt: skip
+    return loose.index(max(loose)) if max(loose, default=0.0) > 0 else None
 
 
 def _is_sequence(sample: list[list[str]], column: int) -> bool:

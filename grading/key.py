@@ -253,7 +253,8 @@ def load_key(
         label_column: the label column's header; default: ``class``, ``label``, ...
         labels: the ordered class list; default: the labels found in the key
             (for integer labels, every integer from the smallest to the largest).
-        usage_column: a Kaggle-style Public/Private column; default: ``Usage`` if present.
+        usage_column: a Kaggle-style Public/Private column, used when present
+            (default ``Usage``); a key without it has no public/private split.
 
     Returns:
         the :class:`AnswerKey`.
@@ -284,7 +285,7 @@ def load_key(
         rows, lines = rows[1:], lines[1:]
         id_col = _find(header, id_column, ID_ALIASES, "id", name)
         label_col = _find(header, label_column, LABEL_ALIASES, "label", name)
-        usage_col = _find(header, usage_column, USAGE_ALIASES, "usage", name)
+        usage_col = _find(header, None, (normalize_header(usage_column or "usage"), *USAGE_ALIASES), "usage", name)
         if id_col is None:
             raise UsageError(
                 f"{name}: no id column among {', '.join(map(repr, header))}; name it 'image' or 'id', "
@@ -330,12 +331,11 @@ def _parse_labels(
     ints = [_as_int(cell) for cell in raw]
     numeric = all(v is not None for v in ints)
     if labels is not None:
-        classes = list(labels)
+        as_ints = [c if isinstance(c, int) else _as_int(str(c)) for c in labels]
+        numeric = numeric and all(c is not None for c in as_ints)
+        classes = list(as_ints) if numeric else [str(c).strip() for c in labels]
         if len(set(classes)) != len(classes):
-            raise UsageError(f"the class list {classes!r} repeats a class.")
-        numeric = numeric and all(isinstance(c, int) for c in classes)
-        if not numeric:
-            classes = [str(c) for c in classes]
+            raise UsageError(f"the class list {list(labels)!r} repeats a class.")
     values: list[int | str] = [v for v in ints if v is not None] if numeric else list(raw)
     if labels is None:
         if numeric:

@@ -64,6 +64,14 @@ def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: 
     return grade_bytes(data, key, name=path.name, k=k, params=params)
 
 
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _it(count: int) -> str:
+    return "it is" if count == 1 else "they are"
+
+
 def _examples(pairs: list[tuple[int, str]], total: int) -> str:
     shown = ", ".join(f"line {line}: {value!r}" for line, value in pairs[:_SHOW])
     return shown + (f", and {total - _SHOW} more" if total > _SHOW else "")
@@ -172,13 +180,13 @@ def _score(
             more = f", and {len(repeats) - _SHOW} more" if len(repeats) > _SHOW else ""
             warnings.append(Issue(
                 "duplicate_rows",
-                f"{name}: {len(repeats)} row(s) repeat an earlier row for the same image ({shown}{more}); "
-                "the copies are ignored.", repeats[0][0]))  # fmt: skip
+                f"{name}: {_n(len(repeats), 'row repeats', 'rows repeat')} an earlier row for the same image "
+                f"({shown}{more}); {_it(len(repeats))} ignored.", repeats[0][0]))  # fmt: skip
         if conflicts:
             more = f"; and {len(conflicts) - _SHOW} more" if len(conflicts) > _SHOW else ""
             errors.append(Issue(
                 "conflicting_rows",
-                f"{name}: {len(conflicts)} image(s) have two rows with different classes "
+                f"{name}: {_n(len(conflicts), 'image has', 'images have')} two rows with different classes "
                 f"({'; '.join(conflicts[:_SHOW])}{more}); keep one row per image and submit again.",
                 None))  # fmt: skip
 
@@ -187,11 +195,11 @@ def _score(
         pairs = [(lines[r], id_cells[r]) for r in unknown[: _SHOW + 1].tolist()]
         warnings.append(Issue(
             "unknown_ids",
-            f"{name}: {len(unknown)} row(s) have an id that is not in the answer key "
-            f"({_examples(pairs, len(unknown))}); they are ignored.", pairs[0][0]))  # fmt: skip
+            f"{name}: {_n(len(unknown), 'row has', 'rows have')} an id that is not in the answer key "
+            f"({_examples(pairs, len(unknown))}); {_it(len(unknown))} ignored.", pairs[0][0]))  # fmt: skip
     bad = first_rows[row_pred[first_rows] < 0]
     if len(bad):
-        what = f"{key.label_column if cols.label_name is None else cols.label_name}"
+        what = key.label_column
         if len(bad) == 1:
             r = int(bad[0])
             text = f"{name}, line {lines[r]}: {what} {label_cells[r]!r} is not {key.describe_classes()}; the row counts as wrong."
@@ -210,8 +218,8 @@ def _score(
         more = ", ..." if len(missing) > _SHOW else ""
         warnings.append(Issue(
             "missing_rows",
-            f"{name}: {len(missing)} of the {n} ids of the answer key have no row ({shown}{more}); "
-            "they count as wrong.", None))  # fmt: skip
+            f"{name}: {len(missing)} of the {n} ids of the answer key {'has' if len(missing) == 1 else 'have'} "
+            f"no row ({shown}{more}); {'it counts' if len(missing) == 1 else 'they count'} as wrong.", None))  # fmt: skip
     if errors:
         return _invalid(key, name, k, params, errors + warnings, n_unknown=len(unknown), n_duplicate=n_duplicate)
 
@@ -250,8 +258,8 @@ def _top_k(
             pairs = [(lines[r], ", ".join(rows[r][c] if c < len(rows[r]) else "" for c in cols.scores)) for r in bad[:4].tolist()]
             warnings.append(Issue(
                 "invalid_scores",
-                f"{name}: {len(bad)} row(s) have a score that is not a number ({_examples(pairs, len(bad))}); "
-                f"they count as wrong for top-{k}.", lines[int(bad[0])]))  # fmt: skip
+                f"{name}: {_n(len(bad), 'row has', 'rows have')} a score that is not a number "
+                f"({_examples(pairs, len(bad))}); {'it counts' if len(bad) == 1 else 'they count'} as wrong for top-{k}.", lines[int(bad[0])]))  # fmt: skip
         return hit, "scores"
     if k == 1:
         hit = np.zeros(n, dtype=bool)
