@@ -25,8 +25,10 @@ app = typer.Typer(
 
 # One line per command module; each module defines `register(app)`.
 from derive import _cmd_grad  # noqa: E402
+from derive import _cmd_params  # noqa: E402
 
 _cmd_grad.register(app)
+_cmd_params.register(app)
 
 
 def main() -> None:

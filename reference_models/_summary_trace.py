@@ -37,6 +37,17 @@ def build_light(spec: Any, overrides: dict[str, Any]) -> nn.Module:
         if key not in fields:
             raise ModelError(f"{spec.name} has no setting {key!r}; its settings are "
                              f"{', '.join(fields)}.{did_you_mean(key, fields)}")
+    defaults = module.Config()
+    for key, value in list(overrides.items()):
+        expected = getattr(defaults, key)
+        value = tuple(value) if isinstance(value, list) else value
+        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(expected):
+            kind = {"int": "whole number", "float": "number", "str": "text", "tuple": "tuple", "bool": "True/False"}
+            raise ModelError(f"{spec.name}: setting {key!r} takes a {kind.get(type(expected).__name__, 'value')} like "
+                             f"{expected!r}; got {value!r}.")
+        overrides[key] = value
     config = module.Config(**overrides)
     with torch.device("meta"):
         model = module.build(config)
@@ -60,7 +71,8 @@ def parse_shape(value: Any, default: tuple[int, ...] | None, label: str) -> tupl
         raise ModelError(f"input shape {value!r} is not a list of whole numbers ≥ 1 like '3x32x32' "
                          "(C×H×W, no batch dimension).") from None
     if default is not None and len(shape) != len(default):
-        raise ModelError(f"{label} takes an input of {len(default)} number(s) like {_shape_text(default)!r} "
+        raise ModelError(f"{label} takes an input of {len(default)} number{'s' * (len(default) > 1)} like "
+                         f"{'x'.join(map(str, default))!r} "
                          f"(no batch dimension); got {value!r}.")
     return shape
 
@@ -253,9 +265,9 @@ def _notes_for(m: nn.Module, name: str, seen: dict[int, str], own: list, calls: 
         notes.append("frozen" if len(frozen) == len(own) else f"frozen: {', '.join(frozen)}")
     buffers = [(n, b) for n, b in m.named_buffers(recurse=False) if id(b) not in seen]
     if buffers:
-        parts = " + ".join(f"{n} {b.numel()}" for n, b in buffers)
+        parts = " + ".join(str(b.numel()) for _, b in buffers)
         notes.append(f"buffers {parts} = {sum(b.numel() for _, b in buffers):,}" if len(buffers) > 1
-                     else f"buffer {parts}")
+                     else f"buffer {buffers[0][0]} {parts}")
     if calls > 1:
         notes.append(f"called {calls}×, first output shown")
     elif calls == 0:
@@ -330,7 +342,7 @@ def _explain(model: nn.Module, label: str, shape: tuple[int, ...], default: tupl
     got = trace.records[id(culprit)].get("last_in") or ()
     why = first_line
     if isinstance(culprit, _CONV) and got and got[0] != culprit.in_channels:
-        why = f"input has {got[0]} channel(s), expected {culprit.in_channels}"
+        why = f"input has {got[0]} channel{'s' * (got[0] != 1)}, expected {culprit.in_channels}"
     elif (isinstance(culprit, _CONV) or isinstance(culprit, _POOL)) and got:
         nd = _spatial_dims(culprit)
         kernel, _, padding, dilation = _window(culprit, nd)

@@ -39,7 +39,16 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
+        ModelSpec("hw1-regression", "hw1_regression", (1,),
+                  "HW1 2023: MLP 1-32-32-1 for the 20 (x, y) pairs (kind=polynomial: y = sum w_i x^i)"),
         ModelSpec("hw1-cifar", "hw1_cifar", (3, 32, 32), "HW1 2023: the CIFAR-10 CNN of the handout's table, exactly"),
+        ModelSpec("hw1-cifar-improved", "hw1_cifar_improved", (3, 32, 32),
+                  "HW1 2023: adjusted CIFAR-10 CNN (3 VGG stages with batch-norm, 1.15 M parameters)"),
+        ModelSpec("hw1-circles", "hw1_circles", (2,), "HW1 2025: fully connected 2-16-16-2 classifier for make_circles"),
+        ModelSpec("fer-cnn4", "fer_cnn4", (1, 48, 48), "FER report: 4 conv + maxpool blocks (32, 64, 128, 128), 48x48 grey -> 7"),
+        ModelSpec("fer-cnn3", "fer_cnn3", (1, 48, 48), "FER reports: the 3-layer CNN [64, 128, 512] used for saliency maps"),
+        ModelSpec("fer-wide-resnet50-2", "fer_wide_resnet50_2", (3, 48, 48),
+                  "FER report: wide_resnet50_2 with 7 classes on 48x48 faces (grey repeated to 3 channels)"),
         ModelSpec("wide-resnet50-2", "wide_resnet50_2", (3, 224, 224),
                   "torchvision's wide_resnet50_2 in plain PyTorch, 1000 classes (68,883,240 parameters)"),
         ModelSpec("hw2-digits", "hw2_digits", (1, 128, 128), "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)"),
@@ -52,8 +61,12 @@ def get(name: str) -> ModelSpec:
     try:
         return MODELS[name]
     except KeyError:
+        import difflib
+
         known = ", ".join(sorted(MODELS)) or "(none yet)"
-        raise ModelError(f"Unknown model {name!r}; the known models are: {known}.") from None
+        close = difflib.get_close_matches(name, list(MODELS), n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ModelError(f"Unknown model {name!r}; the known models are: {known}.{hint}") from None
 
 
 def build(name: str, **overrides: Any) -> Any:

@@ -103,8 +103,12 @@ class ParamTable:
             "notes": list(self.notes),
         }
 
-    def to_text(self, width: int = 120) -> str:
-        """A plain-text table (rich, no colour) with the totals and the check below it."""
+    def to_text(self, width: int | None = None) -> str:
+        """A plain-text table (rich, no colour) with the totals and the check below it.
+
+        Args:
+            width: wrap the table to this many columns; ``None`` keeps every row on one line.
+        """
         from rich import box
         from rich.console import Console
         from rich.table import Table
@@ -113,7 +117,7 @@ class ParamTable:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
         for header, justify in [("Layer", "left"), ("Type", "left"), ("Output", "right"),
                                 ("Output size", "left"), ("Params", "right"), ("Working", "left")]:
-            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+            table.add_column(header, justify=justify, no_wrap=header in ("Output", "Params"))  # type: ignore[arg-type]
         if with_notes:
             table.add_column("Notes")
         for row in self.layers:
@@ -121,12 +125,12 @@ class ParamTable:
                      row.shape_formula, f"{row.params:,}", row.formula]
             table.add_row(*cells, *(["; ".join(row.notes)] if with_notes else []))
         out = io.StringIO()
-        console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=False)
+        console = Console(file=out, width=width or 1000, color_system=None, force_terminal=False, soft_wrap=False)
         console.print(f"{self.model}: input {_shape_text(self.input_shape)} (batch dimension left out; "
-                      "shapes are C×H×W)", markup=False, highlight=False)
+                      "shapes are C×H×W)", markup=False, highlight=False, soft_wrap=True)
         console.print(table)
         for line in self.summary_lines():
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
 
     def summary_lines(self) -> list[str]:
@@ -138,7 +142,8 @@ class ParamTable:
         return [
             total,
             f"  trainable {self.trainable:,}, non-trainable (frozen) {self.non_trainable:,}",
-            f"Buffers (not parameters, e.g. BatchNorm running statistics): {self.buffers:,}",
+            f"Buffers (not parameters; BatchNorm keeps running mean and variance, C each, and a counter): "
+            f"{self.buffers:,}",
             self.check_line(),
             f"Legend: {SHAPE_LEGEND}.",
             *self.notes,

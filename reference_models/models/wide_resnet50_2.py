@@ -64,10 +64,10 @@ class Bottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (N, inplanes, H, W) -> (N, 4·planes, ⌊(H − 1)/stride⌋ + 1, same for W)
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))  # (N, width, H, W)
         out = self.relu(self.bn2(self.conv2(out)))  # (N, width, H/stride, W/stride)
         out = self.bn3(self.conv3(out))  # (N, 4·planes, H/stride, W/stride)
+        identity = x if self.downsample is None else self.downsample(x)  # (N, 4·planes, H/stride, W/stride)
         return self.relu(out + identity)
 
 
@@ -89,6 +89,8 @@ class WideResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * Bottleneck.expansion, config.num_classes)
         for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.BatchNorm2d)) and m.weight.is_meta:
+                continue  # built on the meta device to count: nothing to initialise (and normal_ is slow there)
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(m, nn.BatchNorm2d):
@@ -96,7 +98,7 @@ class WideResNet(nn.Module):
                 nn.init.constant_(m.bias, 0)
         if config.zero_init_residual:
             for m in self.modules():
-                if isinstance(m, Bottleneck):
+                if isinstance(m, Bottleneck) and not m.bn3.weight.is_meta:
                     nn.init.constant_(m.bn3.weight, 0)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
