@@ -196,6 +196,8 @@ def _derive(
     p = graph.problem
     nodes = graph.nodes
     paths = _paths(graph, name)
+    if not paths:
+        return _unreached(graph, name, env, auto, fwd)
     first = paths[0]
     nshared = len(first)
     for other in paths[1:]:
@@ -339,6 +341,18 @@ def _derive(
         positions,
         chain,
     )
+
+
+def _unreached(
+    graph: Graph, name: str, env: dict[str, float] | None, auto: Mapping[str, float] | None, fwd: tuple[Step, ...]
+) -> Gradient:
+    """A variable no output uses (a stride skips it): its gradient is 0."""
+    lhs_tex, lhs_txt = _partial("L", name)
+    why = f"no conv output uses {text_name(name)} (the stride skips it), so L does not depend on it"
+    value = 0.0 if env is not None else None
+    closed = f"{lhs_tex} = 0"
+    steps = (*fwd, Step(f"{lhs_txt} = 0", closed, f"{lhs_txt} = 0: {why}", value, "Result"))
+    return Gradient(graph.problem, name, steps, closed, closed, f"{lhs_txt} = 0", f"{lhs_txt} = 0", value, None if auto is None else auto[name], (), ((sympy.Integer(0),), (), ()))
 
 
 def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:
