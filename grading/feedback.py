@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,36 +63,55 @@ def per_class_scores(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> list
     return out
 
 
-def draw_confusion_png(cm: Sequence[Sequence[int]], labels: Sequence[str], path: Path, *, title: str = "") -> None:
-    """Draw the confusion matrix as a heatmap PNG (rows = true class), counts in the cells."""
-    import matplotlib
+class _Painter:
+    """One reusable figure per label set: laying out a figure costs more than drawing it."""
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        import matplotlib
 
-    n = len(labels)
-    size = min(7.0, 1.6 + 0.42 * n)
-    fig, ax = plt.subplots(figsize=(size + 0.8, size), dpi=100)
-    try:
-        image = ax.imshow(cm, cmap="Blues", vmin=0)
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-        ax.set_xticks(range(n), [str(x)[:12] for x in labels], rotation=45 if n > 12 else 0)
-        ax.set_yticks(range(n), [str(x)[:12] for x in labels])
+        matplotlib.use("Agg", force=True)
+        from matplotlib.figure import Figure
+
+        n = len(labels)
+        size = min(7.0, 1.6 + 0.42 * n)
+        self.fig = Figure(figsize=(size + 0.8, size), dpi=100)
+        ax = self.fig.add_subplot()
+        self.image = ax.imshow([[0] * n for _ in range(n)], cmap="Blues", vmin=0, vmax=1)
+        self.fig.colorbar(self.image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_xticks(range(n), [x[:12] for x in labels], rotation=45 if n > 12 else 0)
+        ax.set_yticks(range(n), [x[:12] for x in labels])
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
-        if title:
-            ax.set_title(title[:60], fontsize=10)
+        self.title = ax.set_title("Confusion matrix", fontsize=10)  # reserve room before the layout
+        self.texts = [[ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(n)]
+                      for i in range(n)] if n <= 20 else []
+        self.fig.tight_layout()
+
+    def draw(self, cm: Sequence[Sequence[int]], path: Path, title: str) -> None:
         peak = max((max(r) for r in cm), default=0) or 1
-        if n <= 20:
-            for i in range(n):
-                for j in range(n):
-                    if cm[i][j]:
-                        ax.text(j, i, str(cm[i][j]), ha="center", va="center", fontsize=8,
-                                color="white" if cm[i][j] > peak / 2 else "black")
-        fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+        self.image.set_data(cm)
+        self.image.set_clim(0, peak)
+        self.title.set_text(title[:60])
+        for i, row in enumerate(self.texts):
+            for j, text in enumerate(row):
+                v = cm[i][j]
+                text.set_text(str(v))
+                text.set_visible(bool(v))
+                text.set_color("white" if v > peak / 2 else "black")
+        self.fig.savefig(path, format="png")
+
+
+@lru_cache(maxsize=4)
+def _painter(labels: tuple[str, ...]) -> _Painter:
+    return _Painter(labels)
+
+
+def draw_confusion_png(cm: Sequence[Sequence[int]], labels: Sequence[str], path: Path, *, title: str = "") -> None:
+    """Draw the confusion matrix as a heatmap PNG (rows = true class), counts in the cells.
+
+    matplotlib (Agg backend) is imported here only, on first use.
+    """
+    _painter(tuple(str(x) for x in labels)).draw(cm, path, title)
 
 
 def _pct(x: float | None) -> str:
