@@ -17,6 +17,7 @@ optional; accuracies are fractions from 0 to 1. A complete example
     [submission]
     filename = "HW2_prob1.csv"          # the file looked for in a student's folder
     max_size = "5 MB"                   # larger files are refused (int = bytes)
+    params_file = "params.csv"          # optional: student,params (for top-1 / parameters)
 
     [baseline]                          # the handout's reference model
     name = "Handout CNN"
@@ -63,6 +64,7 @@ __all__ = [
     "find_assignment",
     "load_assignment",
     "parse_size",
+    "read_params_file",
 ]
 
 ASSIGNMENT_FILENAME = "assignment.toml"
@@ -74,7 +76,7 @@ RANK_BY = ("top1", "top1_per_param")
 _SECTIONS: dict[str, set[str]] = {
     "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
-    "submission": {"filename", "max_size"},
+    "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
     "ranking": {"by", "min_top1"},
 }
@@ -115,6 +117,7 @@ class Assignment:
     k: int = DEFAULT_K
     submission_filename: str = DEFAULT_SUBMISSION_FILENAME
     max_bytes: int = DEFAULT_MAX_BYTES
+    params_file: Path | None = None
     baseline: Baseline | None = None
     ranking: Ranking = field(default_factory=Ranking)
     rubric: list[Rule] = field(default_factory=list)
@@ -133,6 +136,33 @@ def parse_size(value: Any, where: str = "max_size") -> int:
         if m and m.group(2).lower() in _UNITS and float(m.group(1)) > 0:
             return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
     raise UsageError(f"{where}: expected a positive size such as 5000000 or \"5 MB\", got {value!r}.")
+
+
+def read_params_file(path: str | Path) -> dict[str, int]:
+    """Read ``student,params`` rows (a header row is optional) into ``{student: params}``.
+
+    Raises:
+        UsageError: a row is not a student and a positive integer; the message gives the line.
+    """
+    import csv
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the parameter counts ({exc}); save it as UTF-8 CSV.") from None
+    out: dict[str, int] = {}
+    for line, row in enumerate(csv.reader(text.splitlines()), start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        count = cells[1].replace(",", "").replace("_", "") if len(cells) >= 2 else ""
+        if line == 1 and not count.isdigit():
+            continue  # header
+        if len(cells) < 2 or not count.isdigit() or int(count) <= 0 or not cells[0]:
+            raise UsageError(f"{path}, line {line}: expected `student,params` with a positive integer, got {row!r}.")
+        out[cells[0]] = int(count)
+    return out
 
 
 def find_assignment(folder: str | Path = ".") -> Path | None:
@@ -297,6 +327,7 @@ def load_assignment(path: str | Path) -> Assignment:
         k=k,
         submission_filename=filename,
         max_bytes=max_bytes,
+        params_file=_file(folder, submission, "params_file", f"{where}: [submission]"),
         baseline=baseline,
         ranking=Ranking(by=by, min_top1=min_top1),
         rubric=rubric,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grading.assignment import ASSIGNMENT_FILENAME, Assignment, load_assignment
+from grading.assignment import ASSIGNMENT_FILENAME, Assignment, load_assignment, read_params_file
 from grading.collect import Submission, collect_files, walk_folder
 from grading.errors import GradingError, UsageError
 from grading.gradebook import render_gradebook, write_atomic
@@ -232,7 +232,8 @@ def grade_class(
         source: a folder (flat CSVs or per-student folders) or a Moodle/Canvas zip.
         key_or_assignment: an :class:`Assignment`, an ``assignment.toml``, or a key CSV.
         out_dir: created if needed; the outputs are written there.
-        params: student -> parameter count, for top-1 ÷ parameters.
+        params: student -> parameter count, for top-1 ÷ parameters; default: the
+            assignment's ``[submission] params_file``, if any.
         progress: called as ``progress(done, total, student)``.
         feedback: write ``feedback/`` (Markdown and HTML per student).
         heatmaps: draw the confusion-matrix PNGs (needs matplotlib).
@@ -257,6 +258,8 @@ def grade_class(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create the output folder {str(out)!r} ({exc.strerror}).") from None
+    if params is None and a.params_file is not None:
+        params = read_params_file(a.params_file)
     params = params or {}
     rows: list[dict[str, Any]] = []
     bugs: list[str] = []

@@ -12,6 +12,7 @@ from grading.assignment import (
     find_assignment,
     load_assignment,
     parse_size,
+    read_params_file,
 )
 from grading.errors import UsageError
 
@@ -174,3 +175,17 @@ def test_parse_size(value: object, size: int) -> None:
 def test_parse_size_refuses(value: object) -> None:
     with pytest.raises(UsageError, match="expected a positive size"):
         parse_size(value)
+
+
+def test_params_file(tmp_path: Path) -> None:
+    (tmp_path / "params.csv").write_text("student,params\n12345,\"1,250,858\"\nb1, 5000\n\n", encoding="utf-8")
+    path = write(tmp_path, '[key]\npath = "key.csv"\n[submission]\nparams_file = "params.csv"\n')
+    a = load_assignment(path)
+    assert a.params_file == (tmp_path / "params.csv").resolve()
+    assert read_params_file(a.params_file) == {"12345": 1_250_858, "b1": 5000}
+
+
+def test_params_file_bad_row(tmp_path: Path) -> None:
+    (tmp_path / "params.csv").write_text("student,params\nb1,lots\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"params.csv, line 2: expected `student,params` with a positive integer, got \['b1', 'lots'\]"):
+        read_params_file(tmp_path / "params.csv")
