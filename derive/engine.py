@@ -288,7 +288,7 @@ def _derive(
                 nt = [_num(x) for x in vals]
                 tex += " = " + r" \cdot ".join(n[0] for n in nt) + f" = {latex_number(tv)}"
                 txt += " = " + " · ".join(n[1] for n in nt) + f" = {format_number(tv)}"
-            term_steps.append(Step(label, tex, txt, term_values[-1] if val else None, "Terms, one per output position reached"))
+            term_steps.append(Step(label, tex, f"({i + p.base},{j + p.base}): {txt}", term_values[-1] if val else None, "Terms, one per output position reached"))
     value = None
     if val:
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)

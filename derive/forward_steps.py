@@ -39,19 +39,19 @@ def _general(graph: Graph) -> list[Step]:
     h_tex, h_txt = _sub("h", ["i", "j"], wide)
     kh, kw = p.kernel
     bias_tex, bias_txt = (" + b", " + b") if p.conv_bias else ("", "")
-    pad = f" ({p.input_symbol} = 0 outside the input: zero padding)" if p.padding else ""
+    pad = f"; zero padding: {p.input_symbol} is 0 outside the input" if p.padding else ""
     steps = [
         Step(
-            "z (cross-correlation)",
+            f"{z_txt} (cross-correlation)",
             rf"{z_tex} = \sum_{{m={o}}}^{{{kh - 1 + o}}} \sum_{{n={o}}}^{{{kw - 1 + o}}} {w_tex} \, {a_tex}{bias_tex}",
-            f"{z_txt} = Σ_m={o}..{kh - 1 + o} Σ_n={o}..{kw - 1 + o} {w_txt}·{a_txt}{bias_txt}{pad}",
+            f"{z_txt} = Σ_m={o}..{kh - 1 + o} Σ_n={o}..{kw - 1 + o} {w_txt}·{a_txt}{bias_txt}   (cross-correlation{pad})",
             None,
             GROUP,
         )
     ]
     act = graph.nodes[p.name("h", 0, 0)].definition.xreplace({sympy.Symbol(p.name("z", 0, 0)): sympy.Symbol("QQz")})
     steps.append(
-        Step("h", f"{h_tex} = " + print_latex(act).replace("QQz", z_tex), f"{h_txt} = " + print_text(act).replace("QQz", z_txt), None, GROUP)
+        Step(h_txt, f"{h_tex} = " + print_latex(act).replace("QQz", z_tex), f"{h_txt} = " + print_text(act).replace("QQz", z_txt), None, GROUP)
     )
     return steps
 

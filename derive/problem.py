@@ -107,7 +107,7 @@ class Problem:
                     f"is not a multiple of {s}, so the last {label} would be skipped; "
                     f"choose a stride that divides {span}, or change --input or --padding."
                 )
-        biggest = max(h, w, kh, kw, *self.output, self.output[0] * self.output[1]) - 1 + int(self.one_based)
+        biggest = max(h, w, kh, kw, *self.output) - 1 + int(self.one_based)
         object.__setattr__(self, "_wide", biggest > 9)
 
     def _check_symbols(self) -> None:

@@ -70,10 +70,10 @@ class Derivation:
 def format_number(x: float, digits: int = 6) -> str:
     """A number as a TA writes it: ``0.125``, ``-1.5``, ``2.5e-07``.
 
-    >>> format_number(0.1 + 0.2), format_number(-3.0), format_number(1e-12)
-    ('0.3', '-3', '1e-12')
+    >>> format_number(0.1 + 0.2), format_number(-3.0), format_number(2e-9), format_number(1.8e-16)
+    ('0.3', '-3', '2e-9', '0')
     """
-    if x == 0:
+    if abs(x) < 1e-12:  # rounding noise of a sum that is 0 by hand
         return "0"
     if not math.isfinite(x):
         return str(x)
