@@ -26,11 +26,16 @@ __all__ = [
     "DEFAULTS",
     "History",
     "TrainConfig",
+    "TrainRun",
+    "distort",
     "fit",
+    "history_of",
     "load_model",
+    "measure",
     "save_weights",
     "shipped_weights",
     "to_tensor",
+    "train_model",
 ]
 
 
@@ -45,6 +50,8 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         seed: Seeds the weights, the data order and the augmentation.
         augment: HW2 only: move each digit to a new random place every epoch (uses the boxes).
+        distort: With ``augment``, the strength of a random affine distortion of each digit
+            about its box centre (rotation up to ``distort`` × 60°, scale and shear up to ± ``distort``).
     """
 
     epochs: int = 10
@@ -53,14 +60,15 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     augment: bool = False
+    distort: float = 0.0
 
 
 DEFAULTS: dict[str, TrainConfig] = {
-    "hw2": TrainConfig(epochs=12, batch_size=64, lr=6e-3, augment=True),
+    "hw2": TrainConfig(epochs=20, batch_size=64, lr=6e-3, augment=True, distort=0.2),
     "cifar": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
     "fer": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
-    "circles": TrainConfig(epochs=300, batch_size=70, lr=1e-2, weight_decay=0.0),
-    "regression": TrainConfig(epochs=3000, batch_size=20, lr=1e-2, weight_decay=0.0),
+    "circles": TrainConfig(epochs=200, batch_size=70, lr=1e-2, weight_decay=0.0),
+    "regression": TrainConfig(epochs=2000, batch_size=20, lr=3e-2, weight_decay=0.0),
 }
 
 
@@ -86,6 +94,23 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     if x.dtype == np.uint8:
         return torch.from_numpy(x).float().div_(255.0)
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def distort(x: torch.Tensor, boxes: np.ndarray, strength: float, generator: torch.Generator) -> torch.Tensor:
+    """Rotate, scale and shear each image about its box centre by a random small amount (HW2 augmentation)."""
+    import torch
+    import torch.nn.functional as F
+
+    n, _, height, width = x.shape
+    u = (torch.rand(n, 4, generator=generator) * 2 - 1) * strength
+    angle, scale, shear_x, shear_y = u[:, 0] * (torch.pi / 3), 1 + u[:, 1], u[:, 2], u[:, 3]
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    a = torch.stack([torch.stack([cos + shear_y * sin, -sin + shear_x * cos], 1), torch.stack([sin + shear_y * cos, cos - shear_x * sin], 1)], 1)
+    b = torch.as_tensor(boxes, dtype=torch.float32)
+    centre = torch.stack([(b[:, 0] + b[:, 2] / 2) / width * 2 - 1, (b[:, 1] + b[:, 3] / 2) / height * 2 - 1], 1)
+    theta = torch.cat([a, (centre - (a @ centre.unsqueeze(-1)).squeeze(-1)).unsqueeze(-1)], 2)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
 def _loss_fn(data: Dataset) -> Callable[..., Any]:
@@ -150,6 +175,7 @@ def fit(
     if config.augment and train.boxes is None:
         raise ModelError("Augmentation moves each digit by its bounding box, but the training labels have no x,y,width,height columns.")
     torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     loss_fn = _loss_fn(train)
     steps_per_epoch = -(-len(train) // config.batch_size)
@@ -158,17 +184,19 @@ def fit(
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2)
     history, step = History(), 0
     for epoch in range(1, config.epochs + 1):
-        x = train.x
+        x, boxes = train.x, train.boxes
         if config.augment:
             from reference_models.data.hw2 import reposition
 
-            x = reposition(x, train.boxes, rng)  # type: ignore[arg-type]
+            x, boxes = reposition(x, train.boxes, rng)  # type: ignore[arg-type]
         order = rng.permutation(len(train))
         model.train()
         seen, loss_sum, correct = 0, 0.0, 0
         for start in range(0, len(train), config.batch_size):
             idx = np.sort(order[start : start + config.batch_size])
             xb, yb = to_tensor(x[idx]), _target(train.y[idx])
+            if config.augment and config.distort > 0:
+                xb = distort(xb, boxes[idx], config.distort, generator)  # type: ignore[index]
             out = model(xb)
             loss = loss_fn(out, yb)
             optimizer.zero_grad(set_to_none=True)
@@ -261,3 +289,68 @@ def load_model(name: str, weights: Path | str | None = None, **overrides: Any) -
         raise ModelError(f"{weights}: the tensors do not fit model {name!r}: {first[1].strip() if len(first) > 1 else first[0]}") from None
     model.eval()
     return model, metadata
+
+
+def _fitting_overrides(module: Any, data: Dataset) -> dict[str, Any]:
+    """Config changes so a model fits the data: the number of classes and input channels."""
+    names = {f.name for f in fields(module.Config)}
+    overrides: dict[str, Any] = {}
+    if data.classes and "num_classes" in names and module.Config().num_classes != len(data.classes):
+        overrides["num_classes"] = len(data.classes)
+    if data.x.ndim == 4 and "in_channels" in names and module.Config().in_channels != data.x.shape[1]:
+        overrides["in_channels"] = int(data.x.shape[1])
+    return overrides
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train_model` produced."""
+
+    model: Any
+    history: History
+    weights: Path
+    train: Dataset
+    val: Dataset
+
+
+def train_model(
+    name: str,
+    data: Path | str | None,
+    out: Path | str,
+    config: TrainConfig | None = None,
+    *,
+    on_step: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[History], None] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> TrainRun:
+    """Load the data of model ``name``'s task, train a fresh model, save its weights (history in the metadata).
+
+    ``config`` defaults to the task's entry in :data:`DEFAULTS`.
+    """
+    import torch
+
+    from reference_models.data import load_for, task_of
+    from reference_models.registry import get
+
+    task = task_of(name)
+    config = config or DEFAULTS[task]
+    train = load_for(task, data, "train", seed=config.seed)
+    val = load_for(task, data, "val", seed=config.seed)
+    module = get(name).load()
+    torch.manual_seed(config.seed)
+    known = {f.name for f in fields(module.Config)}
+    unknown = sorted(set(overrides or {}) - known)
+    if unknown:
+        raise ModelError(f"Model {name!r} has no setting {unknown[0]!r}; its settings are: {', '.join(sorted(known))}.")
+    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
+    model_config = replace(module.Config(), **{**_fitting_overrides(module, train), **clean})
+    model = module.build(model_config)
+    history = fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
+    path = save_weights(model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)})
+    return TrainRun(model=model, history=history, weights=path, train=train, val=val)
+
+
+def history_of(metadata: dict[str, str]) -> History | None:
+    """The training history stored in a weights file's metadata, if any."""
+    raw = metadata.get("history")
+    return History(**json.loads(raw)) if raw else None

@@ -132,19 +132,24 @@ def render(n: int, *, split: str = "train", seed: int = 0, sizes: tuple[int, ...
     )
 
 
-def reposition(x: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def reposition(x: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Move each image's digit to a new random place that keeps its box inside the image.
 
     The image is rolled, so any background (not only black) survives; this is
     the augmentation "regenerate the positions every epoch" for data read from disk.
+
+    Returns:
+        The moved images and their moved boxes.
     """
     out = np.empty_like(x)
+    moved = boxes.copy()
     size_y, size_x = x.shape[-2:]
     for i, (bx, by, bw, bh) in enumerate(boxes):
         dx = rng.integers(-bx, size_x - bx - bw + 1)
         dy = rng.integers(-by, size_y - by - bh + 1)
         out[i] = np.roll(x[i], (int(dy), int(dx)), axis=(-2, -1))
-    return out
+        moved[i, :2] += (dx, dy)
+    return out, moved
 
 
 def write_hw2(dataset: Dataset, out: Path) -> Path:

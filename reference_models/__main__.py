@@ -1,0 +1,5 @@
+"""``python -m reference_models``."""
+
+from reference_models.cli import main
+
+main()

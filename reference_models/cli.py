@@ -1,0 +1,217 @@
+"""``python -m reference_models``: make data, train, evaluate, predict, draw figures.
+
+Thin: each command parses, calls one library function, renders. torch is
+imported inside the commands so ``--help`` is quick. A :class:`ModelError`
+becomes one line on stderr: exit 2 when the command line is wrong (unknown
+model, missing path), exit 1 when the data or the weights are.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+
+from reference_models.errors import ModelError
+
+app = typer.Typer(
+    name="reference_models",
+    help="Reference models of the course: make data, train, evaluate, predict, draw figures. Nothing is downloaded.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _Usage(ModelError):
+    """A ModelError caused by the command line itself (exit 2)."""
+
+
+def _check(name: str, data: Optional[Path] = None, weights: Optional[Path] = None) -> None:
+    from reference_models.data import task_of
+    from reference_models.registry import get
+
+    try:
+        get(name)
+        task_of(name)
+    except ModelError as exc:
+        raise _Usage(str(exc)) from None
+    for what, path in (("--data", data), ("--weights", weights)):
+        if path is not None and not path.exists():
+            raise _Usage(f"{what} {str(path)!r} does not exist; check the path.")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields ``update(done, total)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _overrides(values: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise _Usage(f"--set expects KEY=VALUE, got {item!r}.")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+Model = Annotated[str, typer.Argument(help="Model name, e.g. hw2-digits (derive params --list names them).")]
+Data = Annotated[Optional[Path], typer.Option(help="Data folder or file (see make-data); hw1-circles needs none.")]
+Weights = Annotated[Optional[Path], typer.Option(help="Weights (.safetensors); default: the model's shipped weights.")]
+Figures = Annotated[Optional[Path], typer.Option(help="Also write the figures (PNG) into this folder.")]
+
+
+def _render_training(model: str, run: Any) -> str:
+    from reference_models.evaluate import count_parameters, derivatives_at
+
+    h = run.history
+    lines = [f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val loss':>9}  {'val acc':>8}"]
+    pct = lambda v: "" if v is None else f"{v:8.2%}"  # noqa: E731
+    num = lambda v: "" if v is None else f"{v:9.4f}"  # noqa: E731
+    every = max(1, len(h.epoch) // 15)
+    for row in zip(h.epoch, h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy, strict=True):
+        if row[0] % every and row[0] != h.epoch[-1]:
+            continue
+        lines.append(f"{row[0]:>5}  {num(row[1])}  {pct(row[2]):>8}  {num(row[3]):>9}  {pct(row[4]):>8}")
+    if not run.train.classes:
+        lines.append(f"MSE on the {len(run.train)} pairs: {h.train_loss[-1]:.4f}" + (" (< 0.1 as the handout asks)" if h.train_loss[-1] < 0.1 else " (NOT below 0.1: train longer)"))
+        if hasattr(run.model, "coefficients"):
+            coefficients = run.model.coefficients()
+            degree = len(coefficients) - 1
+            lines.append("coefficients: " + ", ".join(f"w{degree - i} = {w:+.4f}" for i, w in enumerate(coefficients)))
+        for x, d in derivatives_at(run.model, (3.0, 0.1, -0.5)):
+            lines.append(f"f'({x}) = {d:+.4f}")
+    lines.append(f"wrote {run.weights} ({count_parameters(run.model):,} parameters)")
+    return "\n".join(lines)
+
+
+@app.command("make-data")
+def make_data(
+    task: Annotated[str, typer.Argument(help="hw2, circles or regression.")],
+    out: Annotated[Path, typer.Option(help="Folder to write.")],
+    n_train: Annotated[int, typer.Option(help="HW2 training images.")] = 10000,
+    n_test: Annotated[int, typer.Option(help="HW2 test images (test/labels.csv is the grading key).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed writes the same files.")] = 0,
+) -> None:
+    """Write a data set: HW2 digits (train/ and test/), the circles, or the regression sample."""
+    from reference_models.data.generate import make_data as run
+
+    if task not in ("hw2", "circles", "regression"):
+        raise _Usage(f"make-data knows hw2, circles and regression, not {task!r}.")
+    if min(n_train, n_test) < 0:
+        raise _Usage(f"--n-train and --n-test must be 0 or more, got {n_train} and {n_test}.")
+    with _progress(f"make-data {task}"):
+        written = run(task, out, n_train=n_train, n_test=n_test, seed=seed)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def train(
+    model: Model,
+    out: Annotated[Path, typer.Option(help="Where to save the trained weights (.safetensors).")],
+    data: Data = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the task's).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds weights, data order and augmentation.")] = 0,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: the task's).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Batch size (default: the task's).")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")] = [],  # noqa: B006
+    figures: Figures = None,
+) -> None:
+    """Train MODEL on --data and save its weights; print the history (and HW1's coefficients and f')."""
+    from dataclasses import replace
+
+    from reference_models.train import DEFAULTS, train_model
+    from reference_models.data import task_of
+
+    _check(model, data)
+    changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
+    config = replace(DEFAULTS[task_of(model)], seed=seed, **changes)
+    with _progress(f"train {model}") as update:
+        run = train_model(model, data, out, config, overrides=_overrides(set_), on_step=update)
+    typer.echo(_render_training(model, run))
+    if figures:
+        from reference_models.figures import write_figures
+
+        for path in write_figures(model, run.model, data, figures, history=run.history):
+            typer.echo(f"wrote {path}")
+
+
+@app.command()
+def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, figures: Figures = None) -> None:
+    """Top-1/3/5, parameters and confusion matrix of MODEL on the test part of --data."""
+    _check(model, data, weights)
+    from reference_models.data import load_for, task_of
+    from reference_models.evaluate import evaluate as run
+    from reference_models.train import load_model
+
+    net, _ = load_model(model, weights)
+    test = load_for(task_of(model), data, "test")
+    with _progress(f"evaluate {model}") as update:
+        result = run(net, test, name=model, on_batch=update)
+    typer.echo(json.dumps(result.to_json()) if json_ else result.to_text())
+    if figures:
+        from reference_models.figures import write_figures
+
+        for path in write_figures(model, net, data, figures, evaluation=result):
+            typer.echo(f"wrote {path}", err=json_)
+
+
+@app.command()
+def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")], data: Data = None, weights: Weights = None) -> None:
+    """Write the submission CSV grade reads (image,class,class_2,class_3) for the test part of --data."""
+    _check(model, data, weights)
+    from reference_models.data import load_for, task_of
+    from reference_models.predict import predict as run, write_submission
+    from reference_models.train import load_model
+
+    net, _ = load_model(model, weights)
+    task = task_of(model)
+    test = load_for(task, data, "test")
+    with _progress(f"predict {model}") as update:
+        predictions = run(net, test, on_batch=update)
+    path = write_submission(predictions, out, id_column="image" if task == "hw2" else "id")
+    typer.echo(f"wrote {path} ({len(predictions.ids)} rows)")
+
+
+@app.command("figures")
+def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")], data: Data = None, weights: Weights = None) -> None:
+    """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary."""
+    _check(model, data, weights)
+    from reference_models.data import load_for, task_of
+    from reference_models.evaluate import evaluate as run
+    from reference_models.figures import write_figures
+    from reference_models.train import history_of, load_model
+
+    net, metadata = load_model(model, weights)
+    test = load_for(task_of(model), data, "test")
+    evaluation = run(net, test, name=model) if test.labeled else None
+    for path in write_figures(model, net, data, out, history=history_of(metadata), evaluation=evaluation):
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point of ``python -m reference_models``."""
+    try:
+        app()
+    except _Usage as exc:
+        typer.echo(f"reference_models: error: {exc}", err=True)
+        sys.exit(2)
+    except ModelError as exc:
+        typer.echo(f"reference_models: error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,259 @@
+"""The figures the handouts and reports ask for, as PNG files (matplotlib, Agg backend).
+
+Each function takes what it draws and a path, writes one PNG and returns the
+path: training history, confusion matrix, the circles decision boundary, a
+saliency map, and the input patterns that most excite the filters of the last
+conv layer (activation maximisation by gradient ascent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reference_models.data import Dataset
+from reference_models.errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+
+    from reference_models.train import History
+
+__all__ = [
+    "DPI",
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_filter_patterns",
+    "plot_history",
+    "plot_saliency",
+    "write_figures",
+]
+
+DPI = 100
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    _pyplot().close(fig)
+    return path
+
+
+def plot_history(history: History, path: Path | str, *, title: str = "") -> Path:
+    """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi."""
+    plt = _pyplot()
+    has_acc = any(a is not None for a in history.train_accuracy)
+    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10, 4), squeeze=False)
+    panels = [("loss", history.train_loss, history.val_loss)]
+    if has_acc:
+        panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
+    for ax, (what, train, val) in zip(axes[0], panels, strict=False):
+        ax.plot(history.epoch, train, marker="o", markersize=3, label=f"training {what}")
+        if any(v is not None for v in val):
+            ax.plot(history.epoch, [np.nan if v is None else v for v in val], marker="o", markersize=3, label=f"validation {what}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(what)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title or "Training history")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], classes: Sequence[str], path: Path | str, *, title: str = "") -> Path:
+    """Counts as a heatmap, rows = true class, columns = predicted; 7×6 in at 100 dpi."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, labels=list(classes), rotation=45 if max(map(len, classes), default=0) > 2 else 0, ha="right" if max(map(len, classes), default=0) > 2 else "center")
+    ax.set_yticks(ticks, labels=list(classes))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color="white" if count > threshold else "black")
+    total = matrix.sum()
+    ax.set_title(title or f"Confusion matrix (n = {total}, top-1 = {np.trace(matrix) / max(total, 1):.1%})")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_decision_boundary(model: torch.nn.Module, train: Dataset, test: Dataset, path: Path | str, *, resolution: int = 300) -> Path:
+    """All points (training ● and test ▲, coloured by true class) over the colour of the predicted class; 7×6 in."""
+    import torch
+
+    plt = _pyplot()
+    points = np.concatenate([train.x, test.x])
+    low, high = points.min(0) - 0.3, points.max(0) + 0.3
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    grid = torch.from_numpy(np.c_[gx.ravel(), gy.ravel()].astype(np.float32))
+    model.eval()
+    with torch.no_grad():
+        predicted = model(grid).argmax(1).numpy().reshape(gx.shape)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    colours = ["#1f77b4", "#d62728"]
+    from matplotlib.colors import ListedColormap
+
+    ax.contourf(gx, gy, predicted, levels=[-0.5, 0.5, 1.5], cmap=ListedColormap(["#c6dbef", "#fcbba1"]))
+    for data, marker, part in ((train, "o", "training"), (test, "^", "test")):
+        for label, colour in enumerate(colours):
+            mask = data.y == label
+            ax.scatter(data.x[mask, 0], data.x[mask, 1], c=colour, marker=marker, edgecolors="black", linewidths=0.5, s=36, label=f"{part}: {train.classes[label]} ({mask.sum()})")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"Decision boundary: all {len(points)} points over the predicted class")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def saliency(model: torch.nn.Module, image: torch.Tensor, target: int | None = None) -> tuple[np.ndarray, int]:
+    """|∂ score of ``target`` / ∂ input|, max over channels, (H, W); ``target`` defaults to the predicted class."""
+    import torch
+
+    model.eval()
+    x = image.detach().clone().unsqueeze(0).requires_grad_(True)
+    out = model(x)
+    target = int(out.argmax(1)) if target is None else target
+    out[0, target].backward()
+    return x.grad[0].abs().amax(0).numpy(), target  # type: ignore[union-attr]
+
+
+def plot_saliency(model: torch.nn.Module, image: torch.Tensor, path: Path | str, *, label: int | None = None, classes: Sequence[str] = ()) -> Path:
+    """The input image, its saliency map, and the two overlaid; 12×4 in at 100 dpi."""
+    plt = _pyplot()
+    heat, target = saliency(model, image)
+    picture = image.detach().numpy()
+    picture = picture[0] if picture.shape[0] == 1 else np.transpose(picture, (1, 2, 0))
+    name = classes[target] if classes else str(target)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+    axes[0].set_title("input" + (f" (true class {classes[label] if classes else label})" if label is not None else ""))
+    axes[1].imshow(heat, cmap="hot")
+    axes[1].set_title(f"saliency |∂ score[{name}] / ∂ input|")
+    axes[2].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+    axes[2].imshow(heat, cmap="hot", alpha=0.6)
+    axes[2].set_title("overlay")
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Module]:
+    """The name and module of the model's last ``nn.Conv2d``."""
+    import torch
+
+    convs = [(name, m) for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        raise ModelError("The model has no conv layer, so there are no filters to visualise.")
+    return convs[-1]
+
+
+def filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], *, n_filters: int = 16, steps: int = 60, lr: float = 0.1, seed: int = 0) -> np.ndarray:
+    """Inputs that maximise the mean activation of each of the first ``n_filters`` filters of the last conv layer.
+
+    Gradient ascent from small noise, with L2 decay, values kept in [0, 1].
+
+    Returns:
+        float (n_filters, C, H, W) in [0, 1].
+    """
+    import torch
+
+    _, layer = last_conv(model)
+    n_filters = min(n_filters, layer.out_channels)  # type: ignore[attr-defined]
+    captured: dict[str, torch.Tensor] = {}
+    hook = layer.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        generator = torch.Generator().manual_seed(seed)
+        x = (0.5 + 0.05 * torch.randn(n_filters, *input_shape, generator=generator)).requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=lr)
+        index = torch.arange(n_filters)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            model(x)
+            activation = captured["out"][index, index].mean(dim=(-2, -1))
+            (-activation.sum() + 1e-3 * (x - 0.5).pow(2).sum()).backward()
+            optimizer.step()
+            with torch.no_grad():
+                x.clamp_(0, 1)
+    finally:
+        hook.remove()
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return x.detach().numpy()
+
+
+def plot_filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], path: Path | str, *, n_filters: int = 16, steps: int = 60) -> Path:
+    """A grid of the patterns of :func:`filter_patterns`; 10×10 in at 100 dpi."""
+    plt = _pyplot()
+    name, _ = last_conv(model)
+    patterns = filter_patterns(model, input_shape, n_filters=n_filters, steps=steps)
+    cols = int(np.ceil(np.sqrt(len(patterns))))
+    rows = int(np.ceil(len(patterns) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 10), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i < len(patterns):
+            p = patterns[i]
+            ax.imshow(p[0] if p.shape[0] == 1 else np.transpose(p, (1, 2, 0)), cmap="gray" if p.shape[0] == 1 else None, vmin=0, vmax=1)
+            ax.set_title(f"filter {i}", fontsize=9)
+    fig.suptitle(f"Inputs that most activate the filters of the last conv layer ({name})")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_figures(
+    name: str,
+    model: torch.nn.Module,
+    data: Path | str | None,
+    out: Path | str,
+    *,
+    history: History | None = None,
+    evaluation: Any = None,
+) -> list[Path]:
+    """Every figure that applies to model ``name``, written into the folder ``out``; return their paths.
+
+    history.png (given a history), confusion_matrix.png (given an evaluation with classes),
+    decision_boundary.png (circles), saliency.png and filter_patterns.png (image models,
+    on the first test image).
+    """
+    from reference_models.data import load_for, task_of
+    from reference_models.registry import get
+    from reference_models.train import to_tensor
+
+    out = Path(out)
+    task = task_of(name)
+    written = []
+    if history is not None:
+        written.append(plot_history(history, out / "history.png", title=f"{name}: training history"))
+    if evaluation is not None and evaluation.confusion_matrix:
+        written.append(plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png"))
+    if task == "circles":
+        written.append(plot_decision_boundary(model, load_for(task, data, "train"), load_for(task, data, "test"), out / "decision_boundary.png"))
+    if task in ("hw2", "cifar", "fer"):
+        test = load_for(task, data, "test")
+        label = None if test.y is None else int(test.y[0])
+        written.append(plot_saliency(model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes))
+        written.append(plot_filter_patterns(model, test.x.shape[1:] or get(name).input_shape, out / "filter_patterns.png"))
+    return written
