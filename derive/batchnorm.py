@@ -32,7 +32,15 @@ from typing import Any
 from derive.steps import Derivation, Step, format_number, latex_number
 from derive.errors import DeriveError, did_you_mean
 
-__all__ = ["DEFAULT_EPS", "BatchNorm", "check_values", "derive_batchnorm", "forward_backward", "random_values"]
+__all__ = [
+    "DEFAULT_EPS",
+    "BatchNorm",
+    "autograd",
+    "check_values",
+    "derive_batchnorm",
+    "forward_backward",
+    "random_values",
+]
 
 DEFAULT_EPS = 1e-5
 """PyTorch's default ε of ``nn.BatchNorm2d``."""
@@ -188,20 +196,20 @@ def derive_batchnorm(problem: BatchNorm, wrt: str, *, values: Mapping[str, Any] 
         else:
             name, sym, form, text = "∂L/∂γ", "\\gamma", f"{s} {_DL}y_i}} \\hat{{x}}_i", "∂L/∂γ = Σᵢ ∂L/∂yᵢ · x̂ᵢ"
         steps.append(_step(name, f"{_DL}{sym}}} = {form}", text, num("d" + wrt), _BWD))
-        return _done(steps, name, "∂L/∂yᵢ is given")
+        return _done(v, steps, name, "∂L/∂yᵢ is given")
     steps.append(_step("∂L/∂x̂ᵢ", f"{_DL}\\hat{{x}}_i}} = {_DL}y_i}} \\cdot \\gamma", "∂L/∂x̂ᵢ = ∂L/∂yᵢ · γ",
                        num("dxhat"), _BWD))
     dvar = f"{s} {_DL}\\hat{{x}}_i}} (x_i - \\mu_B) \\cdot \\left(-\\frac{{1}}{{2}}\\right) (\\sigma_B^2 + \\epsilon)^{{-3/2}}"
     steps.append(_step("∂L/∂σ²_B", f"{_DL}\\sigma_B^2}} = {dvar}",
                        "∂L/∂σ²_B = Σᵢ ∂L/∂x̂ᵢ (xᵢ − μ_B) · (−½)(σ²_B + ε)^(−3/2)", num("dvar"), _BWD))
     if wrt == "var":
-        return _done(steps, "∂L/∂σ²_B", "σ²_B is the biased batch variance (divided by m)")
+        return _done(v, steps, "∂L/∂σ²_B", "σ²_B is the biased batch variance (divided by m)")
     dmu = (f"\\left({s} {_DL}\\hat{{x}}_i}} \\cdot \\frac{{-1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}\\right)"
            f" + {_DL}\\sigma_B^2}} \\cdot \\frac{{{s} -2 (x_i - \\mu_B)}}{{{m}}}")
     steps.append(_step("∂L/∂μ_B", f"{_DL}\\mu_B}} = {dmu}",
                        f"∂L/∂μ_B = Σᵢ ∂L/∂x̂ᵢ · (−1/√(σ²_B + ε)) + ∂L/∂σ²_B · Σᵢ −2(xᵢ − μ_B) / {m}", num("dmu"), _BWD))
     if wrt == "mu":
-        return _done(steps, "∂L/∂μ_B", "Σᵢ (xᵢ − μ_B) = 0, so the second term vanishes")
+        return _done(v, steps, "∂L/∂μ_B", "Σᵢ (xᵢ − μ_B) = 0, so the second term vanishes")
     i = int(wrt[1:])
     si = str(i).translate(_SUB)
     dx = (f"{_DL}\\hat{{x}}_{{{i}}}}} \\frac{{1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}"
@@ -214,13 +222,43 @@ def derive_batchnorm(problem: BatchNorm, wrt: str, *, values: Mapping[str, Any] 
     steps.append(_step(f"∂L/∂x{si}", f"{_DL}x_{{{i}}}}} = {dx}",
                        f"∂L/∂x{si} = ∂L/∂x̂{si} / √(σ²_B + ε) + ∂L/∂σ²_B · 2(x{si} − μ_B)/{m} + ∂L/∂μ_B / {m}",
                        num("dx", i), _BWD, shown))
-    return _done(steps, f"∂L/∂x{si}", "xᵢ reaches L three ways: through x̂ᵢ, through σ²_B and through μ_B")
+    return _done(v, steps, f"∂L/∂x{si}", "xᵢ reaches L three ways: through x̂ᵢ, through σ²_B and through μ_B")
 
 
-def _done(steps: list[Step], name: str, note: str) -> Derivation:
+_GIVEN = (("x", "x", "x"), ("gamma", "\\gamma", "γ"), ("beta", "\\beta", "β"), ("eps", "\\epsilon", "ε"),
+          ("dy", "\\frac{\\partial L}{\\partial y_i}", "∂L/∂yᵢ"))
+
+
+def _done(v: Mapping[str, Any] | None, steps: list[Step], name: str, note: str) -> Derivation:
+    given = [] if v is None else [
+        _step(text, latex, text, v[key], "Given") if isinstance(v[key], list)
+        else Step(text, f"{latex} = {latex_number(v[key])}", f"{text} = {format_number(v[key])}", None, "Given")
+        for key, latex, text in _GIVEN
+    ]
     return Derivation(
         title=f"{name} through batch normalisation",
-        steps=tuple(steps),
+        steps=(*given, *steps[:-1]),
         result=steps[-1],
         notes=(note, "Notation as Ioffe and Szegedy (2015): yᵢ = γ x̂ᵢ + β, with the upstream gradient ∂L/∂yᵢ given."),
     )
+
+
+def autograd(problem: BatchNorm, wrt: str, values: Mapping[str, Any]) -> float:
+    """torch autograd's float64 ``∂L/∂wrt`` at ``values`` (imports torch), with ``L = Σ dy_i · y_i``."""
+    import torch
+
+    if wrt not in problem.variables:
+        raise DeriveError(f"Unknown variable {wrt!r}.{did_you_mean(str(wrt), problem.variables)}")
+    v = check_values(problem, values)
+    f64 = torch.float64
+    x = torch.tensor(v["x"], dtype=f64, requires_grad=True)
+    gamma = torch.tensor(v["gamma"], dtype=f64, requires_grad=True)
+    beta = torch.tensor(v["beta"], dtype=f64, requires_grad=True)
+    mu = x.mean()
+    mu.retain_grad()
+    var = ((x - mu) ** 2).mean()
+    var.retain_grad()
+    y = gamma * (x - mu) / torch.sqrt(var + v["eps"]) + beta
+    (y * torch.tensor(v["dy"], dtype=f64)).sum().backward()
+    grads = {"gamma": gamma.grad, "beta": beta.grad, "var": var.grad, "mu": mu.grad}
+    return float(grads[wrt]) if wrt in grads else float(x.grad[int(wrt[1:])])

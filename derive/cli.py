@@ -26,9 +26,11 @@ app = typer.Typer(
 # One line per command module; each module defines `register(app)`.
 from derive import _cmd_grad  # noqa: E402
 from derive import _cmd_params  # noqa: E402
+from derive import _cmd_key  # noqa: E402
 
 _cmd_grad.register(app)
 _cmd_params.register(app)
+_cmd_key.register(app)
 
 
 def main() -> None:

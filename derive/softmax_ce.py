@@ -33,6 +33,7 @@ from derive.steps import Derivation, Step, format_number, latex_number
 __all__ = [
     "ACTIVATIONS",
     "SoftmaxCE",
+    "autograd",
     "check_values",
     "derive_softmax_ce",
     "random_values",
@@ -212,6 +213,17 @@ def _eq(latex: str, text: str, value: float | None, latex_work: str = "", text_w
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+def _given(vals: Mapping[str, list[float]] | None) -> tuple[Step, ...]:
+    """The numbers used, as the first steps (group ``Given``)."""
+    if vals is None:
+        return ()
+    return tuple(
+        Step(key, f"{key} = ({', '.join(latex_number(v) for v in vals[key])})",
+             f"{key} = ({', '.join(format_number(v) for v in vals[key])})", None, "Given")
+        for key in ("z", "y")
+    )
+
+
 def _softmax_steps(problem: SoftmaxCE, i: int, vals: dict[str, list[float]] | None) -> Derivation:
     n, si = problem.classes, str(i).translate(_SUB)
     zi, yi, yhi = f"z_{{{i}}}", f"y_{{{i}}}", f"\\hat{{y}}_{{{i}}}"
@@ -243,7 +255,7 @@ def _softmax_steps(problem: SoftmaxCE, i: int, vals: dict[str, list[float]] | No
     result = Step(f"∂L/∂z{si}", *_eq(f"{dl} = {yhi} - {yi}", f"∂L/∂z{si} = ŷ{si} − y{si}", grad, work_l, work_t), grad, bwd)
     return Derivation(
         title=f"∂L/∂z{si}: softmax over {n} logits + cross-entropy, one-hot target",
-        steps=(*steps, result),
+        steps=(*_given(vals), *steps),
         result=result,
         notes=("With a one-hot target Σₖ yₖ = 1, so the gradient is the predicted probability minus the target.",),
     )
@@ -277,7 +289,23 @@ def _sigmoid_steps(vals: dict[str, list[float]] | None) -> Derivation:
         " = \\hat{y} - y", "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y", grad, work_l, work_t), grad, bwd)
     return Derivation(
         title="∂L/∂z: sigmoid output + binary cross-entropy",
-        steps=(*steps, result),
+        steps=(*_given(vals), *steps),
         result=result,
         notes=("The factor ŷ(1 − ŷ) of the sigmoid cancels the denominator of ∂L/∂ŷ.",),
     )
+
+
+def autograd(problem: SoftmaxCE, wrt: str, values: Mapping[str, Any]) -> float:
+    """torch autograd's float64 ``∂L/∂wrt`` at ``values`` (imports torch), to check the closed form."""
+    import torch
+
+    i = _index(problem, wrt)
+    v = check_values(problem, values)
+    z = torch.tensor(v["z"], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(v["y"], dtype=torch.float64)
+    if problem.activation == "sigmoid":
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    else:
+        loss = -(y * torch.log_softmax(z, dim=0)).sum()
+    loss.backward()
+    return float(z.grad[i])

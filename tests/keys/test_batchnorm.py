@@ -48,8 +48,9 @@ def test_every_gradient_matches_autograd(batch: int, seed: int) -> None:
 def test_x_gradient_shows_three_paths() -> None:
     values = {"x": [1.0, 2.0, 4.0, 5.0], "gamma": 2.0, "beta": 0.5, "dy": [0.1, -0.2, 0.3, 0.4]}
     d = derive_batchnorm(BatchNorm(4), "x2", values=values)
-    assert [s.name for s in d.steps] == ["μ_B", "σ²_B", "x̂ᵢ", "yᵢ", "∂L/∂x̂ᵢ", "∂L/∂σ²_B", "∂L/∂μ_B", "∂L/∂x₂"]
-    assert d.steps[0].value == 3.0 and d.steps[1].value == 2.5
+    names = [s.name for s in d.steps if s.group != "Given"]
+    assert names == ["μ_B", "σ²_B", "x̂ᵢ", "yᵢ", "∂L/∂x̂ᵢ", "∂L/∂σ²_B", "∂L/∂μ_B"] and d.result.name == "∂L/∂x₂"
+    assert d.steps[5].value == 3.0 and d.steps[6].value == 2.5
     assert r"\frac{2 (x_{2} - \mu_B)}{4}" in d.result.latex
 
 

@@ -63,7 +63,8 @@ def test_sympy_derivative_reduces_to_closed_form() -> None:
 
 def test_steps_read_like_the_report() -> None:
     d = derive_softmax_ce(SoftmaxCE(3), "z1", values={"z": [1.0, 2.0, 0.5], "y": [0, 1, 0]})
-    assert [s.group for s in d.steps] == ["Forward pass"] * 2 + ["Backward pass"] * 3
+    assert [s.group for s in d.steps] == ["Given"] * 2 + ["Forward pass"] * 2 + ["Backward pass"] * 2
+    assert d.steps[0].text == "z = (1, 2, 0.5)" and d.result.group == "Backward pass"
     assert d.result.latex.startswith(r"\frac{\partial L}{\partial z_{1}} = \hat{y}_{1} - y_{1} = 0.628532 - 1 = ")
     symbolic = derive_softmax_ce(SoftmaxCE(3), "z1")
     assert symbolic.result.value is None and "=" not in symbolic.result.latex.split(r"\hat{y}_{1} - y_{1}")[1]

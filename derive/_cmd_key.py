@@ -1,0 +1,160 @@
+"""`derive key`, `derive softmax-ce`, `derive batchnorm`: answer keys and the two output-layer derivations.
+
+Each command parses, calls the library (:mod:`derive.key`, :mod:`derive.softmax_ce`,
+:mod:`derive.batchnorm`) and renders. sympy, torch and jinja2 are imported inside
+the commands. A PDF that cannot be made (no TeX, a LaTeX error) exits with 1,
+the ``.tex`` kept; a usage error exits with 2 through :func:`derive.cli.main`.
+"""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from derive.errors import DeriveError
+
+
+class Format(str, Enum):
+    text = "text"
+    latex = "latex"
+    json = "json"
+
+
+class Output(str, Enum):
+    softmax = "softmax"
+    sigmoid = "sigmoid"
+
+
+def _read_json(path: Path) -> Any:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc}.") from None
+    except json.JSONDecodeError as exc:
+        raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+
+
+def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: bool, values: Optional[Path],
+          random: Optional[int], fmt: Format, check: bool) -> None:
+    """The shared body of softmax-ce and batchnorm: numbers, derivations, autograd check, output."""
+    import json
+
+    if values is not None and random is not None:
+        raise DeriveError("--values and --random both give numbers: use one of them.")
+    if (wrt is None) == (not all_):
+        raise DeriveError(f"Give one of --wrt (one of {', '.join(problem.variables)}) or --all.")
+    numbers = None
+    if values is not None:
+        numbers = module.check_values(problem, _read_json(values), where=str(values))
+    elif random is not None:
+        numbers = module.random_values(problem, random)
+    names = list(problem.variables) if all_ else [wrt]
+    derivations = [derive_one(problem, n, values=numbers) for n in names]
+    autograds = [module.autograd(problem, n, numbers) if numbers is not None and check else None for n in names]
+    if fmt is Format.json:
+        docs = [{"wrt": n, "config": vars(problem), "values": numbers, **d.to_dict(), "value": d.result.value,
+                 "autograd": a} for n, d, a in zip(names, derivations, autograds)]
+        typer.echo(json.dumps(docs if all_ else docs[0], indent=2, ensure_ascii=False))
+        return
+    from dataclasses import replace
+
+    from derive.render import render_latex, render_text
+    from derive.steps import format_number
+
+    checked = [
+        replace(d, notes=(*d.notes, f"Check: torch autograd (float64) gives {format_number(a, 12)}; "
+                                    f"difference {abs(a - d.result.value):.1e}.")) if a is not None else d
+        for d, a in zip(derivations, autograds)
+    ]
+    typer.echo(render_latex(checked, standalone=True) if fmt is Format.latex else render_text(checked), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``key``, ``softmax-ce`` and ``batchnorm`` to the ``derive`` app."""
+    from derive import batchnorm as bn_defaults
+    from derive.problemset import DEFAULT_SEED
+
+    @app.command("softmax-ce")
+    def softmax_ce(
+        wrt: Annotated[Optional[str], typer.Option("--wrt", help="The logit: z0, z1, ... (softmax) or z (sigmoid).")] = None,
+        classes: Annotated[Optional[int], typer.Option(help="Number of logits: 3 by default for softmax, 1 for sigmoid.")] = None,
+        output: Annotated[Output, typer.Option("--output", help="softmax + cross-entropy, or sigmoid + binary cross-entropy.")] = Output.softmax,
+        values: Annotated[Optional[Path], typer.Option("--values", help='JSON numbers: {"z": [...], "y": one-hot [...]}.')] = None,
+        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
+        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        all_: Annotated[bool, typer.Option("--all", help="Every logit's gradient.")] = False,
+        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+    ) -> None:
+        """Derive ∂L/∂z_i = ŷ_i − y_i for softmax + cross-entropy (or sigmoid + binary cross-entropy)."""
+        from derive import softmax_ce as module
+
+        default = module.SoftmaxCE.classes if output is Output.softmax else 1
+        problem = module.SoftmaxCE(classes=default if classes is None else classes, activation=output.value)
+        _emit(module, problem, module.derive_softmax_ce, wrt, all_, values, random, fmt, not no_check)
+
+    @app.command()
+    def batchnorm(
+        wrt: Annotated[Optional[str], typer.Option("--wrt", help="gamma, beta, var, mu, or an input x0, x1, ...")] = None,
+        batch: Annotated[int, typer.Option("--batch", help="Mini-batch size m.")] = bn_defaults.BatchNorm.batch,
+        values: Annotated[Optional[Path], typer.Option("--values", help='JSON: {"x": [...], "gamma": n, "beta": n, "dy": [...], "eps": n}.')] = None,
+        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
+        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        all_: Annotated[bool, typer.Option("--all", help="Every gradient: γ, β, σ², μ and each x_i.")] = False,
+        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+    ) -> None:
+        """Derive the batch-norm backward pass (∂L/∂γ, ∂L/∂β, ∂L/∂σ², ∂L/∂μ, ∂L/∂x_i) from the upstream ∂L/∂y_i."""
+        from derive import batchnorm as module
+
+        problem = module.BatchNorm(batch=batch)
+        _emit(module, problem, module.derive_batchnorm, wrt, all_, values, random, fmt, not no_check)
+
+    @app.command()
+    def key(
+        problems: Annotated[Path, typer.Argument(help="The problem set (TOML), e.g. examples/hw2-2024.toml.")],
+        out: Annotated[Optional[Path], typer.Option("--out", help="The key's PDF (default NAME-key.pdf); with --roster a folder (default keys/).")] = None,
+        tex: Annotated[bool, typer.Option("--tex", help="Stop at the .tex files (no pdflatex).")] = False,
+        roster: Annotated[Optional[Path], typer.Option("--roster", help="CSV with a 'student' column (and 'name'): one variant each.")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", help=f"Seed of the random values (default: the set's 'seed', else {DEFAULT_SEED}).")] = None,
+        jobs: Annotated[Optional[int], typer.Option("--jobs", help="Parallel pdflatex runs (default: all cores).", min=1)] = None,
+    ) -> None:
+        """Render a problem set as an answer-key PDF, or per-student question and answer sheets with --roster."""
+        from derive.key import write_keys
+        from derive.pdf import LatexError
+        from derive.problemset import load_problem_set, read_roster
+
+        problem_set = load_problem_set(problems)
+        students = read_roster(roster) if roster is not None else None
+        target = out or (Path("keys") if students else Path(f"{problems.stem}-key.pdf"))
+        try:
+            if students is None:
+                files = write_keys(problem_set, target, seed=seed, tex_only=tex)
+            else:
+                files = _with_progress(write_keys, problem_set, target, seed, students, tex, jobs)
+        except LatexError as exc:
+            typer.echo(f"derive: error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if students is None:
+            typer.echo(f"wrote {files.pdfs[0] if files.pdfs else files.tex[0]}")
+            for name, value in files.sheets[0].answers().items():
+                typer.echo(f"  {name} = {value:.6g}" if isinstance(value, float) else f"  {name} = {value:,}")
+            return
+        made = f"{len(files.pdfs)} PDFs" if files.pdfs else f"{len(files.tex)} .tex files"
+        typer.echo(f"wrote {made} for {len(students)} students in {target}/ and {files.answers_json}")
+
+
+def _with_progress(write_keys: Any, problem_set: Any, target: Path, seed: Optional[int], students: Any,
+                   tex: bool, jobs: Optional[int]) -> Any:
+    """Run :func:`write_keys` for a roster with a rich progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("pdf", total=None if tex else 2 * len(students))
+        return write_keys(problem_set, target, seed=seed, roster=students, tex_only=tex, jobs=jobs,
+                          on_progress=lambda done, total: progress.update(task, completed=done, total=total))

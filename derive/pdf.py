@@ -1,0 +1,235 @@
+"""The pdflatex side of answer keys: LaTeX-safe text, and compiling ``.tex`` to PDF.
+
+* :func:`latex_escape` makes any user string (a title, a question, a student
+  name) print exactly as written; :func:`label_latex` turns our own Unicode
+  labels (``∂L/∂w₁₁``, ``x̂ᵢ``) into LaTeX; :func:`aligned` breaks an equation
+  chain ``a = b = c`` into aligned lines.
+* :func:`compile_pdf` runs ``latexmk -pdf -no-shell-escape`` (or ``pdflatex
+  -no-shell-escape`` without latexmk), never with shell escape. A LaTeX error
+  becomes a :class:`~derive.errors.DeriveError` quoting the offending line of
+  the generated source; without TeX the message names the Debian packages to
+  install. :func:`compile_many` compiles several files on all cores.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from derive.errors import DeriveError
+
+__all__ = [
+    "TEX_PACKAGES",
+    "LatexError",
+    "aligned",
+    "compile_many",
+    "compile_pdf",
+    "have_tex",
+    "label_latex",
+    "latex_escape",
+]
+
+TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
+"""The Debian/Ubuntu packages that provide everything the answer keys need."""
+
+
+class LatexError(DeriveError):
+    """The PDF could not be made (no TeX, or a LaTeX error); the ``.tex`` is kept. Exit code 1."""
+
+_SPECIALS = {
+    "&": r"\&", "%": r"\%", "#": r"\#",
+    # cmr has no glyph for these ($ would come from a bitmap font); the typewriter font has all of ASCII.
+    **{ch: rf"\texttt{{\char{ord(ch)}}}" for ch in "\\{}~^_<>|$"},
+    '"': r"\texttt{\char34}", "'": "'", "`": r"\texttt{\char18}",
+}
+_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0308": '"', "\u030a": "r", "\u0327": "c",
+            "\u030c": "v", "\u0304": "=", "\u0306": "u", "\u0307": ".", "\u030b": "H"}
+_LETTERS = {"ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "ø": r"\o{}", "Ø": r"\O{}", "œ": r"\oe{}", "Œ": r"\OE{}",
+            "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``",
+            "”": "''", "…": r"\dots{}", "×": r"$\times$", "−": "-", "·": r"$\cdot$", "\u00a0": "~"}
+
+
+def latex_escape(text: str) -> str:
+    r"""Escape user text for pdflatex so that it prints exactly as written.
+
+    LaTeX specials become commands, accented Latin letters become accent
+    commands, and a character pdflatex cannot set (CJK, emoji) becomes
+    ``[U+XXXX]`` rather than breaking the document.
+
+    >>> latex_escape("Ann & Bob_1 50% #2")
+    'Ann \\& Bob\\texttt{\\char95}1 50\\% \\#2'
+    >>> latex_escape("Zoë")
+    'Zo\\"{e}'
+    """
+    out = []
+    for ch in text:
+        if ch in _SPECIALS:
+            out.append(_SPECIALS[ch])
+        elif ch in _LETTERS:
+            out.append(_LETTERS[ch])
+        elif ch.isascii():
+            out.append(" " if ch in "\t\r\n" else ch if ch.isprintable() else "")
+        else:
+            base, *marks = unicodedata.normalize("NFD", ch)
+            if base.isascii() and base.isalpha() and marks and all(m in _ACCENTS for m in marks):
+                body = r"\i" if base == "i" else base
+                for m in marks:
+                    body = f"\\{_ACCENTS[m]}{{{body}}}"
+                out.append(body)
+            else:
+                out.append(rf"\texttt{{[U+{ord(ch):04X}]}}")
+    return "".join(out)
+
+
+_LABEL_MATH = {
+    "∂": r"\partial", "ŷ": r"\hat{y}", "σ": r"\sigma", "μ": r"\mu", "γ": r"\gamma", "β": r"\beta", "ε": r"\epsilon",
+    "δ": r"\delta", "Σ": r"\Sigma", "²": "^2", "·": r"\cdot", "√": r"\surd", "½": r"\tfrac12", "∈": r"\in",
+    "≈": r"\approx", "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "𝟙": r"\mathbb{1}",
+}
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₘₙ₊₋", "0123456789ijkmn+-"))
+
+
+def label_latex(text: str) -> str:
+    r"""LaTeX (for text mode) of a label or note that gradkit wrote with Unicode maths.
+
+    >>> label_latex("∂L/∂w₁₁")
+    '\\ensuremath{\\partial}L/\\ensuremath{\\partial}w\\ensuremath{_{11}}'
+    >>> label_latex("x̂ᵢ")
+    '\\ensuremath{\\hat{x}}\\ensuremath{_{i}}'
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _SUBSCRIPTS:
+            j = i
+            while j < len(text) and text[j] in _SUBSCRIPTS:
+                j += 1
+            out.append(r"\ensuremath{_{" + "".join(_SUBSCRIPTS[c] for c in text[i:j]) + "}}")
+            i = j
+            continue
+        if i + 1 < len(text) and text[i + 1] == "\u0302" and ch.isascii() and ch.isalpha():
+            out.append(rf"\ensuremath{{\hat{{{ch}}}}}")
+            i += 2
+            continue
+        out.append(rf"\ensuremath{{{_LABEL_MATH[ch]}}}" if ch in _LABEL_MATH else latex_escape(ch))
+        i += 1
+    return "".join(out)
+
+
+def aligned(latex: str) -> str:
+    """Break the maths ``lhs = a = b`` at its top-level ``=`` signs into an ``aligned`` block."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(latex):
+        if latex[i] == "{" or latex.startswith(r"\left", i):
+            depth += 1
+        elif latex[i] == "}" or latex.startswith(r"\right", i):
+            depth -= 1
+        elif depth == 0 and latex.startswith(" = ", i):
+            pieces.append(latex[start:i])
+            start = i + 3
+            i += 2
+        i += 1
+    pieces.append(latex[start:])
+    if len(pieces) == 1:
+        return latex
+    return r"\begin{aligned}[t] " + pieces[0] + " &= " + r" \\ &= ".join(pieces[1:]) + r" \end{aligned}"
+
+
+# ---------------------------------------------------------------- compiling
+
+
+def have_tex() -> bool:
+    """True when ``pdflatex`` is on the PATH."""
+    return shutil.which("pdflatex") is not None
+
+
+def _command(tex: Path) -> list[str]:
+    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+    if shutil.which("latexmk"):
+        return ["latexmk", "-pdf", "-quiet", *flags, tex.name]
+    return ["pdflatex", *flags, tex.name]
+
+
+_ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.*)$", re.M)
+
+
+def _explain(tex: Path, log: str) -> str:
+    """The first LaTeX error of ``log`` with the offending line of ``tex``."""
+    match = _ERROR.search(log)
+    if match is None:
+        bang = re.search(r"^! (.*)$", log, re.M)
+        tail = bang.group(1) if bang else "see the .log file"
+        return f"{tex}: LaTeX failed ({tail}); the log is {tex.with_suffix('.log')}."
+    number = int(match.group("line"))
+    lines = tex.read_text(encoding="utf-8").splitlines()
+    source = lines[number - 1].strip() if 0 < number <= len(lines) else "?"
+    if len(source) > 160:
+        source = source[:157] + "..."
+    return (f"{tex}, line {number}: LaTeX error: {match.group('msg').strip()}\n"
+            f"  {number} | {source}\n"
+            f"The .tex is kept; the full log is {tex.with_suffix('.log')}. If the line holds text you wrote "
+            "in the problem set, change it there; otherwise this is a gradkit bug, please report it.")
+
+
+def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
+    """Compile ``tex`` to a PDF beside it (never with shell escape) and return the PDF's path.
+
+    Raises:
+        DeriveError: TeX is not installed (the ``.tex`` stays), or LaTeX stopped on an
+            error (the message quotes the offending line of the source).
+    """
+    tex = Path(tex).resolve()
+    if not have_tex():
+        raise LatexError(
+            f"pdflatex is not installed, so {tex.name} was written but not compiled. Install TeX with "
+            f"'sudo apt-get install {TEX_PACKAGES}' (or TeX Live / MiKTeX elsewhere), or use --tex to stop at the .tex."
+        )
+    env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+    try:
+        run = subprocess.run(_command(tex), cwd=tex.parent, capture_output=True, text=True, errors="replace",
+                             timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise LatexError(f"{tex}: LaTeX did not finish within {timeout:.0f} s; the .tex is kept.") from None
+    pdf = tex.with_suffix(".pdf")
+    if run.returncode != 0 or not pdf.exists():
+        log_path = tex.with_suffix(".log")
+        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else run.stdout + run.stderr
+        raise LatexError(_explain(tex, log))
+    for ext in (".aux", ".fls", ".fdb_latexmk", ".out", ".log"):
+        tex.with_suffix(ext).unlink(missing_ok=True)
+    return pdf
+
+
+def compile_many(paths: Sequence[str | Path], *, jobs: int | None = None,
+                 on_done: Callable[[Path], None] | None = None) -> list[Path]:
+    """Compile every ``.tex`` of ``paths`` in parallel (``jobs`` at a time, default: the cores).
+
+    ``on_done`` is called with each finished PDF (for a progress bar). All files
+    are tried; the first error is raised at the end, naming how many failed.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if paths and not have_tex():
+        compile_pdf(paths[0])  # raises the "install TeX" message once, not once per file
+    results: dict[int, Path] = {}
+    errors: list[str] = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each job is a pdflatex process: threads suffice
+        futures = {pool.submit(compile_pdf, p): k for k, p in enumerate(paths)}
+        for future in as_completed(futures):
+            try:
+                results[futures[future]] = future.result()
+            except LatexError as exc:
+                errors.append(str(exc))
+                continue
+            if on_done is not None:
+                on_done(results[futures[future]])
+    if errors:
+        more = f" ({len(errors) - 1} more file(s) failed too)" if len(errors) > 1 else ""
+        raise LatexError(errors[0] + more)
+    return [results[k] for k in range(len(paths))]
