@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +156,7 @@ class ParamTable:
             "name": _tex_text(row.name),
             "type": _tex_text(f"{row.type} {row.detail}".strip()),
             "shape": f"${latex_math(_shape_text(row.output_shape))}$" if row.output_shape else "---",
-            "shape_formula": f"${latex_math(row.shape_formula)}$" if row.shape_formula else "",
+            "shape_formula": f"${_dims_colon(latex_math(row.shape_formula))}$" if row.shape_formula else "",
             "params": latex_math(f"{row.params:,}"),
             "formula": f"${latex_math(row.formula)}$" if row.formula else "",
         } for row in self.layers]
@@ -170,6 +171,11 @@ _TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
                  "×": r"$\times$", "→": r"$\to$", "·": r"$\cdot$", "−": "-", "'": r"\textquotesingle{}",
                  "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
+def _dims_colon(tex: str) -> str:
+    """Show ``H: …; W: …`` in maths as labels: a colon, and a quad between the dimensions."""
+    return re.sub(r"\b([LDHW]): ", r"\1\\colon ", tex).replace("; ", r",\quad ")
 
 
 def _tex_text(text: str) -> str:
