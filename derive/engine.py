@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sympy
@@ -126,16 +126,27 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     name = graph.resolve(wrt)
     env = _env(graph, values)
     auto = _autograd(problem, values) if env is not None and check else None
-    return _derive(graph, name, env, auto, forward_steps(graph, env))
+    return _derive(graph, name, env, auto, forward_steps(graph, env), {})
 
 
-def all_gradients(problem: Problem, *, values: Mapping | None = None, check: bool = True) -> list[Gradient]:
-    """Every gradient of the problem (inputs, kernel, bias, dense weights), in that order."""
+def all_gradients(
+    problem: Problem, *, values: Mapping | None = None, check: bool = True, wrt: Iterable[str] | None = None
+) -> list[Gradient]:
+    """Every gradient of the problem (inputs, kernel, bias, dense weights), in that order.
+
+    Args:
+        problem: The network and loss.
+        values: Numbers in the ``--values`` layout, or ``None`` for symbols only.
+        check: Compare the numbers with torch autograd (one backward pass for all).
+        wrt: Only these variables (as a user types them), in this order.
+    """
     graph = _graph(problem)
+    names = graph.differentiable() if wrt is None else [graph.resolve(w) for w in wrt]
     env = _env(graph, values)
     auto = _autograd(problem, values) if env is not None and check else None
     fwd = forward_steps(graph, env)
-    return [_derive(graph, name, env, auto, fwd) for name in graph.differentiable()]
+    memo: dict[tuple[str, str], float] = {}
+    return [_derive(graph, name, env, auto, fwd, memo) for name in names]
 
 
 def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
@@ -166,15 +177,17 @@ def _paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
     return out
 
 
-@functools.lru_cache(maxsize=65536)
 def _fmt(expr: sympy.Expr) -> tuple[str, str]:
     """(LaTeX, text) of one factor, parenthesized when it is a sum."""
+    if expr.is_Symbol:
+        return latex_name(expr.name), text_name(expr.name)
     tex, txt = print_latex(expr), print_text(expr)
     if expr.is_Add:
         return rf"\left({tex}\right)", f"({txt})"
     return tex, txt
 
 
+@functools.lru_cache(maxsize=65536)
 def _num(x: float) -> tuple[str, str]:
     tex, txt = latex_number(x), format_number(x)
     return (rf"\left({tex}\right)", f"({txt})") if x < 0 else (tex, txt)
@@ -191,8 +204,14 @@ def _with_value(tex: str, txt: str, value: float | None) -> tuple[str, str]:
 
 
 def _derive(
-    graph: Graph, name: str, env: dict[str, float] | None, auto: Mapping[str, float] | None, fwd: tuple[Step, ...]
+    graph: Graph,
+    name: str,
+    env: dict[str, float] | None,
+    auto: Mapping[str, float] | None,
+    fwd: tuple[Step, ...],
+    memo: dict[tuple[str, str], float],
 ) -> Gradient:
+    """One gradient; ``memo`` caches edge values across the gradients of one call."""
     p = graph.problem
     nodes = graph.nodes
     paths = _paths(graph, name)
@@ -208,7 +227,21 @@ def _derive(
     shared = first[len(head) : nshared]
     rests = [pth[nshared:] for pth in paths]
     local = {e: nodes[e[0]].local[e[1]] for pth in paths for e in pth}
-    val = (lambda e: evaluate(local[e], env)) if env is not None else None
+
+    def val(e: tuple[str, str]) -> float:
+        if e not in memo:
+            x = local[e]
+            memo[e] = env[x.name] if x.is_Symbol else evaluate(x, env)
+        return memo[e]
+
+    if env is None:
+        val = None  # noqa: F811 - no numbers: nothing to evaluate
+    cache = graph.formatted
+
+    def fmt(e: tuple[str, str]) -> tuple[str, str]:
+        if e not in cache:
+            cache[e] = _fmt(local[e])
+        return cache[e]
 
     steps: list[Step] = []  # chain-rule factors
     term_steps: list[Step] = []
@@ -232,7 +265,7 @@ def _derive(
     head_value = 1.0
     if head:
         for e in head:
-            tex, txt = _fmt(local[e])
+            tex, txt = fmt(e)
             pt = _partial(*e)
             v = val(e) if val else None
             if v is not None:
@@ -275,7 +308,7 @@ def _derive(
             chain_tex.append(gt.sum_latex + " ".join(gt.partials_latex))
             chain_txt.append(gt.sum_text + " · ".join(gt.partials_text))
         for rest in rests:
-            facs = [_fmt(local[e]) for e in rest]
+            facs = [fmt(e) for e in rest]
             tex = r" \, ".join(f[0] for f in facs)
             txt = " · ".join(f[1] for f in facs)
             term_fmt.append((tex, txt))
@@ -294,8 +327,8 @@ def _derive(
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
 
     # --- closed form (index form) and expanded form
-    front_tex = [h[0] for h in head_fmt] + [_fmt(local[e])[0] for e in shared]
-    front_txt = [h[1] for h in head_fmt] + [_fmt(local[e])[1] for e in shared]
+    front_tex = [h[0] for h in head_fmt] + [fmt(e)[0] for e in shared]
+    front_txt = [h[1] for h in head_fmt] + [fmt(e)[1] for e in shared]
     if len(paths) == 1:
         closed_tex = r" \, ".join(front_tex) or "1"
         closed_txt = " · ".join(front_txt) or "1"

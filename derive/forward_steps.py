@@ -110,11 +110,6 @@ def forward_steps(graph: Graph, env: dict[str, float] | None) -> tuple[Step, ...
     return tuple(steps)
 
 
-def _pairs(z) -> list[tuple[str, str]]:
+def _pairs(z) -> tuple[tuple[str, str], ...]:
     """(kernel weight, input) name pairs of a conv node, in definition order."""
-    out = []
-    for term in z.definition.args if z.definition.is_Add else [z.definition]:
-        if term.is_Mul:
-            w, a = term.args
-            out.append((w.name, a.name))
-    return out
+    return z.pairs

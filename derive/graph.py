@@ -56,20 +56,33 @@ class Node:
         name: Its name (``"z01"``, ``"yhat"``, ``"L"``); also its sympy symbol's name.
         op: ``"leaf"``, ``"conv"``, ``"act"``, ``"dense"``, ``"sigmoid"``, ``"mse"`` or ``"bce"``.
         inputs: Names of the nodes it is computed from.
-        definition: Its forward equation's right-hand side, in the inputs' symbols.
+        formula: Its forward equation's right-hand side, in the inputs' symbols (the
+            ``definition`` property; a conv node builds it from ``pairs`` on demand).
         local: For each input name, the local derivative ∂self/∂input (in node symbols).
         role: What a leaf is (``"input"``, ``"kernel"``, ``"dense"``, ``"bias"``, ``"target"``),
             else the op.
         index: 0-based indices of the node within its role (``(2, 1)`` for ``a21``).
+        pairs: For a conv node, its (kernel weight, input) name pairs, in order.
     """
 
     name: str
     op: str
     inputs: tuple[str, ...] = ()
-    definition: sympy.Expr | None = None
+    formula: sympy.Expr | None = None
     local: dict[str, sympy.Expr] = field(default_factory=dict)
     role: str = ""
     index: tuple[int, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def definition(self) -> sympy.Expr | None:
+        """The forward equation's right-hand side (``None`` for a leaf)."""
+        if self.formula is None and self.op == "conv":
+            terms = [sympy.Mul(sympy.Symbol(w), sympy.Symbol(a), evaluate=False) for w, a in self.pairs]
+            if "b" in self.local:
+                terms.append(sympy.Symbol("b"))
+            self.formula = sympy.Add(*terms, evaluate=False) if terms else sympy.Integer(0)
+        return self.formula
 
     @property
     def symbol(self) -> sympy.Symbol:
@@ -84,6 +97,7 @@ class Graph:
     problem: Problem
     nodes: dict[str, Node]
     consumers: dict[str, list[str]]
+    formatted: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # edge -> (LaTeX, text)
 
     def leaves(self, *roles: str) -> list[Node]:
         """Leaf nodes, optionally only those of the given roles, in a stable order."""
@@ -202,7 +216,7 @@ def build_graph(problem: Problem) -> Graph:
     dense_local: dict[str, sympy.Expr] = {}
     for i in range(oh):
         for j in range(ow):
-            terms: list[sympy.Expr] = []
+            pairs: list[tuple[str, str]] = []
             local: dict[str, sympy.Expr] = {}
             for m in range(kh):
                 for n in range(kw):
@@ -210,14 +224,12 @@ def build_graph(problem: Problem) -> Graph:
                     if not (0 <= r < h and 0 <= c < w):
                         continue  # a padding zero: no term, no path
                     wn, an = p.name("w", m, n), p.name("a", r, c)
-                    ws, as_ = sympy.Symbol(wn), sympy.Symbol(an)
-                    terms.append(sympy.Mul(ws, as_, evaluate=False))
-                    local[wn], local[an] = as_, ws
+                    pairs.append((wn, an))
+                    local[wn], local[an] = sympy.Symbol(an), sympy.Symbol(wn)
             if p.conv_bias:
-                terms.append(sympy.Symbol("b"))
                 local["b"] = sympy.Integer(1)
             zname = p.name("z", i, j)
-            add(Node(zname, "conv", tuple(local), sympy.Add(*terms, evaluate=False), local, "conv", (i, j)))
+            add(Node(zname, "conv", tuple(local), None, local, "conv", (i, j), tuple(pairs)))
             z = sympy.Symbol(zname)
             hname = p.name("h", i, j)
             add(Node(hname, "act", (zname,), act(z), {zname: _local_act(p.activation, z)}, "act", (i, j)))
@@ -290,7 +302,9 @@ def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
     """Values of every node, given the leaf values by name."""
     env: dict[str, float] = dict(leaves)
     for node in graph.nodes.values():
-        if node.definition is not None:
+        if node.op == "conv":
+            env[node.name] = math.fsum([*(env[w] * env[a] for w, a in node.pairs), env["b"] if "b" in node.local else 0.0])
+        elif node.definition is not None:
             env[node.name] = evaluate(node.definition, env)
         elif node.name not in env:
             raise DeriveError(f"No value for {node.name!r}.")
