@@ -169,17 +169,20 @@ def _conv_shape_parts(shape: Any) -> tuple[Part, ...]:
     from derive.shapes import conv_output_size
 
     dims = [conv_output_size(shape.input[d], shape.kernel[d], shape.stride[d], shape.padding[d]) for d in range(2)]
-    names = shape.variables
+    c_in, c_out = (str(c) for c in shape.channels) if shape.channels else ("C_{in}", "C_{out}")
+    final = Step("output shape", f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) \\to (B, {c_out}, {dims[0].result}, {dims[1].result})",
+                 f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) → (B, {c_out}, {dims[0].result}, {dims[1].result})",
+                 None, "Output size")
+    formula = Step("formula", "\\left\\lfloor \\frac{W + 2P - K}{S} \\right\\rfloor + 1", "⌊(W + 2P − K)/S⌋ + 1", None, "Output size")
+    notes = ["No +1 inside the floor: a kernel of size K fits ⌊(W + 2P − K)/S⌋ + 1 times."]
+    square = len(shape.variables) == 1
     parts = []
-    for name, label, step in zip(names, ("H", "W") if len(names) == 2 else ("H = W",), dims):
+    for name, label, step in zip(shape.variables, ("H = W",) if square else ("H", "W"), dims):
         side = {"H": "H_{out}", "W": "W_{out}", "H = W": "H_{out} = W_{out}"}[label]
-        formula = Step("formula", "\\left\\lfloor \\frac{W + 2P - K}{S} \\right\\rfloor + 1",
-                       "⌊(W + 2P − K)/S⌋ + 1", None, "Output size")
         work = Step(name, f"{side} = {step.latex()}", f"{label}_out = {step.text()}", float(step.result), "Output size")
-        notes = ["No +1 inside the floor: a kernel of size K fits ⌊(W + 2P − K)/S⌋ + 1 times."]
-        if step.note:
-            notes.append(step.note)
-        d = Derivation(title=f"{label} output size", steps=(formula, work), result=work, notes=tuple(notes))
+        steps = (formula, work, final) if name != "out_h" else (formula, work)
+        d = Derivation(title=f"{label} output size", steps=steps, result=work,
+                       notes=tuple(notes + ([step.note] if step.note else [])))
         parts.append(Part(name=name, derivation=d, value=step.result))
     return tuple(parts)
 
@@ -280,6 +283,7 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
     item = solved.item
     parts = []
     seen: set[str] = set()  # forward-pass lines already shown for this item
+    seen_notes: set[str] = set()
     for part in solved.parts:
         d = part.derivation
         shown = [s for s in d.steps if s.group != "Given"] + ([] if d.result in d.steps else [d.result])
@@ -292,7 +296,8 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
             steps.append({"heading": label_latex(s.group) if s.group != group else "", "name": label_latex(s.name) if " " in s.name else "",
                           "math": aligned(s.latex)})
             group = s.group
-        notes = [label_latex(n) for n in d.notes]
+        notes = [label_latex(n) for n in d.notes if n not in seen_notes]
+        seen_notes.update(d.notes)
         if repeated:
             notes.insert(0, "The forward pass is the one worked out above.")
         parts.append({

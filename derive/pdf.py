@@ -100,6 +100,8 @@ def label_latex(text: str) -> str:
 
     >>> label_latex("∂L/∂w₁₁")
     '\\ensuremath{\\partial}L/\\ensuremath{\\partial}w\\ensuremath{_{11}}'
+    >>> label_latex("σ²_B")
+    '\\ensuremath{\\sigma}\\ensuremath{^2}\\ensuremath{_{\\mathrm{B}}}'
     >>> label_latex("x̂ᵢ")
     '\\ensuremath{\\hat{x}}\\ensuremath{_{i}}'
     """
@@ -112,6 +114,13 @@ def label_latex(text: str) -> str:
             while j < len(text) and text[j] in _SUBSCRIPTS:
                 j += 1
             out.append(r"\ensuremath{_{" + "".join(_SUBSCRIPTS[c] for c in text[i:j]) + "}}")
+            i = j
+            continue
+        if ch == "_" and i + 1 < len(text) and text[i + 1].isascii() and text[i + 1].isalnum():
+            j = i + 1
+            while j < len(text) and text[j].isascii() and text[j].isalnum():
+                j += 1
+            out.append(r"\ensuremath{_{\mathrm{" + text[i + 1:j] + "}}}")
             i = j
             continue
         if i + 1 < len(text) and text[i + 1] == "\u0302" and ch.isascii() and ch.isalpha():

@@ -295,7 +295,8 @@ def _check_values(kind: str, problem: Any, values: Mapping[str, Any], where: str
 
             check_conv(values, problem)
     except DeriveError as exc:
-        raise DeriveError(f"{where}: {exc}") from None
+        message = str(exc).removeprefix("values: ")
+        raise DeriveError(f"{where}: {message}") from None
 
 
 def _ints(value: Any, key: str, where: str, *, low: int, allow: tuple[str, ...] = ()) -> tuple[Any, Any]:
