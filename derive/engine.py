@@ -296,7 +296,8 @@ def _derive(
         v = val(e) if val else None
         if v is not None:
             shared_value *= v
-        steps.append(Step(pt[1], *_with_value(f"{pt[0]} = {tex}", f"{pt[1]} = {txt}", v), v, grp))
+        shown = v if not local[e].is_Number else None  # "= 1 = 1" says nothing
+        steps.append(Step(pt[1], *_with_value(f"{pt[0]} = {tex}", f"{pt[1]} = {txt}", shown), v, grp))
 
     # --- per-path factors: general form, then each term
     term_values: list[float] = []
@@ -308,7 +309,7 @@ def _derive(
             chain_tex.append(gt.sum_latex + " ".join(gt.partials_latex))
             chain_txt.append(gt.sum_text + " · ".join(gt.partials_text))
         for rest in rests:
-            facs = [fmt(e) for e in rest]
+            facs = _drop_ones([fmt(e) for e in rest])
             tex = r" \, ".join(f[0] for f in facs)
             txt = " · ".join(f[1] for f in facs)
             term_fmt.append((tex, txt))
@@ -318,7 +319,7 @@ def _derive(
                 vals = [val(e) for e in rest]
                 tv = math.prod(vals)
                 term_values.append(tv)
-                nt = [_num(x) for x in vals]
+                nt = [_num(x) for x, e in zip(vals, rest) if local[e] != 1] or [_num(tv)]
                 tex += " = " + r" \cdot ".join(n[0] for n in nt) + f" = {latex_number(tv)}"
                 txt += " = " + " · ".join(n[1] for n in nt) + f" = {format_number(tv)}"
             term_steps.append(Step(label, tex, f"({i + p.base},{j + p.base}): {txt}", term_values[-1] if val else None, "Terms, one per output position reached"))
@@ -327,8 +328,10 @@ def _derive(
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
 
     # --- closed form (index form) and expanded form
-    front_tex = [h[0] for h in head_fmt] + [fmt(e)[0] for e in shared]
-    front_txt = [h[1] for h in head_fmt] + [fmt(e)[1] for e in shared]
+    front = head_fmt + [fmt(e) for e in shared]
+    front = _drop_ones(front) if len(paths) == 1 else [f for f in front if f[0] != "1"]
+    front_tex = [f[0] for f in front]
+    front_txt = [f[1] for f in front]
     if len(paths) == 1:
         closed_tex = r" \, ".join(front_tex) or "1"
         closed_txt = " · ".join(front_txt) or "1"
@@ -339,8 +342,9 @@ def _derive(
         exp_tex = " ".join([*front_tex, rf"\Big[ {sum_tex} \Big]"])
         exp_txt = " · ".join([*front_txt, f"[{sum_txt}]"])
         if gt is not None:
-            closed_tex = " ".join([*front_tex, gt.sum_latex + r" \, ".join(gt.factors_latex)])
-            closed_txt = " · ".join([*front_txt, gt.sum_text + " · ".join(gt.factors_text)])
+            general = _drop_ones(list(zip(gt.factors_latex, gt.factors_text)))
+            closed_tex = " ".join([*front_tex, gt.sum_latex + r" \, ".join(f[0] for f in general)])
+            closed_txt = " · ".join([*front_txt, gt.sum_text + " · ".join(f[1] for f in general)])
         else:
             closed_tex, closed_txt = exp_tex, exp_txt
     closed_form_latex = f"{lhs_tex} = {closed_tex}"
@@ -351,9 +355,10 @@ def _derive(
     res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
     if value is not None:
         nums = [_num(head_value)[0]] if head else []
-        nums += [_num(val(e))[0] for e in shared]
+        ones = [e for e in shared if local[e] == 1]
+        nums += [_num(val(e))[0] for e in shared if e not in ones]
         nums_t = [_num(head_value)[1]] if head else []
-        nums_t += [_num(val(e))[1] for e in shared]
+        nums_t += [_num(val(e))[1] for e in shared if e not in ones]
         if len(paths) > 1:
             nums.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
             nums_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
@@ -374,6 +379,12 @@ def _derive(
         positions,
         chain,
     )
+
+
+def _drop_ones(factors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Leave out factors equal to 1 (∂z/∂b, ∂ŷ/∂c), unless nothing else is left."""
+    kept = [f for f in factors if f[0] != "1"]
+    return kept or factors[:1]
 
 
 def _unreached(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +13,11 @@ from derive.engine import _graph
 from derive.graph import forward
 from derive.values import check_values, leaf_values
 
-from derive_strategies import problems
+# pytest runs with --import-mode=importlib: load the shared strategies by path.
+_spec = importlib.util.spec_from_file_location("derive_strategies", Path(__file__).with_name("derive_strategies.py"))
+_strategies = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_strategies)
+problems = _strategies.problems
 
 
 @settings(max_examples=40, deadline=None)
