@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +24,10 @@ app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=F
 
 def _resolve(key: Path | None) -> tuple[Any, Any]:
     """(assignment or None, key path or assignment) from --key or ./assignment.toml."""
-    from grading.assignment import find_assignment, load_assignment
-
     if key is not None and key.suffix.lower() != ".toml":
         return None, key
+    from grading.assignment import find_assignment, load_assignment
+
     toml = key if key is not None else find_assignment(".")
     if toml is None:
         raise UsageError(
@@ -61,7 +60,7 @@ def grade(
         k = assignment.k if assignment is not None else DEFAULT_K
     if params is not None and model is not None:
         raise UsageError("give either --params N or --model FILE, not both.")
-    if path.is_dir() or (path.is_file() and zipfile.is_zipfile(path)):
+    if path.is_dir() or _is_zip(path):
         if params is not None or model is not None:
             raise UsageError("--params and --model apply to one file; a class takes its counts from assignment.toml.")
         _grade_class(path, assignment or source, out or Path("results"), k, as_json)
@@ -93,6 +92,17 @@ def grade(
 
         Console(highlight=False).print(render_summary(report))
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                return False
+    except OSError:
+        return False
+    
+    return zipfile.is_zipfile(path)
 
 
 def _grade_class(source: Path, key: Any, out: Path, k: int, as_json: bool) -> None:

@@ -97,12 +97,24 @@ class AnswerKey:
     _loose: dict[str, int] = field(default_factory=dict, repr=False)
     _by_int: dict[int, int] = field(default_factory=dict, repr=False)
     _label_map: dict[str, int] = field(default_factory=dict, repr=False)
+    _ids_look_like_classes: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._exact.update(zip(self.ids, range(len(self.ids))))
+        for index, cls in enumerate(self.classes):
+            self._label_map[str(cls)] = index
+            if isinstance(cls, int):
+                self._label_map[f"{cls}.0"] = index
+            else:
+                self._label_map.setdefault(cls.lower(), index)
+        clash = any(raw in self._label_map for raw in self.ids)
+        object.__setattr__(self, "_ids_look_like_classes", clash)
+
+    def _build_loose(self) -> None:
+        """The trimmed/extension-free and integer forms of the ids, built on the first miss."""
         by_int: dict[int, int] = {}
         clashes: set[int] = set()
         for index, raw in enumerate(self.ids):
-            self._exact[raw] = index
             loose = normalize_id(raw)
             self._loose.setdefault(loose, index)
             if loose.isdigit():
@@ -111,12 +123,6 @@ class AnswerKey:
                     clashes.add(number)
                 by_int[number] = index
         self._by_int.update({n: i for n, i in by_int.items() if n not in clashes})
-        for index, cls in enumerate(self.classes):
-            self._label_map[str(cls)] = index
-            if isinstance(cls, int):
-                self._label_map[f"{cls}.0"] = index
-            else:
-                self._label_map.setdefault(cls.lower(), index)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -136,6 +142,8 @@ class AnswerKey:
         index = self._exact.get(raw_id)
         if index is not None:
             return index
+        if not self._loose and self.ids:
+            self._build_loose()
         loose = normalize_id(raw_id)
         index = self._loose.get(loose)
         if index is None and loose.isdigit():
@@ -144,7 +152,11 @@ class AnswerKey:
 
     def is_exact_id(self, raw_id: str) -> bool:
         """True when an id matches without the integer fallback (used to find id columns)."""
-        return raw_id in self._exact or normalize_id(raw_id) in self._loose
+        if raw_id in self._exact:
+            return True
+        if not self._loose and self.ids:
+            self._build_loose()
+        return normalize_id(raw_id) in self._loose
 
     def class_index(self, raw: str) -> int:
         """The index of a written class in :attr:`classes`, or -1 when it is not a class.
@@ -195,7 +207,7 @@ class AnswerKey:
         class_list = list(classes) if classes is not None else sorted(set(labels), key=lambda c: (str(type(c)), c))
         position = {c: i for i, c in enumerate(class_list)}
         try:
-            y = np.fromiter((position[label] for label in labels), dtype=np.int64, count=len(labels))
+            y = np.array(list(map(position.__getitem__, labels)), dtype=np.int64)
         except KeyError as exc:
             raise UsageError(f"{name}: label {exc.args[0]!r} is not in the class list {class_list!r}.") from None
         return cls(
@@ -272,17 +284,18 @@ def load_key(
         raise UsageError(f"the answer key {str(path)!r} cannot be read ({exc.strerror}).") from None
     except InvalidSubmission as exc:
         raise UsageError(f"the answer key cannot be used: {exc}") from None
-    rows, lines = table.rows, table.lines
-    header: list[str] | None = rows[0] if _is_header(rows[0], (id_column, label_column)) else None
+    lines = table.lines
+    first = table.head(1)[0]
+    header: list[str] | None = first if _is_header(first, (id_column, label_column)) else None
     if header is None:
         if id_column or label_column:
             raise UsageError(f"{name} has no header row, so columns cannot be named; add the header 'image,class'.")
-        width = len(rows[0])
+        width = len(first)
         if width != 2:
             raise UsageError(f"{name} has no header row and {width} columns; add a header such as 'image,class'.")
         id_col, label_col, usage_col, id_name, label_name = 0, 1, None, "image", "class"
     else:
-        rows, lines = rows[1:], lines[1:]
+        lines = lines[1:]
         id_col = _find(header, id_column, ID_ALIASES, "id", name)
         label_col = _find(header, label_column, LABEL_ALIASES, "label", name)
         usage_col = _find(header, None, (normalize_header(usage_column or "usage"), *USAGE_ALIASES), "usage", name)
@@ -297,10 +310,20 @@ def load_key(
                 "or set label_column in assignment.toml."
             )
         id_name, label_name = header[id_col], header[label_col]
-    if not rows:
+    if not lines:
         raise UsageError(f"{name} has a header but no rows.")
     need = max(c for c in (id_col, label_col, usage_col) if c is not None)
-    ids: list[str] = []
+    offset = 0 if header is None else 1
+    if table.rectangular and len(first) > need:  # fast: whole columns, then the checks
+        ids, raw_labels = table.column(id_col, offset), table.column(label_col, offset)
+        usage = table.column(usage_col, offset) if usage_col is not None else None
+        if "" not in ids and "" not in raw_labels and len(set(ids)) == len(ids):
+            values, classes = _parse_labels(raw_labels, lines, labels, name)
+            return AnswerKey.from_lists(
+                ids, values, classes=classes, usage=usage, id_column=id_name, label_column=label_name, name=name
+            )
+    ids = []
+    rows = table.rows[offset:]
     raw_labels: list[str] = []
     usage: list[str] | None = [] if usage_col is not None else None
     seen: dict[str, int] = {}
@@ -328,7 +351,8 @@ def load_key(
 def _parse_labels(
     raw: list[str], lines: list[int], labels: Sequence[int | str] | None, name: str
 ) -> tuple[list[int | str], list[int | str]]:
-    ints = [_as_int(cell) for cell in raw]
+    parsed = {cell: _as_int(cell) for cell in set(raw)}
+    ints = list(map(parsed.__getitem__, raw))
     numeric = all(v is not None for v in ints)
     if labels is not None:
         as_ints = [c if isinstance(c, int) else _as_int(str(c)) for c in labels]
@@ -336,7 +360,7 @@ def _parse_labels(
         classes = list(as_ints) if numeric else [str(c).strip() for c in labels]
         if len(set(classes)) != len(classes):
             raise UsageError(f"the class list {list(labels)!r} repeats a class.")
-    values: list[int | str] = [v for v in ints if v is not None] if numeric else list(raw)
+    values: list[int | str] = ints if numeric else list(raw)  # type: ignore[assignment]
     if labels is None:
         if numeric:
             low, high = min(values), max(values)  # type: ignore[type-var]
@@ -344,6 +368,8 @@ def _parse_labels(
         else:
             classes = sorted(set(values), key=str)
     allowed = set(classes)
+    if set(values) <= allowed:
+        return values, classes
     for value, line in zip(values, lines):
         if value not in allowed:
             raise UsageError(

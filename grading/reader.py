@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+import re
 
 from grading.errors import InvalidSubmission
 
@@ -26,6 +26,7 @@ __all__ = ["Rows", "UnreadableFile", "decode", "read_rows", "sniff_delimiter"]
 DELIMITERS = ("\t", ";", ",")  # preference order when several fit the sample
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}
 _SAMPLE_LINES = 50
+_BLANK_LINE = re.compile(r"\n[ \t,;]+\n")  # a line of separators only, once line ends are "\n"
 
 # Magic numbers of files students send instead of a CSV.
 _SIGNATURES = (
@@ -50,21 +51,66 @@ class UnreadableFile(InvalidSubmission):
         self.code = code
 
 
-@dataclass(frozen=True)
 class Rows:
     """The non-blank rows of a CSV file with their physical line numbers.
 
+    A plain rectangular file (no quotes, no blank lines, every line with the
+    same number of cells) is kept as one flat list of cells, so that a column
+    is a slice and no per-row list is built; :attr:`rows` is then made on
+    first use.
+
     Attributes:
-        rows: one list of cells per non-blank row, each cell stripped of spaces.
-        lines: the 1-based line number of each row, same length as ``rows``.
+        lines: the 1-based line number of each row.
         delimiter: the cell separator that was detected.
         encoding: the text encoding that was detected.
+        rectangular: True when the file took the flat fast path.
     """
 
-    rows: list[list[str]]
-    lines: list[int]
-    delimiter: str
-    encoding: str
+    def __init__(
+        self,
+        lines: list[int],
+        delimiter: str,
+        encoding: str,
+        *,
+        rows: list[list[str]] | None = None,
+        flat: list[str] | None = None,
+        width: int = 0,
+    ) -> None:
+        self.lines = lines
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self._rows = rows
+        self._flat = flat
+        self._width = width
+        self.rectangular = flat is not None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """One list of stripped cells per non-blank row."""
+        if self._rows is None:
+            flat, w = self._flat or [], self._width
+            self._rows = [flat[i : i + w] for i in range(0, len(flat), w)]
+        return self._rows
+
+    def head(self, n: int) -> list[list[str]]:
+        """The first ``n`` rows, without building all of them."""
+        if self._rows is None:
+            flat, w = self._flat or [], self._width
+            return [flat[i : i + w] for i in range(0, min(len(flat), n * w), w)]
+        return self._rows[:n]
+
+    def column(self, j: int, start: int = 0) -> list[str]:
+        """Cell ``j`` of every row from row ``start`` on; ``""`` where a row is shorter."""
+        if self._rows is None and j < self._width:
+            return (self._flat or [])[start * self._width + j :: self._width]
+        rows = self.rows[start:] if start else self.rows
+        try:
+            return [row[j] for row in rows]
+        except IndexError:
+            return [row[j] if len(row) > j else "" for row in rows]
 
     @property
     def delimiter_name(self) -> str:
@@ -146,7 +192,7 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter("image;class\\n0000000.png;8,0\\n")
     ';'
     """
-    sample = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    sample = [line for line in text[:8192].splitlines()[:_SAMPLE_LINES] if line.strip()]
     best, best_cells = ",", 1
     for delimiter in DELIMITERS:
         counts = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
@@ -158,7 +204,7 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def read_rows(data: bytes, *, name: str = "the file") -> Rows:
+def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows:
     """Read a CSV submission into stripped cells with line numbers.
 
     Blank lines (also ``,,`` rows that Excel leaves) are dropped. Nothing is
@@ -167,6 +213,7 @@ def read_rows(data: bytes, *, name: str = "the file") -> Rows:
     Args:
         data: the raw bytes of the file.
         name: the file name used in messages.
+        fast: allow the flat path for rectangular files (see :class:`Rows`).
 
     Returns:
         the :class:`Rows` of the file.
@@ -179,32 +226,69 @@ def read_rows(data: bytes, *, name: str = "the file") -> Rows:
     """
     text, encoding = decode(data, name=name)
     delimiter = sniff_delimiter(text)
+    if '"' in text:
+        rows, lines = _split_csv(text, delimiter, name)
+    else:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        flat = _split_flat(text, delimiter) if fast else None
+        if flat is not None:
+            width, n = flat
+            cells = text.replace("\n", delimiter).split(delimiter)
+            if text.endswith("\n"):
+                cells.pop()
+            return Rows(list(range(1, n + 1)), delimiter, encoding, flat=cells, width=width)
+        rows, lines = _split_plain(text, delimiter)
+    if not rows:
+        raise UnreadableFile("empty", f"{name} has no rows, only blank lines.")
+    return Rows(lines, delimiter, encoding, rows=rows)
+
+
+def _split_flat(text: str, delimiter: str) -> tuple[int, int] | None:
+    """``(width, n_rows)`` when every line surely has the same cells, else None.
+
+    Sure means: no spaces to strip, no blank line, and as many delimiters as
+    ``(width - 1) * lines``. The count alone cannot rule out one line with an
+    extra cell and another with one fewer; the caller re-reads with
+    ``fast=False`` when any id or class of a fast-read file does not match.
+    """
+    if " " in text or "\t" in text and delimiter != "\t" or "\f" in text or "\v" in text or "\n\n" in text:
+        return None
+    n = text.count("\n") + (0 if text.endswith("\n") else 1)
+    first = text[: text.find("\n")] if "\n" in text else text
+    width = first.count(delimiter) + 1
+    if n == 0 or text.startswith("\n") or text.count(delimiter) != (width - 1) * n or _BLANK_LINE.search(text):
+        return None
+    if not text.rstrip("\n").rsplit("\n", 1)[-1].strip(",;"):
+        return None
+    return width, n
+
+
+def _split_plain(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Files without quotes: one row per line."""
+    all_lines = text.split("\n")
+    if all_lines and not all_lines[-1]:
+        all_lines.pop()
+    rows = [line.split(delimiter) for line in all_lines]
+    if " " in text or ("\t" in text and delimiter != "\t") or "\f" in text or "\v" in text:
+        rows = [[cell.strip() for cell in row] for row in rows]
+    kept = [(row, number) for number, row in enumerate(rows, 1) if any(row)]
+    return [row for row, _ in kept], [number for _, number in kept]
+
+
+def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """Quoted cells (possibly spanning lines): the csv module, with physical line numbers."""
     rows: list[list[str]] = []
     lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
     try:
-        if '"' not in text:  # fast path: one row per physical line
-            for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
-                if row:
-                    rows.append(row)
-                    lines.append(number)
-        else:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            start = 1
-            for row in reader:
-                if row:
-                    rows.append(row)
-                    lines.append(start)
-                start = reader.line_num + 1
+        for row in reader:
+            cells = [cell.strip() for cell in row]
+            if any(cells):
+                rows.append(cells)
+                lines.append(start)
+            start = reader.line_num + 1
     except csv.Error as exc:
-        line = len(lines) + 1
-        raise UnreadableFile("malformed", f"{name}, near line {line}: the CSV cannot be parsed ({exc}).") from None
-    kept_rows: list[list[str]] = []
-    kept_lines: list[int] = []
-    for row, number in zip(rows, lines):
-        cells = [cell.strip() for cell in row]
-        if any(cells):
-            kept_rows.append(cells)
-            kept_lines.append(number)
-    if not kept_rows:
-        raise UnreadableFile("empty", f"{name} has no rows, only blank lines.")
-    return Rows(kept_rows, kept_lines, delimiter, encoding)
+        raise UnreadableFile("malformed", f"{name}, near line {start}: the CSV cannot be parsed ({exc}).") from None
+    return rows, lines

@@ -20,13 +20,14 @@ from grading.columns import Columns, find_columns, looks_like_header, parse_scor
 from grading.errors import UsageError
 from grading.key import AnswerKey
 from grading.metrics import top_k_hits_from_indices, top_k_predictions
-from grading.reader import UnreadableFile, read_rows
+from grading.reader import Rows, UnreadableFile, read_rows
 from grading.report import GradeReport, Issue
 
 __all__ = ["DEFAULT_K", "grade_bytes", "grade_file"]
 
 DEFAULT_K = 3
 _SHOW = 3  # examples quoted in a warning
+_SAMPLE = 200  # rows looked at to find the columns
 
 
 def _check_options(k: int, params: int | None) -> None:
@@ -96,33 +97,42 @@ def grade_bytes(
     ('ok', 0.5, 1)
     """
     _check_options(k, params)
-    try:
-        table = read_rows(data, name=name)
-    except UnreadableFile as exc:
-        return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
-    rows, lines = table.rows, table.lines
-    header = rows[0] if looks_like_header(rows[0], key) else None
-    if header is not None:
-        rows, lines = rows[1:], lines[1:]
-        if not rows:
-            cells = ", ".join(map(repr, header))
-            return _invalid(key, name, k, params, [Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)])
-    cols = find_columns(header, rows, key, name=name)
+    fast = not key._ids_look_like_classes
+    while True:
+        try:
+            table = read_rows(data, name=name, fast=fast)
+        except UnreadableFile as exc:
+            return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
+        try:
+            return _grade_table(table, key, name=name, k=k, params=params)
+        except _NotSure:
+            fast = False
+
+
+class _NotSure(Exception):
+    """A file read on the flat fast path has a row that does not match: read it row by row."""
+
+
+def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int | None) -> GradeReport:
+    head = table.head(_SAMPLE + 1)
+    header = head[0] if looks_like_header(head[0], key) else None
+    offset = 1 if header is not None else 0
+    if header is not None and len(table) == 1:
+        cells = ", ".join(map(repr, header))
+        return _invalid(key, name, k, params, [Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)])
+    cols = find_columns(header, head[offset:], key, name=name)
     if cols.errors:
+        if table.rectangular:
+            raise _NotSure
         return _invalid(key, name, k, params, cols.errors)
-    return _score(rows, lines, cols, key, name=name, k=k, params=params)
+    return _score(table, offset, cols, key, name=name, k=k, params=params)
 
 
-def _cells(rows: list[list[str]], column: int) -> list[str]:
-    try:
-        return [row[column] for row in rows]
-    except IndexError:
-        return [row[column] if len(row) > column else "" for row in rows]
-
-
-def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
+def _lookup_ids(cells: list[str], key: AnswerKey, *, sure: bool = False) -> np.ndarray:
     found = list(map(key._exact.get, cells))
     if None in found:
+        if sure:
+            raise _NotSure
         found = [key.index_of(c) if f is None else f for c, f in zip(cells, found)]
     return np.array([-1 if f is None else f for f in found] if None in found else found, dtype=np.int64)
 
@@ -135,18 +145,21 @@ def _lookup_classes(cells: list[str], key: AnswerKey) -> np.ndarray:
 
 
 def _score(
-    rows: list[list[str]], lines: list[int], cols: Columns, key: AnswerKey, *, name: str, k: int, params: int | None
+    table: Rows, offset: int, cols: Columns, key: AnswerKey, *, name: str, k: int, params: int | None
 ) -> GradeReport:
     warnings: list[Issue] = list(cols.warnings)
-    line_of = np.asarray(lines)
-    id_cells = _cells(rows, cols.id)
-    row_key = _lookup_ids(id_cells, key)
+    lines = table.lines[offset:]
+    id_cells = table.column(cols.id, offset)
+    row_key = _lookup_ids(id_cells, key, sure=table.rectangular)
+    rows = table.rows[offset:] if cols.scores or cols.ranked else []
     scores = valid_scores = None
     if cols.scores:
         scores, valid_scores = parse_scores(rows, cols.scores)
     if cols.label is not None:
-        label_cells = _cells(rows, cols.label)
+        label_cells = table.column(cols.label, offset)
         row_pred = _lookup_classes(label_cells, key)
+        if table.rectangular and (row_pred < 0).any():
+            raise _NotSure
     else:  # the best score is the prediction
         assert scores is not None and valid_scores is not None
         label_cells = ["" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])]
@@ -156,7 +169,7 @@ def _score(
     first_rows = known
     errors: list[Issue] = []
     n_duplicate = 0
-    if len(np.unique(row_key[known])) < len(known):
+    if len(known) and np.bincount(row_key[known], minlength=len(key)).max() > 1:
         first_at: dict[int, int] = {}
         keep: list[int] = []
         repeats: list[tuple[int, str]] = []
@@ -268,7 +281,8 @@ def _top_k(
     if cols.ranked and len(cols.ranked) + 1 >= k:
         hit = np.zeros(n, dtype=bool)
         guesses = [row_pred[first_rows]]
-        guesses += [_lookup_classes(_cells([rows[r] for r in first_rows.tolist()], c), key) for c in cols.ranked[: k - 1]]
+        chosen = [rows[r] for r in first_rows.tolist()]
+        guesses += [_lookup_classes([row[c] if len(row) > c else "" for row in chosen], key) for c in cols.ranked[: k - 1]]
         hit[targets] = np.any(np.stack(guesses) == key.y[targets][None, :], axis=0)
         return hit, "ranked"
     label = cols.label_name or key.label_column

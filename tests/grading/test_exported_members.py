@@ -31,3 +31,11 @@ def test_public_functions_are_documented():
         obj = getattr(grading, member)
         if callable(obj):
             assert obj.__doc__, member
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -1,0 +1,118 @@
+"""Benchmark: grade 200 submissions of 10,000 rows vs the script a TA writes.
+
+The baseline is what a TA writes with pandas + scikit-learn: for each file,
+read the key and the submission, merge on the id, then ``accuracy_score`` and
+``confusion_matrix``. gradkit reads the key once and grades every file with
+:func:`grading.grade_file` (all checks, warnings and metrics included). Both
+run in this process on the same files; the ratio is printed, and the two
+top-1 values are checked to agree on every file. Then ``grade FILE`` is timed
+as a whole process.
+
+Usage: ``.venv/bin/python benchmarks/bench_grade.py [--students 200] [--rows 10000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_files(folder: Path, students: int, rows: int, seed: int = 0) -> tuple[Path, list[Path]]:
+    """A key and ``students`` realistic submissions (shuffled, CRLF, BOM, 8.0, a few missing rows)."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"{i:07d}.png" for i in range(rows)])
+    y = rng.integers(0, 10, rows)
+    key = folder / "key.csv"
+    key.write_text("image,class,x,y,w,h\n" + "".join(f"{i},{c},3,4,28,28\n" for i, c in zip(ids, y)))
+    paths = []
+    for s in range(students):
+        accuracy = rng.uniform(0.6, 0.99)
+        pred = np.where(rng.random(rows) < accuracy, y, rng.integers(0, 10, rows))
+        keep = rng.random(rows) > (0.002 if s % 5 == 0 else 0.0)
+        order = rng.permutation(rows) if s % 2 else np.arange(rows)
+        fmt = "{}.0" if s % 7 == 0 else "{}"
+        lines = ["image,class", *(f"{ids[i]},{fmt.format(pred[i])}" for i in order if keep[i])]
+        text = ("\r\n" if s % 3 == 0 else "\n").join(lines) + "\n"
+        path = folder / f"student{s:03d}.csv"
+        path.write_bytes(("\ufeff" if s % 4 == 0 else "").encode() + text.encode())
+        paths.append(path)
+    return key, paths
+
+
+def baseline(key: Path, paths: list[Path]) -> list[float]:
+    """The script a TA writes: pandas read both files, merge on id, sklearn metrics."""
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    scores = []
+    for path in paths:
+        truth = pd.read_csv(key)
+        sub = pd.read_csv(path)
+        merged = truth.merge(sub, on="image", how="left", suffixes=("", "_pred"))
+        y_pred = merged["class_pred"].fillna(-1).astype(int)
+        scores.append(accuracy_score(merged["class"], y_pred))
+        confusion_matrix(merged["class"], y_pred, labels=list(range(10)))
+    return scores
+
+
+def ours(key: Path, paths: list[Path]) -> list[float]:
+    """gradkit: the key once, then grade_file per submission."""
+    from grading import grade_file, load_key
+
+    answer = load_key(key)
+    scores = []
+    for path in paths:
+        report = grade_file(path, answer)
+        report.confusion_matrix  # noqa: B018 - computed like the baseline's
+        scores.append(report.top1)
+    return scores
+
+
+def timed(fn, *args):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs of each")
+    args = parser.parse_args()
+    import pandas  # noqa: F401  - import costs are not part of either side's loop
+    import sklearn.metrics  # noqa: F401
+
+    import grading  # noqa: F401
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key, paths = make_files(Path(tmp), args.students, args.rows)
+        t_base = min(timed(baseline, key, paths)[0] for _ in range(args.repeat))
+        t_ours = min(timed(ours, key, paths)[0] for _ in range(args.repeat))
+        agree = np.allclose(baseline(key, paths), ours(key, paths))
+        print(f"{args.students} submissions x {args.rows} rows (best of {args.repeat})")
+        print(f"  baseline (pandas read+merge, sklearn accuracy+confusion): {t_base:.3f} s")
+        print(f"  gradkit grade_file:                                       {t_ours:.3f} s")
+        print(f"  ratio gradkit / baseline: {t_ours / t_base:.2f}  (target <= 0.50, stretch <= 0.33)")
+        print(f"  top-1 agrees on every file: {agree}")
+
+        cmd = [str(Path(sys.executable).with_name("grade")), str(paths[1]), "--key", str(key)]
+        runs = []
+        for _ in range(7):
+            t, out = timed(subprocess.run, cmd, {"capture_output": True}) if False else timed(
+                lambda: subprocess.run(cmd, capture_output=True, check=True))
+            runs.append(t)
+        bare = min(timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))[0] for _ in range(5))
+        print(f"grade FILE ({args.rows} rows), whole process: median {statistics.median(runs):.3f} s, "
+              f"best {min(runs):.3f} s (target <= 0.5 s; bare python start {bare:.3f} s)")
+
+
+if __name__ == "__main__":
+    main()
