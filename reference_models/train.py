@@ -181,7 +181,10 @@ def fit(
     steps_per_epoch = -(-len(train) // config.batch_size)
     total = steps_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2)
+    if total >= 10:
+        schedule: Any = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2)
+    else:  # too few steps for a warm-up: a constant rate
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _step: 1.0)
     history, step = History(), 0
     for epoch in range(1, config.epochs + 1):
         x, boxes = train.x, train.boxes
