@@ -33,8 +33,8 @@ from derive.steps import Derivation, Step, format_number, latex_number
 from derive.errors import DeriveError, did_you_mean
 
 __all__ = [
-    "DEFAULT_EPS",
     "BatchNorm",
+    "DEFAULT_EPS",
     "autograd",
     "check_values",
     "derive_batchnorm",

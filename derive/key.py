@@ -35,9 +35,9 @@ from derive.problemset import DEFAULT_SEED, Item, ProblemSet, Student
 from derive.steps import Derivation, Step, latex_number
 
 __all__ = [
+    "KeyFiles",
     "Part",
     "Sheet",
-    "KeyFiles",
     "Solved",
     "derived_seed",
     "render_tex",

@@ -25,8 +25,8 @@ from pathlib import Path
 from derive.errors import DeriveError
 
 __all__ = [
-    "TEX_PACKAGES",
     "LatexError",
+    "TEX_PACKAGES",
     "aligned",
     "compile_many",
     "compile_pdf",

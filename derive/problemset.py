@@ -38,10 +38,10 @@ from derive.problem import Problem
 from derive.softmax_ce import SoftmaxCE
 
 __all__ = [
-    "DEFAULT_SEED",
-    "KINDS",
     "ConvShape",
+    "DEFAULT_SEED",
     "Item",
+    "KINDS",
     "Params",
     "ProblemSet",
     "Student",
