@@ -15,6 +15,7 @@ from grading.metrics import (
     precision_recall_scores,
     top_k_accuracy_score,
 )
+from grading.modelparams import count_parameters
 from grading.report import GradeReport, Issue
 from grading.score import DEFAULT_K, grade_bytes, grade_file
 
@@ -29,6 +30,7 @@ __all__ = [
     "UsageError",
     "accuracy_score",
     "confusion_matrix",
+    "count_parameters",
     "grade_bytes",
     "grade_file",
     "load_key",

@@ -81,8 +81,11 @@ def grade(
         the_key = load_key(source)
     report = grade_file(path, the_key, k=k, params=params)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{path.stem}.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{path.stem}.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report into {str(out)!r} ({exc.strerror}).") from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:

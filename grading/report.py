@@ -224,6 +224,7 @@ def render_summary(report: GradeReport) -> Any:
     Returns:
         a :class:`rich.console.Group` (print it with a rich ``Console``).
     """
+    from rich import box
     from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
@@ -241,12 +242,16 @@ def render_summary(report: GradeReport) -> Any:
     if report.top3 is None:
         lines.append(f"  top-{report.k}  unavailable (see the warning below)")
     else:
-        lines.append(f"  top-{report.k}  {_fmt(report.top3)}  (from {report.topk_source} columns)")
+        source = {"scores": "the score columns", "ranked": "the ranked columns", "class": "the class column"}
+        lines.append(f"  top-{report.k}  {_fmt(report.top3)}  (from {source.get(report.topk_source or '', 'the file')})")
     if report.params:
         lines.append(f"  params {report.params:,}   top-1 / params = {report.top1_per_param:.3e}")
     parts.append(Text("\n".join(lines)))
-    table = Table(title="Confusion matrix (rows = true class, columns = predicted)", title_justify="left")
-    table.add_column("true \\ pred", justify="right", style="bold")
+    table = Table(
+        title="Confusion matrix (rows = true class, columns = predicted class)",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1),
+    )  # fmt: skip
+    table.add_column("true", justify="right", style="bold")
     for label in report.labels:
         table.add_column(escape(str(label)), justify="right")
     table.add_column("recall", justify="right", style="cyan")

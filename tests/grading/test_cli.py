@@ -34,7 +34,7 @@ def test_summary_of_one_file(folder):
     text = out.stdout
     assert "top-1  0.9500  (19 of 20 correct)" in text
     assert "top-3  unavailable" in text
-    assert "Confusion matrix (rows = true class, columns = predicted)" in text
+    assert "Confusion matrix (rows = true class, columns = predicted class)" in text
     assert "recall" in text and "precision" in text
     assert "HW2_prob1.csv, line 5: class 'eight' is not a number from 0 to 9; the row counts as wrong." in " ".join(text.split())
     assert "scikit-learn" in text  # the tie rule is stated
