@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class Part:
     """The worked answer to one variable asked by an item.
