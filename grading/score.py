@@ -129,19 +129,24 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
 
 
 def _lookup_ids(cells: list[str], key: AnswerKey, *, sure: bool = False) -> np.ndarray:
-    found = list(map(key._exact.get, cells))
-    if None in found:
+    """Key row of each id cell, -1 when unknown; ``sure`` raises :class:`_NotSure` on any inexact id."""
+    if cells == key.ids:  # written in key order: nothing to look up
+        return np.arange(len(cells), dtype=np.int64)
+    try:
+        return np.fromiter(map(key._exact.__getitem__, cells), dtype=np.int64, count=len(cells))
+    except KeyError:
         if sure:
-            raise _NotSure
-        found = [key.index_of(c) if f is None else f for c, f in zip(cells, found)]
-    return np.array([-1 if f is None else f for f in found] if None in found else found, dtype=np.int64)
+            raise _NotSure from None
+    found = [key.index_of(c) for c in cells]
+    return np.array([-1 if f is None else f for f in found], dtype=np.int64)
 
 
 def _lookup_classes(cells: list[str], key: AnswerKey) -> np.ndarray:
-    found = list(map(key._label_map.get, cells))
-    if None in found:
-        found = [key.class_index(c) if f is None else f for c, f in zip(cells, found)]
-    return np.array(found, dtype=np.int64)
+    """Class index of each written class, -1 when it is not a class."""
+    try:
+        return np.fromiter(map(key._label_map.__getitem__, cells), dtype=np.int64, count=len(cells))
+    except KeyError:
+        return np.array([key.class_index(c) for c in cells], dtype=np.int64)
 
 
 def _score(
