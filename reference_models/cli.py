@@ -52,7 +52,8 @@ def _progress(label: str) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -142,8 +143,9 @@ def train(
     _check(model, data)
     changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
     config = replace(DEFAULTS[task_of(model)], seed=seed, **changes)
+    overrides = _overrides(set_)
     with _progress(f"train {model}") as update:
-        run = train_model(model, data, out, config, overrides=_overrides(set_), on_step=update)
+        run = train_model(model, data, out, config, overrides=overrides, on_step=update)
     typer.echo(_render_training(model, run))
     if figures:
         from reference_models.figures import write_figures
