@@ -60,10 +60,11 @@ def plot_history(history: History, path: Path | str, *, title: str = "") -> Path
     panels = [("loss", history.train_loss, history.val_loss)]
     if has_acc:
         panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
+    marker = "o" if len(history.epoch) <= 40 else None
     for ax, (what, train, val) in zip(axes[0], panels, strict=False):
-        ax.plot(history.epoch, train, marker="o", markersize=3, label=f"training {what}")
+        ax.plot(history.epoch, train, marker=marker, markersize=3, label=f"training {what}")
         if any(v is not None for v in val):
-            ax.plot(history.epoch, [np.nan if v is None else v for v in val], marker="o", markersize=3, label=f"validation {what}")
+            ax.plot(history.epoch, [np.nan if v is None else v for v in val], marker=marker, markersize=3, label=f"validation {what}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(what)
         ax.grid(alpha=0.3)

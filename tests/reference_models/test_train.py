@@ -87,3 +87,23 @@ def test_load_model_refuses_wrong_files(tmp_path: Path) -> None:
         load_model("hw2-digits", tmp_path / "anon.safetensors")
     with pytest.raises(ModelError, match="has no setting 'depth'"):
         train_model("hw1-regression", None, tmp_path / "x.safetensors", TrainConfig(epochs=1), overrides={"depth": 3})
+
+
+@pytest.mark.parametrize("name", ["hw1-cifar", "fer-cnn3"])
+def test_cifar_and_fer_models_train_on_tiny_files(tmp_path: Path, name: str) -> None:
+    import pickle
+
+    rng = np.random.default_rng(0)
+    if name == "hw1-cifar":
+        for batch in ("data_batch_1", "test_batch"):
+            payload = {b"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8), b"labels": [i % 10 for i in range(10)]}
+            (tmp_path / batch).write_bytes(pickle.dumps(payload))
+        data = tmp_path
+    else:
+        rows = [f"{i % 7},{' '.join(map(str, rng.integers(0, 256, 2304)))},{'Training' if i < 10 else 'PublicTest'}" for i in range(12)]
+        data = tmp_path / "fer2013.csv"
+        data.write_text("emotion,pixels,Usage\n" + "\n".join(rows) + "\n")
+    run = train_model(name, data, tmp_path / "w.safetensors", TrainConfig(epochs=1, batch_size=5))
+    assert len(run.history.epoch) == 1 and run.weights.exists()
+    model, _ = load_model(name, run.weights)
+    assert model is not None
