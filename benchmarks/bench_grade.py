@@ -103,6 +103,18 @@ def main() -> None:
         print(f"  ratio gradkit / baseline: {t_ours / t_base:.2f}  (target <= 0.50, stretch <= 0.33)")
         print(f"  top-1 agrees on every file: {agree}")
 
+        messy = Path(tmp) / "messy.csv"  # quotes, spaces, a blank line: the row-by-row path
+        text = paths[1].read_text(encoding="utf-8-sig").splitlines()
+        messy.write_text('"image" , "class"\n' + "\n".join(f' "{line.replace(",", chr(34) + " , " + chr(34))}" '
+                                                           for line in text[1:]) + "\n\n")
+        from grading import grade_file, load_key
+
+        answer = load_key(key)
+        assert grade_file(messy, answer).top1 == grade_file(paths[1], answer).top1
+        t_clean = min(timed(grade_file, paths[1], answer)[0] for _ in range(10))
+        t_messy = min(timed(grade_file, messy, answer)[0] for _ in range(10))
+        print(f"one file of {args.rows} rows: clean {t_clean * 1e3:.1f} ms, messy (quotes, spaces) {t_messy * 1e3:.1f} ms")
+
         cmd = [str(Path(sys.executable).with_name("grade")), str(paths[1]), "--key", str(key)]
         runs = []
         for _ in range(7):

@@ -276,15 +276,22 @@ def _split_plain(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]
     return [row for row, _ in kept], [number for _, number in kept]
 
 
+def _unquote(cell: str) -> str:
+    """``"a"`` -> ``a`` for a quoted cell the csv module kept whole (a space before its quote)."""
+    if len(cell) >= 2 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"').strip()
+    return cell
+
+
 def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
     """Quoted cells (possibly spanning lines): the csv module, with physical line numbers."""
     rows: list[list[str]] = []
     lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     start = 1
     try:
         for row in reader:
-            cells = [cell.strip() for cell in row]
+            cells = [_unquote(cell.strip()) for cell in row]
             if any(cells):
                 rows.append(cells)
                 lines.append(start)

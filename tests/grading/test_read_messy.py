@@ -36,6 +36,7 @@ CASES = [
     ("semicolon", rows("{id};{label}", header="image;class").encode(), "ok", {"top_k_unavailable"}, None, 21),
     ("tab", rows("{id}\t{label}", header="image\tclass").encode(), "ok", {"top_k_unavailable"}, None, 21),
     ("quoted", rows('"{id}","{label}"', header='"image","class"').encode(), "ok", {"top_k_unavailable"}, None, 21),
+    ("quoted-with-spaces", rows(' "{id}" , "{label}" ', header=' "Image" , "Class" ').encode(), "ok", {"top_k_unavailable"}, None, 21),
     ("header-case-spaces", rows(" {id} , {label} ", header=" Image , CLASS ").encode(), "ok", {"top_k_unavailable"}, None, 21),
     ("no-header", rows(header=None).encode(), "ok", {"top_k_unavailable"}, None, 21),
     ("columns-swapped", rows("{label},{id}", header="class,image").encode(), "ok", {"top_k_unavailable"}, None, 21),
