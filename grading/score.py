@@ -18,7 +18,7 @@ import numpy as np
 
 from grading.columns import Columns, find_columns, looks_like_header, parse_scores
 from grading.errors import UsageError
-from grading.key import AnswerKey
+from grading.key import ID_ALIASES, LABEL_ALIASES, AnswerKey, normalize_header
 from grading.metrics import top_k_hits_from_indices, top_k_predictions
 from grading.reader import Rows, UnreadableFile, read_rows
 from grading.report import GradeReport, Issue
@@ -119,7 +119,12 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
     offset = 1 if header is not None else 0
     if header is not None and len(table) == 1:
         cells = ", ".join(map(repr, header))
-        return _invalid(key, name, k, params, [Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)])
+        if set(map(normalize_header, header)) & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column)}:
+            issue = Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)
+        else:
+            issue = Issue("no_rows", f"{name} has a single line ({cells[:80]}) and no rows of predictions; "
+                          f"expected a CSV such as '{key.id_column},{key.label_column}' then one row per image.", 1)  # fmt: skip
+        return _invalid(key, name, k, params, [issue])
     cols = find_columns(header, head[offset:], key, name=name)
     if cols.errors:
         if table.rectangular:

@@ -72,6 +72,7 @@ CASES = [
     ("empty", b"", "invalid", {"empty"}, r"^sub\.csv is empty", 0),
     ("only-blank-lines", b"\r\n\r\n  \n", "invalid", {"empty"}, r"^sub\.csv is empty", 0),
     ("header-only", b"image,class\r\n", "invalid", {"header_only"}, r"^sub\.csv has a header \('image', 'class'\) but no rows\.$", 0),
+    ("html-page", b"<html><body>Not found</body></html>\n", "invalid", {"no_rows"}, r"^sub\.csv has a single line .* and no rows of predictions; expected a CSV such as 'image,class'", 0),
     ("binary", bytes(range(256)) * 4, "invalid", {"not_text"}, r"^sub\.csv is not a CSV text file", 0),
     ("xlsx", b"PK\x03\x04" + bytes(100), "invalid", {"not_text"}, r"Excel workbook \(\.xlsx\); save the sheet as CSV", 0),
     ("no-id-column", b"foo,bar\nabc,1\ndef,2\n", "invalid", {"no_id_column"}, r"^sub\.csv: no column of image ids was found \(the header is 'foo', 'bar'", 0),
