@@ -42,7 +42,7 @@ def grade(
     path: Annotated[Path, typer.Argument(help="A prediction CSV, or a folder / LMS zip of a whole class.")],
     key: Annotated[Path | None, typer.Option(help="The answer key CSV or an assignment.toml.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented fields).")] = False,
-    k: Annotated[int | None, typer.Option("--k", help=f"k of top-k accuracy [default: assignment's, else {DEFAULT_K}]")] = None,
+    k: Annotated[int | None, typer.Option("--k", help=f"k of top-k accuracy (default: the assignment's k, else {DEFAULT_K}).")] = None,
     params: Annotated[int | None, typer.Option(help="The model's parameter count, for top-1 / params.")] = None,
     model: Annotated[Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
