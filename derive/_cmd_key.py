@@ -74,32 +74,7 @@ def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: boo
     if fmt is Format.text:
         typer.echo(render_text(checked), nl=False)
         return
-    out = render_latex([_marked(d) for d in checked], standalone=True)
-    for mark, tex in _GREEK.items():
-        out = out.replace(f"@@{mark}@@", tex)
-    typer.echo(out, nl=False)
-
-
-# derive.render.escape_latex knows ∂ σ ŷ and subscripts; these letters of the batch-norm and
-# softmax labels pass through it as ASCII marks and are put back as maths afterwards.
-_GREEK = {"xhat": r"$\hat{x}$", "gamma": r"$\gamma$", "beta": r"$\beta$", "mu": r"$\mu$", "eps": r"$\epsilon$",
-          "delta": r"$\delta$", "half": r"$\frac{1}{2}$", "sqrt": r"$\surd$", "to": r"$\to$"}
-_MARKS = {"x\u0302": "@@xhat@@", "γ": "@@gamma@@", "β": "@@beta@@", "μ": "@@mu@@", "ε": "@@eps@@", "δ": "@@delta@@",
-          "½": "@@half@@", "√": "@@sqrt@@", "→": "@@to@@"}
-
-
-def _mark(text: str) -> str:
-    for char, mark in _MARKS.items():
-        text = text.replace(char, mark)
-    return text
-
-
-def _marked(d: Any) -> Any:
-    from dataclasses import replace
-
-    steps = tuple(replace(s, name=_mark(s.name)) for s in d.steps)
-    return replace(d, title=_mark(d.title), steps=steps, result=replace(d.result, name=_mark(d.result.name)),
-                   notes=tuple(_mark(n) for n in d.notes))
+    typer.echo(render_latex(checked, standalone=True), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,11 @@ _LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_UNICODE = {"∂": r"$\partial$", "ŷ": r"$\hat{y}$", "σ": r"$\sigma$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "−": "-", "²": r"$^2$"}
+_UNICODE = {
+    "∂": r"$\partial$", "ŷ": r"$\hat{y}$", "σ": r"$\sigma$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "−": "-",
+    "²": r"$^2$", "γ": r"$\gamma$", "β": r"$\beta$", "μ": r"$\mu$", "ε": r"$\epsilon$", "δ": r"$\delta$",
+    "½": r"$\frac{1}{2}$", "√": r"$\surd$", "→": r"$\to$", "\u0302": r"\^{}",
+}
 _SUBDIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢⱼₘₙₖ₊₋", "0123456789ijmnk+-")
 
 
@@ -44,6 +48,7 @@ def escape_latex(text: str) -> str:
     >>> escape_latex("50% of a_1 & {b}")
     '50\\\\% of a\\\\_1 \\\\& \\\\{b\\\\}'
     """
+    text = re.sub("([A-Za-z])\u0302", lambda m: "\x01" + m.group(1), text)  # x̂ -> \hat{x} below
     out: list[str] = []
     run = ""  # consecutive subscript characters become one $_{...}$
     for ch in text + "\0":
@@ -55,7 +60,11 @@ def escape_latex(text: str) -> str:
             run = ""
         if ch == "\0":
             break
-        if ch in _LATEX_SPECIALS:
+        if out and out[-1] == "\x01":
+            out[-1] = r"$\hat{" + ch + "}$"
+        elif ch == "\x01":
+            out.append(ch)
+        elif ch in _LATEX_SPECIALS:
             out.append(_LATEX_SPECIALS[ch])
         elif ch in _UNICODE:
             out.append(_UNICODE[ch])

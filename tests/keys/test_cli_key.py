@@ -72,7 +72,7 @@ def test_key_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_batchnorm_latex_compiles_with_greek_titles(tmp_path: Path) -> None:
     run = derive("batchnorm", "--all", "--random", "2", "--format", "latex", "--no-check")
     assert run.returncode == 0, run.stderr
-    assert r"\section*{$\partial$L/$\partial$$\gamma$ through batch normalisation}" in run.stdout and "?" not in run.stdout
+    assert r"\section*{$\partial$L/$\partial${}$\gamma$ through batch normalisation}" in run.stdout and "?" not in run.stdout
     (tmp_path / "bn.tex").write_text(run.stdout, encoding="utf-8")
     pdf = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "bn.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
