@@ -6,6 +6,8 @@
 1.0
 """
 
+from grading.assignment import Assignment, load_assignment
+from grading.batch import ClassResult, grade_class
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.key import AnswerKey, load_key
 from grading.metrics import (
@@ -23,6 +25,8 @@ __all__ = [
     "DEFAULT_K",
     "TIE_RULE",
     "AnswerKey",
+    "Assignment",
+    "ClassResult",
     "GradeReport",
     "GradingError",
     "InvalidSubmission",
@@ -32,7 +36,9 @@ __all__ = [
     "confusion_matrix",
     "count_parameters",
     "grade_bytes",
+    "grade_class",
     "grade_file",
+    "load_assignment",
     "load_key",
     "precision_recall_scores",
     "top_k_accuracy_score",

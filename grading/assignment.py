@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.errors import UsageError
+from grading.score import DEFAULT_K
 from grading.rubric import Rule, parse_rubric
 
 __all__ = [
@@ -68,7 +69,6 @@ __all__ = [
 ]
 
 ASSIGNMENT_FILENAME = "assignment.toml"
-DEFAULT_K = 3
 DEFAULT_SUBMISSION_FILENAME = "HW2_prob1.csv"
 DEFAULT_MAX_BYTES = 10_000_000
 RANK_BY = ("top1", "top1_per_param")

@@ -46,6 +46,8 @@ def grade(
     params: Annotated[int | None, typer.Option(help="The model's parameter count, for top-1 / params.")] = None,
     model: Annotated[Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
+    feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
+    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: draw a confusion-matrix PNG per student (the slow part).")] = True,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
 
@@ -63,7 +65,7 @@ def grade(
     if path.is_dir() or _is_zip(path):
         if params is not None or model is not None:
             raise UsageError("--params and --model apply to one file; a class takes its counts from assignment.toml.")
-        _grade_class(path, assignment or source, out or Path("results"), k, as_json)
+        _grade_class(path, assignment or source, out or Path("results"), k, as_json, feedback=feedback, heatmaps=heatmaps)
         return
     if not path.exists():
         raise UsageError(f"{str(path)!r} does not exist; give a prediction CSV, a folder or a zip.")
@@ -104,11 +106,12 @@ def _is_zip(path: Path) -> bool:
                 return False
     except OSError:
         return False
-    
+    import zipfile
+
     return zipfile.is_zipfile(path)
 
 
-def _grade_class(source: Path, key: Any, out: Path, k: int, as_json: bool) -> None:
+def _grade_class(source: Path, key: Any, out: Path, k: int, as_json: bool, *, feedback: bool, heatmaps: bool) -> None:
     import dataclasses
 
     from rich.console import Console
@@ -124,7 +127,7 @@ def _grade_class(source: Path, key: Any, out: Path, k: int, as_json: bool) -> No
         def progress(done: int, total: int, student: str) -> None:
             bar.update(task, completed=done, total=total, description=f"grading {student}"[:60])
 
-        result = grade_class(source, assignment, out, progress=progress)
+        result = grade_class(source, assignment, out, progress=progress, feedback=feedback, heatmaps=heatmaps)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
@@ -132,6 +135,8 @@ def _grade_class(source: Path, key: Any, out: Path, k: int, as_json: bool) -> No
     console.print(f"{len(result.students)} submissions: {result.n_ok} scored, {result.n_invalid} invalid.")
     for name, written in result.files.items():
         console.print(f"  {name}: {written}")
+    for entry in result.refused:
+        console.print(f"  refused {entry['entry']!r}: {entry['reason']}")
     for bug in result.bugs:
         console.print(f"[red]gradkit failed on {bug}; please report it.[/]")
 
