@@ -264,7 +264,8 @@ def render_summary(report: GradeReport) -> Any:
     parts.append(table)
     left_out = report.n_key - int(cm.sum())
     if left_out:
-        parts.append(Text(f"  {left_out} rows without a valid class (missing or not a class) are not in the matrix."))
+        rows = "1 row is" if left_out == 1 else f"{left_out} rows are"
+        parts.append(Text(f"  {rows} left out of the matrix: no valid class (missing, or not a class)."))
     if report.warnings:
         parts.append(Text(f"{len(report.warnings)} warning(s):", style="bold yellow"))
         parts.extend(Text(f"  ! {w.message}", style="yellow") for w in report.warnings)
