@@ -262,7 +262,7 @@ def load_hw2(path: Path | str) -> Dataset:
     else:
         names, y, boxes = [n for n in folder.names if n.lower().endswith(".png")], None, None
     if not names:
-        raise ModelError(f"{path}: no PNG images found; expected files such as 0000000.png and labels.csv.")
+        raise ModelError(f"{path}: no images found; expected PNG files such as 0000000.png, listed in labels.csv.")
     x = np.empty((len(names), 1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     for i, name in enumerate(names):
         with Image.open(io.BytesIO(folder.read(name))) as image:
