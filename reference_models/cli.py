@@ -77,30 +77,6 @@ Weights = Annotated[Optional[Path], typer.Option(help="Weights (.safetensors); d
 Figures = Annotated[Optional[Path], typer.Option(help="Also write the figures (PNG) into this folder.")]
 
 
-def _render_training(model: str, run: Any) -> str:
-    from reference_models.evaluate import count_parameters, derivatives_at
-
-    h = run.history
-    lines = [f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val loss':>9}  {'val acc':>8}"]
-    pct = lambda v: "" if v is None else f"{v:8.2%}"  # noqa: E731
-    num = lambda v: "" if v is None else f"{v:9.4f}"  # noqa: E731
-    every = max(1, len(h.epoch) // 15)
-    for row in zip(h.epoch, h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy, strict=True):
-        if row[0] % every and row[0] != h.epoch[-1]:
-            continue
-        lines.append(f"{row[0]:>5}  {num(row[1])}  {pct(row[2]):>8}  {num(row[3]):>9}  {pct(row[4]):>8}")
-    if not run.train.classes:
-        lines.append(f"MSE on the {len(run.train)} pairs: {h.train_loss[-1]:.4f}" + (" (< 0.1 as the handout asks)" if h.train_loss[-1] < 0.1 else " (NOT below 0.1: train longer)"))
-        if hasattr(run.model, "coefficients"):
-            coefficients = run.model.coefficients()
-            degree = len(coefficients) - 1
-            lines.append("coefficients: " + ", ".join(f"w{degree - i} = {w:+.4f}" for i, w in enumerate(coefficients)))
-        for x, d in derivatives_at(run.model, (3.0, 0.1, -0.5)):
-            lines.append(f"f'({x}) = {d:+.4f}")
-    lines.append(f"wrote {run.weights} ({count_parameters(run.model):,} parameters)")
-    return "\n".join(lines)
-
-
 @app.command("make-data")
 def make_data(
     task: Annotated[str, typer.Argument(help="hw2, circles or regression.")],
@@ -146,7 +122,7 @@ def train(
     overrides = _overrides(set_)
     with _progress(f"train {model}") as update:
         run = train_model(model, data, out, config, overrides=overrides, on_step=update)
-    typer.echo(_render_training(model, run))
+    typer.echo(run.to_text())
     if figures:
         from reference_models.figures import write_figures
 
