@@ -12,7 +12,7 @@ from pathlib import Path
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
-__all__ = ["MODEL_TASKS", "TASKS", "Dataset", "load_for", "task_of"]
+__all__ = ["Dataset", "MODEL_TASKS", "TASKS", "load_for", "task_of"]
 
 TASKS = ("circles", "cifar", "fer", "hw2", "regression")
 

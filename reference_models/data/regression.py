@@ -17,7 +17,7 @@ import numpy as np
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
-__all__ = ["SAMPLE_CSV", "SAMPLE_FUNCTION", "load_xy_csv", "make_sample", "sample_function", "sample_derivative"]
+__all__ = ["SAMPLE_CSV", "SAMPLE_FUNCTION", "load_xy_csv", "make_sample", "sample_derivative", "sample_function"]
 
 SAMPLE_CSV = Path(__file__).with_name("hw1_regression_sample.csv")
 SAMPLE_FUNCTION = "f(x) = 0.5 x^3 - 2 x^2 + x + 1"

@@ -84,3 +84,26 @@ def test_help_does_not_import_torch() -> None:
     code = "import sys, runpy; sys.argv=['reference_models','--help']\ntry:\n runpy.run_module('reference_models', run_name='__main__')\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False")
+
+
+def test_make_data_circles_and_regression(tmp_path: Path, capsys, monkeypatch) -> None:
+    assert run(capsys, monkeypatch, "make-data", "circles", "--out", str(tmp_path))[0] == 0
+    rows = (tmp_path / "circles.csv").read_text().splitlines()
+    assert rows[0] == "x1,x2,label,split" and len(rows) == 101 and sum(r.endswith(",test") for r in rows) == 30
+    assert run(capsys, monkeypatch, "make-data", "regression", "--out", str(tmp_path))[0] == 0
+    from reference_models.data.regression import load_xy_csv
+
+    assert len(load_xy_csv(tmp_path / "hw1_regression.csv")) == 20
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["reference_models.data", "reference_models.data.hw2", "reference_models.data.cifar", "reference_models.data.fer", "reference_models.data.regression",
+     "reference_models.data.circles", "reference_models.train", "reference_models.evaluate", "reference_models.predict", "reference_models.figures"],
+)
+def test_public_names_are_sorted_and_exist(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    assert mod.__all__ == sorted(mod.__all__)
+    assert all(hasattr(mod, name) for name in mod.__all__)
