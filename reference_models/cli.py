@@ -45,6 +45,13 @@ def _check(name: str, data: Optional[Path] = None, weights: Optional[Path] = Non
             raise _Usage(f"{what} {str(path)!r} does not exist; check the path.")
 
 
+def _check_weights(name: str, weights: Optional[Path]) -> None:
+    from reference_models.train import shipped_weights
+
+    if weights is None and shipped_weights(name) is None:
+        raise _Usage(f"Model {name!r} ships no trained weights; pass --weights FILE (train one with: python -m reference_models train {name} --data DIR --out FILE).")
+
+
 @contextmanager
 def _progress(label: str) -> Iterator[Any]:
     """A rich progress bar on stderr; yields ``update(done, total)``."""
@@ -134,6 +141,7 @@ def train(
 def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, figures: Figures = None) -> None:
     """Top-1/3/5, parameters and confusion matrix of MODEL on the test part of --data."""
     _check(model, data, weights)
+    _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
     from reference_models.train import load_model
@@ -154,6 +162,7 @@ def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: An
 def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")], data: Data = None, weights: Weights = None) -> None:
     """Write the submission CSV grade reads (image,class,class_2,class_3) for the test part of --data."""
     _check(model, data, weights)
+    _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.predict import predict as run, write_submission
     from reference_models.train import load_model
@@ -171,6 +180,7 @@ def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV
 def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")], data: Data = None, weights: Weights = None) -> None:
     """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary."""
     _check(model, data, weights)
+    _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
     from reference_models.figures import write_figures

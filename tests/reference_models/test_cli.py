@@ -65,13 +65,15 @@ ERRORS = [
     ("missing-data", ["predict", "hw2-digits", "--data", "/no/such", "--out", "x.csv"], 2, r"--data '/no/such' does not exist"),
     ("bad-set", ["train", "hw1-regression", "--set", "kind", "--out", "x.safetensors"], 2, r"--set expects KEY=VALUE, got 'kind'"),
     ("make-data-task", ["make-data", "mnist", "--out", "x"], 2, r"make-data knows hw2, circles and regression, not 'mnist'"),
-    ("no-weights", ["evaluate", "hw1-circles"], 1, r"ships no trained weights; pass --weights FILE"),
+    ("no-weights", ["evaluate", "hw1-circles"], 2, r"ships no trained weights; pass --weights FILE"),
+    ("bad-weights", ["evaluate", "hw2-digits", "--weights", "labels.csv"], 1, r"labels.csv: not a readable safetensors file"),
 ]
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_errors_are_one_line_with_the_right_exit_code(args: list[str], code: int, message: str, capsys, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "labels.csv").write_text("image,class\n")
     got, out, err = run(capsys, monkeypatch, *args)
     assert got == code and out == ""
     assert err.count("\n") == 1 and err.startswith("reference_models: error: ")
