@@ -354,7 +354,8 @@ def train_model(
 ) -> TrainRun:
     """Load the data of model ``name``'s task, train a fresh model, save its weights (history in the metadata).
 
-    ``config`` defaults to the task's entry in :data:`DEFAULTS`.
+    ``config`` defaults to the task's entry in :data:`DEFAULTS`; HW2 augmentation is
+    switched off when the labels carry no bounding boxes.
     """
     import torch
 
@@ -364,6 +365,8 @@ def train_model(
     task = task_of(name)
     config = config or DEFAULTS[task]
     train = load_for(task, data, "train", seed=config.seed)
+    if config.augment and train.boxes is None:  # labels without x,y,width,height: nothing to move by
+        config = replace(config, augment=False)
     val = load_for(task, data, "val", seed=config.seed)
     module = get(name).load()
     torch.manual_seed(config.seed)

@@ -107,3 +107,13 @@ def test_cifar_and_fer_models_train_on_tiny_files(tmp_path: Path, name: str) -> 
     assert len(run.history.epoch) == 1 and run.weights.exists()
     model, _ = load_model(name, run.weights)
     assert model is not None
+
+
+def test_hw2_labels_without_boxes_train_without_augmentation(tmp_path: Path) -> None:
+    from reference_models.data.hw2 import write_hw2
+
+    write_hw2(render(20, split="train", seed=1), tmp_path / "train")
+    labels = tmp_path / "train" / "labels.csv"
+    labels.write_text("\n".join(",".join(line.split(",")[:2]) for line in labels.read_text().splitlines()) + "\n")
+    run = train_model("hw2-digits", tmp_path, tmp_path / "w.safetensors", TrainConfig(epochs=1, batch_size=8, augment=True, distort=0.2))
+    assert run.train.boxes is None and len(run.history.epoch) == 1
