@@ -1,7 +1,51 @@
 #!/usr/bin/env bash
-# The README's demo: every step a TA would take, on data made on the spot.
+# The README's demo (`make demo`): a TA's end of term, on data made on the spot.
+# Everything runs offline; outputs land in the folder given as $1 (default demo-out/).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-demo-out}
-mkdir -p "$out"
-echo "== derive: dL/dw11 of the HW2 2024 problem (MSE)"
-derive --help
+rm -rf "$out" && mkdir -p "$out" && out=$(cd "$out" && pwd)
+M="python -m reference_models"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+have_tex() { command -v latexmk >/dev/null && command -v pdflatex >/dev/null; }
+
+step "1. derive: dL/dw11 of HW2 2024 (4x4 input, 3x3 sigmoid conv, dense sum, MSE), with numbers checked by autograd"
+derive grad --wrt w11 --loss mse --random 0
+derive grad --wrt w11 --loss mse --random 0 --format json > "$out/w11.json"
+derive grad --wrt a21 --loss bce --format latex > "$out/a21.tex"
+echo "(also wrote $out/w11.json and $out/a21.tex)"
+
+step "2. derive key: the HW2 2024 answer key, and a variant per student of HW1 2025"
+if have_tex; then
+  derive key "$here/hw2-2024.toml" --out "$out/key-hw2-2024.pdf"
+  derive key "$here/hw1-2025.toml" --roster "$here/roster.csv" --seed 11 --out "$out/variants"
+else
+  echo "(TeX Live is not installed: writing .tex only; apt-get install texlive-latex-base texlive-latex-recommended latexmk)"
+  derive key "$here/hw2-2024.toml" --tex --out "$out/key-hw2-2024.pdf"
+  derive key "$here/hw1-2025.toml" --roster "$here/roster.csv" --seed 11 --tex --out "$out/variants"
+fi
+
+step "3. derive params: the HW1 2023 CIFAR-10 network, with the working"
+derive params hw1-cifar
+
+step "4. reference_models: HW2 test data (generated from scikit-learn's digits), the shipped reference model"
+$M make-data hw2 --out "$out/hw2" --n-train 0 --n-test 1000 --seed 2024
+$M evaluate hw2-digits --data "$out/hw2"
+$M predict hw2-digits --data "$out/hw2" --out "$out/reference/HW2_prob1.csv"
+
+step "5. grade one file: the reference prediction"
+grade "$out/reference/HW2_prob1.csv" --key "$out/hw2/test/labels.csv" \
+  --model "$here/../reference_models/models/hw2_digits.safetensors"
+
+step "6. grade a class: a Moodle zip of messy student files, with the reference as the baseline row"
+python "$here/make_class.py" "$out/reference/HW2_prob1.csv" "$out/class.zip"
+sed -e "s|^path = \"key.csv\"|path = \"$out/hw2/test/labels.csv\"|" \
+    -e "s|^name = \"Handout CNN\"|name = \"gradkit reference (hw2-digits)\"|" \
+    -e "s|^predictions = \"baseline.csv\"|predictions = \"$out/reference/HW2_prob1.csv\"|" \
+    -e "s|^params = 1_250_858|params = $(derive params hw2-digits --format json | python -c 'import json,sys; print(json.load(sys.stdin)["total"])')|" \
+    -e "/^usage_column/d" \
+    -e "s|^max_size = .*|&\nparams_file = \"params.csv\"|" \
+    "$here/hw2/assignment.toml" > "$out/assignment.toml"
+(cd "$out" && grade class.zip --out results) || true
+echo
+echo "Open $out/results/leaderboard.html and $out/results/feedback/; import $out/results/gradebook.csv into the LMS."
