@@ -64,7 +64,7 @@ class TrainConfig:
 
 
 DEFAULTS: dict[str, TrainConfig] = {
-    "hw2": TrainConfig(epochs=20, batch_size=64, lr=6e-3, augment=True, distort=0.2),
+    "hw2": TrainConfig(epochs=30, batch_size=64, lr=6e-3, augment=True, distort=0.2),
     "cifar": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
     "fer": TrainConfig(epochs=10, batch_size=64, lr=1e-3),
     "circles": TrainConfig(epochs=200, batch_size=70, lr=1e-2, weight_decay=0.0),

@@ -4,17 +4,28 @@ The digit is 28 or 56 pixels of an upscaled 8×8 scan, so halving the image
 first loses nothing; four 3×3 stages (two plain convs, then two
 depthwise-separable ones) see a 76-pixel window of the input, enough for the
 large digit, and a global max pool finds the digit wherever it is. BatchNorm
-trains it in a few epochs. With the default ``Config`` it has 3,698
-parameters (all trainable; BatchNorm's running statistics are buffers).
+trains it in a few epochs. With the default ``Config`` it has 2,938
+parameters, all trainable (BatchNorm's running statistics are buffers):
+
+    conv 3×3 1→8       3·3·1·8   =    72    BN 2·8  = 16
+    conv 3×3 8→16      3·3·8·16  = 1,152    BN 2·16 = 32
+    depthwise 3×3 16   3·3·16    =   144
+    pointwise 16→24    16·24     =   384    BN 2·24 = 48
+    depthwise 3×3 24   3·3·24    =   216
+    pointwise 24→24    24·24     =   576    BN 2·24 = 48
+    linear 24→10       24·10 + 10 =  250                 total 2,938
 
 Shapes for a batch of N images (default config)::
 
     N×1×128×128 -avgpool 2-> N×1×64×64
     -conv 3×3 1→8,  BN, ReLU, maxpool 2-> N×8×32×32
     -conv 3×3 8→16, BN, ReLU, maxpool 2-> N×16×16×16
-    -depthwise 3×3, pointwise 16→32, BN, ReLU, maxpool 2-> N×32×8×8
-    -depthwise 3×3, pointwise 32→32, BN, ReLU-> N×32×8×8
-    -global max pool-> N×32 -linear-> N×10 (logits)
+    -depthwise 3×3, pointwise 16→24, BN, ReLU, maxpool 2-> N×24×8×8
+    -depthwise 3×3, pointwise 24→24, BN, ReLU-> N×24×8×8
+    -global max pool-> N×24 -linear-> N×10 (logits)
+
+The shipped weights (``hw2_digits.safetensors``) reach top-1 98.05 % and top-3
+99.95 % on 2,000 generated test images whose source digits training never saw.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ class Config:
         num_classes: Number of digit classes.
     """
 
-    channels: tuple[int, int, int, int] = (8, 16, 32, 32)
+    channels: tuple[int, int, int, int] = (8, 16, 24, 24)
     input_pool: int = 2
     num_classes: int = 10
 

@@ -8,7 +8,7 @@ from reference_models.data.hw2 import render
 from reference_models.evaluate import count_parameters, evaluate
 from reference_models.train import load_model, shipped_weights
 
-STATED_TOP1 = 0.98  # measured on 2,000 generated test images (README)
+STATED_TOP1 = 0.98  # 98.05 % on 2,000 and 98.2 % on 5,000 generated test images (README)
 MAX_PARAMS = 5000
 
 
@@ -31,3 +31,11 @@ def test_shipped_weights_reach_their_stated_accuracy(model) -> None:
 def test_the_model_is_small_and_the_file_is_too(model) -> None:
     assert count_parameters(model) <= MAX_PARAMS
     assert shipped_weights("hw2-digits").stat().st_size < 40_000
+
+
+def test_the_default_config_is_the_shipped_one(model) -> None:
+    from reference_models.registry import build
+
+    fresh = build("hw2-digits")
+    assert count_parameters(fresh) == count_parameters(model) == 2938  # the working is in hw2_digits.py
+    assert fresh.state_dict().keys() == model.state_dict().keys()
