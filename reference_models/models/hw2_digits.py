@@ -25,7 +25,8 @@ Shapes for a batch of N images (default config)::
     -global max pool-> N×24 -linear-> N×10 (logits)
 
 The shipped weights (``hw2_digits.safetensors``) reach top-1 98.05 % and top-3
-99.95 % on 2,000 generated test images whose source digits training never saw.
+99.95 % on 2,000 generated test images whose source digits training never saw
+(98.07 % and 99.97 % on 10,000).
 """
 
 from __future__ import annotations
