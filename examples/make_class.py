@@ -70,7 +70,7 @@ def make_class(predictions: Path, out: Path, *, seed: int = 0) -> list[str]:
     files["Empty Handed"] = b"image,class\n"
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    reported = [3_698, 1_250_858, 5_120, 48_200, 410, None]  # Empty Handed reported nothing
+    reported = [2_938, 1_250_858, 5_120, 48_200, 410, None]  # Empty Handed reported nothing
     params = ["student,params"]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for n, (name, data) in enumerate(files.items()):
