@@ -19,8 +19,16 @@ class DeriveError(ValueError):
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest choice, or ``""`` if none is close.
 
+    Case is ignored when comparing (a TA who types ``W11`` means ``w11``), and the
+    choice is suggested as it is spelled.
+
     >>> did_you_mean("sigmiod", ["sigmoid", "tanh", "relu"])
     " Did you mean 'sigmoid'?"
+    >>> did_you_mean("W11", ["z11", "w11", "a11"])
+    " Did you mean 'w11'?"
     """
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    spelled: dict[str, str] = {}
+    for choice in choices:
+        spelled.setdefault(str(choice).lower(), str(choice))
+    close = difflib.get_close_matches(str(word).lower(), list(spelled), n=1, cutoff=0.5)
+    return f" Did you mean {spelled[close[0]]!r}?" if close else ""

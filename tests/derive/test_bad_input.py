@@ -43,6 +43,7 @@ VARIABLES = [
     ("c", {}, "Unknown variable 'c': this dense sum has no bias; add --dense-bias to derive ∂L/∂c."),
     ("y", {}, "Unknown variable 'y': expected an input a00..a33, a kernel weight w00..w22, a dense weight v0..v3."),
     ("q11", {}, "Unknown variable 'q11': expected an input a00..a33"),
+    ("W11", {}, "Unknown variable 'W11': expected an input a00..a33, a kernel weight w00..w22, a dense weight v0..v3. Did you mean 'w11'?"),
     ("a21", dict(input_symbol="x"), "Unknown variable 'a21': expected an input x00..x33"),
 ]
 
