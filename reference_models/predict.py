@@ -50,12 +50,19 @@ def predict_scores(
 
 
 def ranked(scores: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` best classes per row, best first; ties go to the lower class index.
+    """The ``k`` best classes per row, best first.
+
+    Ties follow ``grade`` and scikit-learn's ``top_k_accuracy_score``
+    (:data:`grading.TIE_RULE`): among equal scores the later class ranks
+    higher. One rule, so ``evaluate``'s top-k equals what ``grade`` gives
+    the CSV that ``predict`` writes.
 
     >>> ranked(np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]]), 2).tolist()
-    [[1, 2], [2, 0]]
+    [[1, 2], [2, 1]]
     """
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    from grading.metrics import top_k_predictions
+
+    return top_k_predictions(np.asarray(scores), k)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,24 @@ def scored(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, classes, n), scores
 
 
+@st.composite
+def tied(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Scores from a few values only, so most rows have ties that a tie rule must break."""
+    n = draw(st.integers(1, 40))
+    classes = draw(st.integers(6, 10))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return rng.integers(0, classes, n), rng.integers(0, 3, (n, classes)).astype(float)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tied())
+def test_top_k_breaks_ties_as_scikit_learn(case: tuple[np.ndarray, np.ndarray]) -> None:
+    y, scores = case
+    labels = np.arange(scores.shape[1])
+    for k in (1, 3, 5):
+        assert top_k_accuracy(y, scores, k=k) == pytest.approx(top_k_accuracy_score(y, scores, k=k, labels=labels))
+
+
 @settings(max_examples=60, deadline=None)
 @given(scored())
 def test_top_k_and_confusion_matrix_match_scikit_learn(case: tuple[np.ndarray, np.ndarray]) -> None:
