@@ -1,7 +1,9 @@
 """Find each student's submission in a class folder or an LMS zip.
 
-Layouts recognised (case-insensitively, ``.csv`` files only, hidden files,
-``__MACOSX`` and Office lock files ignored):
+Layouts recognised (case-insensitively; hidden files, ``__MACOSX`` and Office
+lock files ignored). A student without a ``.csv`` but with one ``.tsv`` or
+``.txt`` has it read as CSV (with a note); a spreadsheet (``.xlsx``, ``.xls``,
+``.ods``, ``.numbers``) gets the advice to save it as CSV:
 
 - **flat folder** ``b10901001.csv``: the student is the file stem.
 - **per-student folders** ``b10901001/HW2_prob1.csv``: the student is the folder
@@ -34,6 +36,8 @@ __all__ = ["Submission", "collect_files", "parse_lms_name", "walk_folder"]
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_(?P<plugin>assignsubmission_file|onlinetext|assignsubmission_onlinetext)_(?P<rest>.*)$")
 _CANVAS = re.compile(r"^(?P<name>[^_/]+?)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$", re.IGNORECASE)
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")
+_TABLES = (".tsv", ".txt")  # read as CSV when a student has no .csv (the reader finds the delimiter)
+_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 
 
 @dataclass
@@ -135,6 +139,11 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
         if f.refused:
             sub.notes.append(f"{f.source}: {f.refused}")
     csvs = [f for f in found if PurePosixPath(f.inner).suffix.lower() == ".csv"]
+    tables = [f for f in found if PurePosixPath(f.inner).suffix.lower() in _TABLES]
+    sheets = [f for f in found if PurePosixPath(f.inner).suffix.lower() in _SPREADSHEETS]
+    if not csvs and len(tables) == 1:
+        csvs = tables
+        sub.notes.append(f"no CSV file; read {tables[0].source!r} as CSV (please submit {expected!r} next time).")
     named = [f for f in csvs if PurePosixPath(f.inner).name.lower() == expected.lower()
              or _canonical(PurePosixPath(f.inner).name) == expected.lower()]
     if named:
@@ -144,7 +153,7 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
             sub.notes.append(f"{len(named)} files named {expected!r}; graded the latest, {chosen.source!r}.")
     elif len(csvs) == 1:
         chosen = csvs[0]
-        if "/" in chosen.source or chosen.inner != chosen.source:  # not a flat folder of student files
+        if chosen not in tables and ("/" in chosen.source or chosen.inner != chosen.source):  # not flat
             sub.notes.append(f"no file named {expected!r}; graded the only CSV, {chosen.source!r}.")
     else:
         names = ", ".join(repr(f.source) for f in found[:4]) + (", …" if len(found) > 4 else "")
@@ -154,10 +163,13 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
         elif any(f.refused for f in found):
             sub.problem = "; ".join(f"{f.source}: {f.refused}" for f in found if f.refused)
             sub.notes.clear()
+        elif sheets:
+            kind = PurePosixPath(sheets[0].inner).suffix.lower()
+            sub.problem = (f"{sheets[0].source!r} is a spreadsheet ({kind}), not a CSV file; open it, "
+                           f"save the sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as {expected!r}.")
         else:
             sub.problem = f"no CSV file found (expected {expected!r}; found {names or 'nothing'})."
-        sub.source = found[0].source
-        return sub
+        return sub  # no file was chosen, so no source: nothing was graded
     sub.source = chosen.source
     if chosen.refused or chosen.path is None:
         sub.problem = f"{chosen.source}: {chosen.refused}"
@@ -203,8 +215,8 @@ def collect_files(
             continue
         found = _identify(rel, path, refused)
         flat = len(rel.parts) == 1 and found.inner == rel.name
-        if flat and rel.suffix.lower() != ".csv":
-            continue  # a README or roster beside the CSVs of a flat folder
+        if flat and rel.suffix.lower() not in (".csv", ".tsv", *_SPREADSHEETS):
+            continue  # a README.txt or notes beside the CSVs of a flat folder
         groups.setdefault(found.student, []).append(found)
     return [_choose(sid, groups[sid], expected, max_bytes) for sid in sorted(groups)]
 

@@ -275,3 +275,40 @@ def test_example_assignment_grades_a_class(tmp_path: Path, key: Path) -> None:
 def test_unused_names_are_importable() -> None:
     assert Ranking().by == "top1" and Baseline(top1=0.5).name == "Reference baseline"
     assert parse_rubric(None) == []
+
+
+def test_spreadsheets_get_advice_and_text_tables_are_read(tmp_path: Path, key: Path) -> None:
+    root = tmp_path / "subs"
+    for sid, name, data in [("xl", "HW2_prob1.xlsx", b"PK\x03\x04junk"), ("num", "preds.numbers", b"PK\x03\x04"),
+                            ("tsv", "HW2_prob1.tsv", predictions(20).replace(",", "\t").encode()),
+                            ("txt", "answers.txt", predictions(10).encode()),
+                            ("pdf", "report.pdf", b"%PDF-1.4")]:
+        (root / sid).mkdir(parents=True)
+        (root / sid / name).write_bytes(data)
+    result = grade_class(root, key, tmp_path / "out")
+    rows = {s["student"]: s for s in result.students}
+    assert rows["xl"]["reason"] == ("'xl/HW2_prob1.xlsx' is a spreadsheet (.xlsx), not a CSV file; open it, save the "
+                                    "sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as 'HW2_prob1.csv'.")
+    assert "'num/preds.numbers' is a spreadsheet (.numbers)" in rows["num"]["reason"]
+    assert (rows["tsv"]["status"], rows["tsv"]["report"]["top1"]) == ("ok", 1.0)
+    assert rows["tsv"]["notes"] == ["no CSV file; read 'tsv/HW2_prob1.tsv' as CSV (please submit 'HW2_prob1.csv' next time)."]
+    assert rows["txt"]["report"]["top1"] == 0.5
+    # Nothing was graded for these students: their feedback names no file as graded.
+    for sid in ("xl", "num", "pdf"):
+        assert rows[sid]["source"] == ""
+        assert "File graded" not in (tmp_path / "out" / "feedback" / f"{sid}.md").read_text(encoding="utf-8")
+    assert "File graded:** tsv/HW2\\_prob1.tsv" in (tmp_path / "out" / "feedback" / "tsv.md").read_text(encoding="utf-8")
+
+
+def test_flat_folder_keeps_a_student_who_sent_a_spreadsheet(tmp_path: Path, key: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "b10901001.csv").write_text(predictions(18))
+    (subs / "b10901002.xlsx").write_bytes(b"PK\x03\x04")
+    (subs / "b10901003.tsv").write_text(predictions(20).replace(",", "\t"))
+    (subs / "notes.txt").write_text("a TA's notes, not a student")
+    grade_class(subs, key, tmp_path / "out", feedback=False)
+    book = by_student(tmp_path / "out")
+    assert set(book) == {"b10901001", "b10901002", "b10901003"}
+    assert "is a spreadsheet (.xlsx)" in book["b10901002"]["reason"]
+    assert book["b10901003"]["top1"] == "1"
