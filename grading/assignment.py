@@ -122,6 +122,13 @@ class Assignment:
     ranking: Ranking = field(default_factory=Ranking)
     rubric: list[Rule] = field(default_factory=list)
 
+    def load_key(self) -> Any:
+        """Read the answer key as this assignment describes it (an :class:`~grading.key.AnswerKey`)."""
+        from grading.key import load_key
+
+        return load_key(self.key_path, id_column=self.id_column, label_column=self.label_column,
+                        labels=self.labels, usage_column=self.usage_column)
+
 
 def parse_size(value: Any, where: str = "max_size") -> int:
     """Read a size: an int (bytes) or a string such as ``"5 MB"`` or ``"512 KiB"``.

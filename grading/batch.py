@@ -20,21 +20,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grading.assignment import ASSIGNMENT_FILENAME, Assignment, load_assignment, read_params_file
+from grading.assignment import ASSIGNMENT_FILENAME, Assignment, find_assignment, load_assignment, read_params_file
 from grading.collect import Submission, collect_files, walk_folder
 from grading.errors import GradingError, UsageError
 from grading.gradebook import render_gradebook, write_atomic
 from grading.leaderboard import build_leaderboard, render_leaderboard_csv, render_leaderboard_html
 from grading.rubric import score_class
-from grading.safety import safe_extract, unique_slugs
+from grading.safety import is_zip, safe_extract, unique_slugs
 
-__all__ = ["ClassResult", "Progress", "grade_class", "resolve_assignment"]
+__all__ = ["ClassResult", "Progress", "grade_class", "render_class_summary", "resolve_assignment"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, student)``, called before each student and once at the end."""
@@ -77,10 +76,21 @@ class ClassResult:
                 "students": self.students}
 
 
-def resolve_assignment(key_or_assignment: Assignment | str | Path) -> Assignment:
-    """An :class:`Assignment` from itself, an ``assignment.toml`` path, or a key CSV path (defaults)."""
+def resolve_assignment(key_or_assignment: Assignment | str | Path | None) -> Assignment:
+    """An :class:`Assignment` from itself, an ``assignment.toml`` path, or a key CSV path (defaults).
+
+    ``None`` means the ``assignment.toml`` of the current folder.
+
+    Raises:
+        UsageError: nothing usable was named, or the file is missing or invalid.
+    """
     if isinstance(key_or_assignment, Assignment):
         return key_or_assignment
+    if key_or_assignment is None:
+        key_or_assignment = find_assignment(".") or ""
+        if not key_or_assignment:
+            raise UsageError("no answer key: pass --key key.csv (or --key assignment.toml), "
+                             "or run grade in the folder that holds assignment.toml.")
     path = Path(key_or_assignment)
     if path.is_dir() and (path / ASSIGNMENT_FILENAME).is_file():
         path = path / ASSIGNMENT_FILENAME
@@ -103,7 +113,7 @@ def _owner(entry: str) -> str | None:
 def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]]) -> list[Submission]:
     if source.is_dir():
         files = walk_folder(source)
-    elif source.is_file() and zipfile.is_zipfile(source):
+    elif is_zip(source):
         ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
         files = [(rel, path, "") for rel, path in ex.files]
         for name, why in ex.refused:
@@ -249,10 +259,7 @@ def grade_class(
     a = resolve_assignment(key_or_assignment)
     if grader is None:
         from grading.score import grade_file as grader  # type: ignore[no-redef]
-    from grading.key import load_key
-
-    key = load_key(a.key_path, id_column=a.id_column, label_column=a.label_column, labels=a.labels,
-                   usage_column=a.usage_column)
+    key = a.load_key()
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -309,3 +316,34 @@ def _write_all(out: Path, result: ClassResult, a: Assignment, board: list[Any], 
     write_atomic(files["results.json"], json.dumps(result.to_dict(), indent=1, ensure_ascii=False) + "\n")
     result.files = files
 
+
+
+def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
+    """A rich renderable for the terminal: counts, who is invalid and why, what was written.
+
+    Args:
+        result: what :func:`grade_class` returned.
+        max_listed: at most this many invalid students are listed (the gradebook has them all).
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    n_late = sum(bool(s.get("late")) for s in result.students)
+    head = f"{len(result.students)} submissions: {result.n_ok} scored, {result.n_invalid} invalid."
+    parts: list[Any] = [Text(head + (f" {n_late} late." if n_late else ""), style="bold")]
+    invalid = [s for s in result.students if s["status"] != "ok"]
+    if invalid:
+        parts.append(Text("Invalid (0 points; the reason is also in the gradebook and the feedback):", style="red"))
+        for s in invalid[:max_listed]:
+            who = f"{s['student']} ({s['name']})" if s.get("name") else s["student"]
+            parts.append(Text(f"  ✗ {who}: {s['reason']}"))
+        if len(invalid) > max_listed:
+            parts.append(Text(f"  … and {len(invalid) - max_listed} more; see the gradebook's reason column."))
+    for entry in result.refused:
+        parts.append(Text(f"  refused {entry['entry']!r}: {entry['reason']}", style="yellow"))
+    if result.files:
+        parts.append(Text("Written:"))
+        parts.extend(Text(f"  {name}: {path}") for name, path in result.files.items())
+    parts.extend(Text(f"gradkit failed on {bug}'s file; grade it by hand and please report it.", style="red")
+                 for bug in result.bugs)
+    return Group(*parts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -209,6 +210,26 @@ class GradeReport:
             "warnings": [w.to_dict() for w in self.warnings],
             "errors": [e.to_dict() for e in self.errors],
         }
+
+
+    def write_json(self, folder: str | Path) -> Path:
+        """Write :meth:`to_dict` to ``folder/<file stem>.json`` (the folder is created) and return its path.
+
+        Raises:
+            UsageError: the folder cannot be created or written.
+        """
+        import json
+
+        from grading.errors import UsageError
+
+        folder = Path(folder)
+        target = folder / f"{Path(self.name).stem}.json"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report into {str(folder)!r} ({exc.strerror}).") from None
+        return target
 
 
 def _fmt(value: float | None) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "Extraction",
     "defuse_cell",
     "format_size",
+    "is_zip",
     "safe_extract",
     "slugify",
     "unique_slugs",
@@ -46,6 +47,17 @@ def defuse_cell(value: str) -> str:
     ('\\'=HYPERLINK("http://x")', 'Ada Lovelace')
     """
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def is_zip(path: Path) -> bool:
+    """True when ``path`` is a readable zip archive (checked by its magic number first, so it is cheap)."""
+    try:
+        with Path(path).open("rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                return False
+    except OSError:
+        return False
+    return zipfile.is_zipfile(path)
 
 
 def format_size(n: int) -> str:

@@ -113,6 +113,7 @@ def test_folder_is_graded_as_a_class(folder):
     out = run("subs", "--key", "key.csv", "--out", "results", cwd=folder)
     assert out.returncode == 0, out.stderr
     assert "2 submissions: 1 scored, 1 invalid." in out.stdout
+    assert "✗ bob: HW2_prob1.csv is empty" in out.stdout  # who is invalid and why, without opening the gradebook
     assert (folder / "results" / "gradebook.csv").is_file()
 
 
