@@ -27,6 +27,7 @@ optional; accuracies are fractions from 0 to 1. A complete example
     [ranking]
     by = "top1_per_param"               # or "top1"
     min_top1 = 0.80                     # below this top-1 a ratio is not ranked
+    show = "pseudonyms"                 # or "names" (default), "ids": who the leaderboard names
 
     [[rubric]]                          # rules: see grading.rubric
     name = "Test accuracy"
@@ -59,6 +60,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_SUBMISSION_FILENAME",
     "RANK_BY",
+    "SHOW",
     "Assignment",
     "Baseline",
     "Ranking",
@@ -72,13 +74,14 @@ ASSIGNMENT_FILENAME = "assignment.toml"
 DEFAULT_SUBMISSION_FILENAME = "HW2_prob1.csv"
 DEFAULT_MAX_BYTES = 10_000_000
 RANK_BY = ("top1", "top1_per_param")
+SHOW = ("names", "ids", "pseudonyms")
 
 _SECTIONS: dict[str, set[str]] = {
     "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
     "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
-    "ranking": {"by", "min_top1"},
+    "ranking": {"by", "min_top1", "show"},
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
@@ -101,6 +104,8 @@ class Ranking:
 
     by: str = "top1"
     min_top1: float = 0.0
+    show: str = "names"
+    """Who the published leaderboard names: ``"names"``, student ``"ids"`` only, or ``"pseudonyms"``."""
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,10 @@ def load_assignment(path: str | Path) -> Assignment:
     if by not in RANK_BY:
         raise UsageError(f"{where}: [ranking] by must be 'top1' or 'top1_per_param', got {by!r}.")
     min_top1 = _accuracy(ranking_t, "min_top1", f"{where}: [ranking]") or 0.0
+    show = ranking_t.get("show", "names")
+    if show not in SHOW:
+        raise UsageError(f"{where}: [ranking] show must be 'names', 'ids' or 'pseudonyms' (for a leaderboard "
+                         f"posted to the class), got {show!r}.")
 
     baseline = _baseline(folder, _table(doc, "baseline", where), where)
     rubric = parse_rubric(doc.get("rubric"), where)
@@ -336,6 +345,6 @@ def load_assignment(path: str | Path) -> Assignment:
         max_bytes=max_bytes,
         params_file=_file(folder, submission, "params_file", f"{where}: [submission]"),
         baseline=baseline,
-        ranking=Ranking(by=by, min_top1=min_top1),
+        ranking=Ranking(by=by, min_top1=min_top1, show=show),
         rubric=rubric,
     )

@@ -29,7 +29,13 @@ from grading.assignment import ASSIGNMENT_FILENAME, Assignment, find_assignment,
 from grading.collect import Submission, collect_files, walk_folder
 from grading.errors import GradingError, UsageError
 from grading.gradebook import render_gradebook, write_atomic
-from grading.leaderboard import build_leaderboard, render_leaderboard_csv, render_leaderboard_html
+from grading.leaderboard import (
+    anonymise,
+    build_leaderboard,
+    pseudonyms,
+    render_leaderboard_csv,
+    render_leaderboard_html,
+)
 from grading.rubric import score_class
 from grading.safety import is_zip, safe_extract, unique_slugs
 
@@ -291,10 +297,14 @@ def grade_class(
     board = build_leaderboard(rows, a.ranking, baseline=baseline)
     ranks = {e.student: e.rank for e in board if not e.baseline}
     n_ranked = sum(e.rank is not None for e in board)
+    aliases = (pseudonyms([r["student"] for r in rows], secret=a.key_path.read_bytes())
+               if a.ranking.show == "pseudonyms" else {})
     for row in rows:
         row["rubric"] = scores[row["student"]].to_dict() if a.rubric else None
         row["rank"] = ranks.get(row["student"])
         row["n_ranked"] = n_ranked
+        row["alias"] = aliases.get(row["student"])
+    board = anonymise(board, a.ranking.show, aliases)
     result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs, refused=refused)
     _write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps)
     return result

@@ -38,6 +38,7 @@ def grade(
     out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
     feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
     heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: draw a confusion-matrix PNG per student (the slow part).")] = True,
+    anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
 
@@ -50,6 +51,8 @@ def grade(
     assignment = resolve_assignment(key)
     if k is not None:
         assignment = dataclasses.replace(assignment, k=k)
+    if anonymous:
+        assignment = dataclasses.replace(assignment, ranking=dataclasses.replace(assignment.ranking, show="pseudonyms"))
     if params is not None and model is not None:
         raise UsageError("give either --params N or --model FILE, not both.")
     if path.is_dir() or is_zip(path):

@@ -142,6 +142,8 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
                         ("Top-1 ÷ parameters", f"{r['top1_per_param']:.3e}" if r.get("top1_per_param") else "–")]
     if student.get("rank") is not None:
         metrics.append(("Leaderboard rank", f"{student['rank']} of {student.get('n_ranked', '?')}"))
+    if student.get("alias") and r:
+        metrics.append(("Your name on the leaderboard", str(student["alias"])))
     image = ""
     if heatmap is not None:
         image = ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii")) if html else heatmap.name

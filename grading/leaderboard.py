@@ -5,12 +5,15 @@ reaches ``[ranking] min_top1`` and whose parameter count is known: a bare ratio
 would reward a tiny useless model. The others follow, unranked, with the reason.
 Ties share the better rank (1, 2, 2, 4). The reference baseline is a row of its
 own, placed where its score puts it, without taking a rank. Invalid submissions
-are not on the leaderboard (they are in the gradebook).
+are not on the leaderboard (they are in the gradebook). A leaderboard posted to
+the class can name students by id only or by pseudonym (:func:`anonymise`).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -19,7 +22,8 @@ from typing import Any
 from grading.assignment import Ranking
 from grading.gradebook import _cell
 
-__all__ = ["Entry", "build_leaderboard", "render_leaderboard_csv", "render_leaderboard_html"]
+__all__ = ["Entry", "anonymise", "build_leaderboard", "pseudonyms", "render_leaderboard_csv",
+           "render_leaderboard_html"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,40 @@ def build_leaderboard(
     return out
 
 
+def pseudonyms(students: Sequence[str], *, secret: bytes) -> dict[str, str]:
+    """A stable, unique pseudonym per student (``anon-3f9a2c``), keyed by a secret.
+
+    The pseudonym is an HMAC of the student id, so a student who knows the
+    others' ids cannot work out whose row is whose without the secret (use
+    something students do not have, such as the answer key's bytes). The same
+    secret gives the same pseudonyms on every run.
+
+    >>> p = pseudonyms(["b1", "b2"], secret=b"key")
+    >>> sorted(p) == ["b1", "b2"] and len(set(p.values())) == 2 and p["b1"].startswith("anon-")
+    True
+    """
+    digests = {s: hmac.new(secret, s.encode("utf-8"), hashlib.sha256).hexdigest() for s in students}
+    width = 6
+    while len({d[:width] for d in digests.values()}) < len(digests) and width < 64:
+        width += 2
+    return {s: f"anon-{d[:width]}" for s, d in digests.items()}
+
+
+def anonymise(entries: Sequence[Entry], show: str, aliases: Mapping[str, str]) -> list[Entry]:
+    """The entries as published: ``"names"`` as they are, ``"ids"`` without names, ``"pseudonyms"``
+    with each student replaced by ``aliases[student]`` and no name. The baseline keeps its name."""
+    if show == "names":
+        return list(entries)
+    out = []
+    for e in entries:
+        if e.baseline:
+            out.append(e)
+        else:
+            who = aliases[e.student] if show == "pseudonyms" else e.student
+            out.append(Entry(**(asdict(e) | {"student": who, "name": ""})))
+    return out
+
+
 _COLUMNS = ["rank", "student", "name", "top1", "top3", "params", "top1_per_param"]
 
 
@@ -144,6 +182,8 @@ def render_leaderboard_html(entries: Sequence[Entry], *, title: str, ranking: Ra
     ]
     rule = ("top-1 accuracy" if ranking.by == "top1" else
             f"top-1 accuracy ÷ number of parameters, among submissions with top-1 ≥ {100 * ranking.min_top1:.0f}%")
+    names = ranking.show == "names"
     return template_env().get_template("leaderboard.html.j2").render(
-        title=title, rows=rows, split=split, rule=rule, k=k, n_ranked=sum(e.rank is not None for e in entries))
+        title=title, rows=rows, split=split, rule=rule, k=k, n_ranked=sum(e.rank is not None for e in entries),
+        names=names)
 

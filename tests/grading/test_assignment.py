@@ -126,6 +126,8 @@ def test_example_assignment_is_valid(tmp_path: Path) -> None:
         ('[key]\npath = "key.csv"\n[submission]\nfilename = "../x.csv"\n', r"bare file name, got '../x.csv'"),
         ('[key]\npath = "key.csv"\n[ranking]\nby = "acc"\n', r"by must be 'top1' or 'top1_per_param', got 'acc'"),
         ('[key]\npath = "key.csv"\n[ranking]\nmin_top1 = 80\n', r"min_top1 must be an accuracy from 0 to 1 .*got 80"),
+        ('[key]\npath = "key.csv"\n[ranking]\nshow = "anonymous"\n',
+         r"show must be 'names', 'ids' or 'pseudonyms' .*got 'anonymous'"),
         ('[key]\npath = "key.csv"\n[baseline]\nname = "x"\n', r"\[baseline\]: needs predictions = "),
         ('[key]\npath = "key.csv"\n[baseline]\ntop1 = 0.6\nparams = -3\n', r"params must be a positive integer .*got -3"),
         ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "beat"\npoints = 1\n', r"rule must be one of .*got 'beat'"),
@@ -144,7 +146,7 @@ def test_example_assignment_is_valid(tmp_path: Path) -> None:
     ],
     ids=[
         "not-toml", "no-key", "key-missing", "typo-in-key", "typo-top-level", "k-zero", "labels-string",
-        "labels-duplicate", "size-words", "filename-path", "rank-by", "floor-percent", "baseline-empty",
+        "labels-duplicate", "size-words", "filename-path", "rank-by", "floor-percent", "show-unknown", "baseline-empty",
         "params-negative", "rule-unknown", "rubric-percent", "target-below-floor", "rubric-typo",
         "baseline-rule-without-baseline", "rule-names-twice", "steps-bare",
     ],

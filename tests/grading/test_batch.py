@@ -312,3 +312,27 @@ def test_flat_folder_keeps_a_student_who_sent_a_spreadsheet(tmp_path: Path, key:
     assert set(book) == {"b10901001", "b10901002", "b10901003"}
     assert "is a spreadsheet (.xlsx)" in book["b10901002"]["reason"]
     assert book["b10901003"]["top1"] == "1"
+
+
+@pytest.mark.parametrize("show", ["ids", "pseudonyms"])
+def test_leaderboard_posted_to_the_class_hides_names(tmp_path: Path, key: Path, show: str) -> None:
+    z = moodle_zip(tmp_path / "class.zip", {
+        "Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv": predictions(19),
+        "Chen, Wei_12346_assignsubmission_file_/HW2_prob1.csv": predictions(12),
+    })
+    a = Assignment(key_path=key, title="HW2", ranking=Ranking(show=show))
+    result = grade_class(z, a, tmp_path / "out")
+    published = [(tmp_path / "out" / f).read_text(encoding="utf-8-sig") for f in ("leaderboard.html", "leaderboard.csv")]
+    for text in published:
+        assert "Lovelace" not in text and "Chen" not in text
+        assert ("12345" in text) == (show == "ids")
+    rows = {s["student"]: s for s in result.students}
+    assert by_student(tmp_path / "out")["12345"]["name"] == "Ada Lovelace"  # the gradebook stays complete
+    if show == "pseudonyms":
+        alias = rows["12345"]["alias"]
+        assert alias.startswith("anon-") and alias != rows["12346"]["alias"]
+        assert all(alias in text for text in published)
+        assert f"Your name on the leaderboard | {alias}" in (
+            tmp_path / "out" / "feedback" / "12345.md").read_text(encoding="utf-8")
+        again = grade_class(z, a, tmp_path / "again", feedback=False)
+        assert again.students[0]["alias"] == alias  # stable from run to run

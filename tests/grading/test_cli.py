@@ -125,10 +125,12 @@ def test_moodle_zip_is_graded_as_a_class_and_refusals_are_shown(folder):
         z.writestr("Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv", good)
         z.writestr("Alan Turing_12346_assignsubmission_file_/HW2_prob1.csv", "image,class\n")
         z.writestr("../../evil.csv", good)
-    out = run("class.zip", "--key", "key.csv", "--out", "results", "--no-heatmaps", cwd=folder)
+    out = run("class.zip", "--key", "key.csv", "--out", "results", "--no-heatmaps", "--anonymous", cwd=folder)
     assert out.returncode == 0, out.stderr
     assert "2 submissions: 1 scored, 1 invalid." in out.stdout
     assert "refused '../../evil.csv'" in out.stdout
     assert not (folder.parent / "evil.csv").exists()
     assert not list((folder / "results").rglob("*.png"))  # --no-heatmaps
     assert (folder / "results" / "feedback").is_dir()
+    board = (folder / "results" / "leaderboard.html").read_text(encoding="utf-8")
+    assert "Lovelace" not in board and "anon-" in board  # --anonymous
