@@ -28,8 +28,8 @@ from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
 from derive.printer import text as print_text
 from derive.problem import Problem
-from derive.steps import Derivation, Step, format_number, latex_number
-from derive.values import leaf_values
+from derive.steps import Derivation, Step, format_number, given_steps, latex_number
+from derive.values import check_values, leaf_values
 
 __all__ = ["Gradient", "all_gradients", "gradient"]
 
@@ -126,7 +126,7 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     name = graph.resolve(wrt)
     env = _env(graph, values)
     auto = _autograd(problem, values) if env is not None and check else None
-    return _derive(graph, name, env, auto, forward_steps(graph, env), {})
+    return _derive(graph, name, env, auto, _first_steps(graph, values, env), {})
 
 
 def all_gradients(
@@ -144,7 +144,7 @@ def all_gradients(
     names = graph.differentiable() if wrt is None else [graph.resolve(w) for w in wrt]
     env = _env(graph, values)
     auto = _autograd(problem, values) if env is not None and check else None
-    fwd = forward_steps(graph, env)
+    fwd = _first_steps(graph, values, env)
     memo: dict[tuple[str, str], float] = {}
     return [_derive(graph, name, env, auto, fwd, memo) for name in names]
 
@@ -153,6 +153,12 @@ def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
     if values is None:
         return None
     return forward(graph, leaf_values(values, graph.problem))
+
+
+def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | None) -> tuple[Step, ...]:
+    """The numbers given (so a TA can check by hand), then the forward pass."""
+    given = given_steps(check_values(values, graph.problem)) if values is not None else ()
+    return (*given, *forward_steps(graph, env))
 
 
 def _autograd(problem: Problem, values: Mapping | None) -> dict[str, float]:

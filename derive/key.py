@@ -1,15 +1,12 @@
-"""Answer keys: solve a problem set for one seed (or one student) and render it as LaTeX.
+"""Answer keys: render solved sheets as LaTeX and write the ``.tex``, PDF and ``answers.json`` files.
 
-Data flows one way: :func:`solve` draws or takes each item's values and works
-every question out (:class:`Sheet`); :func:`render_tex` turns a sheet into a
-LaTeX document through the jinja2 templates ``templates/key_*.tex.j2``, as a
-question sheet or as an answer sheet. Only pre-rendered strings and numbers
-reach the templates, and every string a user wrote (title, question, student
-name) goes through :func:`latex_escape`.
-
-Per-student variants draw their numbers from a seed derived from
-``(seed, student id, item id)`` with SHA-256 (:func:`derived_seed`), so a
-variant is the same on every machine and in every Python.
+Data flows one way: :func:`solve` (:mod:`derive.sheet`) draws or takes each item's
+values and works every question out (:class:`Sheet`); :func:`render_tex` turns a
+sheet into a LaTeX document through the jinja2 templates ``templates/key_*.tex.j2``,
+as a question sheet or as an answer sheet; :func:`write_keys` writes them and
+compiles the PDFs. Only pre-rendered strings and numbers reach the templates, and
+every string a user wrote (title, question, student name) goes through
+:func:`latex_escape`.
 
 >>> derived_seed(7, "b0123", "1") == derived_seed(7, "b0123", "1")
 True
@@ -17,7 +14,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -31,8 +27,9 @@ import jinja2
 
 from derive.errors import DeriveError
 from derive.pdf import aligned, label_latex, latex_escape
-from derive.problemset import DEFAULT_SEED, Item, ProblemSet, Student
-from derive.steps import Derivation, Step, latex_number
+from derive.problemset import Item, ProblemSet, Student
+from derive.sheet import Part, Sheet, Solved, derived_seed, solve
+from derive.steps import GIVEN, given_steps, int_latex, latex_number
 
 __all__ = [
     "KeyFiles",
@@ -45,192 +42,22 @@ __all__ = [
     "write_keys",
 ]
 
-
-@dataclass(frozen=True)
-class Part:
-    """The worked answer to one variable asked by an item.
-
-    Attributes:
-        name: The answer's key in ``answers.json`` (``"w11"``, ``"out"``, ``"params"``).
-        derivation: Its steps and boxed result.
-        value: The number (a float, or an int for shapes and counts).
-        table_latex: A LaTeX table shown before the steps (the parameter table), or ``""``.
-    """
-
-    name: str
-    derivation: Derivation
-    value: float | int
-    table_latex: str = ""
-
-
-@dataclass(frozen=True)
-class Solved:
-    """One item worked out: the values used (``None`` for shape and count questions) and its parts."""
-
-    item: Item
-    values: dict[str, Any] | None
-    parts: tuple[Part, ...]
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """A problem set solved for one seed, and for one student when variants are made."""
-
-    problem_set: ProblemSet
-    seed: int
-    student: Student | None
-    solved: tuple[Solved, ...]
-
-    def answers(self) -> dict[str, float | int]:
-        """Each variable asked mapped to its number; ``"<item id>.<name>"`` where two items ask the same name."""
-        names = [p.name for s in self.solved for p in s.parts]
-        out: dict[str, float | int] = {}
-        for s in self.solved:
-            for p in s.parts:
-                out[p.name if names.count(p.name) == 1 else f"{s.item.id}.{p.name}"] = p.value
-        return out
-
-    def values(self) -> dict[str, Any]:
-        """The values in the ``--values`` layout; keyed by item id when several items have values."""
-        with_values = [s for s in self.solved if s.values is not None]
-        if len(with_values) == 1:
-            return with_values[0].values  # type: ignore[return-value]
-        return {s.item.id: s.values for s in with_values}
-
-    def to_dict(self) -> dict[str, Any]:
-        """One entry of ``answers.json``: ``{"student", "name", "seed", "values", "answers"}``."""
-        return {
-            "student": self.student.id if self.student else None,
-            "name": self.student.name if self.student else None,
-            "seed": self.seed,
-            "values": self.values(),
-            "answers": self.answers(),
-        }
-
-
-def derived_seed(seed: int, *parts: str) -> int:
-    """A 32-bit seed from ``seed`` and text ``parts`` via SHA-256 (stable, unlike ``hash``)."""
-    digest = hashlib.sha256("\x1f".join([str(seed), *parts]).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big")
-
-
-# ------------------------------------------------------------------ solving
-
-
-def solve(problem_set: ProblemSet, *, seed: int | None = None, student: Student | None = None) -> Sheet:
-    """Work out every item of ``problem_set``.
-
-    Args:
-        problem_set: A validated problem set.
-        seed: The seed for random values; defaults to the set's ``seed``, then :data:`DEFAULT_SEED`.
-        student: Draw this student's own numbers (from ``seed`` and the id).
-
-    Returns:
-        The :class:`Sheet`; items with given values use them for every student.
-    """
-    if seed is None:
-        seed = problem_set.seed if problem_set.seed is not None else DEFAULT_SEED
-    who = student.id if student else ""
-    solved = tuple(_solve_item(item, derived_seed(seed, who, item.id)) for item in problem_set.items)
-    return Sheet(problem_set=problem_set, seed=seed, student=student, solved=solved)
-
-
-def _solve_item(item: Item, seed: int) -> Solved:
-    if item.kind == "conv-shape":
-        return Solved(item, None, _conv_shape_parts(item.problem))
-    if item.kind == "params":
-        return Solved(item, None, (_params_part(item.problem.model, item.problem.input_shape),))
-    if item.kind == "softmax-ce":
-        from derive.softmax_ce import check_values, derive_softmax_ce as derive_one, random_values
-    elif item.kind == "batchnorm":
-        from derive.batchnorm import check_values, derive_batchnorm as derive_one, random_values
-    else:
-        from derive.engine import gradient
-        from derive.values import check_values as check_conv, random_values
-
-        def check_values(problem: Any, values: Mapping[str, Any]) -> Any:
-            return check_conv(values, problem)
-
-        def derive_one(problem: Any, wrt: str, *, values: Mapping[str, Any]) -> Derivation:
-            return gradient(problem, wrt, values=values, check=False).to_derivation()
-
-    raw = dict(item.values) if item.values is not None else random_values(item.problem, seed)
-    values = check_values(item.problem, raw)
-    parts = []
-    for name in item.wrt:
-        d = derive_one(item.problem, name, values=values)
-        assert d.result.value is not None
-        parts.append(Part(name=name, derivation=d, value=d.result.value))
-    return Solved(item, raw, tuple(parts))
-
-
-def _conv_shape_parts(shape: Any) -> tuple[Part, ...]:
-    from derive.shapes import conv_output_size
-
-    dims = [conv_output_size(shape.input[d], shape.kernel[d], shape.stride[d], shape.padding[d]) for d in range(2)]
-    c_in, c_out = (str(c) for c in shape.channels) if shape.channels else ("C_{in}", "C_{out}")
-    final = Step("output shape", f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) \\to (B, {c_out}, {dims[0].result}, {dims[1].result})",
-                 f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) → (B, {c_out}, {dims[0].result}, {dims[1].result})",
-                 None, "Output size")
-    formula = Step("formula", "\\left\\lfloor \\frac{W + 2P - K}{S} \\right\\rfloor + 1", "⌊(W + 2P − K)/S⌋ + 1", None, "Output size")
-    notes = ["No +1 inside the floor: a kernel of size K fits ⌊(W + 2P − K)/S⌋ + 1 times."]
-    square = len(shape.variables) == 1
-    parts = []
-    for name, label, step in zip(shape.variables, ("H = W",) if square else ("H", "W"), dims):
-        side = {"H": "H_{out}", "W": "W_{out}", "H = W": "H_{out} = W_{out}"}[label]
-        work = Step(name, f"{side} = {step.latex()}", f"{label}_out = {step.text()}", float(step.result), "Output size")
-        steps = (formula, work, final) if name != "out_h" else (formula, work)
-        d = Derivation(title=f"{label} output size", steps=steps, result=work,
-                       notes=tuple(notes + ([step.note] if step.note else [])))
-        parts.append(Part(name=name, derivation=d, value=step.result))
-    return tuple(parts)
-
-
-@lru_cache(maxsize=16)
-def _params_part(model: str, input_shape: tuple[int, ...] | None) -> Part:
-    from reference_models.errors import ModelError
-    from reference_models.summary import param_table
-
-    try:
-        table = param_table(model, input_shape)
-    except ModelError as exc:
-        raise DeriveError(f"parameter table of {model!r}: {exc}") from None
-    counted = [row.params for row in table.layers if row.params]
-    total_latex = f"\\text{{total}} = {_int_latex(table.total)}"
-    if 1 < len(counted) <= 12:
-        total_latex = "\\text{total} = " + " + ".join(_int_latex(n) for n in counted) + f" = {_int_latex(table.total)}"
-    result = Step("params", total_latex, f"total = {table.total:,}", float(table.total), "Parameters")
-    d = Derivation(title=f"Parameters of {model}", steps=(result,), result=result, notes=(table.check_line(),))
-    return Part(name="params", derivation=d, value=table.total, table_latex=table.to_latex())
-
-
 # ---------------------------------------------------------------- rendering
 
 _SYMBOLS = {"gamma": r"\gamma", "beta": r"\beta", "eps": r"\epsilon", "dy": r"\frac{\partial L}{\partial y_i}"}
 
 
-def _latex_value(value: Any) -> str:
-    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
-        rows = [" & ".join(latex_number(float(v)) for v in row) for row in value]
-        return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
-    if isinstance(value, (list, tuple)):
-        return "(" + ", ".join(latex_number(float(v)) for v in value) + ")"
-    return latex_number(float(value))
-
-
 def _given(values: Mapping[str, Any]) -> list[str]:
-    return [f"{_SYMBOLS.get(k, k)} = {_latex_value(v)}" for k, v in values.items()]
+    """The item's numbers, once, above its parts (the parts' own ``Given`` steps are left out)."""
+    return [s.latex for s in given_steps(values, latex_names=_SYMBOLS)]
 
 
-def _int_latex(n: int) -> str:
-    """``3177418`` → ``3{,}177{,}418``."""
-    return f"{n:,}".replace(",", "{,}")
 
 
 def _boxed(part: Part) -> str:
     """The result as ``lhs = number``: the left side of the result step and the part's value."""
     lhs = part.derivation.result.latex.split(" = ", 1)[0]
-    number = _int_latex(part.value) if isinstance(part.value, int) else latex_number(part.value)
+    number = int_latex(part.value) if isinstance(part.value, int) else latex_number(part.value)
     return f"{lhs} = {number}"
 
 
@@ -285,7 +112,7 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
     seen_notes: set[str] = set()
     for part in solved.parts:
         d = part.derivation
-        shown = [s for s in d.steps if s.group != "Given"] + ([] if d.result in d.steps else [d.result])
+        shown = [s for s in d.steps if s.group != GIVEN] + ([] if d.result in d.steps else [d.result])
         repeated = [s for s in shown if s.group == "Forward pass" and s.latex in seen]
         seen.update(s.latex for s in shown if s.group == "Forward pass")
         steps, group = [], None

@@ -175,6 +175,8 @@ def render_text(derivation: Derivation | Iterable[Derivation], *, width: int = T
 
 
 def _wrap(line: str, width: int) -> list[str]:
+    if "\n" in line:  # laid out already (a matrix of given numbers)
+        return ["  " + row for row in line.split("\n")]
     if len(line) <= width - 2:
         return ["  " + line]
     chunks = re.split(r"(?= [+=] )", line)

@@ -12,9 +12,14 @@ rendered by :mod:`derive.render` as terminal text, a LaTeX fragment or a documen
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Derivation", "Step", "format_number", "latex_number"]
+__all__ = ["Derivation", "Step", "format_number", "given_steps", "int_latex", "latex_number"]
+
+GIVEN = "Given"
+"""Group of the steps that state the numbers used (a key prints them once per question)."""
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,49 @@ def latex_number(x: float, digits: int = 6) -> str:
         mant, exp = out.split("e")
         return rf"{mant} \times 10^{{{exp}}}" if mant not in ("1", "-1") else rf"{mant[:-1]}10^{{{exp}}}"
     return out
+
+
+def int_latex(n: int) -> str:
+    """A whole number in LaTeX with thousands separators.
+
+    >>> int_latex(3177418)
+    '3{,}177{,}418'
+    """
+    return f"{n:,}".replace(",", "{,}")
+
+
+def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | None = None) -> tuple[Step, ...]:
+    r"""The numbers of a ``--values`` layout as the first steps of a derivation (group ``Given``).
+
+    A matrix (list of rows) is written as a matrix (a LaTeX ``array``, which has no column
+    limit; rows under each other in text), a list as a tuple, a number as itself.
+
+    Args:
+        values: Key → number, list or list of rows, in the order to show them.
+        latex_names: LaTeX for a key that is not a plain letter (``{"gamma": r"\gamma"}``).
+
+    >>> [s.text for s in given_steps({"w": [[1, -0.5], [0.25, 2]], "v": [1, 2], "y": 0.5})]
+    ['w = [   1  -0.5 ]\n    [0.25     2 ]', 'v = (1, 2)', 'y = 0.5']
+    >>> [s.latex for s in given_steps({"v": [1, -2], "gamma": 2}, latex_names={"gamma": r"\gamma"})]
+    ['v = (1, -2)', '\\gamma = 2']
+    """
+    names = latex_names or {}
+    out = []
+    for key, value in values.items():
+        tex_name = names.get(key, key)
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+            cells = [[format_number(float(x)) for x in row] for row in value]
+            width = max(len(c) for row in cells for c in row)
+            pad = " " * (len(key) + 3)
+            rows = ["[" + "  ".join(c.rjust(width) for c in row) + " ]" for row in cells]
+            text = f"{key} = " + f"\n{pad}".join(rows)
+            body = r" \\ ".join(" & ".join(latex_number(float(x)) for x in row) for row in value)
+            latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * len(value[0])}}} {body} \end{{array}}\right)"
+            out.append(Step(key, latex, text, None, GIVEN))
+        elif isinstance(value, (list, tuple)):
+            out.append(Step(key, f"{tex_name} = ({', '.join(latex_number(float(x)) for x in value)})",
+                            f"{key} = ({', '.join(format_number(float(x)) for x in value)})", None, GIVEN))
+        else:
+            out.append(Step(key, f"{tex_name} = {latex_number(float(value))}", f"{key} = {format_number(float(value))}",
+                            float(value), GIVEN))
+    return tuple(out)

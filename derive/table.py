@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from derive.engine import CONVENTION, Gradient
 from derive.render import escape_latex, split_latex
-from derive.steps import format_number, latex_number
+from derive.steps import GIVEN, Step, format_number, latex_number
 
 __all__ = ["render_table_latex", "render_table_text"]
 
@@ -17,13 +17,17 @@ def render_table_text(gradients: Sequence[Gradient]) -> str:
         return ""
     p = gradients[0].problem
     lines = [f"All gradients of L ({p.describe()})", ""]
+    given = _given(gradients)
+    if given:
+        lines += ["Given:", *("  " + row for s in given for row in s.text.split("\n")), ""]
     numbers = gradients[0].value is not None
+    width = max(len(g.closed_form_text) for g in gradients)  # the numbers in one column
     for g in gradients:
-        row = f"{g.closed_form_text}"
+        row = g.closed_form_text
         if numbers:
-            row += f"  = {format_number(g.value, 10)}"
+            row = f"{row.ljust(width)}  = {format_number(g.value, 10)}"
             if g.autograd is not None:
-                row += f"   [autograd {format_number(g.autograd, 10)}, diff {g.difference:.1e}]"
+                row = f"{row.ljust(width + 22)} [autograd {format_number(g.autograd, 10)}, diff {g.difference:.1e}]"
         lines.append(row)
     lines += ["", CONVENTION]
     if numbers and gradients[0].autograd is not None:
@@ -37,7 +41,11 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
     if not gradients:
         return ""
     p = gradients[0].problem
-    body = [rf"\section*{{All gradients of $L$ ({escape_latex(p.describe())})}}", r"\begin{align*}"]
+    body = [rf"\section*{{All gradients of $L$ ({escape_latex(p.describe())})}}"]
+    given = _given(gradients)
+    if given:
+        body += [r"\paragraph{Given}", r"\begin{align*}", " \\\\\n".join("&" + s.latex for s in given), r"\end{align*}"]
+    body.append(r"\begin{align*}")
     rows = []
     for g in gradients:
         eq = g.closed_form_latex
@@ -57,3 +65,8 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
         "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
         "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
     )
+
+
+def _given(gradients: Sequence[Gradient]) -> list[Step]:
+    """The numbers the gradients were evaluated at (the same for all of them)."""
+    return [s for s in gradients[0].steps if s.group == GIVEN]

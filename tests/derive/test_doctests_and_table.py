@@ -41,3 +41,25 @@ def test_table_latex_compiles(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull \\hbox" not in (tmp_path / "all.log").read_text(errors="replace")
+
+
+def test_table_text_shows_the_given_numbers_and_lines_up_the_values() -> None:
+    problem = Problem(input=(3, 3), kernel=(2, 2))
+    values = random_values(problem, 2)
+    out = render_table_text(all_gradients(problem, values=values, check=False))
+    assert "Given:" in out and f"y = {values['y']:g}" in out
+    rows = [line for line in out.splitlines() if line.startswith("∂L/∂")]
+    assert len({row.index("  = ") for row in rows}) == 1, "the values start in one column"
+
+
+def test_cli_grad_shows_the_given_numbers(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from derive.cli import app
+
+    path = tmp_path / "v.json"
+    path.write_text('{"a": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], "w": [[0.5,0,0],[0,0,0],[0,0,-0.25]], "v": [1,2,3,4], "y": 0.75}')
+    cases = (("text", "a = [ 1   2   3   4 ]", "y = 0.75"), ("latex", r"a &= \left(\begin{array}{rrrr} 1 & 2 & 3 & 4 \\", "y &= 0.75"))
+    for fmt, matrix, target in cases:
+        out = CliRunner().invoke(app, ["grad", "--wrt", "w11", "--values", str(path), "--no-check", "--format", fmt]).output
+        assert matrix in out and target in out, out[:600]

@@ -87,3 +87,16 @@ def test_golden_latex_compiles(name: str, tmp_path: Path) -> None:
     assert run.returncode == 0, log[-2000:]
     assert (tmp_path / tex.with_suffix(".pdf").name).stat().st_size > 1000
     assert "Overfull \\hbox" not in log, "an equation runs past the margin"
+
+
+@pytest.mark.latex
+def test_given_matrix_wider_than_ten_columns_compiles(tmp_path: Path) -> None:
+    """amsmath's pmatrix stops at 10 columns; the given numbers of a 12x12 input must still compile."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip("no pdflatex")
+    p = Problem(input=(12, 12), kernel=(11, 11))
+    tex = tmp_path / "wide.tex"
+    tex.write_text(render_latex(gradient(p, "v0", values=random_values(p, 0), check=False).to_derivation(), standalone=True))
+    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout[-2000:]

@@ -136,3 +136,13 @@ def test_golden_tex(golden) -> None:
     golden("keys/fer-report-questions.tex", render_tex(sheet, answers=False))
     hw2 = solve(load_problem_set(EXAMPLES / "hw2-2024.toml"), seed=1, student=Student("b1", "Ann & Bob_1"))
     golden("keys/hw2-2024-questions.tex", render_tex(hw2, answers=False))
+
+
+def test_given_numbers_are_printed_once_per_question() -> None:
+    """The derivations carry their own ``Given`` steps; the key prints the item's block only."""
+    sheet = solve(load_problem_set(EXAMPLES / "hw2-2024.toml"), student=ROSTER[0])
+    with_values = [s for s in sheet.solved if s.values is not None]
+    answers = render_tex(sheet, answers=True)
+    assert answers.count(r"\textbf{Given:}") == len(with_values)
+    assert answers.count(r"a = \left(\begin{array}") == len(with_values)  # not once more per part
+    assert all(s.group == "Given" for s in with_values[0].parts[0].derivation.steps[:4])
