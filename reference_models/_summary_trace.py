@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from derive.errors import did_you_mean
 from derive.shapes import conv_output_size
 from reference_models.errors import ModelError
 from reference_models.summary import META_THRESHOLD, LayerRow, ParamTable, _shape_text
@@ -31,24 +30,10 @@ _DIMS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 def build_light(spec: Any, overrides: dict[str, Any]) -> nn.Module:
     """Build a registry model; a big one stays on the ``meta`` device (no memory, no init)."""
+    from reference_models.registry import make_config
+
     module = spec.load()
-    fields = list(module.Config.__dataclass_fields__)
-    for key in overrides:
-        if key not in fields:
-            raise ModelError(f"{spec.name} has no setting {key!r}; its settings are "
-                             f"{', '.join(fields)}.{did_you_mean(key, fields)}")
-    defaults = module.Config()
-    for key, value in list(overrides.items()):
-        expected = getattr(defaults, key)
-        value = tuple(value) if isinstance(value, list) else value
-        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not type(expected):
-            kind = {"int": "whole number", "float": "number", "str": "text", "tuple": "tuple", "bool": "True/False"}
-            raise ModelError(f"{spec.name}: setting {key!r} takes a {kind.get(type(expected).__name__, 'value')} like "
-                             f"{expected!r}; got {value!r}.")
-        overrides[key] = value
-    config = module.Config(**overrides)
+    config = make_config(spec.name, **overrides)
     with torch.device("meta"):
         model = module.build(config)
     if sum(p.numel() for p in model.parameters()) <= META_THRESHOLD:

@@ -31,13 +31,30 @@ class _Usage(ModelError):
     """A ModelError caused by the command line itself (exit 2)."""
 
 
-def _check(name: str, data: Optional[Path] = None, weights: Optional[Path] = None) -> None:
+def _check(
+    name: str,
+    data: Optional[Path] = None,
+    weights: Optional[Path] = None,
+    *,
+    out_file: Optional[Path] = None,
+    example: str = "out",
+    out_folder: Optional[Path] = None,
+    overrides: Optional[dict[str, Any]] = None,
+) -> None:
+    """Refuse a wrong command line (exit 2) before any work: model, settings, paths to read and to write."""
+    from reference_models._files import check_output_file, check_output_folder
     from reference_models.data import task_of
-    from reference_models.registry import get
+    from reference_models.registry import get, make_config
 
     try:
         get(name)
         task_of(name)
+        if overrides:
+            make_config(name, **overrides)
+        if out_file is not None:
+            check_output_file(out_file, example=example)
+        if out_folder is not None:
+            check_output_folder(out_folder)
     except ModelError as exc:
         raise _Usage(str(exc)) from None
     for what, path in (("--data", data), ("--weights", weights)):
@@ -93,12 +110,17 @@ def make_data(
     seed: Annotated[int, typer.Option(help="Seed; the same seed writes the same files.")] = 0,
 ) -> None:
     """Write a data set: HW2 digits (train/ and test/), the circles, or the regression sample."""
+    from reference_models._files import check_output_folder
     from reference_models.data.generate import make_data as run
 
     if task not in ("hw2", "circles", "regression"):
         raise _Usage(f"make-data knows hw2, circles and regression, not {task!r}.")
     if min(n_train, n_test) < 0:
         raise _Usage(f"--n-train and --n-test must be 0 or more, got {n_train} and {n_test}.")
+    try:
+        check_output_folder(out)
+    except ModelError as exc:
+        raise _Usage(str(exc)) from None
     with _progress(f"make-data {task}"):
         written = run(task, out, n_train=n_train, n_test=n_test, seed=seed)
     for path in written:
@@ -123,10 +145,10 @@ def train(
     from reference_models.train import DEFAULTS, train_model
     from reference_models.data import task_of
 
-    _check(model, data)
+    overrides = _overrides(set_)
+    _check(model, data, out_file=out, example=f"{model}.safetensors", out_folder=figures, overrides=overrides)
     changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
     config = replace(DEFAULTS[task_of(model)], seed=seed, **changes)
-    overrides = _overrides(set_)
     with _progress(f"train {model}") as update:
         run = train_model(model, data, out, config, overrides=overrides, on_step=update)
     typer.echo(run.to_text())
@@ -140,7 +162,7 @@ def train(
 @app.command()
 def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, figures: Figures = None) -> None:
     """Top-1/3/5, parameters and confusion matrix of MODEL on the test part of --data."""
-    _check(model, data, weights)
+    _check(model, data, weights, out_folder=figures)
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
@@ -161,7 +183,7 @@ def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: An
 @app.command()
 def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")], data: Data = None, weights: Weights = None) -> None:
     """Write the submission CSV grade reads (image,class,class_2,class_3) for the test part of --data."""
-    _check(model, data, weights)
+    _check(model, data, weights, out_file=out, example="HW2_prob1.csv")
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.predict import predict as run, write_submission
@@ -179,7 +201,7 @@ def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV
 @app.command("figures")
 def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")], data: Data = None, weights: Weights = None) -> None:
     """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary."""
-    _check(model, data, weights)
+    _check(model, data, weights, out_folder=out)
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run

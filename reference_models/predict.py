@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reference_models._files import check_output_file
 from reference_models.data import Dataset
 from reference_models.errors import ModelError
 
@@ -89,13 +90,16 @@ def predict(model: torch.nn.Module, data: Dataset, *, top: int = 3, on_batch: Ca
 
 def write_submission(predictions: Predictions, path: Path | str, *, id_column: str = "image") -> Path:
     """Write ``id_column,class,class_2,class_3``: one row per example, class indices, best first."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file(path, example="HW2_prob1.csv")
     k = predictions.classes.shape[1]
     header = [id_column, "class", *(f"class_{i}" for i in range(2, k + 1))]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        for name, row in zip(predictions.ids, predictions.classes, strict=True):
-            writer.writerow([name, *(int(c) for c in row)])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(header)
+            for name, row in zip(predictions.ids, predictions.classes, strict=True):
+                writer.writerow([name, *(int(c) for c in row)])
+    except OSError as exc:
+        raise ModelError(f"{path}: the submission cannot be written ({exc.strerror or exc}); choose another --out.") from None
     return path

@@ -19,7 +19,7 @@ from typing import Any
 
 from reference_models.errors import ModelError
 
-__all__ = ["MODELS", "ModelSpec", "build", "get"]
+__all__ = ["MODELS", "ModelSpec", "build", "get", "make_config"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,53 @@ def get(name: str) -> ModelSpec:
         raise ModelError(f"Unknown model {name!r}; the known models are: {known}.{hint}") from None
 
 
-def build(name: str, **overrides: Any) -> Any:
-    """Build model ``name`` with its default config, changed by ``overrides``."""
+_KINDS = {"int": "whole number", "float": "number", "str": "text", "tuple": "list", "bool": "true/false"}
+
+
+def _checked(name: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` in the type of ``default`` (a list becomes a tuple, an int a float where a float is due)."""
+    value = tuple(value) if isinstance(value, list) else value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    ok = type(value) is type(default)
+    if ok and isinstance(default, tuple) and default:
+        ok = all(type(v) is type(default[0]) for v in value)
+    if not ok:
+        kind = _KINDS.get(type(default).__name__, "value")
+        if isinstance(default, tuple) and default:
+            kind = f"list of {_KINDS.get(type(default[0]).__name__, 'value')}s"
+        like = list(default) if isinstance(default, tuple) else default
+        raise ModelError(f"Model {name!r}: setting {key!r} takes a {kind} like {like!r}; got {value!r}.")
+    return value
+
+
+def make_config(name: str, **overrides: Any) -> Any:
+    """Model ``name``'s ``Config`` with ``overrides``, each checked against its default's type.
+
+    JSON values are welcome: a list becomes a tuple, an int becomes a float where
+    the default is one.
+
+    Raises:
+        ModelError: an unknown model, an unknown setting (with its settings listed), or a value of the wrong type.
+
+    >>> make_config("hw2-digits", channels=[4, 8, 8, 8]).channels
+    (4, 8, 8, 8)
+    """
+    from dataclasses import fields
+
+    from derive.errors import did_you_mean
+
     module = get(name).load()
-    config = module.Config(**overrides)
-    return module.build(config)
+    defaults = module.Config()
+    known = [f.name for f in fields(defaults)]
+    checked = {}
+    for key, value in overrides.items():
+        if key not in known:
+            raise ModelError(f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
+        checked[key] = _checked(name, key, value, getattr(defaults, key))
+    return module.Config(**{f: getattr(defaults, f) for f in known} | checked)
+
+
+def build(name: str, **overrides: Any) -> Any:
+    """Build model ``name`` with its default config, changed by ``overrides`` (checked by :func:`make_config`)."""
+    return get(name).load().build(make_config(name, **overrides))

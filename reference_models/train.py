@@ -238,9 +238,14 @@ def save_weights(model: torch.nn.Module, path: Path, *, name: str, config: Any =
 
     metadata = {"model": name, "config": json.dumps(asdict(config) if config is not None else {})}
     metadata.update({k: json.dumps(v) for k, v in (extra or {}).items()})
+    from safetensors import SafetensorError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=metadata)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=metadata)
+    except (SafetensorError, OSError) as exc:
+        raise ModelError(f"{path}: the weights cannot be written ({exc}); choose another --out.") from None
     return path
 
 
@@ -359,24 +364,26 @@ def train_model(
     """
     import torch
 
+    from reference_models._files import check_output_file
     from reference_models.data import load_for, task_of
-    from reference_models.registry import get
+    from reference_models.registry import get, make_config
 
     task = task_of(name)
+    module = get(name).load()
+    asked = make_config(name, **(overrides or {}))  # a bad setting fails before the data is read
+    check_output_file(out, example=f"{name}.safetensors")  # and a bad --out before the training, not after it
     config = config or DEFAULTS[task]
     train = load_for(task, data, "train", seed=config.seed)
     if config.augment and train.boxes is None:  # labels without x,y,width,height: nothing to move by
         config = replace(config, augment=False)
     val = load_for(task, data, "val", seed=config.seed)
-    module = get(name).load()
     torch.manual_seed(config.seed)
-    known = {f.name for f in fields(module.Config)}
-    unknown = sorted(set(overrides or {}) - known)
-    if unknown:
-        raise ModelError(f"Model {name!r} has no setting {unknown[0]!r}; its settings are: {', '.join(sorted(known))}.")
-    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
-    model_config = replace(module.Config(), **{**_fitting_overrides(module, train), **clean})
-    model = module.build(model_config)
+    chosen = {f.name: getattr(asked, f.name) for f in fields(asked) if f.name in (overrides or {})}
+    model_config = replace(asked, **{**_fitting_overrides(module, train), **chosen})
+    try:
+        model = module.build(model_config)
+    except (TypeError, ValueError, RuntimeError) as exc:  # e.g. a negative channel count
+        raise ModelError(f"Model {name!r} cannot be built with {chosen!r}: {str(exc).splitlines()[0]}") from None
     history = fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
     path = save_weights(model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)})
     return TrainRun(model=model, history=history, weights=path, train=train, val=val)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from reference_models._files import read_bytes
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
@@ -63,7 +64,7 @@ def _root(path: Path) -> Path:
 
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        batch = safe_unpickle(path.read_bytes())
+        batch = safe_unpickle(read_bytes(path))
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ModelError(f"{path}: not a CIFAR-10 python batch ({exc}).") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:

@@ -9,10 +9,12 @@ Kaggle test file) loads unlabeled.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
+from reference_models._files import read_text
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
@@ -47,12 +49,11 @@ def load_fer2013(path: Path | str, split: str = "train") -> Dataset:
     if split not in _USAGE:
         raise ModelError(f"split must be one of {', '.join(_USAGE)}, not {split!r}.")
     file = _csv_path(Path(path))
-    with file.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in reader.fieldnames or []]
-        if "pixels" not in header:
-            raise ModelError(f"{file}: the header is {header!r}; expected the columns emotion,pixels,Usage.")
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    reader = csv.DictReader(io.StringIO(read_text(file), newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "pixels" not in header:
+        raise ModelError(f"{file}: the header is {header!r}; expected the columns emotion,pixels,Usage.")
+    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
     has_usage, labeled = "Usage" in header, "emotion" in header
     wanted = ()
     if has_usage:
@@ -65,7 +66,7 @@ def load_fer2013(path: Path | str, split: str = "train") -> Dataset:
         line = i + 2
         try:
             pixels = np.array(row["pixels"].split(), dtype=np.int64)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ModelError(f"{file}, line {line}: pixels must be integers from 0 to 255 separated by spaces.") from None
         if pixels.size != SIDE * SIDE or pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
             raise ModelError(f"{file}, line {line}: expected {SIDE * SIDE} pixels from 0 to 255, got {pixels.size} values.")

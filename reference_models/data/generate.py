@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+from reference_models._files import check_output_folder
 from reference_models.errors import ModelError
 
 __all__ = ["make_data"]
@@ -18,7 +19,7 @@ def make_data(task: str, out: Path | str, *, n_train: int = 10000, n_test: int =
     * ``circles``: ``out/circles.csv`` with ``x1,x2,label,split`` (the 70/30 split of ``seed``).
     * ``regression``: ``out/hw1_regression.csv``, the shipped 20 (x, y) pairs.
     """
-    out = Path(out)
+    out = check_output_folder(out)
     if task == "hw2":
         from reference_models.data.hw2 import generate_hw2
 

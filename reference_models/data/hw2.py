@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from reference_models._files import decode_text, read_bytes
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
@@ -198,7 +199,10 @@ class _Folder:
         if path.is_file():
             if not zipfile.is_zipfile(path):
                 raise ModelError(f"{path}: not a folder or a zip file; pass the HW2 folder or its zip.")
-            self.zip = zipfile.ZipFile(path)
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise ModelError(f"{path}: a damaged zip file ({exc}); re-download or re-zip it.") from None
             names = [n for n in self.zip.namelist() if not n.startswith("__MACOSX/")]
             labels = sorted((n for n in names if PurePosixPath(n).name == "labels.csv"), key=len)
             pngs = [n for n in names if n.lower().endswith(".png")]
@@ -212,8 +216,11 @@ class _Folder:
 
     def read(self, name: str) -> bytes:
         if self.zip is not None:
-            return self.zip.read(self.prefix + name)
-        return (self.path / name).read_bytes()
+            try:
+                return self.zip.read(self.prefix + name)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged member (bad CRC, truncated)
+                raise ModelError(f"{self.path}: {name!r} cannot be read from the zip ({exc}); re-download or re-zip it.") from None
+        return read_bytes(self.path / name)
 
 
 def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarray | None]:
@@ -241,6 +248,22 @@ def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarr
     return names, np.array(labels, dtype=np.int64), np.array(boxes, dtype=np.int64).reshape(-1, 4) if has_box else None
 
 
+def _decode_png(raw: bytes, where: str) -> np.ndarray:
+    """One 128×128 image as uint8 grey; :class:`ModelError` if it is not a readable image of that size."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            size = image.size
+            pixels = np.asarray(image.convert("L")) if size == (IMAGE_SIZE, IMAGE_SIZE) else None
+    except (OSError, SyntaxError, ValueError) as exc:  # PIL: unidentified (OSError), truncated, bad chunks
+        why = "not a PNG or any image format" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise ModelError(f"{where}: not a readable image ({why}); replace the file, or remove it and its line from labels.csv.") from None
+    if pixels is None:
+        raise ModelError(f"{where}: the image is {size[0]}×{size[1]}; HW2 images are {IMAGE_SIZE}×{IMAGE_SIZE}.")
+    return pixels
+
+
 def load_hw2(path: Path | str) -> Dataset:
     """Read an HW2 split: a folder (or zip) of 128×128 PNGs with an optional ``labels.csv``.
 
@@ -250,12 +273,11 @@ def load_hw2(path: Path | str) -> Dataset:
     Raises:
         ModelError: the folder is missing, a listed image is missing, or an image is not 128×128.
     """
-    from PIL import Image
-
     path = Path(path)
     folder = _Folder(path)
     if "labels.csv" in folder.names:
-        names, y, boxes = _read_labels(folder.read("labels.csv").decode("utf-8"), f"{path}/labels.csv")
+        where = f"{path}/labels.csv"
+        names, y, boxes = _read_labels(decode_text(folder.read("labels.csv"), where), where)
         missing = sorted(set(names) - set(folder.names))
         if missing:
             raise ModelError(f"{path}: labels.csv lists {len(missing)} image(s) that are not there, e.g. {missing[0]!r}.")
@@ -265,8 +287,5 @@ def load_hw2(path: Path | str) -> Dataset:
         raise ModelError(f"{path}: no images found; expected PNG files such as 0000000.png, listed in labels.csv.")
     x = np.empty((len(names), 1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     for i, name in enumerate(names):
-        with Image.open(io.BytesIO(folder.read(name))) as image:
-            if image.size != (IMAGE_SIZE, IMAGE_SIZE):
-                raise ModelError(f"{path}/{name}: the image is {image.size[0]}×{image.size[1]}; HW2 images are {IMAGE_SIZE}×{IMAGE_SIZE}.")
-            x[i, 0] = np.asarray(image.convert("L"))
+        x[i, 0] = _decode_png(folder.read(name), f"{path}/{name}")
     return Dataset(x=x, y=y, ids=tuple(names), classes=CLASSES, boxes=boxes)

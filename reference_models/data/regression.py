@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reference_models._files import read_text
 from reference_models.data._dataset import Dataset
 from reference_models.errors import ModelError
 
@@ -52,7 +53,7 @@ def load_xy_csv(path: Path | str | None = None) -> Dataset:
     file = SAMPLE_CSV if path is None else Path(path)
     if not file.is_file():
         raise ModelError(f"{file}: no such file; pass a CSV of x,y pairs.")
-    text = file.read_text(encoding="utf-8-sig")
+    text = read_text(file)
     try:
         dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t ")
     except csv.Error:
