@@ -13,29 +13,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from derive._options import Format, FormatOption, NoCheckOption, RandomOption, one_source
 from derive.errors import DeriveError
+from derive.problem import ACTIVATIONS, LOSSES, Problem
 
-_D = {  # the library's defaults (derive.problem.Problem), written once here for --help
-    "input": "4x4",
-    "kernel": "3x3",
-}
+_P = Problem  # one source of truth: the options' defaults are the library's
 
 
-class Format(str, Enum):
-    text = "text"
-    latex = "latex"
-    json = "json"
-
-
-class Activation(str, Enum):
-    sigmoid = "sigmoid"
-    tanh = "tanh"
-    relu = "relu"
-
-
-class Loss(str, Enum):
-    mse = "mse"
-    bce = "bce"
+Activation = Enum("Activation", {name: name for name in ACTIVATIONS}, type=str)  # --activation choices
+Loss = Enum("Loss", {name: name for name in LOSSES}, type=str)  # --loss choices
 
 
 def register(app: typer.Typer) -> None:
@@ -44,22 +30,22 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def grad(
         wrt: Annotated[Optional[str], typer.Option("--wrt", help="Variable: a21, w11, v0, b, c (or z00, h00, yhat, p).")] = None,
-        loss: Annotated[Loss, typer.Option(help="mse: L = (ŷ - y)²; bce: p = σ(ŷ), L = -[y ln p + (1 - y) ln(1 - p)].")] = Loss.mse,
-        input: Annotated[str, typer.Option("--input", help="Input size ROWSxCOLS.")] = _D["input"],
-        kernel: Annotated[str, typer.Option(help="Kernel size ROWSxCOLS.")] = _D["kernel"],
-        stride: Annotated[int, typer.Option(help="Convolution stride.")] = 1,
-        padding: Annotated[int, typer.Option(help="Zero padding on each side.")] = 0,
-        conv_bias: Annotated[bool, typer.Option("--conv-bias/--no-conv-bias", help="Convolution bias b.")] = False,
-        dense_bias: Annotated[bool, typer.Option("--dense-bias/--no-dense-bias", help="Dense bias c.")] = False,
-        activation: Annotated[Activation, typer.Option(help="Activation after the convolution.")] = Activation.sigmoid,
-        half_mse: Annotated[bool, typer.Option("--half-mse", help="Use L = ½(ŷ - y)² (MSE only).")] = False,
-        input_symbol: Annotated[str, typer.Option("--input-symbol", help="Letter of the input (a course may use x).")] = "a",
-        one_based: Annotated[bool, typer.Option("--one-based", help="Number indices from 1 (a11 is the top-left input).")] = False,
+        loss: Annotated[Loss, typer.Option(help="mse: L = (ŷ - y)²; bce: p = σ(ŷ), L = -\\[y ln p + (1 - y) ln(1 - p)].")] = Loss(_P.loss),
+        input: Annotated[str, typer.Option("--input", help="Input size ROWSxCOLS.")] = "x".join(map(str, _P.input)),
+        kernel: Annotated[str, typer.Option(help="Kernel size ROWSxCOLS.")] = "x".join(map(str, _P.kernel)),
+        stride: Annotated[int, typer.Option(help="Convolution stride.")] = _P.stride,
+        padding: Annotated[int, typer.Option(help="Zero padding on each side.")] = _P.padding,
+        conv_bias: Annotated[bool, typer.Option("--conv-bias/--no-conv-bias", help="Convolution bias b.")] = _P.conv_bias,
+        dense_bias: Annotated[bool, typer.Option("--dense-bias/--no-dense-bias", help="Dense bias c.")] = _P.dense_bias,
+        activation: Annotated[Activation, typer.Option(help="Activation after the convolution.")] = Activation(_P.activation),
+        half_mse: Annotated[bool, typer.Option("--half-mse", help="Use L = ½(ŷ - y)² (MSE only).")] = _P.half_mse,
+        input_symbol: Annotated[str, typer.Option("--input-symbol", help="Letter of the input (a course may use x).")] = _P.input_symbol,
+        one_based: Annotated[bool, typer.Option("--one-based", help="Number indices from 1 (a11 is the top-left input).")] = _P.one_based,
         values: Annotated[Optional[Path], typer.Option("--values", help="JSON numbers: {\"a\": rows, \"w\": rows, \"v\": [...], \"y\": n}.")] = None,
-        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
-        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        random: RandomOption = None,
+        fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient of the problem in one table.")] = False,
-        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+        no_check: NoCheckOption = False,
     ) -> None:
         """Derive ∂L/∂WRT step by step: forward pass, chain-rule factors, index form, terms.
 
@@ -72,8 +58,7 @@ def register(app: typer.Typer) -> None:
         from derive.problem import Problem, parse_size
         from derive.table import render_table_latex, render_table_text
 
-        if values is not None and random is not None:
-            raise DeriveError("--values and --random both give numbers: use one of them.")
+        one_source(values, random)
         if not all_ and wrt is None:
             raise DeriveError("Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all.")
         if all_ and wrt is not None:

@@ -12,13 +12,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from derive._options import Format, FormatOption, NoCheckOption, RandomOption, one_source
 from derive.errors import DeriveError
-
-
-class Format(str, Enum):
-    text = "text"
-    latex = "latex"
-    json = "json"
 
 
 class Output(str, Enum):
@@ -26,31 +21,19 @@ class Output(str, Enum):
     sigmoid = "sigmoid"
 
 
-def _read_json(path: Path) -> Any:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc}.") from None
-    except json.JSONDecodeError as exc:
-        raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
-
-
 def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: bool, values: Optional[Path],
           random: Optional[int], fmt: Format, check: bool) -> None:
     """The shared body of softmax-ce and batchnorm: numbers, derivations, autograd check, output."""
     import json
 
-    if values is not None and random is not None:
-        raise DeriveError("--values and --random both give numbers: use one of them.")
+    from derive.values import read_json
+
+    one_source(values, random)
     if (wrt is None) == (not all_):
         raise DeriveError(f"Give one of --wrt (one of {', '.join(problem.variables)}) or --all.")
     numbers = None
     if values is not None:
-        numbers = module.check_values(problem, _read_json(values), where=str(values))
+        numbers = module.check_values(problem, read_json(values), where=str(values))
     elif random is not None:
         numbers = module.random_values(problem, random)
     names = list(problem.variables) if all_ else [wrt]
@@ -88,10 +71,10 @@ def register(app: typer.Typer) -> None:
         classes: Annotated[Optional[int], typer.Option(help="Number of logits: 3 by default for softmax, 1 for sigmoid.")] = None,
         output: Annotated[Output, typer.Option("--output", help="softmax + cross-entropy, or sigmoid + binary cross-entropy.")] = Output.softmax,
         values: Annotated[Optional[Path], typer.Option("--values", help='JSON numbers: {"z": [...], "y": one-hot [...]}.')] = None,
-        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
-        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        random: RandomOption = None,
+        fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every logit's gradient.")] = False,
-        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+        no_check: NoCheckOption = False,
     ) -> None:
         """Derive ∂L/∂z_i = ŷ_i − y_i for softmax + cross-entropy (or sigmoid + binary cross-entropy)."""
         from derive import softmax_ce as module
@@ -105,10 +88,10 @@ def register(app: typer.Typer) -> None:
         wrt: Annotated[Optional[str], typer.Option("--wrt", help="gamma, beta, var, mu, or an input x0, x1, ...")] = None,
         batch: Annotated[int, typer.Option("--batch", help="Mini-batch size m.")] = bn_defaults.BatchNorm.batch,
         values: Annotated[Optional[Path], typer.Option("--values", help='JSON: {"x": [...], "gamma": n, "beta": n, "dy": [...], "eps": n}.')] = None,
-        random: Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")] = None,
-        fmt: Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")] = Format.text,
+        random: RandomOption = None,
+        fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient: γ, β, σ², μ and each x_i.")] = False,
-        no_check: Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")] = False,
+        no_check: NoCheckOption = False,
     ) -> None:
         """Derive the batch-norm backward pass (∂L/∂γ, ∂L/∂β, ∂L/∂σ², ∂L/∂μ, ∂L/∂x_i) from the upstream ∂L/∂y_i."""
         from derive import batchnorm as module

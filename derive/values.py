@@ -17,11 +17,12 @@ import math
 import random
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
-__all__ = ["expected_layout", "leaf_values", "load_values", "random_values"]
+__all__ = ["expected_layout", "leaf_values", "load_values", "random_values", "read_json"]
 
 
 def expected_layout(problem: Problem) -> dict[str, str]:
@@ -121,6 +122,29 @@ def leaf_values(values: Mapping, problem: Problem) -> dict[str, float]:
     return out
 
 
+def read_json(path: str | Path) -> Any:
+    """Read a ``--values`` JSON file, whatever its layout.
+
+    Raises:
+        DeriveError: The file is missing, a folder, unreadable, not UTF-8, or not JSON; named with the path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DeriveError(f"values file {str(path)!r} is a folder: give the JSON file inside it.")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError:
+        raise DeriveError(f"values file {str(path)!r} is not UTF-8 text: save it as UTF-8 JSON.") from None
+    except OSError as exc:
+        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+
+
 def load_values(path: str | Path, problem: Problem) -> dict[str, object]:
     """Read and validate a ``--values`` JSON file.
 
@@ -128,16 +152,7 @@ def load_values(path: str | Path, problem: Problem) -> dict[str, object]:
         DeriveError: The file is missing, is not JSON, or does not fit ``problem``.
     """
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc}.") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+    data = read_json(path)
     try:
         return check_values(data, problem)
     except DeriveError as exc:

@@ -107,6 +107,15 @@ def test_values_file_errors_name_the_file(tmp_path: Path) -> None:
         load_values(short, p)
 
 
+def test_values_file_that_is_a_folder_or_not_utf8(tmp_path: Path) -> None:
+    with pytest.raises(DeriveError, match=r"values file '.*' is a folder: give the JSON file inside it\."):
+        load_values(tmp_path, Problem())
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"note": "Zoë"}'.encode("latin-1"))
+    with pytest.raises(DeriveError, match=r"values file '.*latin1.json' is not UTF-8 text: save it as UTF-8 JSON\.$"):
+        load_values(latin1, Problem())
+
+
 def test_values_file_round_trip(tmp_path: Path) -> None:
     p = Problem(conv_bias=True, dense_bias=True, loss="bce")
     vals = random_values(p, 7)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,20 @@ def test_grad_without_numbers_does_not_import_torch() -> None:
     code = "import sys; sys.argv=['derive','grad','--wrt','w11']\nfrom derive.cli import main\ntry: main()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch imported'"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def _help_words(command: str) -> str:
+    """``--help`` as one line of words (rich's box and wrapping removed)."""
+    return re.sub(r"[│╭╮╰╯─\s]+", " ", runner.invoke(app, [command, "--help"]).output)
+
+
+def test_help_shows_the_whole_loss_formula() -> None:
+    """rich reads '[y ln p ...]' as markup and used to drop it from --help."""
+    out = _help_words("grad")
+    assert "L = -[y ln p + (1 - y) ln(1 - p)]" in out
+
+
+def test_option_defaults_are_the_library_defaults() -> None:
+    out = _help_words("grad")
+    for option, default in (("--input", "4x4"), ("--kernel", "3x3"), ("--activation", "sigmoid"), ("--loss", "mse")):
+        assert re.search(re.escape(option) + r" .*?\[default: " + re.escape(default) + r"\]", out), option

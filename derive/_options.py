@@ -1,0 +1,35 @@
+"""What the ``derive`` commands share: the output format, the numbers options, and their checks.
+
+Only typer and the standard library here: every command module imports this at start-up.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from derive.errors import DeriveError
+
+__all__ = ["Format", "FormatOption", "NoCheckOption", "RandomOption", "one_source"]
+
+
+class Format(str, Enum):
+    """``--format``: text for a terminal, LaTeX, or JSON for other tools."""
+
+    text = "text"
+    latex = "latex"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")]
+RandomOption = Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")]
+NoCheckOption = Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")]
+
+
+def one_source(values: Optional[Path], random: Optional[int]) -> None:
+    """Refuse ``--values`` together with ``--random``: both give the numbers."""
+    if values is not None and random is not None:
+        raise DeriveError("--values and --random both give numbers: use one of them.")
