@@ -138,24 +138,52 @@ def saliency(model: torch.nn.Module, image: torch.Tensor, target: int | None = N
     return x.grad[0].abs().amax(0).numpy(), target  # type: ignore[union-attr]
 
 
-def plot_saliency(model: torch.nn.Module, image: torch.Tensor, path: Path | str, *, label: int | None = None, classes: Sequence[str] = ()) -> Path:
-    """The input image, its saliency map, and the two overlaid; 12×4 in at 100 dpi."""
+def plot_saliency(
+    model: torch.nn.Module,
+    image: torch.Tensor,
+    path: Path | str,
+    *,
+    label: int | None = None,
+    classes: Sequence[str] = (),
+    box: Sequence[int] | None = None,
+) -> Path:
+    """The input image (with its bounding box, if given), its saliency map, and the two overlaid; 12×4 in at 100 dpi.
+
+    The map is taken for the predicted class, whose softmax probability the title gives.
+
+    Args:
+        model: The classifier.
+        image: One input (C, H, W), values in [0, 1].
+        path: The PNG to write.
+        label: The true class index, if known.
+        classes: Class names (index ``i`` names class ``i``).
+        box: ``x, y, width, height`` of the object (HW2's labels.csv), drawn in green on the input.
+    """
+    import torch
+
     plt = _pyplot()
+    from matplotlib.patches import Rectangle
+
     heat, target = saliency(model, image)
+    with torch.no_grad():
+        probability = float(model(image.unsqueeze(0)).softmax(1)[0, target])
     picture = image.detach().numpy()
     picture = picture[0] if picture.shape[0] == 1 else np.transpose(picture, (1, 2, 0))
-    name = classes[target] if classes else str(target)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
-    axes[0].set_title("input" + (f" (true class {classes[label] if classes else label})" if label is not None else ""))
+    name = lambda i: classes[i] if classes else str(i)  # noqa: E731
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4), layout="constrained")
+    axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
+    axes[0].set_title("input" + (f", true class {name(label)}" if label is not None else "") + (" (green: bounding box)" if box is not None else ""))
+    if box is not None:
+        x, y, w, h = (int(v) for v in box)
+        axes[0].add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor="#2ca02c", linewidth=1.5))
     axes[1].imshow(heat, cmap="hot")
-    axes[1].set_title(f"saliency |∂ score[{name}] / ∂ input|")
-    axes[2].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+    axes[1].set_title(f"saliency |∂ score[{name(target)}] / ∂ input|")
+    axes[2].imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
     axes[2].imshow(heat, cmap="hot", alpha=0.6)
     axes[2].set_title("overlay")
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
+    fig.suptitle(f"Saliency of the predicted class {name(target)} (p = {probability:.2f})")
     return _save(fig, path)
 
 
@@ -213,8 +241,9 @@ def plot_filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], pat
     """A grid of the patterns of :func:`filter_patterns`; 10×10 in at 100 dpi."""
     plt = _pyplot()
     name, layer = last_conv(model)
-    what = f"{type(layer).__name__} '{name}', {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"  # type: ignore[attr-defined]
+    what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"  # type: ignore[attr-defined]
     patterns = filter_patterns(model, input_shape, n_filters=n_filters, steps=steps)
+    shown = f"all {len(patterns)}" if len(patterns) == layer.out_channels else f"the first {len(patterns)} of {layer.out_channels}"  # type: ignore[attr-defined]
     cols = int(np.ceil(np.sqrt(len(patterns))))
     rows = int(np.ceil(len(patterns) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(10, 10), squeeze=False)
@@ -224,7 +253,7 @@ def plot_filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], pat
             p = patterns[i]
             ax.imshow(p[0] if p.shape[0] == 1 else np.transpose(p, (1, 2, 0)), cmap="gray" if p.shape[0] == 1 else None, vmin=0, vmax=1)
             ax.set_title(f"filter {i}", fontsize=9)
-    fig.suptitle(f"Inputs that most activate the filters of the last conv layer ({what})")
+    fig.suptitle(f"Inputs that most activate {shown} filters of the last conv layer ({what})")
     fig.tight_layout()
     return _save(fig, path)
 
@@ -260,6 +289,7 @@ def write_figures(
     if task in ("hw2", "cifar", "fer"):
         test = load_for(task, data, "test")
         label = None if test.y is None else int(test.y[0])
-        written.append(plot_saliency(model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes))
+        box = None if test.boxes is None else test.boxes[0]
+        written.append(plot_saliency(model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes, box=box))
         written.append(plot_filter_patterns(model, test.x.shape[1:] or get(name).input_shape, out / "filter_patterns.png"))
     return written

@@ -60,6 +60,24 @@ def test_saliency_matches_autograd_and_the_plot_is_written(tmp_path: Path) -> No
     assert _size(plot_saliency(model, image, tmp_path / "s.png", label=3, classes=[str(i) for i in range(10)])) == (12 * DPI, 4 * DPI)
 
 
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB")).astype(int)
+
+
+def test_saliency_titles_fit_and_the_box_is_drawn(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    digits = render(1, split="test", seed=3)
+    image = torch.from_numpy(digits.x[0]).float() / 255
+    plain = _pixels(plot_saliency(build("hw2-digits").eval(), image, tmp_path / "a.png", label=int(digits.y[0])))
+    boxed = _pixels(plot_saliency(build("hw2-digits").eval(), image, tmp_path / "b.png", label=int(digits.y[0]), box=digits.boxes[0]))
+    for pixels in (plain, boxed):  # a title cut by the top edge leaves ink in the first rows
+        assert (pixels[:3] > 200).all()
+    green = lambda p: (p[..., 1] > 120) & (p[..., 0] < 100) & (p[..., 2] < 100)  # noqa: E731
+    left = slice(0, 4 * DPI)
+    assert not green(plain[:, left]).any() and green(boxed[:, left]).sum() > 100
+
+
 def test_filter_patterns_raise_their_filter_and_plot(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = build("hw2-digits").eval()
