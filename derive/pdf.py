@@ -132,23 +132,27 @@ def label_latex(text: str) -> str:
     return "".join(out)
 
 
-def aligned(latex: str) -> str:
-    """Break the maths ``lhs = a = b`` at its top-level ``=`` signs into an ``aligned`` block."""
-    pieces, depth, start, i = [], 0, 0, 0
-    while i < len(latex):
-        if latex[i] == "{" or latex.startswith(r"\left", i):
-            depth += 1
-        elif latex[i] == "}" or latex.startswith(r"\right", i):
-            depth -= 1
-        elif depth == 0 and latex.startswith(" = ", i):
-            pieces.append(latex[start:i])
-            start = i + 3
-            i += 2
-        i += 1
-    pieces.append(latex[start:])
-    if len(pieces) == 1:
+KEY_WIDTH = 55
+"""Visible characters per line of an equation in an answer key (an enumerate item on a4)."""
+
+
+def aligned(latex: str, width: int = KEY_WIDTH) -> str:
+    r"""Break an equation into an ``aligned`` block: at its top-level ``=`` signs, and a long sum at its ``+``/``-``.
+
+    The same line breaking as ``derive grad --format latex`` (:func:`derive.render.split_latex`),
+    so a term-by-term gradient stays at full size instead of being shrunk to the page.
+
+    >>> aligned("x = a + b = 3", 5)
+    '\\begin{aligned}[t] x &= a + b \\\\ &= 3 \\end{aligned}'
+    >>> aligned("x = a + b = 3")
+    'x = a + b = 3'
+    """
+    from derive.render import split_latex
+
+    lines = split_latex(latex, width)
+    if len(lines) == 1:  # fits on one line
         return latex
-    return r"\begin{aligned}[t] " + pieces[0] + " &= " + r" \\ &= ".join(pieces[1:]) + r" \end{aligned}"
+    return r"\begin{aligned}[t] " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
 # ---------------------------------------------------------------- compiling

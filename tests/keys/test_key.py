@@ -146,3 +146,12 @@ def test_given_numbers_are_printed_once_per_question() -> None:
     assert answers.count(r"\textbf{Given:}") == len(with_values)
     assert answers.count(r"a = \left(\begin{array}") == len(with_values)  # not once more per part
     assert all(s.group == "Given" for s in with_values[0].parts[0].derivation.steps[:4])
+
+
+def test_term_by_term_sum_is_broken_over_lines_not_shrunk() -> None:
+    """A long conv-gradient sum breaks at its top-level + signs (as derive grad's LaTeX does)."""
+    sheet = solve(load_problem_set(EXAMPLES / "hw2-2024.toml"), seed=1)
+    answers = render_tex(sheet)
+    term_by_term = answers[answers.index("(term by term)"):]
+    first = term_by_term[: term_by_term.index(r"\end{aligned}")]
+    assert r"\\ &\quad + " in first, first[:800]
