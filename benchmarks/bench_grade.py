@@ -5,8 +5,9 @@ read the key and the submission, merge on the id, then ``accuracy_score`` and
 ``confusion_matrix``. gradkit reads the key once and grades every file with
 :func:`grading.grade_file` (all checks, warnings and metrics included). Both
 run in this process on the same files; the ratio is printed, and the two
-top-1 values are checked to agree on every file. Then ``grade FILE`` is timed
-as a whole process.
+top-1 values are checked to agree on every file. The feedback heatmaps of the
+class are drawn the fast way and the old way (``savefig`` per student). Then
+``grade FILE`` is timed as a whole process.
 
 Usage: ``.venv/bin/python benchmarks/bench_grade.py [--students 200] [--rows 10000]``
 """
@@ -75,6 +76,25 @@ def ours(key: Path, paths: list[Path]) -> list[float]:
     return scores
 
 
+def heatmaps_ours(cms: list[list[list[int]]], folder: Path) -> None:
+    """gradkit's feedback heatmaps: one laid-out figure, static parts blitted, Pillow writes the PNG."""
+    from grading.feedback import draw_confusion_png
+
+    labels = [str(i) for i in range(10)]
+    for i, cm in enumerate(cms):
+        draw_confusion_png(cm, labels, folder / f"fast{i}.png", title=f"student{i:03d}: confusion matrix")
+
+
+def heatmaps_savefig(cms: list[list[list[int]]], folder: Path) -> None:
+    """The way before: the same reused figure, redrawn whole by ``Figure.savefig`` for each student."""
+    from grading.feedback import _painter
+
+    painter = _painter(tuple(str(i) for i in range(10)))
+    for i, cm in enumerate(cms):
+        painter._update(cm, f"student{i:03d}: confusion matrix")
+        painter.fig.savefig(folder / f"slow{i}.png", format="png")
+
+
 def timed(fn, *args):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     result = fn(*args)
@@ -102,6 +122,17 @@ def main() -> None:
         print(f"  gradkit grade_file:                                       {t_ours:.3f} s")
         print(f"  ratio gradkit / baseline: {t_ours / t_base:.2f}  (target <= 0.50, stretch <= 0.33)")
         print(f"  top-1 agrees on every file: {agree}")
+
+        from grading import grade_file, load_key
+
+        answer = load_key(key)
+        cms = [grade_file(p, answer).confusion_matrix.tolist() for p in paths]
+        heatmaps_ours(cms[:2], Path(tmp))  # matplotlib's import and the layout are paid once by both
+        heatmaps_savefig(cms[:2], Path(tmp))
+        t_slow = timed(heatmaps_savefig, cms, Path(tmp))[0]
+        t_fast = timed(heatmaps_ours, cms, Path(tmp))[0]
+        print(f"{len(cms)} confusion-matrix heatmaps (feedback PNGs): savefig each {t_slow:.2f} s, "
+              f"blitted {t_fast:.2f} s, ratio {t_fast / t_slow:.2f} (the pictures are pixel-identical: see the tests)")
 
         messy = Path(tmp) / "messy.csv"  # quotes, spaces, a blank line: the row-by-row path
         text = paths[1].read_text(encoding="utf-8-sig").splitlines()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from grading.feedback import draw_confusion_png, md_escape, per_class_scores, render_feedback
 
 CM = [[3, 1, 0], [0, 2, 1], [1, 0, 4]]
@@ -70,3 +72,20 @@ def test_heatmap_png(tmp_path: Path) -> None:
     assert 'src="data:image/png;base64,iVBOR' in html
     md = render_feedback(STUDENT, title="HW2", html=False, heatmap=png)
     assert "![Confusion matrix](cm.png)" in md
+
+
+@pytest.mark.parametrize("n", [2, 10, 15, 25], ids=["2-classes", "10-classes", "15-rotated-ticks", "25-no-counts"])
+def test_fast_heatmap_is_pixel_identical_to_a_full_matplotlib_draw(n: int) -> None:
+    import numpy as np
+
+    from grading.feedback import _painter
+
+    painter = _painter(tuple(f"class {i}" for i in range(n)))
+    rng = np.random.default_rng(n)
+    for trial in range(3):  # reuse: each picture must not keep anything of the previous one
+        cm = (rng.integers(0, 30, (n, n)) * (rng.random((n, n)) < 0.4) + np.eye(n, dtype=int) * 200 * trial).tolist()
+        title = f"Student {trial}: confusion matrix"
+        full = painter.render(cm, title)
+        fast = painter.blit(cm, title)
+        assert full.shape == fast.shape
+        assert np.array_equal(full, fast), f"{int((full != fast).any(axis=2).sum())} pixels differ"
