@@ -336,3 +336,20 @@ def test_leaderboard_posted_to_the_class_hides_names(tmp_path: Path, key: Path, 
             tmp_path / "out" / "feedback" / "12345.md").read_text(encoding="utf-8")
         again = grade_class(z, a, tmp_path / "again", feedback=False)
         assert again.students[0]["alias"] == alias  # stable from run to run
+
+
+def test_outputs_import_cleanly_into_a_spreadsheet_or_lms(tmp_path: Path, key: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "b1.csv").write_text("image,class\n" + "".join(f"{i:07d}.png,0\n" for i in range(N)))  # one class only
+    (subs / "b2.csv").write_text("")
+    grade_class(subs, key, tmp_path / "out", feedback=False)
+
+    def no_nan(value: str) -> None:
+        raise AssertionError(f"results.json holds {value}, which is not JSON")
+
+    json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"), parse_constant=no_nan)
+    raw = (tmp_path / "out" / "gradebook.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads the accents
+    rows = read_gradebook(tmp_path / "out")
+    assert len(rows) == 2 and rows[0]["top1"] == "0.1" and float(rows[0]["top1_per_param"] or 0) == 0
