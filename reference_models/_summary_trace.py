@@ -73,16 +73,39 @@ def _first_shape(obj: Any) -> tuple[int, ...] | None:
     return None
 
 
+def _meta_batch_norm(m: nn.modules.batchnorm._BatchNorm) -> Any:
+    """BatchNorm's forward for a meta tensor: the same checks, the same shape, no arithmetic.
+
+    torch computes a meta batch norm through a Python decomposition whose first
+    call imports ``torch._dynamo`` (about a second); the shape is the input's.
+    """
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        m._check_input_dim(x)
+        if x.shape[1] != m.num_features:
+            raise RuntimeError(f"running_mean should contain {x.shape[1]} elements not {m.num_features}")
+        return torch.empty_like(x)
+
+    return forward
+
+
 def _run(model: nn.Module, shape: tuple[int, ...], meta: bool) -> None:
     x = torch.zeros((1, *shape), device="meta" if meta else "cpu")
     on_meta = any(p.is_meta for p in model.parameters())
-    with torch.no_grad():
-        if meta and not on_meta:
-            tensors = {n: torch.empty_like(t, device="meta") for n, t in model.named_parameters()}
-            tensors |= {n: torch.empty_like(t, device="meta") for n, t in model.named_buffers()}
-            torch.func.functional_call(model, tensors, (x,))
-        else:
-            model(x)
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if meta else []
+    for m in norms:
+        m.forward = _meta_batch_norm(m)  # type: ignore[method-assign]
+    try:
+        with torch.no_grad():
+            if meta and not on_meta:
+                tensors = {n: torch.empty_like(t, device="meta") for n, t in model.named_parameters()}
+                tensors |= {n: torch.empty_like(t, device="meta") for n, t in model.named_buffers()}
+                torch.func.functional_call(model, tensors, (x,))
+            else:
+                model(x)
+    finally:
+        for m in norms:
+            del m.forward
 
 
 class _Trace:

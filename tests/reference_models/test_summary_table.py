@@ -184,3 +184,42 @@ def test_smallest_input_of_a_resnet_and_other_sizes() -> None:
     assert isinstance(table, ParamTable) and table.layers[-1].output_shape == (7,)
     small = param_table("fer-cnn4", "1x55x55")  # ⌊55/2⌋ = 27 → 13 → 6 → 3: still 3·3·128
     assert small.total == 537_223
+
+
+def _bn_net() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 2))
+
+
+def test_a_model_on_the_meta_device_gives_the_cpu_table() -> None:
+    """Big models are traced on the meta device (BatchNorm's shape-only forward); same rows, same numbers."""
+    cpu = param_table(_bn_net(), (3, 6, 6))
+    with torch.device("meta"):
+        net = _bn_net()
+    meta = param_table(net, (3, 6, 6))
+    assert meta.to_dict() == cpu.to_dict() and meta.to_text() == cpu.to_text() and meta.buffers == 8 + 8 + 1
+    assert "forward" not in net[1].__dict__  # the shape-only forward is removed after the trace
+    broken = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(16))
+    with pytest.raises(ModelError, match=r"layer '1' \(BatchNorm2d 16\)") as on_cpu:
+        param_table(broken, (3, 6, 6))
+    with torch.device("meta"):
+        broken = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(16))
+    with pytest.raises(ModelError, match=r"layer '1' \(BatchNorm2d 16\)") as on_meta:
+        param_table(broken, (3, 6, 6))
+    assert str(on_meta.value) == str(on_cpu.value)
+
+
+def test_tracing_batchnorm_on_meta_does_not_import_dynamo() -> None:
+    """torch's meta batch norm imports torch._dynamo (about a second of `derive params wide-resnet50-2`)."""
+    code = (
+        "import sys, torch\n"
+        "from torch import nn\n"
+        "from reference_models.summary import param_table\n"
+        "with torch.device('meta'):\n"
+        "    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
+        "param_table(net, (3, 6, 6))\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
