@@ -78,11 +78,12 @@ def _examples(pairs: list[tuple[int, str]], total: int) -> str:
     return shown + (f", and {total - _SHOW} more" if total > _SHOW else "")
 
 
-def _invalid(key: AnswerKey, name: str, k: int, params: int | None, errors: list[Issue], **counts: int) -> GradeReport:
+def _invalid(key: AnswerKey, name: str, k: int, params: int | None, errors: list[Issue],
+             warnings: list[Issue] | None = None, **counts: int) -> GradeReport:
     return GradeReport(
         status="invalid", name=name, labels=list(key.classes), ids=list(key.ids), y_true=key.y,
         y_pred=np.full(len(key), -1, dtype=np.int64), answered=np.zeros(len(key), dtype=bool), k=k,
-        usage=key.usage, params=params, errors=errors, **counts,  # type: ignore[arg-type]
+        usage=key.usage, params=params, errors=errors, warnings=warnings or [], **counts,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -244,7 +245,7 @@ def _score(
             f"{name}: {len(missing)} of the {n} ids of the answer key {'has' if len(missing) == 1 else 'have'} "
             f"no row ({shown}{more}); {'it counts' if len(missing) == 1 else 'they count'} as wrong.", None))  # fmt: skip
     if errors:
-        return _invalid(key, name, k, params, errors + warnings, n_unknown=len(unknown), n_duplicate=n_duplicate)
+        return _invalid(key, name, k, params, errors, warnings, n_unknown=len(unknown), n_duplicate=n_duplicate)
 
     y_pred = np.full(n, -1, dtype=np.int64)
     y_pred[row_key[first_rows]] = row_pred[first_rows]

@@ -174,3 +174,19 @@ def test_grade_file_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="parameter count"):
         grade_file(tmp_path / "s.csv", key, params=-3)
     assert isinstance(grade_file(tmp_path / "s.csv", key), GradeReport)
+
+
+def test_an_invalid_file_keeps_its_warnings_apart_from_its_errors() -> None:
+    from rich.console import Console
+
+    from grading.report import render_summary
+
+    key = AnswerKey.from_lists(["0000000.png", "0000001.png", "0000002.png"], [0, 8, 3], classes=range(10))
+    report = grade_bytes(b"image,class\n0000000.png,0\n0000000.png,1\n0000001.png,eight\n", key)
+    assert report.status == "invalid"
+    assert [e.code for e in report.errors] == ["conflicting_rows"]
+    assert [w.code for w in report.warnings] == ["invalid_label", "missing_rows"]
+    console = Console(record=True, width=300)
+    console.print(render_summary(report))
+    lines = console.export_text().splitlines()
+    assert [line[:3] for line in lines[1:]] == ["  ✗", "  !", "  !"]
