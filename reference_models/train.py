@@ -232,19 +232,47 @@ def _config_of(module: Any, raw: dict[str, Any]) -> Any:
     return replace(module.Config(), **clean)
 
 
+def _canonical(raw: bytes) -> bytes:
+    """A safetensors file with its JSON header's keys sorted.
+
+    safetensors writes the metadata from a hash map, in a different order on
+    each run; sorted, the same weights are the same bytes (and checksum). Data
+    offsets count from the end of the header, so only the header changes; it is
+    padded with spaces to a multiple of 8 bytes, as the format allows.
+    """
+    import struct
+
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.dumps(json.loads(raw[8 : 8 + size]), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + raw[8 + size :]
+
+
 def save_weights(model: torch.nn.Module, path: Path, *, name: str, config: Any = None, extra: dict[str, Any] | None = None) -> Path:
-    """Save ``model``'s state dict (parameters and buffers) as safetensors, with name and config in the metadata."""
-    from safetensors.torch import save_file
+    """Save ``model``'s state dict (parameters and buffers) as safetensors, with name and config in the metadata.
+
+    The same weights always give the same bytes, and the file is replaced only
+    once it is completely written (an interrupted save leaves the old one).
+
+    Raises:
+        ModelError: the file cannot be written.
+    """
+    import os
+
+    from safetensors import SafetensorError
+    from safetensors.torch import save
 
     metadata = {"model": name, "config": json.dumps(asdict(config) if config is not None else {})}
     metadata.update({k: json.dumps(v) for k, v in (extra or {}).items()})
-    from safetensors import SafetensorError
-
     path = Path(path)
+    partial = path.with_name(path.name + ".partial")
     try:
+        raw = _canonical(save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, metadata=metadata))
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(path), metadata=metadata)
+        partial.write_bytes(raw)
+        os.replace(partial, path)
     except (SafetensorError, OSError) as exc:
+        partial.unlink(missing_ok=True)
         raise ModelError(f"{path}: the weights cannot be written ({exc}); choose another --out.") from None
     return path
 

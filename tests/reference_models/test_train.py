@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +118,19 @@ def test_hw2_labels_without_boxes_train_without_augmentation(tmp_path: Path) -> 
     labels.write_text("\n".join(",".join(line.split(",")[:2]) for line in labels.read_text().splitlines()) + "\n")
     run = train_model("hw2-digits", tmp_path, tmp_path / "w.safetensors", TrainConfig(epochs=1, batch_size=8, augment=True, distort=0.2))
     assert run.train.boxes is None and len(run.history.epoch) == 1
+
+
+def test_same_seed_same_files_byte_for_byte(tmp_path: Path) -> None:
+    """make-data and train with one seed write identical bytes (checksums a TA can compare), on CPU."""
+    from reference_models.data.hw2 import generate_hw2
+
+    config = TrainConfig(epochs=3, batch_size=35, lr=1e-2, weight_decay=0.0, seed=5)
+    runs = [train_model("hw1-circles", None, tmp_path / f"{i}.safetensors", config).weights.read_bytes() for i in range(3)]
+    other = train_model("hw1-circles", None, tmp_path / "other.safetensors", replace(config, seed=6)).weights.read_bytes()
+    assert runs[0] == runs[1] == runs[2] and other != runs[0]
+    for i in range(2):
+        generate_hw2(tmp_path / f"d{i}", n_train=5, n_test=3, seed=9)
+    files = sorted(p.relative_to(tmp_path / "d0") for p in (tmp_path / "d0").rglob("*") if p.is_file())
+    assert len(files) == 5 + 3 + 2
+    assert all((tmp_path / "d0" / f).read_bytes() == (tmp_path / "d1" / f).read_bytes() for f in files)
+    assert not list(tmp_path.glob("*.partial"))
