@@ -132,10 +132,10 @@ def train(
     model: Model,
     out: Annotated[Path, typer.Option(help="Where to save the trained weights (.safetensors).")],
     data: Data = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the task's).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Epochs (default: the task's).")] = None,
     seed: Annotated[int, typer.Option(help="Seeds weights, data order and augmentation.")] = 0,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: the task's).")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Batch size (default: the task's).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Batch size (default: the task's).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")] = [],  # noqa: B006
     figures: Figures = None,
 ) -> None:

@@ -164,3 +164,9 @@ def test_cli_exit_codes_for_broken_files_and_bad_command_lines(tmp_path: Path, c
     assert code == 2 and err.count("\n") == 1 and "Did you mean 'hidden'?" in err
     code, err = _cli(capsys, monkeypatch, "make-data", "hw2", "--out", str(folder / "labels.csv"), "--n-train", "1", "--n-test", "1")
     assert code == 2 and err.count("\n") == 1 and "is a file, not a folder" in err
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--batch-size"])
+def test_cli_refuses_zero_epochs_or_batch_size_as_a_usage_error(option: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    code, err = _cli(capsys, monkeypatch, "train", "hw1-circles", option, "0", "--out", str(tmp_path / "w.safetensors"))
+    assert code == 2 and f"Invalid value for '{option}'" in err and "greater than or equal to 1" in err
