@@ -15,6 +15,7 @@ Usage: ``.venv/bin/python benchmarks/bench_grade.py [--students 200] [--rows 100
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -95,6 +96,14 @@ def heatmaps_savefig(cms: list[list[list[int]]], folder: Path) -> None:
         painter.fig.savefig(folder / f"slow{i}.png", format="png")
 
 
+def whole_class(key: Path, folder: Path, out: Path) -> None:
+    """What ``grade FOLDER --no-feedback`` does: every file graded, every class output written."""
+    from grading import grade_class
+
+    result = grade_class(folder, key, out, feedback=False, heatmaps=False)
+    assert result.n_ok == len(result.students), (result.n_ok, len(result.students))
+
+
 def timed(fn, *args):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     result = fn(*args)
@@ -122,6 +131,13 @@ def main() -> None:
         print(f"  gradkit grade_file:                                       {t_ours:.3f} s")
         print(f"  ratio gradkit / baseline: {t_ours / t_base:.2f}  (target <= 0.50, stretch <= 0.33)")
         print(f"  top-1 agrees on every file: {agree}")
+        subs = Path(tmp) / "class"  # the submissions alone (the key sits beside them in tmp)
+        subs.mkdir()
+        for p in paths:
+            os.link(p, subs / p.name)
+        t_class = min(timed(whole_class, key, subs, Path(tmp) / f"out{i}")[0] for i in range(args.repeat))
+        print(f"  gradkit grade_class (the whole class: gradebook, results.json, leaderboard; no feedback): {t_class:.3f} s")
+        print(f"  ratio grade_class / baseline: {t_class / t_base:.2f}")
 
         from grading import grade_file, load_key
 
