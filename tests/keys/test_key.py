@@ -155,3 +155,8 @@ def test_term_by_term_sum_is_broken_over_lines_not_shrunk() -> None:
     term_by_term = answers[answers.index("(term by term)"):]
     first = term_by_term[: term_by_term.index(r"\end{aligned}")]
     assert r"\\ &\quad + " in first, first[:800]
+
+
+def test_params_question_names_the_model_and_its_description_in_parentheses() -> None:
+    tex = render_tex(solve(load_problem_set(EXAMPLES / "hw1-2023.toml")), answers=False)
+    assert r"of the model \texttt{hw1-cifar} \textup{(}HW1 2023: the CIFAR-10 CNN" in tex
