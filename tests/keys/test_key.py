@@ -15,7 +15,6 @@ from derive.values import check_values
 torch = pytest.importorskip("torch")
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-DATA = Path(__file__).parent / "data"
 ROSTER = tuple(Student(f"b1190{k:04d}", f"Student {k}") for k in range(6))
 
 
@@ -70,14 +69,14 @@ def test_same_seed_same_variants_and_students_differ() -> None:
 
 
 def test_given_values_are_shared_by_all_students() -> None:
-    ps = load_problem_set(DATA / "fer-report.toml")
+    ps = load_problem_set(EXAMPLES / "fer-report.toml")
     z = [solve(ps, student=s).solved[2].values for s in ROSTER]
     assert all(v == z[0] for v in z)
     assert len({json.dumps(solve(ps, student=s).solved[1].values) for s in ROSTER}) == len(ROSTER)
 
 
 def test_fer_report_answers() -> None:
-    sheet = solve(load_problem_set(DATA / "fer-report.toml"))
+    sheet = solve(load_problem_set(EXAMPLES / "fer-report.toml"))
     answers = sheet.answers()
     assert answers["out"] == 24  # ⌊(48 + 2·3 − 7)/2⌋ + 1, not the report's ⌊(48 + 6 − 7 + 1)/2⌋ + 1 = 25
     z = torch.tensor([0.5, -1.2, 0.3, 2.0, 0.0, -0.4, 1.1], dtype=torch.float64, requires_grad=True)
@@ -131,7 +130,7 @@ def test_latex_escape_covers_the_specials() -> None:
 
 def test_golden_tex(golden) -> None:
     """The whole question and answer sheets of the FER report's math problem (all derivations of this issue)."""
-    sheet = solve(load_problem_set(DATA / "fer-report.toml"), seed=1, student=Student("b1", "Ann & Bob_1"))
+    sheet = solve(load_problem_set(EXAMPLES / "fer-report.toml"), seed=1, student=Student("b1", "Ann & Bob_1"))
     golden("keys/fer-report-answers.tex", render_tex(sheet))
     golden("keys/fer-report-questions.tex", render_tex(sheet, answers=False))
     hw2 = solve(load_problem_set(EXAMPLES / "hw2-2024.toml"), seed=1, student=Student("b1", "Ann & Bob_1"))

@@ -15,7 +15,6 @@ from derive.problemset import Student, load_problem_set
 from derive.steps import format_number
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-DATA = Path(__file__).parent / "data"
 NAME = "Ann & Bob_1 50% #2 \\o/ {x} ~y^ $z$"
 
 
@@ -26,7 +25,7 @@ def pdf_text(path: Path) -> str:
 
 @pytest.mark.latex
 def test_key_pdf_holds_the_numbers(tmp_path: Path) -> None:
-    ps = load_problem_set(DATA / "fer-report.toml")
+    ps = load_problem_set(EXAMPLES / "fer-report.toml")
     files = write_keys(ps, tmp_path / "key.pdf")
     text = pdf_text(files.pdfs[0])
     assert "FER report: math problem" in text and "Answer key" in text
