@@ -32,6 +32,7 @@ step "4. reference_models: HW2 test data (generated from scikit-learn's digits),
 $M make-data hw2 --out "$out/hw2" --n-train 0 --n-test 1000 --seed 2024
 $M evaluate hw2-digits --data "$out/hw2"
 $M predict hw2-digits --data "$out/hw2" --out "$out/reference/HW2_prob1.csv"
+$M figures hw2-digits --data "$out/hw2" --out "$out/figures"
 
 step "5. grade one file: the reference prediction"
 grade "$out/reference/HW2_prob1.csv" --key "$out/hw2/test/labels.csv" \
