@@ -32,8 +32,10 @@ def build_light(spec: Any, overrides: dict[str, Any]) -> nn.Module:
     """Build a registry model; a big one stays on the ``meta`` device (no memory, no init)."""
     from reference_models.registry import make_config
 
+    from reference_models.registry import check_buildable
+
     module = spec.load()
-    config = make_config(spec.name, **overrides)
+    config = check_buildable(spec.name, **overrides) if overrides else make_config(spec.name)
     with torch.device("meta"):
         model = module.build(config)
     if sum(p.numel() for p in model.parameters()) <= META_THRESHOLD:

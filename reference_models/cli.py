@@ -17,6 +17,9 @@ from typing import Annotated, Any, Iterator, Optional
 import typer
 
 from reference_models.errors import ModelError
+from reference_models.train import TrainConfig
+
+TRAIN_THREADS = TrainConfig().threads
 
 app = typer.Typer(
     name="reference_models",
@@ -40,17 +43,22 @@ def _check(
     example: str = "out",
     out_folder: Optional[Path] = None,
     overrides: Optional[dict[str, Any]] = None,
+    config: Any = None,
 ) -> None:
-    """Refuse a wrong command line (exit 2) before any work: model, settings, paths to read and to write."""
+    """Refuse a wrong command line (exit 2) before any work: model, settings (that it can be built with them),
+    training options, paths to read and to write."""
     from reference_models._files import check_output_file, check_output_folder
     from reference_models.data import task_of
-    from reference_models.registry import get, make_config
+    from reference_models.registry import check_buildable, get
+    from reference_models.train import check_train_config
 
     try:
         get(name)
         task_of(name)
         if overrides:
-            make_config(name, **overrides)
+            check_buildable(name, **overrides)
+        if config is not None:
+            check_train_config(config)
         if out_file is not None:
             check_output_file(out_file, example=example)
         if out_folder is not None:
@@ -80,6 +88,21 @@ def _progress(label: str) -> Iterator[Any]:
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _epoch_log(epochs: int) -> Any:
+    """``on_epoch`` for ``fit``: a line per epoch on stderr when it is not a terminal (a log, CI, nohup), else nothing.
+
+    Beyond 100 epochs, every k-th epoch so the log has about 100 lines.
+    """
+    from rich.console import Console
+
+    if Console(stderr=True).is_terminal:
+        return None
+    from reference_models._train_report import epoch_line
+
+    every = max(1, -(-epochs // 100))  # at most about 100 lines, and always the last epoch
+    return lambda h: typer.echo(epoch_line(h, epochs), err=True) if h.epoch[-1] % every == 0 or h.epoch[-1] == epochs else None
 
 
 def _overrides(values: list[str]) -> dict[str, Any]:
@@ -138,25 +161,33 @@ def train(
     batch_size: Annotated[Optional[int], typer.Option(min=1, help="Batch size (default: the task's).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")] = [],  # noqa: B006
     figures: Figures = None,
+    threads: Annotated[int, typer.Option(help="CPU threads while training; the same seed gives the same bytes for the same --threads.")] = TRAIN_THREADS,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON: history (loss, top-1, top-5 per epoch), notes, HW1's regression answers.")] = False,
 ) -> None:
     """Train MODEL on --data and save its weights; print the history (and HW1's coefficients and f')."""
     from dataclasses import replace
 
-    from reference_models.train import DEFAULTS, train_model
     from reference_models.data import task_of
+    from reference_models.registry import get
+    from reference_models.train import DEFAULTS, train_model
 
     overrides = _overrides(set_)
-    _check(model, data, out_file=out, example=f"{model}.safetensors", out_folder=figures, overrides=overrides)
+    try:
+        get(model)
+        task = task_of(model)
+    except ModelError as exc:
+        raise _Usage(str(exc)) from None
     changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
-    config = replace(DEFAULTS[task_of(model)], seed=seed, **changes)
+    config = replace(DEFAULTS[task], seed=seed, threads=threads, **changes)
+    _check(model, data, out_file=out, example=f"{model}.safetensors", out_folder=figures, overrides=overrides, config=config)
     with _progress(f"train {model}") as update:
-        run = train_model(model, data, out, config, overrides=overrides, on_step=update)
-    typer.echo(run.to_text())
+        run = train_model(model, data, out, config, overrides=overrides, on_step=update, on_epoch=_epoch_log(config.epochs))
+    typer.echo(json.dumps(run.to_json()) if json_ else run.to_text())
     if figures:
         from reference_models.figures import write_figures
 
-        for path in write_figures(model, run.model, data, figures, history=run.history):
-            typer.echo(f"wrote {path}")
+        for path in write_figures(model, run.model, data, figures, history=run.history, seed=seed):
+            typer.echo(f"wrote {path}", err=json_)
 
 
 @app.command()
@@ -166,17 +197,17 @@ def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: An
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
-    from reference_models.train import load_model
+    from reference_models.train import load_model, seed_of
 
-    net, _ = load_model(model, weights)
-    test = load_for(task_of(model), data, "test")
+    net, metadata = load_model(model, weights)
+    test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
     with _progress(f"evaluate {model}") as update:
         result = run(net, test, name=model, on_batch=update)
     typer.echo(json.dumps(result.to_json()) if json_ else result.to_text())
     if figures:
         from reference_models.figures import write_figures
 
-        for path in write_figures(model, net, data, figures, evaluation=result):
+        for path in write_figures(model, net, data, figures, evaluation=result, seed=seed_of(metadata)):
             typer.echo(f"wrote {path}", err=json_)
 
 
@@ -187,11 +218,11 @@ def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.predict import predict as run, write_submission
-    from reference_models.train import load_model
+    from reference_models.train import load_model, seed_of
 
-    net, _ = load_model(model, weights)
+    net, metadata = load_model(model, weights)
     task = task_of(model)
-    test = load_for(task, data, "test")
+    test = load_for(task, data, "test", seed=seed_of(metadata))
     with _progress(f"predict {model}") as update:
         predictions = run(net, test, on_batch=update)
     path = write_submission(predictions, out, id_column="image" if task == "hw2" else "id")
@@ -206,12 +237,12 @@ def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for th
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
     from reference_models.figures import write_figures
-    from reference_models.train import history_of, load_model
+    from reference_models.train import history_of, load_model, seed_of
 
     net, metadata = load_model(model, weights)
-    test = load_for(task_of(model), data, "test")
+    test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
     evaluation = run(net, test, name=model) if test.labeled else None
-    for path in write_figures(model, net, data, out, history=history_of(metadata), evaluation=evaluation):
+    for path in write_figures(model, net, data, out, history=history_of(metadata), evaluation=evaluation, seed=seed_of(metadata)):
         typer.echo(f"wrote {path}")
 
 

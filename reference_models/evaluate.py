@@ -50,7 +50,11 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The numbers a TA reports. ``mse`` is set for regression, the class metrics otherwise."""
+    """The numbers a TA reports. ``mse`` is set for regression, the class metrics otherwise.
+
+    ``loss`` is the mean cross-entropy −log p(true class) (the training loss), ``notes``
+    what the data loader said about the split (a split it made, images it did not find).
+    """
 
     model: str
     n: int
@@ -61,14 +65,19 @@ class Evaluation:
     confusion_matrix: tuple[tuple[int, ...], ...] | None = None
     classes: tuple[str, ...] = ()
     mse: float | None = None
+    loss: float | None = None
+    notes: tuple[str, ...] = ()
+    unit: str = "images"
 
     def to_text(self) -> str:
         """A few lines for the terminal."""
+        notes = [f"note: {n}" for n in self.notes]
         if self.mse is not None:
-            return f"{self.model}: MSE {self.mse:.4f} on {self.n} pairs, {self.params:,} parameters"
+            return "\n".join([*notes, f"{self.model}: MSE {self.mse:.4f} on {self.n} pairs, {self.params:,} parameters"])
         pct = lambda v: "n/a" if v is None else f"{v:.2%}"  # noqa: E731
         lines = [
-            f"{self.model} on {self.n} images: top-1 {pct(self.top1)}, top-3 {pct(self.top3)}, top-5 {pct(self.top5)}",
+            *notes,
+            f"{self.model} on {self.n} {self.unit}: loss {self.loss:.4f}, top-1 {pct(self.top1)}, top-3 {pct(self.top3)}, top-5 {pct(self.top5)}",
             f"parameters {self.params:,}; top-1 / parameters = {(self.top1 or 0) / max(self.params, 1):.3e}",
             "confusion matrix (rows: true class, columns: predicted):",
         ]
@@ -79,17 +88,19 @@ class Evaluation:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON of ``evaluate --json``: model, n, top1, top3, top5, params, confusion_matrix (or mse)."""
+        """The JSON of ``evaluate --json``: model, n, loss, top1, top3, top5, params, confusion_matrix, notes (or mse)."""
         if self.mse is not None:
-            return {"model": self.model, "n": self.n, "mse": self.mse, "params": self.params}
+            return {"model": self.model, "n": self.n, "mse": self.mse, "params": self.params, "notes": list(self.notes)}
         return {
             "model": self.model,
             "n": self.n,
+            "loss": self.loss,
             "top1": self.top1,
             "top3": self.top3,
             "top5": self.top5,
             "params": self.params,
             "confusion_matrix": [list(row) for row in self.confusion_matrix or ()],
+            "notes": list(self.notes),
         }
 
 
@@ -106,7 +117,7 @@ def evaluate(model: torch.nn.Module, data: Dataset, *, name: str, on_batch: Call
     scores = predict_scores(model, data, on_batch=on_batch)
     params = count_parameters(model)
     if not data.classes:
-        return Evaluation(model=name, n=len(data), params=params, mse=float(np.mean((scores - data.y) ** 2)))
+        return Evaluation(model=name, n=len(data), params=params, mse=float(np.mean((scores - data.y) ** 2)), notes=data.notes)
     if scores.shape[1] != len(data.classes):
         raise ModelError(f"Model {name!r} outputs {scores.shape[1]} classes but the data has {len(data.classes)}.")
     matrix = confusion_matrix(data.y, ranked(scores, 1)[:, 0], n_classes=len(data.classes))
@@ -119,6 +130,9 @@ def evaluate(model: torch.nn.Module, data: Dataset, *, name: str, on_batch: Call
         top5=top_k_accuracy(data.y, scores, k=5),
         confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
         classes=data.classes,
+        loss=float(-np.mean(np.log(np.clip(scores[np.arange(len(data)), data.y], 1e-300, None)))),
+        notes=data.notes,
+        unit="points" if data.x.ndim == 2 else "images",
     )
 
 

@@ -266,12 +266,14 @@ def write_figures(
     *,
     history: History | None = None,
     evaluation: Any = None,
+    seed: int = 0,
 ) -> list[Path]:
     """Every figure that applies to model ``name``, written into the folder ``out``; return their paths.
 
     history.png (given a history), confusion_matrix.png (given an evaluation with classes),
     decision_boundary.png (circles), saliency.png and filter_patterns.png (image models,
-    on the first test image).
+    on the first test image). ``seed`` is the one the model was trained with: it makes
+    the circles and chooses the random splits, so the figures show the model's own data.
     """
     from reference_models.data import load_for, task_of
     from reference_models.registry import get
@@ -285,9 +287,10 @@ def write_figures(
     if evaluation is not None and evaluation.confusion_matrix:
         written.append(plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png"))
     if task == "circles":
-        written.append(plot_decision_boundary(model, load_for(task, data, "train"), load_for(task, data, "test"), out / "decision_boundary.png"))
+        train, test = load_for(task, data, "train", seed=seed), load_for(task, data, "test", seed=seed)
+        written.append(plot_decision_boundary(model, train, test, out / "decision_boundary.png"))
     if task in ("hw2", "cifar", "fer"):
-        test = load_for(task, data, "test")
+        test = load_for(task, data, "test", seed=seed)
         label = None if test.y is None else int(test.y[0])
         box = None if test.boxes is None else test.boxes[0]
         written.append(plot_saliency(model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes, box=box))

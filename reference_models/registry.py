@@ -19,7 +19,7 @@ from typing import Any
 
 from reference_models.errors import ModelError
 
-__all__ = ["MODELS", "ModelSpec", "build", "get", "make_config"]
+__all__ = ["MODELS", "ModelSpec", "build", "check_buildable", "get", "make_config"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,28 @@ def _checked(name: str, key: str, value: Any, default: Any) -> Any:
     return value
 
 
+def _in_range(name: str, key: str, value: Any, default: Any, annotation: str) -> None:
+    """Refuse sizes no layer can have: a count below 1 (a degree below 0), a dropout outside [0, 1],
+    and a list of another length where the model has a fixed number of stages."""
+    like = list(default) if isinstance(default, tuple) else default
+    if isinstance(default, tuple):
+        fixed = "..." not in annotation
+        if fixed and len(value) != len(default):
+            raise ModelError(
+                f"Model {name!r}: setting {key!r} takes a list of {len(default)} values like {like!r}, one per stage; "
+                f"got {list(value)!r} ({len(value)} value{'s' * (len(value) != 1)})."
+            )
+        bad = [v for v in value if isinstance(v, int) and not isinstance(v, bool) and v < 1]
+        if bad:
+            raise ModelError(f"Model {name!r}: setting {key!r} takes sizes of 1 or more like {like!r}; got {list(value)!r}.")
+    elif isinstance(default, int) and not isinstance(default, bool):
+        low = 0 if key == "degree" or default == 0 else 1
+        if value < low:
+            raise ModelError(f"Model {name!r}: setting {key!r} must be {low} or more (default {default!r}); got {value!r}.")
+    elif isinstance(default, float) and "dropout" in key and not 0.0 <= value <= 1.0:
+        raise ModelError(f"Model {name!r}: setting {key!r} is a probability from 0 to 1 (default {default!r}); got {value!r}.")
+
+
 def make_config(name: str, **overrides: Any) -> Any:
     """Model ``name``'s ``Config`` with ``overrides``, each checked against its default's type.
 
@@ -107,13 +129,44 @@ def make_config(name: str, **overrides: Any) -> Any:
 
     module = get(name).load()
     defaults = module.Config()
-    known = [f.name for f in fields(defaults)]
+    annotations = {f.name: str(f.type) for f in fields(defaults)}
+    known = list(annotations)
     checked = {}
     for key, value in overrides.items():
         if key not in known:
             raise ModelError(f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
         checked[key] = _checked(name, key, value, getattr(defaults, key))
+        _in_range(name, key, checked[key], getattr(defaults, key), annotations[key])
     return module.Config(**{f: getattr(defaults, f) for f in known} | checked)
+
+
+def check_buildable(name: str, **overrides: Any) -> Any:
+    """:func:`make_config`, then build the model on the ``meta`` device (no memory, no arithmetic) to be sure it can be.
+
+    Commands call this before they read any data, so a setting no model can be
+    built with (``kind=spline``) is a usage error, not a failure after loading.
+
+    Returns:
+        The checked config.
+
+    Raises:
+        ModelError: a bad setting, or the model's own complaint when it is built.
+
+    >>> check_buildable("hw1-regression", kind="polynomial").kind
+    'polynomial'
+    """
+    import torch
+
+    config = make_config(name, **overrides)
+    try:
+        with torch.device("meta"):
+            get(name).load().build(config)
+    except ModelError:
+        raise
+    except (TypeError, ValueError, RuntimeError, IndexError) as exc:
+        settings = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "its default settings"
+        raise ModelError(f"Model {name!r} cannot be built with {settings}: {str(exc).splitlines()[0]}") from None
+    return config
 
 
 def build(name: str, **overrides: Any) -> Any:

@@ -225,4 +225,11 @@ def param_table(model_or_name: Any, input_shape: tuple[int, ...] | str | None = 
     else:
         model, label, default = model_or_name, type(model_or_name).__name__, None
     shape = _trace.parse_shape(input_shape, default, label)
-    return _trace.make_table(model, label, shape, default)
+    try:
+        return _trace.make_table(model, label, shape, default)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        if not overrides or isinstance(exc, ModelError):
+            raise
+        settings = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        raise ModelError(f"{label} with {settings} cannot take an input of {'x'.join(map(str, shape))}: "
+                         f"{str(exc).splitlines()[0]}. Change the settings, or give --input.") from None

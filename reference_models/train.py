@@ -27,12 +27,16 @@ __all__ = [
     "History",
     "TrainConfig",
     "TrainRun",
+    "check_train_config",
     "distort",
     "fit",
     "history_of",
     "load_model",
     "measure",
+    "measure_top",
+    "model_config_for",
     "save_weights",
+    "seed_of",
     "shipped_weights",
     "to_tensor",
     "train_model",
@@ -52,6 +56,10 @@ class TrainConfig:
         augment: HW2 only: move each digit to a new random place every epoch (uses the boxes).
         distort: With ``augment``, the strength of a random affine distortion of each digit
             about its box centre (rotation up to ``distort`` × 60°, scale and shear up to ± ``distort``).
+        threads: CPU threads torch may use while training (restored afterwards). Sums
+            split over threads round differently, so the same seed gives the same
+            bytes only with the same ``threads``; the default 1 makes every run agree
+            whatever ``OMP_NUM_THREADS`` says, at the cost of speed.
     """
 
     epochs: int = 10
@@ -61,6 +69,7 @@ class TrainConfig:
     seed: int = 0
     augment: bool = False
     distort: float = 0.0
+    threads: int = 1
 
 
 DEFAULTS: dict[str, TrainConfig] = {
@@ -74,13 +83,20 @@ DEFAULTS: dict[str, TrainConfig] = {
 
 @dataclass
 class History:
-    """Per-epoch loss and accuracy; accuracy is ``None`` for regression, ``val_*`` without a validation split."""
+    """Per-epoch loss, top-1 (``*_accuracy``) and top-5 accuracy of the training and validation splits.
+
+    Accuracy is ``None`` for regression, top-5 with 5 classes or fewer (it would be 1),
+    and ``val_*`` without a validation split. The training figures are the running
+    means over the epoch's steps (in training mode), as Keras prints them.
+    """
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float | None] = field(default_factory=list)
     val_loss: list[float | None] = field(default_factory=list)
     val_accuracy: list[float | None] = field(default_factory=list)
+    train_top5: list[float | None] = field(default_factory=list)
+    val_top5: list[float | None] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[Any]]:
         """The history as plain lists (JSON-ready)."""
@@ -125,12 +141,23 @@ def _target(y: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(y) if y.dtype == np.int64 else torch.from_numpy(y.astype(np.float32))
 
 
-def measure(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> tuple[float, float | None]:
-    """Mean loss and accuracy (``None`` for regression) of ``model`` on a labeled split, in eval mode."""
+def _hits(out: torch.Tensor, y: torch.Tensor, k: int) -> int:
+    """How many rows have their true class among the ``k`` best scores (ties to the later class, as ``predict``)."""
+    from reference_models.predict import ranked
+
+    best = ranked(out.detach().double().numpy(), k)
+    return int((best == y.numpy()[:, None]).any(axis=1).sum())
+
+
+def measure_top(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> tuple[float, float | None, float | None]:
+    """Mean loss, top-1 and top-5 accuracy of ``model`` on a labeled split, in eval mode.
+
+    Top-1 is ``None`` for regression, top-5 with 5 classes or fewer.
+    """
     import torch
 
     assert data.y is not None
-    loss_fn, total, correct = _loss_fn(data), 0.0, 0
+    loss_fn, total, top1, top5 = _loss_fn(data), 0.0, 0, 0
     model.eval()
     with torch.no_grad():
         for start in range(0, len(data), batch_size):
@@ -138,9 +165,42 @@ def measure(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> 
             out = model(xb)
             total += float(loss_fn(out, yb, reduction="sum")) / (1 if data.classes else yb.shape[-1])
             if data.classes:
-                correct += int((out.argmax(1) == yb).sum())
+                top1 += _hits(out, yb, 1)
+                top5 += _hits(out, yb, 5) if len(data.classes) > 5 else 0
     n = len(data)
-    return total / n, (correct / n if data.classes else None)
+    if not data.classes:
+        return total / n, None, None
+    return total / n, top1 / n, (top5 / n if len(data.classes) > 5 else None)
+
+
+def measure(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> tuple[float, float | None]:
+    """Mean loss and accuracy (``None`` for regression) of ``model`` on a labeled split, in eval mode."""
+    loss, top1, _ = measure_top(model, data, batch_size=batch_size)
+    return loss, top1
+
+
+def check_train_config(config: TrainConfig) -> TrainConfig:
+    """Refuse a training setting that cannot work, in the words of the command line; return ``config``.
+
+    >>> check_train_config(TrainConfig(lr=-1))
+    Traceback (most recent call last):
+    ...
+    reference_models.errors.ModelError: The learning rate (--lr) must be a number above 0, such as 0.001; got -1.0.
+    """
+    import math
+
+    checks = [
+        (config.epochs >= 1, "The number of epochs (--epochs) must be 1 or more", config.epochs),
+        (config.batch_size >= 1, "The batch size (--batch-size) must be 1 or more", config.batch_size),
+        (math.isfinite(config.lr) and config.lr > 0, "The learning rate (--lr) must be a number above 0, such as 0.001", config.lr),
+        (math.isfinite(config.weight_decay) and config.weight_decay >= 0, "The weight decay must be 0 or more", config.weight_decay),
+        (config.threads >= 1, "The number of threads (--threads) must be 1 or more", config.threads),
+        (0 <= config.distort <= 1, "The distortion strength must lie from 0 to 1", config.distort),
+    ]
+    for ok, what, value in checks:
+        if not ok:
+            raise ModelError(f"{what}; got {value!r}.")
+    return config
 
 
 def fit(
@@ -170,10 +230,29 @@ def fit(
     config = config or TrainConfig()
     if train.y is None or len(train) == 0:
         raise ModelError("The training split has no labeled examples; training needs labels.csv (or the labels column).")
-    if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
-        raise ModelError(f"epochs and batch size must be 1 or more and lr positive, got {config!r}.")
+    check_train_config(config)
     if config.augment and train.boxes is None:
         raise ModelError("Augmentation moves each digit by its bounding box, but the training labels have no x,y,width,height columns.")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(
+    model: torch.nn.Module,
+    train: Dataset,
+    val: Dataset | None,
+    config: TrainConfig,
+    *,
+    on_step: Callable[[int, int], None] | None,
+    on_epoch: Callable[[History], None] | None,
+) -> History:
+    import torch
+
+    assert train.y is not None
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -194,7 +273,8 @@ def fit(
             x, boxes = reposition(x, train.boxes, rng)  # type: ignore[arg-type]
         order = rng.permutation(len(train))
         model.train()
-        seen, loss_sum, correct = 0, 0.0, 0
+        seen, loss_sum, correct, correct5 = 0, 0.0, 0, 0
+        top5 = len(train.classes) > 5
         for start in range(0, len(train), config.batch_size):
             idx = np.sort(order[start : start + config.batch_size])
             xb, yb = to_tensor(x[idx]), _target(train.y[idx])
@@ -210,15 +290,18 @@ def fit(
             seen += len(idx)
             loss_sum += float(loss.detach()) * len(idx)
             if train.classes:
-                correct += int((out.detach().argmax(1) == yb).sum())
+                correct += _hits(out, yb, 1)
+                correct5 += _hits(out, yb, 5) if top5 else 0
             if on_step:
                 on_step(step, total)
         history.epoch.append(epoch)
         history.train_loss.append(loss_sum / seen)
         history.train_accuracy.append(correct / seen if train.classes else None)
-        val_loss, val_acc = measure(model, val) if val is not None and val.y is not None else (None, None)
+        history.train_top5.append(correct5 / seen if top5 else None)
+        val_loss, val_acc, val_top5 = measure_top(model, val) if val is not None and val.y is not None else (None, None, None)
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_acc)
+        history.val_top5.append(val_top5)
         if on_epoch:
             on_epoch(history)
     model.eval()
@@ -328,14 +411,28 @@ def load_model(name: str, weights: Path | str | None = None, **overrides: Any) -
 
 
 def _fitting_overrides(module: Any, data: Dataset) -> dict[str, Any]:
-    """Config changes so a model fits the data: the number of classes and input channels."""
+    """Config changes so a model fits the data: the number of classes and input channels.
+
+    A model whose module sets ``REPEATS_GREY`` keeps its 3 input channels and
+    repeats a grey image to them itself (the FER wide_resnet50_2 of the report).
+    """
     names = {f.name for f in fields(module.Config)}
     overrides: dict[str, Any] = {}
     if data.classes and "num_classes" in names and module.Config().num_classes != len(data.classes):
         overrides["num_classes"] = len(data.classes)
-    if data.x.ndim == 4 and "in_channels" in names and module.Config().in_channels != data.x.shape[1]:
+    grey_ok = getattr(module, "REPEATS_GREY", False) and data.x.ndim == 4 and data.x.shape[1] == 1
+    if data.x.ndim == 4 and "in_channels" in names and module.Config().in_channels != data.x.shape[1] and not grey_ok:
         overrides["in_channels"] = int(data.x.shape[1])
     return overrides
+
+
+def model_config_for(name: str, data: Dataset, overrides: dict[str, Any] | None = None) -> Any:
+    """The config :func:`train_model` builds model ``name`` with for ``data``: the settings asked, else fitted to the data."""
+    from reference_models.registry import check_buildable, get
+
+    asked = check_buildable(name, **(overrides or {}))
+    chosen = {f.name: getattr(asked, f.name) for f in fields(asked) if f.name in (overrides or {})}
+    return replace(asked, **{**_fitting_overrides(get(name).load(), data), **chosen})
 
 
 @dataclass
@@ -347,32 +444,25 @@ class TrainRun:
     weights: Path
     train: Dataset
     val: Dataset
+    name: str = ""
+    data: Path | None = None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the data loaders said about the training and validation splits, once each."""
+        return tuple(dict.fromkeys(self.train.notes + self.val.notes))
 
     def to_text(self) -> str:
-        """The history table, HW1's MSE, coefficients and f'(x), and where the weights went."""
-        from reference_models.evaluate import count_parameters, derivatives_at
+        """The history table (loss, top-1, top-5), HW1's MSE, coefficients and f'(x), and where the weights went."""
+        from reference_models._train_report import run_text
 
-        run, h = self, self.history
-        lines = [f"{'epoch':>5}  {'loss':>9}  {'accuracy':>8}  {'val loss':>9}  {'val acc':>8}"]
-        pct = lambda v: "" if v is None else f"{v:8.2%}"  # noqa: E731
-        num = lambda v: "" if v is None else f"{v:9.4f}"  # noqa: E731
-        every = max(1, len(h.epoch) // 15)
-        for row in zip(h.epoch, h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy, strict=True):
-            if row[0] % every and row[0] != h.epoch[-1]:
-                continue
-            lines.append(f"{row[0]:>5}  {num(row[1])}  {pct(row[2]):>8}  {num(row[3]):>9}  {pct(row[4]):>8}")
-        if not run.train.classes:
-            mse = h.val_loss[-1] if h.val_loss[-1] is not None else h.train_loss[-1]
-            verdict = " (< 0.1 as the handout asks)" if mse < 0.1 else " (NOT below 0.1: train longer)"
-            lines.append(f"MSE on the {len(run.train)} pairs after training: {mse:.4f}{verdict}")
-            if hasattr(run.model, "coefficients"):
-                coefficients = run.model.coefficients()
-                degree = len(coefficients) - 1
-                lines.append("coefficients: " + ", ".join(f"w{degree - i} = {w:+.4f}" for i, w in enumerate(coefficients)))
-            for x, d in derivatives_at(run.model, (3.0, 0.1, -0.5)):
-                lines.append(f"f'({x}) = {d:+.4f}")
-        lines.append(f"wrote {run.weights} ({count_parameters(run.model):,} parameters)")
-        return "\n".join(lines)
+        return run_text(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``train --json``: model, params, sizes, notes, history (and HW1's regression answers)."""
+        from reference_models._train_report import run_json
+
+        return run_json(self)
 
 
 def train_model(
@@ -388,36 +478,53 @@ def train_model(
     """Load the data of model ``name``'s task, train a fresh model, save its weights (history in the metadata).
 
     ``config`` defaults to the task's entry in :data:`DEFAULTS`; HW2 augmentation is
-    switched off when the labels carry no bounding boxes.
+    switched off when the labels carry no bounding boxes. Settings, the training
+    config and ``out`` are checked before any data is read.
     """
     import torch
 
     from reference_models._files import check_output_file
     from reference_models.data import load_for, task_of
-    from reference_models.registry import get, make_config
+    from reference_models.registry import check_buildable, get
 
     task = task_of(name)
     module = get(name).load()
-    asked = make_config(name, **(overrides or {}))  # a bad setting fails before the data is read
+    check_buildable(name, **(overrides or {}))  # a bad setting fails before the data is read
+    config = check_train_config(config or DEFAULTS[task])
     check_output_file(out, example=f"{name}.safetensors")  # and a bad --out before the training, not after it
-    config = config or DEFAULTS[task]
     train = load_for(task, data, "train", seed=config.seed)
     if config.augment and train.boxes is None:  # labels without x,y,width,height: nothing to move by
         config = replace(config, augment=False)
     val = load_for(task, data, "val", seed=config.seed)
     torch.manual_seed(config.seed)
-    chosen = {f.name: getattr(asked, f.name) for f in fields(asked) if f.name in (overrides or {})}
-    model_config = replace(asked, **{**_fitting_overrides(module, train), **chosen})
+    model_config = model_config_for(name, train, overrides)
     try:
         model = module.build(model_config)
-    except (TypeError, ValueError, RuntimeError) as exc:  # e.g. a negative channel count
-        raise ModelError(f"Model {name!r} cannot be built with {chosen!r}: {str(exc).splitlines()[0]}") from None
+    except (TypeError, ValueError, RuntimeError) as exc:  # a size only the data reveals
+        raise ModelError(f"Model {name!r} cannot be built for this data: {str(exc).splitlines()[0]}") from None
     history = fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
     path = save_weights(model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)})
-    return TrainRun(model=model, history=history, weights=path, train=train, val=val)
+    return TrainRun(model=model, history=history, weights=path, train=train, val=val, name=name,
+                    data=None if data is None else Path(data))
 
 
 def history_of(metadata: dict[str, str]) -> History | None:
-    """The training history stored in a weights file's metadata, if any."""
+    """The training history stored in a weights file's metadata, if any (older files lack top-5: empty lists)."""
     raw = metadata.get("history")
-    return History(**json.loads(raw)) if raw else None
+    if not raw:
+        return None
+    known = {f.name for f in fields(History)}
+    return History(**{k: v for k, v in json.loads(raw).items() if k in known})
+
+
+def seed_of(metadata: dict[str, str]) -> int:
+    """The ``--seed`` a weights file was trained with (0 when its metadata does not say).
+
+    ``evaluate`` and ``figures`` pass it to the data loaders, so the points and the
+    splits they score are the ones the model was trained beside.
+    """
+    try:
+        seed = json.loads(metadata.get("train", "{}")).get("seed", 0)
+    except (json.JSONDecodeError, AttributeError):
+        return 0
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0

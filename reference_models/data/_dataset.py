@@ -23,6 +23,8 @@ class Dataset:
             (``0000000.png`` for HW2, the row number elsewhere).
         classes: Class names, index ``i`` names class ``i``; empty for regression.
         boxes: HW2 bounding boxes (N, 4) as ``x, y, width, height``, or ``None``.
+        notes: What the loader had to decide or found missing, one sentence each
+            (a split it made, batches it did not find); the commands print them.
     """
 
     x: np.ndarray
@@ -30,6 +32,7 @@ class Dataset:
     ids: tuple[str, ...]
     classes: tuple[str, ...] = ()
     boxes: np.ndarray | None = field(default=None)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -48,7 +51,14 @@ class Dataset:
             ids=tuple(self.ids[i] for i in index),
             classes=self.classes,
             boxes=None if self.boxes is None else self.boxes[index],
+            notes=self.notes,
         )
+
+    def noted(self, *notes: str) -> Dataset:
+        """The same examples with ``notes`` added."""
+        from dataclasses import replace
+
+        return replace(self, notes=self.notes + tuple(n for n in notes if n not in self.notes))
 
     def split(self, fraction: float, *, seed: int = 0) -> tuple[Dataset, Dataset]:
         """Split off ``fraction`` of the examples (shuffled with ``seed``) as a validation set.

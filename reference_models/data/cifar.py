@@ -25,6 +25,7 @@ __all__ = ["CLASSES", "load_cifar10", "safe_unpickle"]
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
+FULL_SIZE = {"train": 50_000, "test": 10_000}
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"),
@@ -98,4 +99,10 @@ def load_cifar10(path: Path | str, split: str = "train") -> Dataset:
     parts = [_read_batch(p) for p in present]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    return Dataset(x=x, y=y, ids=tuple(str(i) for i in range(len(y))), classes=CLASSES)
+    notes = ()
+    expected = FULL_SIZE[split]
+    if len(present) < len(names) or len(y) != expected:
+        missing = [n for n in names if not (root / n).is_file()]
+        notes = (f"{root}: found {len(y):,} of CIFAR-10's {expected:,} {split} images"
+                 + (f" (missing {', '.join(missing)})" if missing else "") + ".",)
+    return Dataset(x=x, y=y, ids=tuple(str(i) for i in range(len(y))), classes=CLASSES, notes=notes)

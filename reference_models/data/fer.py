@@ -2,8 +2,11 @@
 
 ``Usage`` is ``Training``, ``PublicTest`` or ``PrivateTest``; the split
 ``train`` reads Training, ``val`` PublicTest and ``test`` PrivateTest (or
-PublicTest when a file has no private rows). A file without ``emotion`` (a
-Kaggle test file) loads unlabeled.
+PublicTest when a file has no private rows). A labeled file without ``Usage``
+(Kaggle's ``train.csv``) is split 80/10/10 at random with the seed, and the
+dataset's notes say so: training, validation and test never share a row. A
+file without ``emotion`` (a Kaggle test file) loads unlabeled, every row in
+every split.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +27,7 @@ __all__ = ["CLASSES", "load_fer2013"]
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 SIDE = 48
 _USAGE = {"train": ("training",), "val": ("publictest",), "test": ("privatetest", "publictest")}
+VAL_FRACTION = TEST_FRACTION = 0.1
 
 
 def _csv_path(path: Path) -> Path:
@@ -36,8 +41,21 @@ def _csv_path(path: Path) -> Path:
     return path
 
 
-def load_fer2013(path: Path | str, split: str = "train") -> Dataset:
-    """Read one split of a FER2013 CSV.
+def _random_split(n: int, split: str, seed: int, file: Path) -> tuple[np.ndarray, str]:
+    """Row numbers of ``split`` when the file has no Usage column, and the note that says how they were chosen."""
+    if n < 3:
+        raise ModelError(f"{file}: no Usage column and only {n} row(s); a train/validation/test split needs 3 or more (or add Usage).")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val, n_test = max(1, round(VAL_FRACTION * n)), max(1, round(TEST_FRACTION * n))
+    parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
+    note = (f"{file} has no Usage column: its {n:,} rows were split at random with seed {seed} into "
+            f"{len(parts['train']):,} train, {len(parts['val']):,} validation and {len(parts['test']):,} test rows (80/10/10); "
+            "add a Usage column (Training, PublicTest, PrivateTest) to choose the split.")
+    return np.sort(parts[split]), note
+
+
+def load_fer2013(path: Path | str, split: str = "train", *, seed: int = 0) -> Dataset:
+    """Read one split of a FER2013 CSV (``seed`` splits a labeled file that has no Usage column).
 
     Returns:
         ``x`` uint8 (N, 1, 48, 48), ``y`` int64 emotions 0..6 (``None`` without the column),
@@ -55,12 +73,17 @@ def load_fer2013(path: Path | str, split: str = "train") -> Dataset:
         raise ModelError(f"{file}: the header is {header!r}; expected the columns emotion,pixels,Usage.")
     rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
     has_usage, labeled = "Usage" in header, "emotion" in header
-    wanted = ()
+    wanted: Any = ()
+    chosen, notes = range(len(rows)), ()
     if has_usage:
         usages = {r["Usage"].lower() for r in rows}
         wanted = next((u for u in _USAGE[split] if u in usages), _USAGE[split][0])
+    elif labeled:
+        index, note = _random_split(len(rows), split, seed, file)
+        chosen, notes = index.tolist(), (note,)
     images, labels, ids = [], [], []
-    for i, row in enumerate(rows):
+    for i in chosen:
+        row = rows[i]
         if has_usage and row["Usage"].lower() != wanted:
             continue
         line = i + 2
@@ -83,4 +106,5 @@ def load_fer2013(path: Path | str, split: str = "train") -> Dataset:
         y=np.array(labels, dtype=np.int64) if labeled else None,
         ids=tuple(ids),
         classes=CLASSES,
+        notes=notes,
     )

@@ -51,6 +51,8 @@ def load_xy_csv(path: Path | str | None = None) -> Dataset:
         ModelError: the file is missing, a row is not two numbers, or there are fewer than 2 rows.
     """
     file = SAMPLE_CSV if path is None else Path(path)
+    if file.is_dir():
+        raise ModelError(f"{file}: is a folder; pass the CSV file of x,y pairs itself (such as HW1-1.csv).")
     if not file.is_file():
         raise ModelError(f"{file}: no such file; pass a CSV of x,y pairs.")
     text = read_text(file)

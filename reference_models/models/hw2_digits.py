@@ -31,11 +31,13 @@ The shipped weights (``hw2_digits.safetensors``) reach top-1 98.05 % and top-3
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
-__all__ = ["Config", "build"]
+__all__ = ["LAYER_NAMES", "Config", "build"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,14 @@ class Config:
     num_classes: int = 10
 
 
+LAYER_NAMES = (
+    "pool0", "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2",
+    "depthwise3", "pointwise3", "bn3", "relu3", "pool3", "depthwise4", "pointwise4", "bn4", "relu4",
+    "global_pool", "flatten", "fc",
+)
+"""The layers' names in order (``pool0`` only when ``input_pool`` > 1); the figures and tables show them."""
+
+
 def _plain(c_in: int, c_out: int) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
@@ -64,6 +74,15 @@ def _separable(c_in: int, c_out: int) -> list[nn.Module]:
         nn.BatchNorm2d(c_out),
         nn.ReLU(),
     ]
+
+
+def _numbered_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Load weights saved before the layers had names (``15.weight`` → ``pointwise4.weight``)."""
+    names = list(module._modules)
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        head, _, rest = key[len(prefix):].partition(".")
+        if head.isdigit() and int(head) < len(names):
+            state_dict[f"{prefix}{names[int(head)]}.{rest}"] = state_dict.pop(key)
 
 
 def build(config: Config | None = None) -> nn.Module:
@@ -78,4 +97,7 @@ def build(config: Config | None = None) -> nn.Module:
     layers += [*_separable(c2, c3), nn.MaxPool2d(2)]
     layers += [*_separable(c3, c4)]
     layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c4, config.num_classes)]
-    return nn.Sequential(*layers)
+    names = LAYER_NAMES if config.input_pool > 1 else LAYER_NAMES[1:]
+    model = nn.Sequential(OrderedDict(zip(names, layers, strict=True)))
+    model.register_load_state_dict_pre_hook(_numbered_keys)
+    return model

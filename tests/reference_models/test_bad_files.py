@@ -143,8 +143,10 @@ def test_train_refuses_a_bad_out_and_bad_settings_before_training(tmp_path: Path
         train.train_model("hw1-circles", None, tmp_path)
     with pytest.raises(ModelError, match="has no setting 'depth'"):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"depth": 3})
-    with pytest.raises(ModelError, match=r"cannot be built with \{'hidden': \(-4, 2\)\}: .*negative dimension"):
+    with pytest.raises(ModelError, match=r"setting 'hidden' takes sizes of 1 or more like \[16, 16\]; got \[-4, 2\]\.$"):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"hidden": [-4, 2]})
+    with pytest.raises(ModelError, match=r"^hw1-regression: kind must be 'mlp' or 'polynomial'; got 'spline'\.$"):
+        train.train_model("hw1-regression", None, tmp_path / "w.safetensors", overrides={"kind": "spline"})
 
 
 def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:

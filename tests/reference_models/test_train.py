@@ -65,7 +65,7 @@ def test_distort_keeps_shape_and_identity_at_zero_strength(digits: Dataset) -> N
 
 BAD = [
     ("unlabeled", lambda d: Dataset(d.x, None, d.ids, d.classes), TrainConfig(), "has no labeled examples"),
-    ("epochs", lambda d: d, TrainConfig(epochs=0), "epochs and batch size must be 1 or more"),
+    ("epochs", lambda d: d, TrainConfig(epochs=0), r"The number of epochs \(--epochs\) must be 1 or more; got 0\.$"),
     ("no-boxes", lambda d: Dataset(d.x, d.y, d.ids, d.classes), TrainConfig(augment=True), "no x,y,width,height columns"),
 ]
 
