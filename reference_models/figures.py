@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DPI",
+    "history_figure",
     "plot_confusion_matrix",
     "plot_decision_boundary",
     "plot_filter_patterns",
@@ -54,6 +55,11 @@ def _save(fig: Any, path: Path | str) -> Path:
 
 def plot_history(history: History, path: Path | str, *, title: str = "") -> Path:
     """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi."""
+    return _save(history_figure(history, title=title), path)
+
+
+def history_figure(history: History, *, title: str = "") -> Any:
+    """The figure of :func:`plot_history`, unsaved; epochs are whole-number ticks (each epoch up to 10 of them)."""
     plt = _pyplot()
     has_acc = any(a is not None for a in history.train_accuracy)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10, 4), squeeze=False)
@@ -66,13 +72,16 @@ def plot_history(history: History, path: Path | str, *, title: str = "") -> Path
         if any(v is not None for v in val):
             ax.plot(history.epoch, [np.nan if v is None else v for v in val], marker=marker, markersize=3, label=f"validation {what}")
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        if len(history.epoch) <= 10:
+            ax.set_xticks(history.epoch)  # one tick per epoch (a 1-epoch history has no 0.96, 0.98, ...)
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel(what)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title or "Training history")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
 def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], classes: Sequence[str], path: Path | str, *, title: str = "") -> Path:

@@ -223,7 +223,8 @@ class _Folder:
         return read_bytes(self.path / name)
 
 
-def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarray | None, tuple[str, ...]]:
+    """Names, classes, boxes (``None`` when a row has none) and notes of a labels.csv."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not rows:
         raise ModelError(f"{where}: the file is empty; expected the header {','.join(LABEL_COLUMNS)}.")
@@ -231,21 +232,36 @@ def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarr
     if header[:2] != ["image", "class"]:
         raise ModelError(f"{where}: the header is {rows[0]!r}; expected it to start with 'image,class'.")
     has_box = header[2:6] == ["x", "y", "width", "height"]
-    names, labels, boxes = [], [], []
+    names, labels, boxes, boxless = [], [], [], []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
+        cells = [c.strip() for c in row[2:6]] + [""] * (4 - len(row[2:6]))
         try:
             label = int(row[1])
-            box = [int(float(v)) for v in row[2:6]] if has_box else []
         except (ValueError, IndexError):
-            raise ModelError(f"{where}, line {line}: expected a class from 0 to 9 and integer box values, got {row!r}.") from None
+            raise ModelError(f"{where}, line {line}: expected a class from 0 to 9, got {row!r}.") from None
         if not 0 <= label <= 9:
             raise ModelError(f"{where}, line {line}: class {row[1]!r} is not a digit from 0 to 9.")
+        box: list[int] = []
+        if has_box and not any(cells):
+            boxless.append(line)
+        elif has_box:
+            try:
+                box = [int(float(v)) for v in cells]
+            except ValueError:
+                raise ModelError(f"{where}, line {line}: x, y, width and height must be whole numbers (or all four empty), "
+                                 f"got {cells!r}.") from None
         names.append(row[0].strip())
         labels.append(label)
         boxes.append(box)
-    return names, np.array(labels, dtype=np.int64), np.array(boxes, dtype=np.int64).reshape(-1, 4) if has_box else None
+    notes: tuple[str, ...] = ()
+    if has_box and boxless:
+        shown = ", ".join(map(str, boxless[:5])) + (", ..." if len(boxless) > 5 else "")
+        notes = (f"{where}: {len(boxless)} row(s) have no box (line {shown}), so the boxes are not used: "
+                 "training does not move the digits.",)
+        has_box = False
+    return names, np.array(labels, dtype=np.int64), np.array(boxes, dtype=np.int64).reshape(-1, 4) if has_box else None, notes
 
 
 def _decode_png(raw: bytes, where: str) -> np.ndarray:
@@ -277,15 +293,15 @@ def load_hw2(path: Path | str) -> Dataset:
     folder = _Folder(path)
     if "labels.csv" in folder.names:
         where = f"{path}/labels.csv"
-        names, y, boxes = _read_labels(decode_text(folder.read("labels.csv"), where), where)
+        names, y, boxes, notes = _read_labels(decode_text(folder.read("labels.csv"), where), where)
         missing = sorted(set(names) - set(folder.names))
         if missing:
             raise ModelError(f"{path}: labels.csv lists {len(missing)} image(s) that are not there, e.g. {missing[0]!r}.")
     else:
-        names, y, boxes = [n for n in folder.names if n.lower().endswith(".png")], None, None
+        names, y, boxes, notes = [n for n in folder.names if n.lower().endswith(".png")], None, None, ()
     if not names:
         raise ModelError(f"{path}: no images found; expected PNG files such as 0000000.png, listed in labels.csv.")
     x = np.empty((len(names), 1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     for i, name in enumerate(names):
         x[i, 0] = _decode_png(folder.read(name), f"{path}/{name}")
-    return Dataset(x=x, y=y, ids=tuple(names), classes=CLASSES, boxes=boxes)
+    return Dataset(x=x, y=y, ids=tuple(names), classes=CLASSES, boxes=boxes, notes=notes)

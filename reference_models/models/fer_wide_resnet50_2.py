@@ -18,7 +18,7 @@ from torch import nn
 
 from reference_models.models import wide_resnet50_2
 
-__all__ = ["REPEATS_GREY", "Config", "GreyWideResNet", "build"]
+__all__ = ["Config", "GreyWideResNet", "REPEATS_GREY", "build"]
 
 REPEATS_GREY = True
 """A 1-channel input is repeated to the 3 channels of conv1 (train keeps ``in_channels`` 3)."""

@@ -37,7 +37,7 @@ from typing import Any
 
 from torch import nn
 
-__all__ = ["LAYER_NAMES", "Config", "build"]
+__all__ = ["Config", "LAYER_NAMES", "build"]
 
 
 @dataclass(frozen=True)
