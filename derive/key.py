@@ -77,6 +77,10 @@ def _wrt_latex(item: Item, name: str) -> str:
 def _question(item: Item) -> str:
     """The question in the handouts' words (``templates/key_question.tex.j2``) when the TA wrote none."""
     p = item.problem
+    if item.kind == "polyfit":
+        from derive.polyfit import question_latex
+
+        return question_latex(p)
     context: dict[str, Any] = {"kind": item.kind, "asked": [_wrt_latex(item, n) for n in item.wrt]}
     if item.kind == "conv-gradient":
         context.update(p.to_dict(), n_dense=p.n_dense, rows=p.input[0], cols=p.input[1], krows=p.kernel[0],

@@ -53,7 +53,7 @@ __all__ = [
 DEFAULT_SEED = 0
 """The seed when neither ``--seed`` nor the problem set's ``seed`` is given."""
 
-KINDS = ("batchnorm", "conv-gradient", "conv-shape", "params", "softmax-ce")
+KINDS = ("batchnorm", "conv-gradient", "conv-shape", "params", "polyfit", "softmax-ce")
 """The derivations a problem-set item may name."""
 
 _TOP_KEYS = ("item", "seed", "subtitle", "title")
@@ -65,6 +65,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "batchnorm": ("batch",),
     "conv-shape": ("channels", "input", "kernel", "padding", "stride"),
     "params": ("input_shape", "model"),
+    "polyfit": ("at", "data", "degree"),  # derive/polyfit.py
 }
 _NUMERIC = ("batchnorm", "conv-gradient", "softmax-ce")  # kinds that take values and a wrt list
 
@@ -215,8 +216,8 @@ def _item(raw: Any, number: int, source: str) -> Item:
     points = raw.get("points")
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
         raise DeriveError(f"{where}: key 'points' must be a number >= 0, got {points!r}.")
-    problem = _problem(kind, options, where)
-    wrt: tuple[str, ...] = problem.variables if kind in ("conv-shape", "params") else _wrt(raw, problem, kind, where)
+    problem = _polyfit(options, where, source) if kind == "polyfit" else _problem(kind, options, where)
+    wrt: tuple[str, ...] = problem.variables if kind in ("conv-shape", "params", "polyfit") else _wrt(raw, problem, kind, where)
     values = raw.get("values", "random")
     if values == "random":
         values = None
@@ -244,6 +245,15 @@ def _problem(kind: str, options: dict[str, Any], where: str) -> Any:
         if kind == "conv-shape":
             return _conv_shape(options, where)
         return _params(options, where)
+    except DeriveError as exc:
+        raise DeriveError(f"{where}: {exc}") from None
+
+
+def _polyfit(options: dict[str, Any], where: str, source: str) -> Any:
+    from derive.polyfit import parse_polyfit
+
+    try:
+        return parse_polyfit(options, source)
     except DeriveError as exc:
         raise DeriveError(f"{where}: {exc}") from None
 

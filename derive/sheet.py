@@ -122,6 +122,10 @@ def _solve_item(item: Item, seed: int) -> Solved:
         return Solved(item, None, _conv_shape_parts(item.problem))
     if item.kind == "params":
         return Solved(item, None, (_params_part(item.problem.model, item.problem.input_shape),))
+    if item.kind == "polyfit":
+        from derive.polyfit import polyfit_parts
+
+        return Solved(item, None, polyfit_parts(item.problem))
     if item.kind == "softmax-ce":
         from derive.softmax_ce import check_values, derive_softmax_ce as derive_one, random_values
     elif item.kind == "batchnorm":

@@ -41,8 +41,8 @@ def make_sample(n: int = 20, *, noise: float = 0.1, seed: int = 2023) -> tuple[n
     return np.round(x, 4), np.round(y, 4)
 
 
-def load_xy_csv(path: Path | str | None = None) -> Dataset:
-    """Read (x, y) pairs; ``None`` reads the shipped sample.
+def load_xy_csv(path: Path | str | None = None, *, dtype: type = np.float32) -> Dataset:
+    """Read (x, y) pairs; ``None`` reads the shipped sample (``dtype=np.float64`` keeps every digit, for an answer key).
 
     Returns:
         ``x`` float32 (N, 1), ``y`` float32 (N, 1), ids the data row numbers.
@@ -76,5 +76,5 @@ def load_xy_csv(path: Path | str | None = None) -> Dataset:
         pairs.append(values)
     if len(pairs) < 2:
         raise ModelError(f"{file}: found {len(pairs)} (x, y) pair(s); a fit needs at least 2.")
-    data = np.array(pairs, dtype=np.float32)
+    data = np.array(pairs, dtype=dtype)
     return Dataset(x=data[:, :1], y=data[:, 1:], ids=tuple(str(i) for i in range(len(data))))

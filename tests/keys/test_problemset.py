@@ -24,7 +24,8 @@ def test_examples_load(name: str) -> None:
 def test_handout_questions_are_asked() -> None:
     asked = {name: [w for item in load_problem_set(EXAMPLES / name).items for w in item.wrt]
              for name in ("hw1-2023.toml", "hw2-2024.toml", "hw1-2025.toml")}
-    assert asked == {"hw1-2023.toml": ["params", "w10"], "hw2-2024.toml": ["w11", "a00"],
+    assert asked == {"hw1-2023.toml": ["w3", "w2", "w1", "w0", "f'(3.0)", "f'(0.1)", "f'(-0.5)", "params", "w10"],
+                     "hw2-2024.toml": ["w11", "a00"],
                      "hw1-2025.toml": ["w00", "a21"]}
     bce = load_problem_set(EXAMPLES / "hw1-2025.toml").items[0].problem
     assert bce.loss == "bce" and bce.activation == "sigmoid"

@@ -1,0 +1,188 @@
+"""HW1 2023 (一)(b) as a problem-set kind: the least-squares polynomial of a CSV of (x, y) pairs,
+its coefficients w_m … w_0 and its derivative f'(x) at the points asked.
+
+::
+
+    [[item]]
+    kind = "polyfit"
+    data = "HW1-1.csv"          # optional: relative to the problem set; default the shipped sample
+    degree = 3                  # optional, default 3
+    at = [3.0, 0.1, -0.5]       # optional, the handout's points
+
+The numbers come from ``numpy.polyfit`` (least squares, float64) on every pair of
+the file; f'(x) = Σ k·w_k·x^(k−1) is evaluated from those coefficients. Without
+``data`` the file is ``reference_models/data/hw1_regression_sample.csv``: 20 pairs of
+f(x) = 0.5x³ − 2x² + x + 1 plus N(0, 0.1²) noise, since the course's ``HW1-1.csv``
+does not ship. The answers are named ``w3`` … ``w0`` and ``f'(3.0)`` …
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from derive.errors import DeriveError
+
+__all__ = ["OPTIONS", "POINTS", "Polyfit", "parse_polyfit", "polyfit_parts", "question_latex"]
+
+OPTIONS = ("at", "data", "degree")
+POINTS = (3.0, 0.1, -0.5)
+"""Where HW1 2023 (一)(b)(ii) asks for f'(x)."""
+MAX_DEGREE = 10
+_SAMPLE_LATEX = "$f(x) = 0.5x^3 - 2x^2 + x + 1$"  # reference_models.data.regression.SAMPLE_FUNCTION, typeset
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+@dataclass(frozen=True)
+class Polyfit:
+    """The question: fit a degree-``degree`` polynomial to the pairs of ``path``; f' at ``at``.
+
+    Attributes:
+        path: The CSV of (x, y) pairs.
+        label: How the question names the file (as the TA wrote it, or the sample's name).
+        x: The x values, float64.
+        y: The y values, float64.
+        degree: m, the highest power.
+        at: The points of f'(x).
+    """
+
+    path: Path
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    degree: int = 3
+    at: tuple[float, ...] = POINTS
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """``w3, w2, w1, w0`` (highest power first, as the handout prints them), then ``f'(3.0)``, ..."""
+        return tuple(f"w{k}" for k in range(self.degree, -1, -1)) + tuple(f"f'({p!r})" for p in self.at)
+
+    def coefficients(self) -> np.ndarray:
+        """w_m … w_0 by least squares (``numpy.polyfit``), float64."""
+        return np.polyfit(np.array(self.x), np.array(self.y), self.degree)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_polyfit(options: dict[str, Any], source: str) -> Polyfit:
+    """Validate a polyfit item's options; ``data`` is read now, relative to the problem set's folder.
+
+    Raises:
+        DeriveError: a wrong degree, a point that is not a number, or a data file that cannot be read
+            (the message of :func:`reference_models.data.regression.load_xy_csv`).
+    """
+    from reference_models.data.regression import SAMPLE_CSV, load_xy_csv
+    from reference_models.errors import ModelError
+
+    degree = options.get("degree", 3)
+    if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= MAX_DEGREE:
+        raise DeriveError(f"key 'degree' must be a whole number from 0 to {MAX_DEGREE} (the m of w_m x^m + … + w_0), got {degree!r}.")
+    at = options.get("at", list(POINTS))
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        at = [at]
+    if not isinstance(at, list) or not at or not all(_number(v) for v in at):
+        raise DeriveError(f"key 'at' must list the points of f'(x), such as [3.0, 0.1, -0.5], got {at!r}.")
+    if len(set(float(v) for v in at)) != len(at):
+        raise DeriveError(f"key 'at' names a point twice: {at!r}.")
+    data = options.get("data")
+    if data is not None and (not isinstance(data, str) or not data.strip()):
+        raise DeriveError(f"key 'data' must be the path of a CSV of x,y pairs (such as \"HW1-1.csv\"), got {data!r}.")
+    if data is None:
+        path, label = SAMPLE_CSV, SAMPLE_CSV.name
+    else:
+        path = Path(data).expanduser()
+        if not path.is_absolute() and not source.startswith("<"):
+            path = Path(source).parent / path
+        label = data
+    try:
+        pairs = load_xy_csv(path, dtype=np.float64)
+    except ModelError as exc:
+        raise DeriveError(f"key 'data': {exc}") from None
+    if len(pairs) <= degree:
+        raise DeriveError(f"key 'data': {len(pairs)} pairs cannot fix the {degree + 1} coefficients of a degree-{degree} polynomial; "
+                          f"lower 'degree' to {len(pairs) - 1} or less.")
+    x, y = pairs.x[:, 0].astype(np.float64), pairs.y[:, 0].astype(np.float64)  # type: ignore[index]
+    return Polyfit(path=path, label=label, x=tuple(map(float, x)), y=tuple(map(float, y)), degree=degree,
+                   at=tuple(float(v) for v in at))
+
+
+def _poly_latex(terms: list[tuple[str, int]]) -> str:
+    """``a x^3 + b x^2 + c x + d`` from (coefficient LaTeX, power) pairs."""
+    out = []
+    for coefficient, power in terms:
+        x = "" if power == 0 else ("x" if power == 1 else f"x^{{{power}}}")
+        out.append(f"{coefficient} {x}".strip())
+    return " + ".join(out)
+
+
+def _signed(value: float) -> str:
+    from derive.steps import latex_number
+
+    return latex_number(value) if value >= 0 else f"({latex_number(value)})"
+
+
+def _data_table(problem: Polyfit, fitted: np.ndarray) -> str:
+    from derive.steps import latex_number
+
+    rows = [rf"{i} & {latex_number(x)} & {latex_number(y)} & {latex_number(float(np.polyval(fitted, x)))} \\"
+            for i, (x, y) in enumerate(zip(problem.x, problem.y, strict=True), start=1)]
+    return "\n".join([r"\begin{tabular}{rrrr}", r"\hline", r"$i$ & $x_i$ & $y_i$ & $\hat{y}_i$ \\", r"\hline", *rows,
+                      r"\hline", r"\end{tabular}"])
+
+
+def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
+    """One :class:`derive.sheet.Part` per coefficient (w_m first) and per point of f'(x), with the working."""
+    from derive.sheet import Part
+    from derive.steps import Derivation, Step, latex_number
+
+    m, n = problem.degree, len(problem.x)
+    w = problem.coefficients()  # w[0] = w_m
+    fitted_mse = float(np.mean((np.polyval(w, np.array(problem.x)) - np.array(problem.y)) ** 2))
+    symbols = [(f"w_{{{k}}}", k) for k in range(m, -1, -1)]
+    model = Step("model", f"\\hat{{y}} = {_poly_latex(symbols)}", "ŷ = " + " + ".join(f"w{k}·x^{k}" for k in range(m, -1, -1)),
+                 None, "Least squares")
+    normal = Step("least squares", rf"\min_{{w}} \sum_{{i=1}}^{{{n}}} (y_i - \hat{{y}}_i)^2 \iff X^\top X\, w = X^\top y,\ X_{{ik}} = x_i^{{k}}",
+                  "min Σ (yᵢ − ŷᵢ)² ⇔ XᵀX w = Xᵀy", None, "Least squares")
+    verdict = "below 0.1, as the handout asks" if fitted_mse < 0.1 else "NOT below 0.1: raise the degree"
+    notes = (f"numpy.polyfit (least squares, float64) on all {n} pairs; the fit's MSE is {format(fitted_mse, '.4g')}, {verdict}.",)
+    parts = []
+    solution = Step("w", f"({', '.join(s for s, _ in symbols)}) = ({', '.join(latex_number(float(v)) for v in w)})",
+                    f"w = ({', '.join(f'{v:.6g}' for v in w)})", None, "Least squares")
+    for i, (symbol, k) in enumerate(symbols):
+        result = Step(f"w{k}", f"{symbol} = {latex_number(float(w[i]))}", f"w{k} = {w[i]:.6g}", float(w[i]), "Coefficients")
+        steps = (model, normal, solution) if i == 0 else ()
+        d = Derivation(title=f"Coefficient w{str(k).translate(_SUB)}", steps=steps, result=result, notes=notes if i == 0 else ())
+        parts.append(Part(name=f"w{k}", derivation=d, value=float(w[i]), table_latex=_data_table(problem, w) if i == 0 else ""))
+    derivative = [(f"{k} w_{{{k}}}" if k > 1 else f"w_{{{k}}}", k - 1) for k in range(m, 0, -1)]
+    general = Step("f'(x)", f"f'(x) = {_poly_latex(derivative) or '0'}", "f'(x) = Σ k·w_k·x^(k−1)", None, "Derivative")
+    for point in problem.at:
+        value = float(np.polyval(np.polyder(w), point)) if m > 0 else 0.0
+        terms = [(f"{k} \\cdot {_signed(float(w[m - k]))} \\cdot {_signed(point)}^{{{k - 1}}}" if k > 2 else
+                  f"2 \\cdot {_signed(float(w[m - 2]))} \\cdot {_signed(point)}" if k == 2 else _signed(float(w[m - 1])), k)
+                 for k in range(m, 0, -1)]
+        substituted = " + ".join(t for t, _ in terms) or "0"
+        name = f"f'({point!r})"
+        result = Step(name, f"f'({point!r}) = {substituted} = {latex_number(value)}", f"{name} = {value:.6g}", value,
+                      "Derivative")
+        d = Derivation(title=f"f'({point!r})", steps=(general, result), result=result)
+        parts.append(Part(name=name, derivation=d, value=value))
+    return tuple(parts)
+
+
+def question_latex(problem: Polyfit) -> str:
+    """The question in the handout's words (``templates/key_polyfit_question.tex.j2``), the file name escaped."""
+    from derive.key import _environment
+    from derive.pdf import latex_escape
+    from reference_models.data.regression import SAMPLE_CSV
+
+    template = _environment().get_template("key_polyfit_question.tex.j2")
+    sample = _SAMPLE_LATEX if problem.path == SAMPLE_CSV else ""
+    return template.render(n=len(problem.x), data=latex_escape(problem.label), degree=problem.degree, sample=sample,
+                           points=", ".join(f"f'({p!r})" for p in problem.at)).strip()
