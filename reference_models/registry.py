@@ -3,7 +3,7 @@
 Each model lives in ``reference_models/models/<module>.py`` and exposes
 
 * ``Config``: a frozen dataclass of its hyper-parameters (with defaults that
-  reproduce the handout exactly), and
+  reproduce the handout; hw1-cifar's ReLU after its dense layers is the one documented addition), and
 * ``build(config: Config | None = None) -> torch.nn.Module``.
 
 This table maps the public name (``hw1-cifar``) to that module, the input shape
@@ -76,6 +76,8 @@ _KINDS = {"int": "whole number", "float": "number", "str": "text", "tuple": "lis
 def _checked(name: str, key: str, value: Any, default: Any) -> Any:
     """``value`` in the type of ``default`` (a list becomes a tuple, an int a float where a float is due)."""
     value = tuple(value) if isinstance(value, list) else value
+    if isinstance(default, bool) and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        value = value.strip().lower() == "true"  # --set dense_relu=false, as typed in a shell
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     ok = type(value) is type(default)

@@ -1,4 +1,7 @@
-"""HW1 2023 (二): the CIFAR-10 CNN of the handout's table, exactly.
+"""HW1 2023 (二): the CIFAR-10 CNN of the handout's table, plus a ReLU after fc1 and fc2.
+
+The table lists no activation on its Dense rows; ``dense_relu=False`` (``--set
+dense_relu=false``) is the literal table. The parameter count is the same.
 
 =================  ==========  =======  ======  ========  ====================
 layer              kernel      filters  stride  padding   output (C×H×W)

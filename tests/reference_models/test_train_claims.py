@@ -301,3 +301,19 @@ def test_hw2_weights_saved_with_numbered_layers_still_load(tmp_path: Path) -> No
     save_file(numbered, str(tmp_path / "old.safetensors"), metadata={"model": "hw2-digits", "config": "{}"})
     loaded, _ = load_model("hw2-digits", tmp_path / "old.safetensors")
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True))
+
+
+def test_the_literal_cifar_table_is_one_setting_away_with_the_same_count(capsys, monkeypatch) -> None:
+    from derive.cli import main as derive_main
+
+    assert check_buildable("hw1-cifar", dense_relu="false").dense_relu is False  # as a shell passes it to derive params
+    literal = build("hw1-cifar", dense_relu=False)
+    assert not any(isinstance(m, torch.nn.ReLU) for name, m in literal.named_modules() if name in ("relu3", "relu4"))
+    assert isinstance(build("hw1-cifar").relu3, torch.nn.ReLU)
+    assert count_parameters(literal) == count_parameters(build("hw1-cifar")) == 3_177_418
+    monkeypatch.setattr(sys, "argv", ["derive", "params", "hw1-cifar", "--set", "dense_relu=false"])
+    try:
+        derive_main()
+    except SystemExit as exc:
+        assert not exc.code
+    assert "3,177,418" in capsys.readouterr().out
