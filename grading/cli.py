@@ -22,7 +22,7 @@ from grading.assignment import Assignment
 from grading.batch import grade_class, render_class_summary, resolve_assignment
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.safety import is_zip
-from grading.answers.grade import DEFAULT_ATOL, DEFAULT_RTOL
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 from grading.score import DEFAULT_K
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False)

@@ -7,20 +7,17 @@ pieces are :mod:`~grading.answers.parse` (formulas, never run), :mod:`~grading.a
 :mod:`~grading.answers.report` (summary, results.json, gradebook, feedback).
 """
 
-from grading.answers.grade import (
-    DEFAULT_ATOL,
-    DEFAULT_RTOL,
-    AnswersResult,
-    ItemResult,
-    StudentResult,
-    grade_answer,
-    grade_answers,
-)
-from grading.answers.mistakes import MISTAKES
-from grading.answers.parse import Unreadable, parse_formula
-from grading.answers.read import read_number
-from grading.answers.report import lms_grades, render_answers_summary, write_answers_report
-from grading.answers.variants import load_variants
+import importlib
+from typing import Any
+
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
+
+_WHERE = {
+    "AnswersResult": "grade", "ItemResult": "grade", "StudentResult": "grade", "grade_answer": "grade",
+    "grade_answers": "grade", "MISTAKES": "mistakes", "Unreadable": "parse", "parse_formula": "parse",
+    "read_number": "read", "lms_grades": "report", "render_answers_summary": "report",
+    "write_answers_report": "report", "load_variants": "variants",
+}
 
 __all__ = [
     "DEFAULT_ATOL",
@@ -39,3 +36,10 @@ __all__ = [
     "render_answers_summary",
     "write_answers_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use: grading the derivations loads sympy and the engine, predictions need neither."""
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"grading.answers.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'grading.answers' has no attribute {name!r}")

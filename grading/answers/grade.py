@@ -22,18 +22,13 @@ from derive.sheet import derived_seed
 from grading.answers.mistakes import diagnose, diagnose_points, explain
 from grading.answers.parse import Unreadable, evaluate, parse_formula
 from grading.answers.read import read_number, read_responses
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, N_POINTS
 from grading.answers.variants import Question, Variant, load_variants
 from grading.errors import UsageError
 
 __all__ = ["AnswersResult", "DEFAULT_ATOL", "DEFAULT_RTOL", "ItemResult", "N_POINTS", "StudentResult",
            "VERDICTS", "grade_answer", "grade_answers", "grade_variants"]
 
-DEFAULT_RTOL = 0.01
-"""A number is right within 1 % of the gradient..."""
-DEFAULT_ATOL = 5e-5
-"""... or within half a unit of the fourth decimal, for answers near zero."""
-N_POINTS = 4
-"""Random points (besides the student's values) at which a formula is checked."""
 VERDICTS = ("correct", "wrong", "unreadable", "missing")
 
 

@@ -2,7 +2,9 @@
 
 Each function returns ``{mistake id: [value, ...]}``: what a student who makes
 that mistake answers. ``one-term`` has one value per output position (the student
-may have kept any one term); every other mistake has one value. A mistake is
+may have kept any one term); ``flipped-kernel`` two (the whole network convolved
+with the flipped kernel, and only ∂z/∂w, ∂z/∂a flipped, as a formula in nodes
+reads); every other mistake has one value. A mistake is
 named only when the answer matches it and its value differs from the right one
 and from every other mistake's (:func:`diagnose`), so an answer that several
 mistakes explain equally is called wrong without a name.
@@ -155,6 +157,27 @@ def _flipped(values: Mapping[str, Any], symbol: str) -> dict[str, Any]:
     return out
 
 
+def _flip_local(graph: Graph, env: Mapping[str, float]) -> Mutate:
+    """∂z_ij/∂w_mn and ∂z_ij/∂a_rc with the kernel index flipped (m → K−1−m), the forward pass kept right."""
+    p = graph.problem
+    (kh, kw) = p.kernel
+
+    def flip(w: str) -> str:
+        m, n = graph.nodes[w].index
+        return p.name("w", kh - 1 - m, kw - 1 - n)
+
+    def mutate(node: Node, child: str, v: float) -> float:
+        if node.op != "conv" or child == "b":
+            return v
+        if graph.nodes[child].role == "kernel":
+            partner = dict(node.pairs).get(flip(child))
+            return env[partner] if partner is not None else 0.0
+        w = next(w for w, a in node.pairs if a == child)
+        return env[flip(w)]
+
+    return mutate
+
+
 def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: float) -> dict[str, list[float]]:
     """Each mistake's ∂L/∂``wrt`` for a conv-gradient question at ``values`` (the --values layout)."""
     p = graph.problem
@@ -176,7 +199,8 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
         (kh, kw), (m, n) = p.kernel, node.index
         flipped_wrt = p.name("w", kh - 1 - m, kw - 1 - n)
     flipped_env = forward(graph, leaf_values(_flipped(values, p.kernel_symbol), p))
-    out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt))]
+    out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt)),
+                             math.fsum(conv_chain(graph, env, wrt, _flip_local(graph, env)))]
     if node.role in ("input", "kernel") and node.index[0] != node.index[1]:
         i, j = node.index
         kind, (rows, cols) = ("a", p.input) if node.role == "input" else ("w", p.kernel)
