@@ -158,7 +158,7 @@ def _flipped(values: Mapping[str, Any], symbol: str) -> dict[str, Any]:
 
 
 def _flip_local(graph: Graph, env: Mapping[str, float]) -> Mutate:
-    """∂z_ij/∂w_mn and ∂z_ij/∂a_rc with the kernel index flipped (m → K−1−m), the forward pass kept right."""
+    """∂z_ij/∂a_rc read off the flipped kernel (w_(K−1−m)(K−1−n) for w_mn), the forward pass kept right."""
     p = graph.problem
     (kh, kw) = p.kernel
 
@@ -167,11 +167,8 @@ def _flip_local(graph: Graph, env: Mapping[str, float]) -> Mutate:
         return p.name("w", kh - 1 - m, kw - 1 - n)
 
     def mutate(node: Node, child: str, v: float) -> float:
-        if node.op != "conv" or child == "b":
+        if node.op != "conv" or graph.nodes[child].role != "input":
             return v
-        if graph.nodes[child].role == "kernel":
-            partner = dict(node.pairs).get(flip(child))
-            return env[partner] if partner is not None else 0.0
         w = next(w for w, a in node.pairs if a == child)
         return env[flip(w)]
 
@@ -199,8 +196,9 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
         (kh, kw), (m, n) = p.kernel, node.index
         flipped_wrt = p.name("w", kh - 1 - m, kw - 1 - n)
     flipped_env = forward(graph, leaf_values(_flipped(values, p.kernel_symbol), p))
-    out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt)),
-                             math.fsum(conv_chain(graph, env, wrt, _flip_local(graph, env)))]
+    # ∂z/∂w_mn read off the flipped kernel is the right ∂L/∂w_(K−1−m)(K−1−n); ∂z/∂a takes the flipped weight
+    local = conv_chain(graph, env, flipped_wrt) if node.role == "kernel" else conv_chain(graph, env, wrt, _flip_local(graph, env))
+    out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt)), math.fsum(local)]
     if node.role in ("input", "kernel") and node.index[0] != node.index[1]:
         i, j = node.index
         kind, (rows, cols) = ("a", p.input) if node.role == "input" else ("w", p.kernel)
