@@ -67,6 +67,14 @@ _SOFTMAX_ONE_TERM = ("At the step ∂L/∂z_i = Σ_k ∂L/∂ŷ_k · ∂ŷ_k/∂
                      "every output, and the other terms (−ŷ_k ŷ_i) make it ŷ_i − y_i.")
 
 
+_SIGN = {
+    "softmax-ce": "Your answer has the right size but the wrong sign: ∂L/∂z_i is ŷ_i − y_i (prediction minus target), "
+                  "not y_i − ŷ_i.",
+    "batchnorm": "Your answer has the right size but the wrong sign: check the signs of (x_i − μ_B), of −½ in "
+                 "∂L/∂σ²_B and of −1/√(σ²_B + ε) in ∂L/∂μ_B.",
+}
+
+
 def explain(mistake: str, kind: str) -> str:
     """The sentence for ``mistake`` in a question of ``kind``.
 
@@ -75,6 +83,8 @@ def explain(mistake: str, kind: str) -> str:
     """
     if mistake == "one-term" and kind == "softmax-ce":
         return _SOFTMAX_ONE_TERM
+    if mistake == "sign" and kind in _SIGN:
+        return _SIGN[kind]
     return EXPLAIN[mistake]
 
 

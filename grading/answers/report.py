@@ -124,7 +124,7 @@ def _brief(student: StudentResult) -> str:
         if item.verdict != "correct":
             text += f" (right value {_num(item.expected)})"
         if item.misconception:
-            text += f", mistake {item.misconception}: {explain(item.misconception, item.kind)}"
+            text += f", mistake {item.misconception}: {explain(item.misconception, item.kind).rstrip('.')}"
         parts.append(text)
     return "; ".join(parts) + "."
 
