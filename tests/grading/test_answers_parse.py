@@ -152,3 +152,19 @@ def test_read_number(cell, number):
 def test_thousands_only_for_counts():
     assert read_number("3,177,418", integer=True) == 3177418.0
     assert read_number("1,234") == 1.234
+
+
+MODULES = ["grading.answers", "grading.answers.parse", "grading.answers.read", "grading.answers.mistakes",
+           "grading.answers.grade", "grading.answers.report", "grading.answers.variants", "grading.answers.models",
+           "derive.sheet", "derive.problemset"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests_and_exports(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(name)
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+    for member in module.__all__:
+        assert hasattr(module, member), f"{name}.{member}"
