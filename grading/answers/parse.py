@@ -15,9 +15,9 @@ Grammar (both syntaxes; implicit multiplication everywhere)::
     primary := NUMBER | NAME subscript? | FUNC argument | \\frac{expr}{expr} | (expr) | [expr] | {expr}
 
 >>> str(parse_formula("2*(yhat - y)*v0", lambda n: n if n in ("yhat", "y", "v0") else None))
-'2*(yhat - y)*v0'
+'2*v0*(-y + yhat)'
 >>> str(parse_formula(r"2\\left(\\hat{y}-y\\right) v_{0}", lambda n: n if n in ("yhat", "y", "v0") else None))
-'2*(yhat - y)*v0'
+'2*v0*(-y + yhat)'
 """
 
 from __future__ import annotations
