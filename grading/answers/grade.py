@@ -128,7 +128,7 @@ def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_
         seed: Seeds the random points of a formula check (with the question's name).
     """
     model, wrt, values = question.model, question.wrt, question.values
-    right = model.right(values, wrt)
+    right = model.right_at(values, wrt)
 
     def result(verdict: str, misconception: str | None = None, why: str | None = None) -> ItemResult:
         pts = question.points if verdict == "correct" else 0.0
@@ -163,7 +163,7 @@ def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_
     answers, rights, mistakes = [], [], []
     for k, point in enumerate(points):
         env = model.env(point)
-        r = right if k == 0 else model.right(point, wrt)
+        r = right if k == 0 else model.right_at(point, wrt)
         answers.append(evaluate(expr, env))
         rights.append(r)
         mistakes.append(model.mistakes(point, wrt, r))
@@ -242,6 +242,11 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
         warnings.append(f"{len(absent)} student(s) of answers.json have no row, every answer missing: "
                         f"{', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}.")
     students = grade_variants(vs, read.answers, rtol=rtol, atol=atol)
+    stale = sorted({i.question for s in students for i, q in zip(s.items, s.variant.questions)
+                    if abs(i.expected - q.value) > 1e-9 * max(1.0, abs(q.value))})
+    if stale:
+        warnings.append(f"answers.json's value of {', '.join(stale)} differs from the engine's today; the engine's is "
+                        "used. Was the problem set or gradkit changed after `derive key`? Re-run it to be sure.")
     result = AnswersResult("graded", students, tuple(warnings), (), questions, rtol, atol, str(responses))
     if out is not None:
         from grading.answers.report import write_answers_report

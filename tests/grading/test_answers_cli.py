@@ -172,3 +172,12 @@ def test_cli_exit_codes(keys, tmp_path, content, args, code, message):
     assert out.returncode == code, out.stderr
     assert message in " ".join((out.stdout + out.stderr).split())
     assert "Traceback" not in out.stderr
+
+
+def test_a_stale_answers_json_is_warned_about(keys, tmp_path):
+    data = json.loads(keys.read_text(encoding="utf-8"))
+    data[0]["questions"][1]["value"] += 1.0
+    (tmp_path / "answers.json").write_text(json.dumps(data), encoding="utf-8")
+    path = responses(tmp_path / "r.csv", [{"student": "b001", "w11": "0", "a00": "0"}], ["w11", "a00"])
+    result = grade_answers(path, tmp_path / "answers.json")
+    assert any(w.startswith("answers.json's value of a00 differs from the engine's") for w in result.warnings)

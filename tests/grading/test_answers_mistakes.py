@@ -272,3 +272,13 @@ def test_formula_one_term_and_bce():
     latex = terms.replace("*", " ")
     got = grade_answer(q, rf"\left(-\frac{{y}}{{p}}+\frac{{1-y}}{{1-p}}\right) \left({latex}\right)")
     assert got.misconception == "bce-missing-sigmoid-derivative"
+
+
+@pytest.mark.parametrize("problem", sorted(CONV))
+def test_fast_chain_rule_equals_the_engine_and_torch(problem):
+    for q in questions(CONV[problem], STUDENTS[0]).values():
+        for seed in range(3):
+            point = q.model.check(q.model.random_values(seed))
+            fast = q.model.right_at(point, q.wrt)
+            assert fast == pytest.approx(q.model.right(point, q.wrt), rel=1e-12, abs=1e-15)
+            assert fast == pytest.approx(conv_torch(Question(**{**q.__dict__, "values": point}), q.wrt), rel=1e-9, abs=1e-12)
