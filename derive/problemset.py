@@ -46,6 +46,7 @@ __all__ = [
     "ProblemSet",
     "Student",
     "load_problem_set",
+    "make_problem",
     "parse_problem_set",
     "read_roster",
 ]
@@ -256,6 +257,18 @@ def _polyfit(options: dict[str, Any], where: str, source: str) -> Any:
         return parse_polyfit(options, source)
     except DeriveError as exc:
         raise DeriveError(f"{where}: {exc}") from None
+
+
+def make_problem(kind: str, options: Mapping[str, Any], *, where: str = "problem") -> Any:
+    """The validated problem of a ``kind`` from its options (as in a problem set, or ``answers.json``'s ``problem``).
+
+    >>> make_problem("conv-shape", {"input": [48, 48], "kernel": [7, 7], "stride": [2, 2], "padding": [3, 3]}).stride
+    (2, 2)
+    """
+    if kind not in KINDS:
+        raise DeriveError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}.{did_you_mean(str(kind), KINDS)}")
+    _unknown(options, _OPTIONS[kind], where)
+    return _problem(kind, dict(options), where)
 
 
 def _wrt(raw: Mapping[str, Any], problem: Any, kind: str, where: str) -> tuple[str, ...]:

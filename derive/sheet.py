@@ -25,7 +25,7 @@ from derive.errors import DeriveError
 from derive.problemset import DEFAULT_SEED, Item, ProblemSet, Student
 from derive.steps import Derivation, Step, int_latex
 
-__all__ = ["Part", "Sheet", "Solved", "derived_seed", "solve"]
+__all__ = ["Part", "Sheet", "Solved", "derived_seed", "problem_config", "solve"]
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,45 @@ class Sheet:
             return with_values[0].values  # type: ignore[return-value]
         return {s.item.id: s.values for s in with_values}
 
+    def questions(self) -> list[dict[str, Any]]:
+        """What ``grade --variants`` needs per answer: its name, item, kind, problem, values and points.
+
+        ``name`` is the answer's key in :meth:`answers` (``"<item id>.<wrt>"`` when two
+        items ask the same variable); ``points`` is the item's points shared equally
+        among its parts, or ``None`` when the item has none.
+        """
+        keys = iter(self.answers())
+        out = []
+        for s in self.solved:
+            points = None if s.item.points is None else s.item.points / len(s.parts)
+            for p in s.parts:
+                out.append({"name": next(keys), "item": s.item.id, "kind": s.item.kind, "wrt": p.name,
+                            "problem": problem_config(s.item.problem), "values": s.values, "points": points,
+                            "value": p.value})
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """One entry of ``answers.json``: ``{"student", "name", "seed", "values", "answers"}``."""
+        """One entry of ``answers.json``: ``{"student", "name", "seed", "values", "answers", "questions"}``."""
         return {
             "student": self.student.id if self.student else None,
             "name": self.student.name if self.student else None,
             "seed": self.seed,
             "values": self.values(),
             "answers": self.answers(),
+            "questions": self.questions(),
         }
+
+
+def problem_config(problem: Any) -> dict[str, Any]:
+    """An item's problem as the options of its problem-set table (tuples as lists), for ``answers.json``.
+
+    >>> from derive.softmax_ce import SoftmaxCE
+    >>> problem_config(SoftmaxCE(classes=7))
+    {'classes': 7, 'activation': 'softmax'}
+    """
+    from dataclasses import fields
+
+    return {f.name: list(v) if isinstance(v := getattr(problem, f.name), tuple) else v for f in fields(problem) if f.init}
 
 
 def derived_seed(seed: int, *parts: str) -> int:

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_K",
     "TIE_RULE",
     "AnswerKey",
+    "AnswersResult",
     "Assignment",
     "ClassResult",
     "GradeReport",
@@ -35,6 +36,7 @@ __all__ = [
     "accuracy_score",
     "confusion_matrix",
     "count_parameters",
+    "grade_answers",
     "grade_bytes",
     "grade_class",
     "grade_file",
@@ -43,3 +45,12 @@ __all__ = [
     "precision_recall_scores",
     "top_k_accuracy_score",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``grade_answers`` and ``AnswersResult`` load sympy and the engine: imported on first use only."""
+    if name in ("AnswersResult", "grade_answers"):
+        import grading.answers
+
+        return getattr(grading.answers, name)
+    raise AttributeError(f"module 'grading' has no attribute {name!r}")

@@ -22,6 +22,7 @@ from grading.assignment import Assignment
 from grading.batch import grade_class, render_class_summary, resolve_assignment
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.safety import is_zip
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 from grading.score import DEFAULT_K
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False)
@@ -39,6 +40,9 @@ def grade(
     feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
     heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: draw a confusion-matrix PNG per student (the slow part).")] = True,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
+    variants: Annotated[Path | None, typer.Option(help="answers.json of `derive key --roster`: grade PATH's derivation answers (a responses CSV or a Moodle quiz responses download).")] = None,
+    rtol: Annotated[float, typer.Option(help="With --variants: relative tolerance of a number.")] = DEFAULT_RTOL,
+    atol: Annotated[float, typer.Option(help="With --variants: absolute tolerance near zero.")] = DEFAULT_ATOL,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
 
@@ -46,8 +50,14 @@ def grade(
     A missing row or a label that is not a class counts as wrong; unknown ids and
     identical duplicates are ignored; each with a warning. Top-k ties between
     equal scores go to the later class (scikit-learn's rule).
+    With --variants, PATH holds the derivation answers instead (numbers or formulas, per student).
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
+    if variants is not None:
+        if key is not None or k is not None or params is not None or model is not None:
+            raise UsageError("--variants grades derivation answers; --key, --k, --params and --model are for predictions.")
+        _grade_answers(path, variants, out, as_json, rtol=rtol, atol=atol)
+        return
     assignment = resolve_assignment(key)
     if k is not None:
         assignment = dataclasses.replace(assignment, k=k)
@@ -76,6 +86,17 @@ def grade(
 
         Console(highlight=False).print(render_summary(report))
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, *, rtol: float, atol: float) -> None:
+    from grading.answers import grade_answers, render_answers_summary
+
+    result = grade_answers(path, variants, rtol=rtol, atol=atol, out=out)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(render_answers_summary(result))
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool, *, feedback: bool, heatmaps: bool) -> None:

@@ -1,0 +1,256 @@
+"""Verdicts: each student's numbers and formulas against their own variant, with the mistake named.
+
+- A **number** is right within ``rtol`` of the gradient at the student's values, or within
+  ``atol`` near zero; shapes and parameter counts must be exact.
+- A **formula** is right when it equals the gradient at the student's values *and* at
+  :data:`N_POINTS` other points of the question (nodes take the values their definitions
+  give), so an equivalent form is right and a coincidence is not.
+- A wrong answer gets a mistake id when it matches one (:mod:`grading.answers.mistakes`).
+- Verdicts: ``correct``, ``wrong``, ``unreadable`` (with why), ``missing``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from derive.sheet import derived_seed
+from grading.answers.mistakes import diagnose, diagnose_points, explain
+from grading.answers.parse import Unreadable, evaluate, parse_formula
+from grading.answers.read import read_number, read_responses
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, N_POINTS
+from grading.answers.variants import Question, Variant, load_variants
+from grading.errors import UsageError
+
+__all__ = ["AnswersResult", "DEFAULT_ATOL", "DEFAULT_RTOL", "ItemResult", "N_POINTS", "StudentResult",
+           "VERDICTS", "grade_answer", "grade_answers", "grade_variants"]
+
+VERDICTS = ("correct", "wrong", "unreadable", "missing")
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One graded answer; ``expected`` is the right value for this student."""
+
+    question: str
+    answer: str | None
+    verdict: str
+    misconception: str | None
+    expected: float
+    points: float
+    max_points: float
+    why: str | None
+    kind: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract's item: question, answer, verdict, misconception, expected, points, why."""
+        return {"question": self.question, "answer": self.answer, "verdict": self.verdict,
+                "misconception": self.misconception, "expected": self.expected, "points": self.points,
+                "why": self.why}
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """A student's graded answers; ``submitted`` is False when the responses have no row for them."""
+
+    student: str
+    name: str | None
+    items: tuple[ItemResult, ...]
+    variant: Variant
+    submitted: bool = True
+
+    @property
+    def points(self) -> float:
+        return math.fsum(i.points for i in self.items)
+
+    @property
+    def max_points(self) -> float:
+        return math.fsum(i.max_points for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"student": self.student, "name": self.name, "points": _round(self.points),
+                "max_points": _round(self.max_points), "items": [i.to_dict() for i in self.items]}
+
+
+def _round(x: float) -> float:
+    return round(x, 6) + 0.0
+
+
+@dataclass(frozen=True)
+class AnswersResult:
+    """The class graded: ``status`` is ``"graded"`` or ``"invalid"`` (then ``errors`` says why)."""
+
+    status: str
+    students: tuple[StudentResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "graded"
+
+    @property
+    def misconceptions(self) -> dict[str, int]:
+        """Mistake id → how many students made it (at least once), most frequent first."""
+        counts = Counter(m for s in self.students for m in {i.misconception for i in s.items} if m)
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: status, students, misconceptions, warnings, errors."""
+        return {"status": self.status, "students": [s.to_dict() for s in self.students],
+                "misconceptions": self.misconceptions, "warnings": list(self.warnings), "errors": list(self.errors)}
+
+
+# ------------------------------------------------------------------ one answer
+
+def _closeness(rtol: float, atol: float, integer: bool):  # type: ignore[no-untyped-def]
+    if integer:
+        return lambda a, b: abs(a - b) < 1e-9 * max(1.0, abs(b))
+    return lambda a, b: abs(a - b) <= max(rtol * abs(b), atol)
+
+
+def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+                 seed: int = 0) -> ItemResult:
+    """Grade one student's answer ``text`` (``None`` when blank) to ``question``.
+
+    Args:
+        question: The question with the student's own values.
+        text: What the student wrote: a number or a formula.
+        rtol, atol: The tolerance of numbers.
+        seed: Seeds the random points of a formula check (with the question's name).
+    """
+    model, wrt, values = question.model, question.wrt, question.values
+    right = model.right_at(values, wrt)
+
+    def result(verdict: str, misconception: str | None = None, why: str | None = None) -> ItemResult:
+        pts = question.points if verdict == "correct" else 0.0
+        return ItemResult(question.name, text, verdict, misconception, right, pts, question.points, why, question.kind)
+
+    if text is None or not text.strip():
+        return result("missing")
+    close = _closeness(rtol, atol, model.integer)
+    number = read_number(text, integer=model.integer)
+    expr = None
+    if number is None:
+        try:
+            expr = parse_formula(text, model.resolve if model.formulas else (lambda _: None))
+        except Unreadable as exc:
+            why = str(exc)
+            if not model.formulas and why.startswith("unknown name"):
+                why = f"{why[:-1]}; this question takes a whole number."
+            return result("unreadable", why=why)
+        if not expr.free_symbols:
+            number = evaluate(expr, {})
+            if math.isnan(number):
+                return result("unreadable", why="the expression has no finite value (a log of a negative number, "
+                                                "a division by zero or an overflow).")
+            expr = None
+    if expr is None:
+        assert number is not None
+        if close(number, right):
+            return result("correct")
+        found = diagnose(number, right, model.mistakes(values, wrt, right), close)
+        return result("wrong", found, explain(found, question.kind) if found else None)
+    points = [values] + [model.random_values(derived_seed(seed, question.name, str(k))) for k in range(N_POINTS)]
+    answers, rights, mistakes = [], [], []
+    for k, point in enumerate(points):
+        env = model.env(point)
+        r = right if k == 0 else model.right_at(point, wrt)
+        answers.append(evaluate(expr, env))
+        rights.append(r)
+        mistakes.append(model.mistakes(point, wrt, r))
+    if all(close(a, r) for a, r in zip(answers, rights)):
+        return result("correct")
+    found = diagnose_points(answers, rights, mistakes, close)
+    if found:
+        return result("wrong", found, explain(found, question.kind))
+    if math.isnan(answers[0]):
+        return result("wrong", why="the formula has no finite value at your numbers.")
+    if close(answers[0], rights[0]):
+        return result("wrong", why="the formula gives the right number at your values but not at other values, "
+                                   "so it is not the gradient.")
+    return result("wrong", why=f"the formula gives {answers[0]:.6g} at your values.")
+
+
+# ------------------------------------------------------------------ a class
+
+def grade_variants(variants: Sequence[Variant], answers: Mapping[str, Mapping[str, str | None]], *,
+                   rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> tuple[StudentResult, ...]:
+    """Grade every variant's answers (a student with no row gets every question ``missing``)."""
+    out = []
+    for v in variants:
+        row = answers.get(v.student)
+        items = tuple(grade_answer(q, None if row is None else row.get(q.name), rtol=rtol, atol=atol, seed=_seed(v))
+                      for q in v.questions)
+        out.append(StudentResult(v.student, v.name, items, v, submitted=row is not None))
+    return tuple(out)
+
+
+def _seed(v: Variant) -> int:
+    return derived_seed(0, "grade-points", v.student)
+
+
+def _check_tolerance(rtol: float, atol: float) -> None:
+    if not (math.isfinite(rtol) and 0 <= rtol < 1):
+        raise UsageError(f"--rtol {rtol!r}: expected a relative tolerance from 0 to 1, such as 0.01 for 1 %.")
+    if not (math.isfinite(atol) and atol >= 0):
+        raise UsageError(f"--atol {atol!r}: expected an absolute tolerance >= 0, such as 5e-05.")
+
+
+def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = DEFAULT_RTOL,
+                  atol: float = DEFAULT_ATOL, out: str | Path | None = None) -> AnswersResult:
+    """Grade a class's derivation answers against each student's own variant.
+
+    Args:
+        responses: The responses CSV (``student,w11,a00``) or a Moodle quiz responses download.
+        variants: The ``answers.json`` of ``derive key --roster``.
+        rtol, atol: The tolerance of numbers.
+        out: Also write gradebook.csv, results.json and feedback/ there
+            (:func:`grading.answers.report.write_answers_report`).
+
+    Returns:
+        The :class:`AnswersResult`; ``status`` ``"invalid"`` when the responses file is unusable.
+
+    Raises:
+        UsageError: ``answers.json`` or an option is wrong.
+    """
+    from grading.errors import InvalidSubmission
+
+    _check_tolerance(rtol, atol)
+    vs = load_variants(variants)
+    questions = tuple(q.name for q in vs[0].questions)
+    try:
+        read = read_responses(responses, [v.student for v in vs], questions)
+    except InvalidSubmission as exc:
+        return AnswersResult("invalid", errors=(str(exc),), questions=questions, rtol=rtol, atol=atol,
+                             source=str(responses))
+    warnings = list(read.warnings)
+    if not read.answers:
+        return AnswersResult("invalid", errors=(f"{Path(responses).name}: no row names a student of answers.json; "
+                                                 "check that the student column holds the roster's ids.",),
+                             warnings=tuple(warnings), questions=questions, rtol=rtol, atol=atol, source=str(responses))
+    absent = [v.student for v in vs if v.student not in read.answers]
+    if absent:
+        warnings.append(f"{len(absent)} student(s) of answers.json have no row, every answer missing: "
+                        f"{', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}.")
+    students = grade_variants(vs, read.answers, rtol=rtol, atol=atol)
+    stale = sorted({i.question for s in students for i, q in zip(s.items, s.variant.questions)
+                    if abs(i.expected - q.value) > 1e-9 * max(1.0, abs(q.value))})
+    if stale:
+        warnings.append(f"answers.json's value of {', '.join(stale)} differs from the engine's today; the engine's is "
+                        "used. Was the problem set or gradkit changed after `derive key`? Re-run it to be sure.")
+    result = AnswersResult("graded", students, tuple(warnings), (), questions, rtol, atol, str(responses))
+    if out is not None:
+        from grading.answers.report import write_answers_report
+
+        write_answers_report(result, Path(out))
+    return result
+

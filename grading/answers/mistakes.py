@@ -1,0 +1,286 @@
+"""The known mistakes of each derivation, computed with the engine at a student's values, and naming one.
+
+Each function returns ``{mistake id: [value, ...]}``: what a student who makes
+that mistake answers. ``one-term`` has one value per output position (the student
+may have kept any one term); ``flipped-kernel`` two (the whole network convolved
+with the flipped kernel, and only ∂z/∂w, ∂z/∂a flipped, as a formula in nodes
+reads); every other mistake has one value. A mistake is
+named only when the answer matches it and its value differs from the right one
+and from every other mistake's (:func:`diagnose`), so an answer that several
+mistakes explain equally is called wrong without a name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from derive.graph import Graph, Node, evaluate, forward
+from derive.values import leaf_values
+
+__all__ = ["EXPLAIN", "MISTAKES", "bn_numbers", "conv_chain", "conv_mistakes", "diagnose", "diagnose_points",
+           "explain", "shape_mistakes", "softmax_mistakes", "bn_mistakes"]
+
+MISTAKES = (
+    "bce-missing-sigmoid-derivative", "factor-2", "flipped-kernel", "missing-softmax-derivative",
+    "no-activation-derivative", "one-path", "one-term", "shape-no-padding", "shape-no-plus-one", "shape-no-stride",
+    "shape-padding-once", "shape-plus-one-twice", "sign", "transposed-index", "unbiased-variance",
+)
+"""Every mistake id ``grade --variants`` may name."""
+
+EXPLAIN: dict[str, str] = {
+    "factor-2": "At the step ∂L/∂ŷ your answer is off by a factor of 2: the derivative of (ŷ − y)² is 2(ŷ − y), "
+                "that of ½(ŷ − y)² is (ŷ − y); use the loss the question gives.",
+    "sign": "Your answer has the right size but the wrong sign: check ∂L/∂ŷ (ŷ minus y, not y minus ŷ) and the sign "
+            "of every factor of the chain rule.",
+    "flipped-kernel": "At the forward pass you flipped the kernel (a true convolution); nn.Conv2d and the course use "
+                      "cross-correlation, z_ij = Σ w_mn a_(i+m)(j+n), with the kernel not flipped.",
+    "no-activation-derivative": "At the step ∂h/∂z you took the activation's derivative as 1; for the sigmoid it is "
+                                "σ(z)(1 − σ(z)) (tanh: 1 − tanh²(z), ReLU: 1 where z > 0).",
+    "one-term": "At the step that sums over the output positions you kept one term only; the variable reaches several "
+                "outputs z_ij, and the gradient adds one term per position.",
+    "transposed-index": "At the indices: your answer is the gradient of the transposed entry (w_ji for w_ij); the first "
+                        "index is the row, the second the column.",
+    "bce-missing-sigmoid-derivative": "At the step ∂L/∂ŷ = ∂L/∂p · ∂p/∂ŷ you used ∂L/∂p alone; the output sigmoid adds the "
+                                      "factor p(1 − p), which makes ∂L/∂ŷ = p − y.",
+    "missing-softmax-derivative": "At the step ∂L/∂z_i you stopped at ∂L/∂ŷ_i = −y_i/ŷ_i; the softmax's derivative still "
+                                  "has to be applied, which gives ŷ_i − y_i.",
+    "unbiased-variance": "At the step σ²_B you divided by m − 1 (the unbiased variance); batch norm normalises with the "
+                         "biased batch variance, divided by m.",
+    "one-path": "At the step ∂L/∂x_i you kept the path through x̂_i only; x_i also reaches L through σ²_B and μ_B, and "
+                "the three terms add up.",
+    "shape-plus-one-twice": "At the output-size formula you added 1 inside the floor as well (as the FER report does); "
+                            "it is ⌊(W + 2P − K)/S⌋ + 1, with the +1 outside only.",
+    "shape-no-padding": "At the output-size formula you left out the padding: the padded input is W + 2P wide, "
+                        "so the size is ⌊(W + 2P − K)/S⌋ + 1.",
+    "shape-padding-once": "At the output-size formula you padded one side only: padding P is added on both sides, "
+                          "W + 2P, not W + P.",
+    "shape-no-plus-one": "At the output-size formula you left out the + 1 after the floor: a kernel of size K fits "
+                         "⌊(W + 2P − K)/S⌋ + 1 times.",
+    "shape-no-stride": "At the output-size formula you left out the stride: divide by S inside the floor, "
+                       "⌊(W + 2P − K)/S⌋ + 1.",
+}
+"""One sentence per mistake, naming the step of the derivation where it happens."""
+
+_SOFTMAX_ONE_TERM = ("At the step ∂L/∂z_i = Σ_k ∂L/∂ŷ_k · ∂ŷ_k/∂z_i you kept the k = i term only; the softmax couples "
+                     "every output, and the other terms (−ŷ_k ŷ_i) make it ŷ_i − y_i.")
+
+
+_SIGN = {
+    "softmax-ce": "Your answer has the right size but the wrong sign: ∂L/∂z_i is ŷ_i − y_i (prediction minus target), "
+                  "not y_i − ŷ_i.",
+    "batchnorm": "Your answer has the right size but the wrong sign: check the signs of (x_i − μ_B), of −½ in "
+                 "∂L/∂σ²_B and of −1/√(σ²_B + ε) in ∂L/∂μ_B.",
+}
+
+
+def explain(mistake: str, kind: str) -> str:
+    """The sentence for ``mistake`` in a question of ``kind``.
+
+    >>> explain("sign", "softmax-ce").startswith("Your answer has the right size")
+    True
+    """
+    if mistake == "one-term" and kind == "softmax-ce":
+        return _SOFTMAX_ONE_TERM
+    if mistake == "sign" and kind in _SIGN:
+        return _SIGN[kind]
+    return EXPLAIN[mistake]
+
+
+Close = Callable[[float, float], bool]
+
+
+# ---------------------------------------------------------------- naming one
+
+def diagnose(answer: float, right: float, mistakes: Mapping[str, Sequence[float]], close: Close) -> str | None:
+    """The one mistake ``answer`` matches whose value differs from ``right`` and from the other mistakes'.
+
+    >>> diagnose(-1.0, 1.0, {"sign": [-1.0], "factor-2": [2.0]}, lambda a, b: abs(a - b) < 1e-9)
+    'sign'
+    >>> diagnose(0.0, 0.0, {"sign": [-0.0]}, lambda a, b: abs(a - b) < 1e-9) is None
+    True
+    """
+    return diagnose_points([answer], [right], [mistakes], close)
+
+
+def diagnose_points(answers: Sequence[float], rights: Sequence[float],
+                    mistakes: Sequence[Mapping[str, Sequence[float]]], close: Close) -> str | None:
+    """:func:`diagnose` over several points: a formula matches a mistake when it does at every point."""
+    ids = list(mistakes[0])
+    found: list[str] = []
+    for mid in ids:
+        for c in range(len(mistakes[0][mid])):
+            value = [m[mid][c] for m in mistakes]
+            if not all(math.isfinite(v) and close(a, v) for a, v in zip(answers, value)):
+                continue
+            if all(close(v, r) for v, r in zip(value, rights)):
+                continue  # the mistake changes nothing here
+            others = [[m[o][k] for m in mistakes] for o in ids if o != mid for k in range(len(mistakes[0][o]))]
+            if any(all(close(v, u) for v, u in zip(value, other)) for other in others):
+                continue  # another mistake gives the same answer: no telling them apart
+            found.append(mid)
+            break
+    return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- conv-gradient
+
+def _paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
+    out: list[list[tuple[str, str]]] = []
+
+    def up(n: str, below: list[tuple[str, str]]) -> None:
+        if n == "L":
+            out.append(below[::-1])
+            return
+        for parent in graph.consumers[n]:
+            up(parent, [*below, (parent, n)])
+
+    up(name, [])
+    return out
+
+
+Mutate = Callable[[Node, str, float], float]
+
+
+def conv_chain(graph: Graph, env: Mapping[str, float], name: str, mutate: Mutate | None = None) -> list[float]:
+    """The chain-rule product along each path from L down to ``name`` (one per output position reached).
+
+    Their sum is ∂L/∂name; ``mutate(node, input, local value)`` replaces a local derivative
+    (how a mistake is made: ∂h/∂z as 1, ∂L/∂ŷ halved...).
+    """
+    terms = []
+    for path in _paths(graph, name):
+        prod = 1.0
+        for parent, child in path:
+            node = graph.nodes[parent]
+            local = node.local[child]
+            v = env[local.name] if local.is_Symbol else evaluate(local, env)
+            prod *= mutate(node, child, v) if mutate else v
+        terms.append(prod)
+    return terms
+
+
+def _flipped(values: Mapping[str, Any], symbol: str) -> dict[str, Any]:
+    out = dict(values)
+    out[symbol] = [list(reversed(row)) for row in reversed(values[symbol])]
+    return out
+
+
+def _flip_local(graph: Graph, env: Mapping[str, float]) -> Mutate:
+    """∂z_ij/∂a_rc read off the flipped kernel (w_(K−1−m)(K−1−n) for w_mn), the forward pass kept right."""
+    p = graph.problem
+    (kh, kw) = p.kernel
+
+    def flip(w: str) -> str:
+        m, n = graph.nodes[w].index
+        return p.name("w", kh - 1 - m, kw - 1 - n)
+
+    def mutate(node: Node, child: str, v: float) -> float:
+        if node.op != "conv" or graph.nodes[child].role != "input":
+            return v
+        w = next(w for w, a in node.pairs if a == child)
+        return env[flip(w)]
+
+    return mutate
+
+
+def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: float) -> dict[str, list[float]]:
+    """Each mistake's ∂L/∂``wrt`` for a conv-gradient question at ``values`` (the --values layout)."""
+    p = graph.problem
+    env = forward(graph, leaf_values(values, p))
+    node = graph.nodes[wrt]
+    out: dict[str, list[float]] = {"sign": [-right]}
+    if p.loss == "mse":
+        scale = 2.0 if p.half_mse else 0.5
+        out["factor-2"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: v * scale if n.op == "mse" else v))]
+    else:
+        out["bce-missing-sigmoid-derivative"] = [
+            math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "sigmoid" else v))]
+    out["no-activation-derivative"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "act" else v))]
+    terms = conv_chain(graph, env, wrt)
+    if len(terms) > 1:
+        out["one-term"] = terms
+    flipped_wrt = wrt
+    if node.role == "kernel":
+        (kh, kw), (m, n) = p.kernel, node.index
+        flipped_wrt = p.name("w", kh - 1 - m, kw - 1 - n)
+    flipped_env = forward(graph, leaf_values(_flipped(values, p.kernel_symbol), p))
+    # ∂z/∂w_mn read off the flipped kernel is the right ∂L/∂w_(K−1−m)(K−1−n); ∂z/∂a takes the flipped weight
+    local = conv_chain(graph, env, flipped_wrt) if node.role == "kernel" else conv_chain(graph, env, wrt, _flip_local(graph, env))
+    out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt)), math.fsum(local)]
+    if node.role in ("input", "kernel") and node.index[0] != node.index[1]:
+        i, j = node.index
+        kind, (rows, cols) = ("a", p.input) if node.role == "input" else ("w", p.kernel)
+        if j < rows and i < cols:
+            out["transposed-index"] = [math.fsum(conv_chain(graph, env, p.name(kind, j, i)))]
+    return out
+
+
+# ---------------------------------------------------------------- softmax-ce
+
+def softmax_mistakes(problem: Any, env: Mapping[str, float], wrt: str, right: float) -> dict[str, list[float]]:
+    """Each mistake's ∂L/∂``wrt`` for a softmax-ce (or sigmoid + cross-entropy) question; ``env`` from the model."""
+    out: dict[str, list[float]] = {"sign": [-right]}
+    if problem.activation == "sigmoid":
+        y, p = env["y"], env["yhat"]
+        out["bce-missing-sigmoid-derivative"] = [-y / p + (1 - y) / (1 - p) if 0 < p < 1 else math.nan]
+        return out
+    i = wrt[1:]
+    y, p = env[f"y{i}"], env[f"yhat{i}"]
+    out["one-term"] = [-y * (1 - p)]
+    out["missing-softmax-derivative"] = [-y / p if p > 0 else math.nan]
+    return out
+
+
+# ---------------------------------------------------------------- batchnorm
+
+def bn_numbers(values: Mapping[str, Any], *, ddof: int = 0) -> dict[str, Any]:
+    """The batch-norm forward and backward numbers, with the variance divided by ``m − ddof``.
+
+    With ``ddof=0`` these are :func:`derive.batchnorm.forward_backward`'s (tested); ``ddof=1``
+    is the unbiased-variance mistake carried through every step.
+    """
+    x, dy, gamma, eps = values["x"], values["dy"], values["gamma"], values["eps"]
+    m = len(x)
+    mu = math.fsum(x) / m
+    var = math.fsum((xi - mu) ** 2 for xi in x) / (m - ddof)
+    std = math.sqrt(var + eps)
+    xhat = [(xi - mu) / std for xi in x]
+    dxhat = [d * gamma for d in dy]
+    dvar = math.fsum(d * (xi - mu) for d, xi in zip(dxhat, x)) * -0.5 * (var + eps) ** -1.5
+    dmu = math.fsum(-d / std for d in dxhat) + dvar * math.fsum(-2 * (xi - mu) for xi in x) / (m - ddof)
+    dx = [d / std + dvar * 2 * (xi - mu) / (m - ddof) + dmu / m for d, xi in zip(dxhat, x)]
+    return {"mu": mu, "var": var, "std": std, "xhat": xhat, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "dx": dx,
+            "dgamma": math.fsum(d * xh for d, xh in zip(dy, xhat)), "dbeta": math.fsum(dy)}
+
+
+def _bn_pick(n: Mapping[str, Any], wrt: str) -> float:
+    if wrt in ("gamma", "beta", "var", "mu"):
+        return n["d" + wrt]
+    return n["dx"][int(wrt[1:])]
+
+
+def bn_mistakes(values: Mapping[str, Any], wrt: str, right: float) -> dict[str, list[float]]:
+    """Each mistake's ∂L/∂``wrt`` for a batch-norm question at checked ``values``."""
+    out: dict[str, list[float]] = {"sign": [-right], "unbiased-variance": [_bn_pick(bn_numbers(values, ddof=1), wrt)]}
+    if wrt.startswith("x"):
+        n = bn_numbers(values)
+        out["one-path"] = [n["dxhat"][int(wrt[1:])] / n["std"]]
+    return out
+
+
+# ---------------------------------------------------------------- conv-shape
+
+def shape_mistakes(w: int, k: int, s: int, p: int | str) -> dict[str, list[float]]:
+    """The output sizes a student gets with each shape mistake, for one dimension (padding a number or 'valid')."""
+    if p == "same":
+        return {}
+    pad = 0 if p == "valid" else int(p)
+    return {
+        "shape-plus-one-twice": [float((w + 2 * pad - k + 1) // s + 1)],
+        "shape-no-padding": [float((w - k) // s + 1)],
+        "shape-padding-once": [float((w + pad - k) // s + 1)],
+        "shape-no-plus-one": [float((w + 2 * pad - k) // s)],
+        "shape-no-stride": [float(w + 2 * pad - k + 1)],
+    }

@@ -1,0 +1,432 @@
+"""Read a student's formula, plain text or LaTeX, into a sympy expression without running it.
+
+A small tokenizer and a recursive-descent parser build the expression from the
+tokens they recognise; nothing a student wrote reaches ``eval``, ``sympify`` or
+``parse_expr``. Names go through a whitelist (the question's ``resolve``), the
+text and the nesting have size limits, and every node is built with
+``evaluate=False`` so that no big-number arithmetic can be asked for.
+
+Grammar (both syntaxes; implicit multiplication everywhere)::
+
+    expr    := term (("+" | "-") term)*
+    term    := unary (("*" | "/") unary | unary)*
+    unary   := ("+" | "-") unary | power
+    power   := primary ("^" unary)?
+    primary := NUMBER | NAME subscript? | FUNC argument | \\frac{expr}{expr} | (expr) | [expr] | {expr}
+
+>>> str(parse_formula("2*(yhat - y)*v0", lambda n: n if n in ("yhat", "y", "v0") else None))
+'2*v0*(-y + yhat)'
+>>> str(parse_formula(r"2\\left(\\hat{y}-y\\right) v_{0}", lambda n: n if n in ("yhat", "y", "v0") else None))
+'2*v0*(-y + yhat)'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sympy
+
+from derive.graph import relu, sigma
+from grading.errors import GradingError
+
+__all__ = ["MAX_CHARS", "MAX_DEPTH", "Unreadable", "evaluate", "parse_formula"]
+
+MAX_CHARS = 1000
+"""The longest formula read (characters, after trimming)."""
+MAX_DEPTH = 40
+"""The deepest nesting of parentheses, powers and signs read."""
+_MAX_TOKENS = 400
+_MAX_NUMBER = 30
+
+Resolve = Callable[[str], "str | None"]
+
+
+class Unreadable(GradingError):
+    """A formula that cannot be read; the message says why (shown to the student)."""
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # NUM NAME FUNC FRAC HAT OP
+    text: str
+
+
+_FUNCS = {"sigma": "sigma", "sigmoid": "sigma", "σ": "sigma", "exp": "exp", "log": "log", "ln": "log",
+          "sqrt": "sqrt", "√": "sqrt", "tanh": "tanh", "relu": "relu", "ReLU": "relu"}
+_GREEK = {"gamma": "gamma", "beta": "beta", "mu": "mu", "epsilon": "eps", "varepsilon": "eps", "eps": "eps",
+          "gamma_": "gamma"}
+_UNICODE = {"γ": "gamma", "β": "beta", "μ": "mu", "ε": "eps", "ϵ": "eps", "ŷ": "yhat"}
+_SKIP_CMDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
+              "Biggl", "Biggr", "quad", "qquad", "displaystyle", "limits"}
+_MUL_CMDS = {"cdot", "times", "ast", "cdotp"}
+_CHAR_MAP = {"−": "-", "–": "-", "—": "-", "‐": "-", "·": "*", "⋅": "*", "×": "*", "∙": "*", "∗": "*", "÷": "/",
+             "≈": "=", "≅": "=", "≃": "=", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2002": " ", "\u2003": " "}
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _prepare(text: str) -> str:
+    s = unicodedata.normalize("NFC", text).strip()
+    if len(s) > MAX_CHARS:
+        raise Unreadable(f"the formula is {len(s)} characters long; at most {MAX_CHARS} are read.")
+    for wrapper in ("$", "\\(", "\\)", "\\[", "\\]"):
+        s = s.replace(wrapper, "")
+    s = "".join(_CHAR_MAP.get(ch, ch) for ch in s).replace("**", "^")
+    s = re.sub(r"([A-Za-z])\u0302", r"\1hat", s)  # x̂ (x + combining circumflex) -> xhat
+    s = re.sub(r"[₀-₉]+", lambda m: "_{" + m.group().translate(_SUB) + "}", s)
+    s = re.sub(r"[⁰-⁹⁻⁺¹²³]+", lambda m: "^{" + m.group().translate(_SUP) + "}", s)
+    return s
+
+
+def _tokens(s: str) -> list[_Tok]:
+    out: list[_Tok] = []
+    i, n = 0, len(s)
+    while i < n:
+        ch = s[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch.isdigit() or (ch == "." and i + 1 < n and s[i + 1].isdigit()):
+            m = _NUMBER.match(s, i)
+            assert m is not None
+            if len(m.group()) > _MAX_NUMBER:
+                raise Unreadable(f"the number {m.group()[:12]!r}... is too long; write at most {_MAX_NUMBER} characters.")
+            out.append(_Tok("NUM", m.group()))
+            i = m.end()
+        elif ch == "\\":
+            m = re.compile(r"\\([A-Za-z]+)").match(s, i)
+            if m is None:
+                if i + 1 < n and s[i + 1] in ",;:! ":
+                    i += 2
+                    continue
+                raise Unreadable(f"unexpected {s[i:i + 2]!r} at character {i + 1}.")
+            i = m.end()
+            cmd = m.group(1)
+            if cmd in _SKIP_CMDS:
+                continue
+            if cmd in _MUL_CMDS:
+                out.append(_Tok("OP", "*"))
+            elif cmd == "approx":
+                out.append(_Tok("OP", "="))
+            elif cmd in ("partial", "nabla"):
+                out.append(_Tok("OP", "∂"))
+            elif cmd in ("frac", "dfrac", "tfrac"):
+                out.append(_Tok("FRAC", cmd))
+            elif cmd in ("hat", "widehat"):
+                out.append(_Tok("HAT", cmd))
+            elif cmd in ("operatorname", "mathrm", "text", "mathit", "textrm"):
+                m2 = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}").match(s, i)
+                if m2 is None:
+                    raise Unreadable(f"\\{cmd} must be followed by a name in braces, such as \\{cmd}{{exp}}.")
+                word = m2.group(1)
+                out.append(_Tok("FUNC", _FUNCS[word]) if word in _FUNCS else _Tok("NAME", word))
+                i = m2.end()
+            elif cmd == "sigma" and re.compile(r"\s*_\s*\{?\s*B").match(s, i):
+                out.append(_Tok("NAME", "sigma"))  # \sigma_B: the batch standard deviation
+            elif cmd in _FUNCS:
+                out.append(_Tok("FUNC", _FUNCS[cmd]))
+            elif cmd in _GREEK:
+                out.append(_Tok("NAME", _GREEK[cmd]))
+            else:
+                raise Unreadable(f"unknown LaTeX command '\\{cmd}'.")
+        elif ch.isalpha():
+            m = _WORD.match(s, i)
+            word = m.group() if m else ch  # an ASCII word, or one other letter (σ, ŷ, γ...)
+            if word in _UNICODE:
+                out.append(_Tok("NAME", _UNICODE[word]))
+            elif word in _FUNCS:
+                out.append(_Tok("FUNC", _FUNCS[word]))
+            else:
+                out.append(_Tok("NAME", word))
+            i += len(word)
+        elif ch == "∂":
+            out.append(_Tok("OP", "∂"))
+            i += 1
+        elif ch == "√":
+            out.append(_Tok("FUNC", "sqrt"))
+            i += 1
+        elif ch in "+-*/^()[]{}_,=":
+            out.append(_Tok("OP", ch))
+            i += 1
+        else:
+            raise Unreadable(f"unexpected character {ch!r} at character {i + 1}.")
+        if len(out) > _MAX_TOKENS:
+            raise Unreadable(f"the formula has more than {_MAX_TOKENS} symbols; write a shorter one.")
+    return out
+
+
+def _last_side(toks: list[_Tok]) -> list[_Tok]:
+    """``∂L/∂w = 2(ŷ − y)… = 0.07``: the part after the last top-level ``=``."""
+    depth, cut = 0, 0
+    for k, t in enumerate(toks):
+        if t.kind == "OP" and t.text in "([{":
+            depth += 1
+        elif t.kind == "OP" and t.text in ")]}":
+            depth -= 1
+        elif t.kind == "OP" and t.text == "=" and depth == 0:
+            cut = k + 1
+    return toks[cut:]
+
+
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok], resolve: Resolve) -> None:
+        self.toks, self.k, self.resolve, self.depth = toks, 0, resolve, 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.k] if self.k < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.k]
+        self.k += 1
+        return tok
+
+    def is_op(self, text: str) -> bool:
+        t = self.peek()
+        return t is not None and t.kind == "OP" and t.text == text
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unreadable(f"the formula is nested more than {MAX_DEPTH} levels deep.")
+
+    def expr(self) -> sympy.Expr:
+        terms = [self.term()]
+        while self.is_op("+") or self.is_op("-"):
+            sign = self.take().text
+            t = self.term()
+            terms.append(t if sign == "+" else sympy.Mul(-1, t, evaluate=False))
+        return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+
+    def starts_primary(self) -> bool:
+        t = self.peek()
+        return t is not None and (t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT") or (t.kind == "OP" and t.text in "([{"))
+
+    def term(self) -> sympy.Expr:
+        factors = [self.unary()]
+        while True:
+            if self.is_op("*"):
+                self.take()
+                factors.append(self.unary())
+            elif self.is_op("/"):
+                self.take()
+                factors.append(sympy.Pow(self.unary(), -1, evaluate=False))
+            elif self.starts_primary():
+                factors.append(self.unary())
+            else:
+                break
+        return factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False)
+
+    def unary(self) -> sympy.Expr:
+        self.deeper()
+        try:
+            if self.is_op("-"):
+                self.take()
+                return sympy.Mul(-1, self.unary(), evaluate=False)
+            if self.is_op("+"):
+                self.take()
+                return self.unary()
+            return self.power()
+        finally:
+            self.depth -= 1
+
+    def power(self) -> sympy.Expr:
+        base = self.primary()
+        if self.is_op("^"):
+            self.take()
+            if self.peek() is None:
+                raise Unreadable("'^' at the end has no exponent.")
+            return sympy.Pow(base, self.unary(), evaluate=False)
+        return base
+
+    def group(self, what: str) -> sympy.Expr:
+        t = self.peek()
+        if t is None or t.kind != "OP" or t.text not in _CLOSE:
+            raise Unreadable(f"{what} must be followed by a bracket or braces.")
+        self.take()
+        inner = self.expr()
+        if not self.is_op(_CLOSE[t.text]):
+            got = self.peek()
+            raise Unreadable("unbalanced parenthesis: " + (f"{t.text!r} is never closed." if got is None
+                                                           else f"expected {_CLOSE[t.text]!r}, got {got.text!r}."))
+        self.take()
+        return inner
+
+    def subscript(self) -> str:
+        """The text of a subscript: ``_{1,1}`` -> ``"1_1"``, ``_0`` -> ``"0"``, ``_B`` -> ``"B"``."""
+        self.take()  # "_"
+        t = self.peek()
+        if t is None:
+            raise Unreadable("'_' at the end has no subscript.")
+        if t.kind in ("NUM", "NAME"):
+            self.take()
+            return t.text
+        if t.kind == "OP" and t.text == "{":
+            self.take()
+            parts, current = [], ""
+            while not self.is_op("}"):
+                u = self.peek()
+                if u is None:
+                    raise Unreadable("unbalanced parenthesis: a subscript's '{' is never closed.")
+                self.take()
+                if u.kind == "OP" and u.text == ",":
+                    parts.append(current)
+                    current = ""
+                elif u.kind in ("NUM", "NAME"):
+                    current += u.text
+                else:
+                    raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {u.text!r}.")
+            self.take()
+            return "_".join([*parts, current])
+        raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {t.text!r}.")
+
+    def name(self, spelled: str) -> sympy.Expr:
+        while self.is_op("_"):
+            sub = self.subscript()
+            spelled = f"{spelled}_{sub}" if spelled[-1:].isdigit() and sub[:1].isdigit() else f"{spelled}{sub}"
+        if spelled == "e" and self.resolve("e") is None:
+            return sympy.E
+        canonical = self.resolve(spelled)
+        if canonical is None:
+            raise Unreadable(f"unknown name {spelled!r}.")
+        return sympy.Symbol(canonical)
+
+    def primary(self) -> sympy.Expr:
+        t = self.peek()
+        if t is None:
+            raise Unreadable("the formula ends too early: an operand is missing.")
+        self.deeper()
+        try:
+            if t.kind == "NUM":
+                self.take()
+                return sympy.Integer(t.text) if t.text.isdigit() else sympy.Float(t.text)
+            if t.kind == "NAME":
+                self.take()
+                return self.name(t.text)
+            if t.kind == "HAT":
+                self.take()
+                u = self.peek()
+                if u is not None and u.kind == "OP" and u.text == "{":
+                    self.take()
+                    u = self.peek()
+                    if u is None or u.kind != "NAME" or self.toks[self.k + 1:self.k + 2] != [_Tok("OP", "}")]:
+                        raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
+                    self.take()
+                    self.take()
+                elif u is not None and u.kind == "NAME":
+                    self.take()
+                else:
+                    raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
+                return self.name(u.text + "hat")
+            if t.kind == "FRAC":
+                self.take()
+                num = self.group("\\frac")
+                den = self.group("\\frac's numerator")
+                return sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
+            if t.kind == "FUNC":
+                self.take()
+                nxt = self.peek()
+                arg = self.group(t.text) if nxt is not None and nxt.kind == "OP" and nxt.text in _CLOSE else self.power()
+                return _apply(t.text, arg)
+            if t.kind == "OP" and t.text in _CLOSE:
+                return self.group("it")
+            if t.kind == "OP" and t.text in ")]}":
+                raise Unreadable(f"unbalanced parenthesis: {t.text!r} closes nothing.")
+            raise Unreadable(f"unexpected {t.text!r}: an operand is missing.")
+        finally:
+            self.depth -= 1
+
+
+def _apply(func: str, arg: sympy.Expr) -> sympy.Expr:
+    if func == "sqrt":
+        return sympy.Pow(arg, sympy.Rational(1, 2), evaluate=False)
+    ctor = {"sigma": sigma, "exp": sympy.exp, "log": sympy.log, "tanh": sympy.tanh, "relu": relu}[func]
+    return ctor(arg, evaluate=False)
+
+
+def parse_formula(text: str, resolve: Resolve | Mapping[str, str]) -> sympy.Expr:
+    """Read ``text`` (plain or LaTeX) into a sympy expression over whitelisted names.
+
+    Args:
+        text: What the student wrote. A left side (``∂L/∂w11 =``) is dropped: the part
+            after the last ``=`` (or ``≈``) is read.
+        resolve: Maps a spelled name (``"w11"``, ``"w1_1"`` for ``w_{1,1}``, ``"yhat"``,
+            ``"muB"``) to its canonical name, or ``None`` when the question has no such name.
+
+    Raises:
+        Unreadable: with the reason (``unknown name 'q'``, ``unbalanced parenthesis: ...``).
+    """
+    lookup = resolve.get if isinstance(resolve, Mapping) else resolve
+    toks = _last_side(_tokens(_prepare(text)))
+    if not toks:
+        raise Unreadable("there is no formula or number.")
+    if any(t.text == "∂" for t in toks):
+        raise Unreadable("write the gradient's value or formula, not a partial derivative (∂) on its right side.")
+    depth = 0
+    for t in toks:
+        if t.kind == "OP" and t.text in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise Unreadable(f"the formula is nested more than {MAX_DEPTH} levels deep.")
+        elif t.kind == "OP" and t.text in ")]}":
+            depth -= 1
+    parser = _Parser(toks, lookup)
+    expr = parser.expr()
+    rest = parser.peek()
+    if rest is not None:
+        if rest.kind == "OP" and rest.text in ")]}":
+            raise Unreadable(f"unbalanced parenthesis: {rest.text!r} closes nothing.")
+        raise Unreadable(f"unexpected {rest.text!r}.")
+    return expr
+
+
+# --------------------------------------------------------------- evaluating
+
+def _sig(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+_EVAL = {"sigma": _sig, "exp": math.exp, "log": math.log, "tanh": math.tanh, "relu": lambda x: max(0.0, x)}
+
+
+def _eval(expr: sympy.Expr, env: Mapping[str, float]) -> float:
+    if expr.is_Symbol:
+        return env[expr.name]
+    if expr.is_Number or isinstance(expr, sympy.NumberSymbol):
+        return float(expr)
+    args = [_eval(a, env) for a in expr.args]
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        return math.prod(args)
+    if expr.is_Pow:
+        base, exp = args
+        if base < 0 and exp != int(exp):
+            raise ValueError("a negative number to a fractional power")
+        return float(base**exp)
+    if isinstance(expr, sympy.Heaviside):
+        return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 and args[0] == 0 else 0.0)
+    return _EVAL[type(expr).__name__](*args)
+
+
+def evaluate(expr: sympy.Expr, env: Mapping[str, float]) -> float:
+    """The value of ``expr`` in float64 from named values, or NaN where it is undefined or overflows.
+
+    >>> evaluate(parse_formula("log(x) + 1", {"x": "x"}), {"x": 1.0})
+    1.0
+    >>> math.isnan(evaluate(parse_formula("log(-x)", {"x": "x"}), {"x": 1.0}))
+    True
+    """
+    try:
+        value = _eval(expr, env)
+    except (ArithmeticError, ValueError, TypeError):
+        return math.nan
+    return value if isinstance(value, float) and math.isfinite(value) else math.nan
