@@ -86,6 +86,12 @@ def _checked(name: str, key: str, value: Any, default: Any) -> Any:
             kind = f"list of {_KINDS.get(type(default[0]).__name__, 'value')}s"
         like = list(default) if isinstance(default, tuple) else default
         raise ModelError(f"Model {name!r}: setting {key!r} takes a {kind} like {like!r}; got {value!r}.")
+    pairs = zip(value, default) if isinstance(default, tuple) and len(value) == len(default) else [(value, default)]
+    for got, usual in pairs:  # a count (default ≥ 1) stays ≥ 1; a size or rate (default ≥ 0) stays ≥ 0
+        if isinstance(got, (int, float)) and not isinstance(got, bool) and isinstance(usual, (int, float)):
+            least = 1 if isinstance(usual, int) and usual >= 1 else 0 if usual >= 0 else None
+            if least is not None and got < least:
+                raise ModelError(f"Model {name!r}: setting {key!r} must be ≥ {least}, like {default!r}; got {value!r}.")
     return value
 
 
