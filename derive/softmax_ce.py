@@ -105,7 +105,7 @@ def _numbers(values: Mapping[str, Any], key: str, n: int, where: str) -> list[fl
     for x in raw:
         value = finite(x)
         if value is None:
-            raise DeriveError(f"{where}: {key!r} must hold finite float64 numbers, got {shown(x)}.")
+            raise DeriveError(f"{where}: {key!r} must hold finite numbers (float64), got {shown(x)}.")
         out.append(value)
     return out
 
