@@ -69,7 +69,11 @@ def usage_line(exc: Exception) -> str:
     if text.startswith("Invalid value for '") and "': --" in text:  # our own sentence names the option
         text = text.split("': ", 1)[1]
     ctx = getattr(exc, "ctx", None)
-    where = f" See '{ctx.command_path} --help'." if ctx is not None and "--help" not in text else ""
+    names = []
+    while ctx is not None and ctx.parent is not None:  # "derive grad", however Python was started
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    where = f" See '{' '.join(['derive', *reversed(names)])} --help'." if ctx is not None and "--help" not in text else ""
     return text + where
 
 

@@ -367,7 +367,7 @@ def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
                 if "b" in node.local:
                     products.append(env["b"])
                 z = math.fsum(products)
-                if relu_act and z != 0.0 and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products):
+                if relu_act and z != 0.0 and math.isfinite(z) and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products):
                     z = 0.0
                 env[node.name] = z
             elif node.op == "bce":
