@@ -143,7 +143,7 @@ def test_train_refuses_a_bad_out_and_bad_settings_before_training(tmp_path: Path
         train.train_model("hw1-circles", None, tmp_path)
     with pytest.raises(ModelError, match="has no setting 'depth'"):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"depth": 3})
-    with pytest.raises(ModelError, match=r"cannot be built with \{'hidden': \(-4, 2\)\}: .*negative dimension"):
+    with pytest.raises(ModelError, match=r"setting 'hidden' must be ≥ 1, like \(.*\); got \(-4, 2\)\."):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"hidden": [-4, 2]})
 
 
