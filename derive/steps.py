@@ -157,7 +157,9 @@ def _matrix_steps(key: str, tex_name: str, value: Any) -> list[Step]:
     tex_width = max(_visible_len(c) for row in tex_cells for c in row)
     ncols = len(value[0])
     # printed: about 5.5 pt per character plus 10 pt of column gap, in 300 pt beside "a =" and the label
-    per_block = max(1, min((TEXT_MATRIX_WIDTH - len(key)) // (width + 2), int(300 // (5.5 * tex_width + 10))))
+    column_pt = 5.5 * tex_width + 10
+    fits = ncols * column_pt <= 420 and ncols * (width + 2) <= TEXT_MATRIX_WIDTH + 20  # one block, no label
+    per_block = ncols if fits else max(1, min((TEXT_MATRIX_WIDTH - len(key)) // (width + 2), int(300 // column_pt)))
     per_block = -(-ncols // -(-ncols // per_block))  # the same number of blocks, as even as they go
     out = []
     for start in range(0, ncols, per_block):

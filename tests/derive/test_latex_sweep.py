@@ -29,13 +29,24 @@ SWEEP = [  # (problem, wrt or None for --all, with numbers)
     (Problem(input=(6, 6)), None, True),
     (Problem(input=(8, 8), kernel=(2, 2), stride=2, loss="bce", conv_bias=True), None, True),
     (Problem(input=(10, 10)), None, False),
+    (Problem(input=(9, 9), kernel=(2, 2), activation="tanh"), "w01", "wide"),  # 6-digit and 1e-7 numbers
 ]
+
+
+def _wide(problem: Problem, seed: int) -> dict:
+    """Values a TA might paste: full-precision numbers, some tiny, some negative."""
+    import random
+
+    rng = random.Random(seed)
+    values = random_values(problem, seed)
+    values["a"] = [[rng.choice([-1, 1]) * rng.uniform(0, 1) * 10.0 ** rng.randint(-8, 2) for _ in row] for row in values["a"]]
+    return values
 
 
 def _documents() -> list[str]:
     docs = []
     for k, (problem, wrt, numbers) in enumerate(SWEEP):
-        values = random_values(problem, k) if numbers else None
+        values = _wide(problem, k) if numbers == "wide" else random_values(problem, k) if numbers else None
         if wrt is None:
             docs.append(render_table_latex(all_gradients(problem, values=values, check=False), standalone=True))
         else:
@@ -44,10 +55,11 @@ def _documents() -> list[str]:
 
 
 def _batch(docs: list[str]) -> str:
-    """One document: the first's preamble (with longtable), then every body after a page break."""
-    preamble = docs[-1].split(r"\begin{document}")[0]
-    assert all(d.split(r"\begin{document}")[0].replace(",longtable", "") == preamble.replace(",longtable", "")
-               or r"\setlength{\parindent}" in d for d in docs)
+    """One document: the fullest preamble (with longtable), then every body after a page break."""
+    preambles = {d.split(r"\begin{document}")[0] for d in docs}
+    preamble = next(p for p in preambles if "longtable" in p)  # the derivations' packages plus longtable
+    lines = set(preamble.replace(",longtable", "").split("\n")) | {r"\setlength{\parindent}{0pt}"}
+    assert all(set(p.replace(",longtable", "").split("\n")) <= lines for p in preambles)
     bodies = [d.split(r"\begin{document}", 1)[1].rsplit(r"\end{document}", 1)[0] for d in docs]
     return preamble + "\\setlength{\\parindent}{0pt}\n\\begin{document}\n" + "\n\\clearpage\n".join(bodies) + "\\end{document}\n"
 
