@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from derive._options import Format, FormatOption, NoCheckOption, RandomOption, one_source
+from derive._options import Format, FormatOption, NoCheckOption, RandomOption, fail_on_mismatch, one_source
 from derive.errors import DeriveError
 from derive.problem import ACTIVATIONS, LOSSES, Problem
 
@@ -86,12 +86,15 @@ def register(app: typer.Typer) -> None:
                 typer.echo(render_table_latex(grads, standalone=True), nl=False)
             else:
                 typer.echo(render_table_text(grads), nl=False)
+            fail_on_mismatch(grads)
             return
         g = gradient(problem, wrt, values=numbers, check=check)
         if fmt is Format.json:
             typer.echo(json.dumps(g.to_dict(), indent=2, ensure_ascii=False))
+            fail_on_mismatch([g])
             return
         from derive.render import render_latex, render_text
 
         d = g.to_derivation()
         typer.echo(render_latex(d, standalone=True) if fmt is Format.latex else render_text(d), nl=False)
+        fail_on_mismatch([g])

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from derive._options import Format, FormatOption, NoCheckOption, RandomOption, one_source
+from derive._options import Format, FormatOption, NoCheckOption, RandomOption, fail_on_mismatch, one_source
 from derive.errors import DeriveError
 
 
@@ -43,21 +43,38 @@ def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: boo
         docs = [{"wrt": n, "config": vars(problem), "values": numbers, **d.to_dict(), "value": d.result.value,
                  "autograd": a} for n, d, a in zip(names, derivations, autograds)]
         typer.echo(json.dumps(docs if all_ else docs[0], indent=2, ensure_ascii=False))
+        fail_on_mismatch([_Check(n, d.result.value, a) for n, d, a in zip(names, derivations, autograds)])
         return
     from dataclasses import replace
 
     from derive.render import render_latex, render_text
     from derive.steps import format_number
 
+    checks = [_Check(n, d.result.value, a) for n, d, a in zip(names, derivations, autograds)]
     checked = [
         replace(d, notes=(*d.notes, f"Check: torch autograd (float64) gives {format_number(a, 12)}; "
-                                    f"difference {abs(a - d.result.value):.1e}.")) if a is not None else d
-        for d, a in zip(derivations, autograds)
+                                    f"difference {abs(a - d.result.value):.1e}"
+                                    + (": MISMATCH, a bug in derive." if c.check == "mismatch" else ".")))
+        if a is not None else d
+        for d, a, c in zip(derivations, autograds, checks)
     ]
     if fmt is Format.text:
         typer.echo(render_text(checked), nl=False)
-        return
-    typer.echo(render_latex(checked, standalone=True), nl=False)
+    else:
+        typer.echo(render_latex(checked, standalone=True), nl=False)
+    fail_on_mismatch(checks)
+
+
+class _Check:
+    """One value against torch autograd: ``check`` is ``"ok"``, ``"mismatch"`` or ``None``."""
+
+    def __init__(self, wrt: str, value: Any, autograd: Any) -> None:
+        import math
+
+        self.wrt, self.check = wrt, None
+        if autograd is not None and value is not None:
+            close = math.isclose(value, autograd, rel_tol=1e-9, abs_tol=1e-12)
+            self.check = "ok" if close else "mismatch"
 
 
 def register(app: typer.Typer) -> None:

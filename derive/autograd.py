@@ -13,6 +13,22 @@ from derive.values import check_values
 __all__ = ["autograd_gradients"]
 
 
+def _dl_dp(yhat: object, y: object) -> float:
+    """torch's ∂L/∂p for L = −[y ln p + (1 − y) ln(1 − p)], with p and 1 − p from the logit."""
+    import torch
+
+    pr = torch.sigmoid(yhat).requires_grad_(True)
+    q = torch.sigmoid(-yhat)  # 1 - p without rounding p to 1 first
+    t = float(y)
+    loss = torch.zeros((), dtype=torch.float64)
+    if t != 0.0:  # a term with weight 0 is 0, also where its log is -inf
+        loss = loss - y * torch.log(pr)
+    if t != 1.0:
+        loss = loss - (1 - y) * torch.log(q + (1 - pr) - (1 - pr).detach())
+    loss.backward()
+    return float(pr.grad)
+
+
 def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
     """∂L/∂(every node) by torch autograd in float64, keyed by node name.
 
@@ -37,18 +53,15 @@ def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
     h.retain_grad()
     yhat = (vv * h.reshape(-1)).sum() + (c if c is not None else 0.0)
     yhat.retain_grad()
-    pr = None
     if p.loss == "mse":
         loss = (yhat - y) ** 2 * (0.5 if p.half_mse else 1.0)
-    else:
-        pr = torch.sigmoid(yhat)
-        pr.retain_grad()
-        loss = F.binary_cross_entropy(pr, y)
+    else:  # from the logit: F.binary_cross_entropy on p = σ(ŷ) loses everything near 0 and 1
+        loss = F.binary_cross_entropy_with_logits(yhat, y)
     loss.backward()
 
     out: dict[str, float] = {"yhat": float(yhat.grad)}
-    if pr is not None:
-        out["p"] = float(pr.grad)
+    if p.loss == "bce":
+        out["p"] = _dl_dp(yhat.detach(), y)
     for kind, t in (("a", a), ("w", w), ("z", z), ("h", h)):
         g = t.grad
         for i in range(g.shape[0]):

@@ -31,6 +31,7 @@ from typing import Any
 
 from derive.steps import Derivation, Step, format_number, latex_number
 from derive.errors import DeriveError, did_you_mean
+from derive.values import finite, shown
 
 __all__ = [
     "BatchNorm",
@@ -81,9 +82,10 @@ def random_values(problem: BatchNorm, seed: int) -> dict[str, Any]:
 
 
 def _number(raw: Any, key: str, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        raise DeriveError(f"{where}: {key!r} must be a finite number, got {raw!r}.")
-    return float(raw)
+    value = finite(raw)
+    if value is None:
+        raise DeriveError(f"{where}: {key!r} must be a finite float64 number, got {shown(raw)}.")
+    return value
 
 
 def check_values(problem: BatchNorm, values: Mapping[str, Any], *, where: str = "values") -> dict[str, Any]:
@@ -113,7 +115,29 @@ def check_values(problem: BatchNorm, values: Mapping[str, Any], *, where: str = 
 
 
 def forward_backward(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Every intermediate number of the forward and backward pass, from checked ``values``."""
+    """Every intermediate number of the forward and backward pass, from checked ``values``.
+
+    Raises:
+        DeriveError: a number beyond float64 (σ² of values near 1e200), in one line.
+    """
+    try:
+        out = _forward_backward(values)
+    except (OverflowError, ZeroDivisionError):
+        out = {"var": math.inf}
+    bad = [k for k, v in out.items() if not all(math.isfinite(x) for x in (v if isinstance(v, list) else [v]))]
+    if bad:
+        raise DeriveError(
+            f"values: the batch-norm {_NAMES.get(bad[0], bad[0])} is beyond float64 (|x| > 1.8e308) at these "
+            "numbers, so its steps cannot be shown; scale x, gamma and dy down (|x| < 1e150)."
+        )
+    return out
+
+
+_NAMES = {"mu": "mean μ_B", "var": "variance σ²_B", "std": "√(σ²_B + ε)", "xhat": "x̂", "y": "output y",
+          "dxhat": "∂L/∂x̂", "dvar": "∂L/∂σ²_B", "dmu": "∂L/∂μ_B", "dx": "∂L/∂x", "dgamma": "∂L/∂γ", "dbeta": "∂L/∂β"}
+
+
+def _forward_backward(values: Mapping[str, Any]) -> dict[str, Any]:
     x, dy, gamma, eps = values["x"], values["dy"], values["gamma"], values["eps"]
     m = len(x)
     mu = sum(x) / m

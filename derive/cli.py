@@ -34,12 +34,47 @@ _cmd_key.register(app)
 
 
 def main() -> None:
-    """Entry point of the ``derive`` console script."""
+    """Entry point of the ``derive`` console script.
+
+    A usage error typer finds (an unknown choice, a word where a number goes) is one
+    line ``derive: error: ...`` and exit 2, like a :class:`DeriveError`; option values
+    are coerced by :mod:`derive._coerce` (no pydantic at start-up).
+    """
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+    from derive._coerce import install
+
+    install()
     try:
-        app()
+        code = app(standalone_mode=False)
     except DeriveError as exc:
         typer.echo(f"derive: error: {exc}", err=True)
         sys.exit(2)
+    except NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help())
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        typer.echo(f"derive: error: {usage_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_line(exc: Exception) -> str:
+    """One line for a usage error: typer's message, and where the options are listed."""
+    text = " ".join(exc.format_message().split())
+    text = text.removeprefix("Invalid value: ")
+    if text.startswith("Invalid value for '") and "': --" in text:  # our own sentence names the option
+        text = text.split("': ", 1)[1]
+    ctx = getattr(exc, "ctx", None)
+    names = []
+    while ctx is not None and ctx.parent is not None:  # "derive grad", however Python was started
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    where = f" See '{' '.join(['derive', *reversed(names)])} --help'." if ctx is not None and "--help" not in text else ""
+    return text + where
 
 
 if __name__ == "__main__":  # pragma: no cover

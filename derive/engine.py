@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from derive.forward_steps import forward_steps
-from derive.graph import Graph, Node, build_graph, evaluate, forward
+from derive.graph import Graph, Node, build_graph, edge_value, forward, near_kinks, overflow, sigmoid
 from derive.indexform import general_term
 from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
@@ -66,6 +66,27 @@ class Gradient:
     autograd: float | None = None
     positions: tuple[tuple[int, int], ...] = ()
     _chain: tuple = field(default=(), repr=False, compare=False)
+    kinks: tuple[str, ...] = ()
+    scale: float = 0.0
+    slack: float = 0.0
+
+    @property
+    def check(self) -> str | None:
+        """How the value compares with torch autograd: ``"ok"``, ``"kink"``, ``"mismatch"``, or ``None``.
+
+        ``"ok"`` is agreement within float64 rounding of the sum (relative to the size of
+        its terms, ``scale``); ``"kink"`` a difference explained by a ReLU input at 0 up to
+        rounding, where we (and torch) take the derivative as 0 but torch's own summation
+        may land on the other side; ``"mismatch"`` anything else (a bug: the CLI exits 1).
+        """
+        if self.value is None or self.autograd is None:
+            return None
+        if not math.isfinite(self.autograd):
+            return "kink" if self.kinks else "mismatch"
+        allowed = CHECK_TOL * max(self.scale, abs(self.value), abs(self.autograd), 1e-300) + 8 * _EPS * self.slack
+        if abs(self.value - self.autograd) <= allowed:
+            return "ok"
+        return "kink" if self.kinks else "mismatch"
 
     @property
     def difference(self) -> float | None:
@@ -97,12 +118,29 @@ class Gradient:
         """This gradient as a generic :class:`~derive.steps.Derivation` for the renderers."""
         notes = [CONVENTION]
         if self.value is not None and self.autograd is not None:
-            notes.append(
-                f"Check: torch autograd (float64) gives {format_number(self.autograd, 12)}; "
-                f"difference {self.difference:.1e}."
-            )
+            notes.append(check_note(self))
         title = f"∂L/∂{text_name(self.wrt)} ({self.problem.describe()})"
         return Derivation(title, self.steps[:-1], self.steps[-1], tuple(notes))
+
+
+CHECK_TOL = 1e-9
+_EPS = 2.0**-52
+"""Relative tolerance of the autograd check (float64 sums of a few thousand terms stay far below)."""
+
+
+def check_note(g: Gradient) -> str:
+    """The note under a derivation that says what torch autograd gave."""
+    head = f"Check: torch autograd (float64) gives {format_number(g.autograd, 12)}; difference {g.difference:.1e}"
+    if g.check == "ok":
+        return head + "."
+    if g.check == "kink":
+        where = ", ".join(text_name(k) for k in g.kinks)
+        return (
+            f"{head}. {where} {'is' if len(g.kinks) == 1 else 'are'} 0 up to rounding, the kink of ReLU: "
+            "the derivative is taken as 0 there, as torch does, but torch's own sum may land on the other "
+            "side, so the check is not meaningful at that point."
+        )
+    return f"{head}: MISMATCH. This is a bug in derive; please report it with the command and values."
 
 
 @functools.lru_cache(maxsize=16)
@@ -126,7 +164,8 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     name = graph.resolve(wrt)
     env = _env(graph, values)
     auto = _autograd(problem, values) if env is not None and check else None
-    return _derive(graph, name, env, auto, _first_steps(graph, values, env), {})
+    kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
+    return _derive(graph, name, env, auto, _first_steps(graph, values, env), {}, kinks)
 
 
 def all_gradients(
@@ -146,7 +185,8 @@ def all_gradients(
     auto = _autograd(problem, values) if env is not None and check else None
     fwd = _first_steps(graph, values, env)
     memo: dict[tuple[str, str], float] = {}
-    return [_derive(graph, name, env, auto, fwd, memo) for name in names]
+    kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
+    return [_derive(graph, name, env, auto, fwd, memo, kinks) for name in names]
 
 
 def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
@@ -216,6 +256,7 @@ def _derive(
     auto: Mapping[str, float] | None,
     fwd: tuple[Step, ...],
     memo: dict[tuple[str, str], float],
+    kinks: frozenset[str] = frozenset(),
 ) -> Gradient:
     """One gradient; ``memo`` caches edge values across the gradients of one call."""
     p = graph.problem
@@ -236,8 +277,7 @@ def _derive(
 
     def val(e: tuple[str, str]) -> float:
         if e not in memo:
-            x = local[e]
-            memo[e] = env[x.name] if x.is_Symbol else evaluate(x, env)
+            memo[e] = edge_value(graph, e, env)
         return memo[e]
 
     if env is None:
@@ -280,6 +320,8 @@ def _derive(
         combined = sympy.Mul(*[local[e] for e in head])
         if len(head) > 1:
             combined = sympy.factor(sympy.cancel(combined))
+            if val:  # p - y from σ(ŷ), never the product of two rounded factors
+                head_value = sigmoid(env["yhat"]) - env["y"] if nodes[head[-1][0]].op == "sigmoid" else head_value
             v = head_value if val else None
             parts_tex = " ".join(_partial(*e)[0] for e in head)
             parts_txt = " · ".join(_partial(*e)[1] for e in head)
@@ -330,8 +372,27 @@ def _derive(
                 txt += " = " + " · ".join(n[1] for n in nt) + f" = {format_number(tv)}"
             term_steps.append(Step(label, tex, f"({i + p.base},{j + p.base}): {txt}", term_values[-1] if val else None, "Terms, one per output position reached"))
     value = None
+    scale = slack = 0.0
     if val:
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
+        scale = abs(head_value * shared_value) * (math.fsum(abs(t) for t in term_values) if len(paths) > 1 else 1.0)
+        if not all(math.isfinite(x) for x in (value, scale, *term_values)):
+            raise overflow(graph, f"∂L/∂{text_name(name)}")
+        # torch evaluates σ' = h(1 − h) and tanh' = 1 − h² from a rounded h: off by up to ε absolute
+        # (0 where we keep 4e-18), so a term through an activation may differ by ε × its other factors
+        slack = abs(head_value) * math.fsum(
+            math.prod(abs(val(e)) for e in pth[len(head):] if nodes[e[0]].op != "act")
+            for pth in paths if any(nodes[e[0]].op == "act" for e in pth)
+        )
+    def at_kink(e: tuple[str, str]) -> str | None:  # the edge goes through ReLU' at a kink, or uses h there
+        if e[1] in kinks:
+            return e[1]
+        x = local[e]
+        if x.is_Symbol and x.name in nodes and nodes[x.name].op == "act" and nodes[x.name].inputs[0] in kinks:
+            return nodes[x.name].inputs[0]
+        return None
+
+    crossed = tuple(sorted({k for pth in paths for e in pth if (k := at_kink(e))})) if kinks else ()
 
     # --- closed form (index form) and expanded form
     front = head_fmt + [fmt(e) for e in shared]
@@ -384,6 +445,9 @@ def _derive(
         None if auto is None else auto[name],
         positions,
         chain,
+        crossed,
+        scale,
+        slack,
     )
 
 

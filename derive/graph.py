@@ -18,7 +18,7 @@ import sympy
 from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
-__all__ = ["Graph", "Node", "build_graph", "evaluate", "relu", "sigma"]
+__all__ = ["Graph", "Node", "build_graph", "edge_value", "evaluate", "forward", "near_kinks", "relu", "sigma", "sigmoid", "softplus"]
 
 
 class sigma(sympy.Function):  # noqa: N801 - prints as \sigma, reads like the handouts
@@ -263,8 +263,35 @@ def build_graph(problem: Problem) -> Graph:
 
 
 # ----------------------------------------------------------------- numbers
+def sigmoid(x: float) -> float:
+    """σ(x) in float64 without overflow: e^x / (1 + e^x) for x < 0.
+
+    >>> sigmoid(0.0), sigmoid(-800.0), sigmoid(40.0)
+    (0.5, 0.0, 1.0)
+    """
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    """ln(1 + e^x) without overflow or cancellation (``log-sigmoid(x) = -softplus(-x)``).
+
+    >>> softplus(800.0), round(softplus(0.0), 12), softplus(-800.0)
+    (800.0, 0.69314718056, 0.0)
+    """
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _sech2(x: float) -> float:
+    """1 − tanh²(x) = 4e^{−2|x|} / (1 + e^{−2|x|})², right where 1 − tanh² would round to 0."""
+    e = math.exp(-2.0 * abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
 _FUNCS = {
-    "sigma": lambda x: 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x)),
+    "sigma": sigmoid,
     "tanh": math.tanh,
     "relu": lambda x: max(0.0, x),
     "log": math.log,
@@ -272,16 +299,36 @@ _FUNCS = {
 }
 
 
+def _one_minus(expr: sympy.Expr) -> sympy.Expr | None:
+    """``f`` when ``expr`` is ``1 - f`` (as the graph writes σ' and tanh'), else ``None``."""
+    if expr.is_Add and len(expr.args) == 2 and sympy.Integer(1) in expr.args:
+        other = expr.args[1] if expr.args[0] == 1 else expr.args[0]
+        if other.is_Mul and len(other.args) == 2 and other.args[0] == -1:
+            return other.args[1]
+    return None
+
+
 def evaluate(expr: sympy.Expr, env: Mapping[str, float]) -> float:
     """Evaluate a small sympy expression in float64 from node values (fast, no lambdify).
 
+    ``1 − σ(x)`` is evaluated as ``σ(−x)`` and ``1 − tanh²(x)`` as ``sech²(x)``, so a
+    derivative that float64 can hold is not lost to cancellation (σ'(40) = 4.2e-18, not 0).
+
     >>> evaluate(sympy.Symbol("x") * 2 + 1, {"x": 0.5})
     2.0
+    >>> evaluate(1 - sigma(sympy.Symbol("z")), {"z": 40.0})
+    4.248354255291589e-18
     """
     if expr.is_Symbol:
         return env[expr.name]
     if expr.is_Number:
         return float(expr)
+    rest = _one_minus(expr)
+    if rest is not None:
+        if isinstance(rest, sigma):
+            return sigmoid(-evaluate(rest.args[0], env))
+        if rest.is_Pow and isinstance(rest.args[0], sympy.tanh) and rest.args[1] == 2:
+            return _sech2(evaluate(rest.args[0].args[0], env))
     args = [evaluate(a, env) for a in expr.args]
     if expr.is_Add:
         return math.fsum(args)
@@ -298,17 +345,97 @@ def evaluate(expr: sympy.Expr, env: Mapping[str, float]) -> float:
     raise TypeError(f"cannot evaluate {expr!r}")  # our bug, not the user's
 
 
+_EPS = 2.0**-52
+
+
 def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
-    """Values of every node, given the leaf values by name."""
+    """Values of every node, given the leaf values by name, each in a stable form.
+
+    The binary cross-entropy is ``softplus(ŷ) − y·ŷ`` (never ``ln p`` of a rounded p). A
+    ReLU pre-activation within rounding of 0 (``|z| ≤ 4·ε·Σ|w·a|``) is taken as exactly 0,
+    where the derivative is 0 as in torch; :func:`near_kinks` names those nodes.
+
+    Raises:
+        DeriveError: a value beyond float64 (one line, naming the node and what to do).
+    """
     env: dict[str, float] = dict(leaves)
+    relu_act = graph.problem.activation == "relu"
     for node in graph.nodes.values():
-        if node.op == "conv":
-            env[node.name] = math.fsum([*(env[w] * env[a] for w, a in node.pairs), env["b"] if "b" in node.local else 0.0])
-        elif node.definition is not None:
-            env[node.name] = evaluate(node.definition, env)
-        elif node.name not in env:
-            raise DeriveError(f"No value for {node.name!r}.")
+        try:
+            if node.op == "conv":
+                products = [env[w] * env[a] for w, a in node.pairs]
+                if "b" in node.local:
+                    products.append(env["b"])
+                z = math.fsum(products)
+                if relu_act and z != 0.0 and math.isfinite(z) and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products):
+                    z = 0.0
+                env[node.name] = z
+            elif node.op == "bce":
+                yhat, y = env["yhat"], env["y"]
+                env[node.name] = softplus(yhat) - y * yhat
+            elif node.definition is not None:
+                env[node.name] = evaluate(node.definition, env)
+            elif node.name not in env:
+                raise DeriveError(f"No value for {node.name!r}.")
+        except (OverflowError, ValueError):
+            env[node.name] = math.inf
+        if not math.isfinite(env[node.name]):
+            raise overflow(graph, node.name)
     return env
+
+
+def near_kinks(graph: Graph, env: Mapping[str, float]) -> tuple[str, ...]:
+    """The conv nodes at a ReLU kink: 0, or within rounding of 0 (taken as 0 by :func:`forward`)."""
+    if graph.problem.activation != "relu":
+        return ()
+    return tuple(n.name for n in graph.nodes.values() if n.op == "conv" and env.get(n.name) == 0.0)
+
+
+def overflow(graph: Graph, name: str) -> DeriveError:
+    """The one-line error for a number float64 cannot hold."""
+    from derive.printer import text_name
+
+    what = "the loss L" if name == "L" else text_name(name) if name in graph.nodes else name
+    return DeriveError(
+        f"values: {what} is beyond float64 (|x| > 1.8e308) at these numbers, so no step can be "
+        "shown right; scale the values down (the course's numbers are between -10 and 10)."
+    )
+
+
+def edge_value(graph: Graph, edge: tuple[str, str], env: Mapping[str, float]) -> float:
+    """The local derivative on ``edge`` (node, input) at ``env``, in a stable form.
+
+    The sigmoid output's ``p(1 − p)`` is ``σ(ŷ)σ(−ŷ)``, and the cross-entropy's
+    ``−y/p + (1 − y)/(1 − p)`` uses ``1 − p = σ(−ŷ)`` (a term with a zero weight is 0),
+    so they are right until the number itself leaves float64.
+
+    Raises:
+        DeriveError: the derivative is beyond float64 (e.g. ∂L/∂p at ŷ = 800).
+    """
+    node = graph.nodes[edge[0]]
+    x = node.local[edge[1]]
+    try:
+        if node.op == "sigmoid":
+            yhat = env["yhat"]
+            value = sigmoid(yhat) * sigmoid(-yhat)
+        elif node.op == "bce":
+            yhat, y = env["yhat"], env["y"]
+            p, q = sigmoid(yhat), sigmoid(-yhat)
+            value = (-y / p if y else 0.0) + ((1.0 - y) / q if y != 1.0 else 0.0)
+        else:
+            value = env[x.name] if x.is_Symbol else evaluate(x, env)
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    if not math.isfinite(value):
+        from derive.printer import text_name
+
+        where = ", ".join(f"{text_name(k)} = {env[k]:.6g}" for k in ("yhat",) if k in env)
+        raise DeriveError(
+            f"values: ∂{text_name(edge[0])}/∂{text_name(edge[1])} is beyond float64 at {where} "
+            f"(p = σ(ŷ) rounds to {'1' if env.get('yhat', 0) > 0 else '0'}); the gradient itself would be fine, "
+            "but this step cannot be shown: scale the values so that |ŷ| < 700."
+        )
+    return value
 
 
 def _local_act(activation: str, z: sympy.Symbol) -> sympy.Expr:

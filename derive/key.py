@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from typing import Any
 import jinja2
 
 from derive.errors import DeriveError
-from derive.pdf import aligned, label_latex, latex_escape
+from derive.pdf import CJK_FONTS, aligned, cjk_font, label_latex, latex_escape, needs_unicode
 from derive.problemset import Item, ProblemSet, Student
 from derive.sheet import Part, Sheet, Solved, derived_seed, solve
 from derive.steps import GIVEN, given_steps, int_latex, latex_number
@@ -45,6 +46,14 @@ __all__ = [
 # ---------------------------------------------------------------- rendering
 
 _SYMBOLS = {"gamma": r"\gamma", "beta": r"\beta", "eps": r"\epsilon", "dy": r"\frac{\partial L}{\partial y_i}"}
+
+
+_UNICODE: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode", default=False)
+
+
+def _esc(text: str) -> str:
+    """:func:`latex_escape` for the document being rendered (Chinese kept in a LuaLaTeX document)."""
+    return latex_escape(text, unicode=_UNICODE.get())
 
 
 def _given(values: Mapping[str, Any]) -> list[str]:
@@ -100,13 +109,13 @@ def _question(item: Item) -> str:
         from reference_models.registry import get
 
         spec = get(p.model)
-        context.update(model=latex_escape(p.model), description=latex_escape(spec.description),
+        context.update(model=_esc(p.model), description=_esc(spec.description),
                        shape="\\times".join(str(d) for d in (p.input_shape or spec.input_shape)))
     return _environment().get_template("key_question.tex.j2").render(**context).strip()
 
 
 def _pair(pair: tuple[Any, Any]) -> str:
-    return latex_escape(str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})")
+    return _esc(str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})")
 
 
 def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
@@ -140,9 +149,9 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
     points = item.points
     return {
         "number": item.number,
-        "title": latex_escape(item.title) if item.title else "",
+        "title": _esc(item.title) if item.title else "",
         "points": "" if points is None else f"({points:g} point{'' if points == 1 else 's'})",
-        "question": latex_escape(item.question) if item.question else _question(item),
+        "question": _esc(item.question) if item.question else _question(item),
         "given": _given(solved.values) if solved.values is not None else [],
         "parts": parts if answers else [],
     }
@@ -162,23 +171,46 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_tex(sheet: Sheet, *, answers: bool = True) -> str:
-    """Render ``sheet`` as a complete LaTeX document: the answer key, or with ``answers=False`` the questions."""
+def chinese_text(sheet: Sheet) -> str | None:
+    """The first text of ``sheet`` that pdflatex cannot set (a Chinese name or title), named; else ``None``."""
     ps = sheet.problem_set
-    student = ""
+    texts = [("the title", ps.title), ("the subtitle", ps.subtitle or "")]
     if sheet.student is not None:
-        who = sheet.student.name or sheet.student.id
-        student = latex_escape(who if not sheet.student.name else f"{sheet.student.name} ({sheet.student.id})")
-    total = ps.total_points
-    return _environment().get_template("key_document.tex.j2").render(
-        title=latex_escape(ps.title),
-        subtitle=latex_escape(ps.subtitle) if ps.subtitle else "",
-        kind="Answer key" if answers else "Questions",
-        student=student,
-        seed=sheet.seed,
-        total_points=(str(int(total)) if total == int(total) else f"{total:g}") if total else "",
-        items=[_item_context(s, answers=answers) for s in sheet.solved],
-    )
+        texts.append((f"the name of student {sheet.student.id}", f"{sheet.student.name or ''} {sheet.student.id}"))
+    for solved in sheet.solved:
+        texts += [(f"item {solved.item.number}", f"{solved.item.title or ''} {solved.item.question or ''}")]
+    return next((f"{where} ({text.strip()[:40]!r})" for where, text in texts if needs_unicode(text)), None)
+
+
+def render_tex(sheet: Sheet, *, answers: bool = True) -> str:
+    """Render ``sheet`` as a complete LaTeX document: the answer key, or with ``answers=False`` the questions.
+
+    A sheet with Chinese text (a name, a title, a question) becomes a LuaLaTeX document
+    with the CJK font found by :func:`derive.pdf.cjk_font` (AR PL UMing TW if none is
+    installed yet: compiling then says what to install); any other sheet stays pdflatex.
+    """
+    ps = sheet.problem_set
+    unicode = chinese_text(sheet) is not None
+    font = (cjk_font() or CJK_FONTS[0]) if unicode else ""
+    token = _UNICODE.set(unicode)  # every _esc of this document keeps Chinese as written
+    try:
+        student = ""
+        if sheet.student is not None:
+            who = sheet.student.name or sheet.student.id
+            student = _esc(who if not sheet.student.name else f"{sheet.student.name} ({sheet.student.id})")
+        total = ps.total_points
+        return _environment().get_template("key_document.tex.j2").render(
+            title=_esc(ps.title),
+            subtitle=_esc(ps.subtitle) if ps.subtitle else "",
+            kind="Answer key" if answers else "Questions",
+            student=student,
+            seed=sheet.seed,
+            total_points=(str(int(total)) if total == int(total) else f"{total:g}") if total else "",
+            items=[_item_context(s, answers=answers) for s in sheet.solved],
+            cjk_font=font,
+        )
+    finally:
+        _UNICODE.reset(token)
 
 
 # ------------------------------------------------------------------ writing
@@ -245,6 +277,8 @@ def write_keys(
             raise DeriveError(f"--out {str(out)!r} is a folder; give a file name such as {out / 'key.pdf'}, or add --roster.")
         sheet = solve(problem_set, seed=seed)
         tex = _write(out.with_suffix(".tex"), render_tex(sheet))
+        if not tex_only:
+            _check_cjk((sheet,))
         pdfs = () if tex_only else tuple(compile_many([tex], jobs=1, on_done=_counter(1, on_progress)))
         return KeyFiles((sheet,), (tex,), pdfs, None)
     if out.suffix.lower() in (".pdf", ".tex") or (out.exists() and not out.is_dir()):
@@ -263,10 +297,22 @@ def write_keys(
     answers_json = _write(out / "answers.json", json.dumps([s.to_dict() for s in sheets], indent=2, ensure_ascii=False) + "\n")
     pdfs: list[Path] = []
     if not tex_only:
+        _check_cjk(sheets)
         for pdf in compile_many(texs, jobs=jobs, on_done=_counter(len(texs), on_progress)):
             pdfs.append(Path(os.replace(pdf, out / pdf.name) or out / pdf.name))
             pdf.with_suffix(".log").unlink(missing_ok=True)
     return KeyFiles(sheets, tuple(texs), tuple(pdfs), answers_json)
+
+
+def _check_cjk(sheets: tuple[Sheet, ...]) -> None:
+    """Stop before compiling when a sheet has Chinese text and LuaLaTeX or a CJK font is missing."""
+    from derive.pdf import LatexError, have_tex, no_cjk_message
+
+    if not have_tex():
+        return  # compile_many says to install TeX first
+    what = next((w for w in map(chinese_text, sheets) if w), None)
+    if what is not None and cjk_font() is None:
+        raise LatexError(no_cjk_message(what[0].upper() + what[1:]) + " The .tex files are kept.")
 
 
 def _counter(total: int, on_progress: Callable[[int, int], None] | None) -> Callable[[Path], None] | None:

@@ -25,14 +25,20 @@ from pathlib import Path
 from derive.errors import DeriveError
 
 __all__ = [
+    "CJK_FONTS",
+    "CJK_PACKAGES",
     "LatexError",
     "TEX_PACKAGES",
     "aligned",
+    "cjk_font",
     "compile_many",
     "compile_pdf",
     "have_tex",
+    "is_cjk",
     "label_latex",
     "latex_escape",
+    "needs_unicode",
+    "no_cjk_message",
 ]
 
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
@@ -46,7 +52,7 @@ _SPECIALS = {
     "&": r"\&", "%": r"\%", "#": r"\#",
     # cmr has no glyph for these ($ would come from a bitmap font); the typewriter font has all of ASCII.
     **{ch: rf"\texttt{{\char{ord(ch)}}}" for ch in "\\{}~^_<>|$"},
-    '"': r"\texttt{\char34}", "'": "'", "`": r"\texttt{\char18}",
+    '"': r"\texttt{\char34}", "'": r"\gkquote{}", "`": r"\texttt{\char18}",
 }
 _ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0308": '"', "\u030a": "r", "\u0327": "c",
             "\u030c": "v", "\u0304": "=", "\u0306": "u", "\u0307": ".", "\u030b": "H"}
@@ -55,21 +61,50 @@ _LETTERS = {"ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "ø": r"\o{}", "Ø":
             "”": "''", "…": r"\dots{}", "×": r"$\times$", "−": "-", "·": r"$\cdot$", "\u00a0": "~"}
 
 
-def latex_escape(text: str) -> str:
-    r"""Escape user text for pdflatex so that it prints exactly as written.
+def is_cjk(ch: str) -> bool:
+    """True for a Chinese, Japanese or Korean character or CJK punctuation (what the CJK font sets).
+
+    >>> is_cjk("鄭"), is_cjk("（"), is_cjk("ë")
+    (True, True, False)
+    """
+    return any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES)
+
+
+_CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3100, 0x31FF), (0x3200, 0x9FFF), (0xAC00, 0xD7AF),
+               (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x2FA1F))
+
+
+def needs_unicode(text: str) -> bool:
+    """True when ``text`` holds a character pdflatex cannot set (Chinese names and titles).
+
+    >>> needs_unicode("Zoë O'Brien"), needs_unicode("鄭呈毅")
+    (False, True)
+    """
+    return "[U+" in latex_escape(text)
+
+
+def latex_escape(text: str, *, unicode: bool = False) -> str:
+    r"""Escape user text for LaTeX so that it prints exactly as written.
 
     LaTeX specials become commands, accented Latin letters become accent
     commands, and a character pdflatex cannot set (CJK, emoji) becomes
-    ``[U+XXXX]`` rather than breaking the document.
+    ``[U+XXXX]`` rather than breaking the document. With ``unicode=True`` (a
+    document for LuaLaTeX with a CJK font, see ``templates/key_document.tex.j2``)
+    Chinese, Japanese and Korean characters and accented letters are kept as
+    they are; other unknown characters still become ``[U+XXXX]``.
 
     >>> latex_escape("Ann & Bob_1 50% #2")
     'Ann \\& Bob\\texttt{\\char95}1 50\\% \\#2'
     >>> latex_escape("Zoë")
     'Zo\\"{e}'
+    >>> latex_escape("鄭呈毅 Zoë", unicode=True)
+    '鄭呈毅 Zoë'
     """
     out = []
-    for ch in text:
-        if ch in _SPECIALS:
+    for ch in unicodedata.normalize("NFC", text) if unicode else text:
+        if unicode and (is_cjk(ch) or (not ch.isascii() and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))):
+            out.append(ch)
+        elif ch in _SPECIALS:
             out.append(_SPECIALS[ch])
         elif ch in _LETTERS:
             out.append(_LETTERS[ch])
@@ -127,7 +162,7 @@ def label_latex(text: str) -> str:
             out.append(rf"\ensuremath{{\hat{{{ch}}}}}")
             i += 2
             continue
-        out.append(rf"\ensuremath{{{_LABEL_MATH[ch]}}}" if ch in _LABEL_MATH else latex_escape(ch))
+        out.append(rf"\ensuremath{{{_LABEL_MATH[ch]}}}" if ch in _LABEL_MATH else "'" if ch == "'" else latex_escape(ch))
         i += 1
     return "".join(out)
 
@@ -157,17 +192,59 @@ def aligned(latex: str, width: int = KEY_WIDTH) -> str:
 
 # ---------------------------------------------------------------- compiling
 
+CJK_PACKAGES = "texlive-luatex fonts-arphic-uming"
+"""The Debian packages that add LuaLaTeX (with fontspec) and a Traditional Chinese font."""
+
+CJK_FONTS = ("AR PL UMing TW", "Noto Serif CJK TC", "Noto Sans CJK TC", "AR PL UKai TW", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei")
+"""CJK fonts a document may use, in order of preference (the first one installed is taken)."""
+
+LUALATEX_MAGIC = "% !TEX program = lualatex"
+"""First line of a document that must be compiled with LuaLaTeX (it holds Chinese text)."""
+
 
 def have_tex() -> bool:
     """True when ``pdflatex`` is on the PATH."""
     return shutil.which("pdflatex") is not None
 
 
+_FOUND: dict[str, str | None] = {}
+
+
+def cjk_font() -> str | None:
+    """The CJK font LuaLaTeX can use here, or ``None`` when LuaLaTeX, fontspec or every CJK font is missing."""
+    if "font" not in _FOUND:
+        _FOUND["font"] = _find_cjk_font()
+    return _FOUND["font"]
+
+
+def _find_cjk_font() -> str | None:
+    if not shutil.which("lualatex") or not shutil.which("kpsewhich") or not shutil.which("fc-list"):
+        return None
+    try:
+        sty = subprocess.run(["kpsewhich", "fontspec.sty", "luaotfload.sty"], capture_output=True, text=True, timeout=30)
+        families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if len(sty.stdout.split()) < 2:
+        return None
+    installed = {name.strip() for line in families.stdout.splitlines() for name in line.split(",")}
+    return next((f for f in CJK_FONTS if f in installed), None)
+
+
+def no_cjk_message(what: str) -> str:
+    """Why a document with Chinese text cannot be compiled here, and how to fix it."""
+    return (f"{what} is Chinese (or Japanese/Korean) text, which pdflatex cannot set. Install LuaLaTeX and a CJK font "
+            f"with 'sudo apt-get install {CJK_PACKAGES}' (see the README), or use --tex to stop at the .tex files.")
+
+
 def _command(tex: Path) -> list[str]:
     flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+    with tex.open(encoding="utf-8", errors="replace") as fh:
+        lua = fh.readline().strip() == LUALATEX_MAGIC
     if shutil.which("latexmk"):
-        return ["latexmk", "-pdf", "-quiet", *flags, tex.name]
-    return ["pdflatex", *flags, tex.name]
+        return ["latexmk", "-lualatex" if lua else "-pdf", "-quiet", *flags, tex.name]
+    return ["lualatex" if lua else "pdflatex", *flags, tex.name]
 
 
 _ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.*)$", re.M)
@@ -204,6 +281,9 @@ def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
             f"pdflatex is not installed, so {tex.name} was written but not compiled. Install TeX with "
             f"'sudo apt-get install {TEX_PACKAGES}' (or TeX Live / MiKTeX elsewhere), or use --tex to stop at the .tex."
         )
+    with tex.open(encoding="utf-8", errors="replace") as fh:
+        if fh.readline().strip() == LUALATEX_MAGIC and cjk_font() is None:
+            raise LatexError(no_cjk_message(f"{tex.name} holds text that"))
     env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
     try:
         run = subprocess.run(_command(tex), cwd=tex.parent, capture_output=True, text=True, errors="replace",

@@ -79,11 +79,11 @@ def _visible(tex: str) -> int:
     tex = re.sub(r"\\(left|right|Big|big|,|quad|cdot)", "", tex)
     tex = re.sub(r"\\frac\{[^{}]*\}\{[^{}]*\}", "xxxx", tex)
     tex = re.sub(r"\\[a-zA-Z]+", "x", tex)
-    return len(re.sub(r"[{}_^ ]", "", tex))
+    return len(re.sub(r"[{}_^ ]", "", tex)) + tex.count(", -") // 2  # a minus sign is wider than a digit
 
 
 def _tokens(tex: str) -> list[str]:
-    """Split at top-level `` = `` and `` + `` / `` - `` (outside braces and \\left..\\right)."""
+    """Split at top-level `` = ``, `` + `` / `` - `` and after ``, `` (outside braces and \\left..\\right)."""
     parts, depth, start, k = [], 0, 0, 0
     while k < len(tex):
         if tex.startswith(r"\left", k):
@@ -103,6 +103,11 @@ def _tokens(tex: str) -> list[str]:
             parts.append(tex[start:k])
             start = k + 1
             k += 3
+            continue
+        elif depth == 0 and tex.startswith(", ", k) and k > start and tex[k - 1] != "\\":  # a long tuple of numbers breaks after a comma
+            parts.append(tex[start : k + 1])
+            start = k + 2
+            k += 2
             continue
         k += 1
     parts.append(tex[start:])

@@ -166,12 +166,13 @@ def conv_output_size(
         padding = 0
     _check("the padding", padding, 0)
     effective = dilation * (kernel - 1) + 1
-    if pool and padding * 2 > effective:
+    if pool and padding > kernel // 2:  # PyTorch's pool2d_shape_check: kernel / 2 >= pad, undilated kernel
         raise DeriveError(
-            f"padding {padding} is more than half the pooling window {kernel}; PyTorch refuses it. "
-            f"Use padding ≤ {effective // 2}."
+            f"padding {padding} is more than half the pooling window {kernel} (PyTorch checks "
+            f"padding ≤ ⌊K/2⌋ = {kernel // 2} on the undilated window, whatever the dilation, and refuses it). "
+            f"Use padding ≤ {kernel // 2}."
         )
-    if n + 2 * padding < effective:
+    if n + 2 * padding < effective and not (pool and ceil_mode):
         raise DeriveError(
             f"input {n} plus padding 2·{padding} is smaller than the {window} ({effective}), so the "
             f"output would be empty; use padding ≥ {math.ceil((effective - n) / 2)} or a smaller {window}."
@@ -188,5 +189,13 @@ def conv_output_size(
     if ceil_mode and (result - 1) * stride >= n + padding:
         result -= 1
         note = "PyTorch drops the last window because it would start in the right padding"
+    if result < 1:  # only reachable with ceil_mode: PyTorch's "Output size is too small"
+        raise DeriveError(
+            f"input {n} plus padding 2·{padding} leaves no window of the {window} ({effective}) even rounding up "
+            f"(output {result}); PyTorch refuses it. Use a smaller {window} or more padding."
+        )
+    if pool and ceil_mode and n + 2 * padding < effective:
+        note = ("the window is larger than the padded input; with ceil_mode PyTorch still gives one output "
+                "(pooling_output_shape in ATen's Pool.h rounds ⌈(W + 2P − D·(K − 1) − 1)/S⌉ + 1 up)")
     return ShapeStep(n, kernel, stride, padding, dilation, pool, ceil_mode,
                      f"{left}{formula}{right} + 1", f"{left}{sub_k}{right} + 1", result, note)

@@ -29,6 +29,7 @@ from typing import Any
 
 from derive.errors import DeriveError, did_you_mean
 from derive.steps import Derivation, Step, format_number, latex_number
+from derive.values import finite, shown
 
 __all__ = [
     "ACTIVATIONS",
@@ -99,12 +100,13 @@ def _numbers(values: Mapping[str, Any], key: str, n: int, where: str) -> list[fl
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and n == 1:
         raw = [raw]
     if not isinstance(raw, (list, tuple)) or len(raw) != n:
-        raise DeriveError(f"{where}: {key!r} must be a list of {n} numbers, got {raw!r}.")
+        raise DeriveError(f"{where}: {key!r} must be a list of {n} numbers, got {shown(raw)}.")
     out = []
     for x in raw:
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            raise DeriveError(f"{where}: {key!r} must hold finite numbers, got {x!r} in {raw!r}.")
-        out.append(float(x))
+        value = finite(x)
+        if value is None:
+            raise DeriveError(f"{where}: {key!r} must hold finite numbers (float64), got {shown(x)}.")
+        out.append(value)
     return out
 
 
@@ -164,11 +166,23 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-def _softmax(z: list[float]) -> list[float]:
+def _logsumexp(z: list[float]) -> float:
     top = max(z)
-    e = [math.exp(v - top) for v in z]
-    s = sum(e)
-    return [v / s for v in e]
+    return top + math.log(math.fsum(math.exp(v - top) for v in z))
+
+
+def _softmax(z: list[float]) -> list[float]:
+    lse = _logsumexp(z)
+    return [math.exp(v - lse) for v in z]
+
+
+def _finite_or_fail(value: float, what: str, where: str) -> float:
+    if not math.isfinite(value):
+        raise DeriveError(
+            f"values: {what} is beyond float64 (|x| > 1.8e308) at {where}, so this step cannot be shown; "
+            "scale the logits down (|z| < 700)."
+        )
+    return value
 
 
 def _index(problem: SoftmaxCE, wrt: str) -> int:
@@ -233,7 +247,9 @@ def _softmax_steps(problem: SoftmaxCE, i: int, vals: dict[str, list[float]] | No
     if vals is not None:
         p = _softmax(vals["z"])
         t = vals["y"].index(1.0)
-        yhat, loss, grad = p[i], -math.log(p[t]), p[i] - vals["y"][i]
+        loss = _logsumexp(vals["z"]) - vals["z"][t]  # −log ŷ_t from log-sum-exp, never log of a rounded ŷ_t
+        yhat, grad = p[i], p[i] - vals["y"][i]
+        _finite_or_fail(loss, "the loss L", f"z = {vals['z']}")
     fwd, bwd = "Forward pass", "Backward pass"
     dl = f"\\frac{{\\partial L}}{{\\partial {zi}}}"
     steps = (
@@ -266,10 +282,14 @@ def _sigmoid_steps(vals: dict[str, list[float]] | None) -> Derivation:
     y = 0.0
     if vals is not None:
         z, y = vals["z"][0], vals["y"][0]
-        yhat = _sigmoid(z)
+        yhat, one_minus = _sigmoid(z), _sigmoid(-z)  # 1 − ŷ without rounding ŷ to 1 first
         loss = max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))  # the same, without cancellation
-        dyhat = (yhat - y) / (yhat * (1 - yhat))
-        dsig = yhat * (1 - yhat)
+        try:
+            dyhat = (-y / yhat if y else 0.0) + ((1 - y) / one_minus if y != 1 else 0.0)
+        except ZeroDivisionError:
+            dyhat = math.inf
+        _finite_or_fail(dyhat, "∂L/∂ŷ", f"z = {z:g} (ŷ = σ(z) rounds to {1 if z > 0 else 0})")
+        dsig = yhat * one_minus
         grad = yhat - y
     fwd, bwd = "Forward pass", "Backward pass"
     steps = (

@@ -131,14 +131,7 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
     for key, value in values.items():
         tex_name = names.get(key, key)
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
-            cells = [[format_number(float(x)) for x in row] for row in value]
-            width = max(len(c) for row in cells for c in row)
-            pad = " " * (len(key) + 3)
-            rows = ["[" + "  ".join(c.rjust(width) for c in row) + " ]" for row in cells]
-            text = f"{key} = " + f"\n{pad}".join(rows)
-            body = r" \\ ".join(" & ".join(latex_number(float(x)) for x in row) for row in value)
-            latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * len(value[0])}}} {body} \end{{array}}\right)"
-            out.append(Step(key, latex, text, None, GIVEN))
+            out += _matrix_steps(key, tex_name, value)
         elif isinstance(value, (list, tuple)):
             out.append(Step(key, f"{tex_name} = ({', '.join(latex_number(float(x)) for x in value)})",
                             f"{key} = ({', '.join(format_number(float(x)) for x in value)})", None, GIVEN))
@@ -146,3 +139,43 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
             out.append(Step(key, f"{tex_name} = {latex_number(float(value))}", f"{key} = {format_number(float(value))}",
                             float(value), GIVEN))
     return tuple(out)
+
+
+TEXT_MATRIX_WIDTH = 70
+"""Characters of one row of a given matrix in a terminal; a wider matrix goes in blocks of columns."""
+
+
+def _matrix_steps(key: str, tex_name: str, value: Any) -> list[Step]:
+    r"""A given matrix as one step, or as blocks of columns when its rows would not fit the page.
+
+    >>> [s.name for s in _matrix_steps("a", "a", [[-0.5] * 30])]
+    ['a (columns 1-8 of 30)', 'a (columns 9-16 of 30)', 'a (columns 17-24 of 30)', 'a (columns 25-30 of 30)']
+    """
+    cells = [[format_number(float(x)) for x in row] for row in value]
+    tex_cells = [[latex_number(float(x)) for x in row] for row in value]
+    width = max(len(c) for row in cells for c in row)
+    tex_width = max(_visible_len(c) for row in tex_cells for c in row)
+    ncols = len(value[0])
+    # printed: about 5.5 pt per character plus 10 pt of column gap, in 300 pt beside "a =" and the label
+    column_pt = 5.5 * tex_width + 10
+    fits = ncols * column_pt <= 420 and ncols * (width + 2) <= TEXT_MATRIX_WIDTH + 20  # one block, no label
+    per_block = ncols if fits else max(1, min((TEXT_MATRIX_WIDTH - len(key)) // (width + 2), int(300 // column_pt)))
+    per_block = -(-ncols // -(-ncols // per_block))  # the same number of blocks, as even as they go
+    out = []
+    for start in range(0, ncols, per_block):
+        stop = min(start + per_block, ncols)
+        blocked = per_block < ncols
+        name = f"{key} (columns {start + 1}-{stop} of {ncols})" if blocked else key
+        pad = " " * (len(name) + 3)
+        rows = ["[" + "  ".join(c.rjust(width) for c in row[start:stop]) + " ]" for row in cells]
+        text = f"{name} = " + f"\n{pad}".join(rows)
+        body = r" \\ ".join(" & ".join(row[start:stop]) for row in tex_cells)
+        label = rf" \quad \text{{(columns {start + 1}--{stop} of {ncols})}}" if blocked else ""
+        latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * (stop - start)}}} {body} \end{{array}}\right){label}"
+        out.append(Step(name, latex, text, None, GIVEN))
+    return out
+
+
+def _visible_len(tex: str) -> int:
+    """Rough printed width in characters of a LaTeX number (``2.5 \\times 10^{-7}`` is about 9)."""
+    return len(tex.replace(r"\times", "x").replace("{", "").replace("}", "").replace("^", "").replace(" ", ""))

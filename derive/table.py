@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from derive.engine import CONVENTION, Gradient
+from derive.engine import CONVENTION, Gradient, check_note
 from derive.render import escape_latex, split_latex
 from derive.steps import GIVEN, Step, format_number, latex_number
 
@@ -36,34 +36,56 @@ def render_table_text(gradients: Sequence[Gradient]) -> str:
     return "\n".join(lines) + "\n"
 
 
+TABLE_WIDTH = 30
+"""Visible characters per line of a gradient in the ``--all`` table's middle column."""
+
+
 def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = False) -> str:
-    """Every gradient as ``align*`` lines (index form = value), optionally a full document."""
+    """Every gradient as a row of a ``longtable``: variable, index form, value, torch autograd.
+
+    The table breaks across pages with its header repeated; a long index form breaks
+    into lines inside its cell. Needs ``longtable`` (in texlive-latex-base), loaded by the
+    standalone document; a fragment is meant for a document that loads it.
+    """
     if not gradients:
         return ""
     p = gradients[0].problem
     body = [rf"\section*{{All gradients of $L$ ({escape_latex(p.describe())})}}"]
     given = _given(gradients)
     if given:
-        body += [r"\paragraph{Given}", r"\begin{align*}", " \\\\\n".join("&" + s.latex for s in given), r"\end{align*}"]
-    body.append(r"\begin{align*}")
-    rows = []
+        body += [r"\paragraph{Given}", r"\begin{align*}", " \\\\\n".join(line for s in given for line in split_latex(s.latex)),
+                 r"\end{align*}"]
+    numbers = gradients[0].value is not None
+    checked = numbers and gradients[0].autograd is not None
+    cols = r"@{}l p{0.56\linewidth}" + (" r" if numbers else "") + (" r" if checked else "") + "@{}"
+    head = [r"$x$", r"$\partial L / \partial x$ (index form)"] + (["value"] if numbers else []) + (["torch autograd"] if checked else [])
+    body += [rf"\begin{{longtable}}{{{cols}}}", " & ".join(head) + r" \\ \hline", r"\endhead"]
     for g in gradients:
-        eq = g.closed_form_latex
-        if g.value is not None:
-            eq += f" = {latex_number(g.value, 10)}"
-        rows.append(" \\\\\n".join(split_latex(eq)))
-    body.append(" \\\\\n".join(rows))
-    body.append(r"\end{align*}")
+        lhs, _, rhs = g.closed_form_latex.partition(" = ")
+        name = lhs.removeprefix(r"\frac{\partial L}{\partial ").removesuffix("}")
+        lines = split_latex("x = " + rhs, TABLE_WIDTH)
+        lines = [line.replace("x &= ", "&", 1) if k == 0 else line for k, line in enumerate(lines)]
+        joined = r" \\ ".join(lines)
+        cell = rf"$\begin{{aligned}}[t] {joined} \end{{aligned}}$" if len(lines) > 1 else f"${rhs}$"
+        row = [f"${name}$", cell]
+        if numbers:
+            row.append(f"${latex_number(g.value, 10)}$")
+        if checked:
+            row.append(f"${latex_number(g.autograd, 10)}$")
+        body.append(" & ".join(row) + r" \\[2pt]")
+    body.append(r"\end{longtable}")
     body.append(escape_latex(CONVENTION))
-    if gradients[0].autograd is not None:
+    if checked:
         worst = max(g.difference for g in gradients)
         body.append(r"\par " + escape_latex(f"Largest difference from torch autograd (float64): {worst:.1e}."))
+        for note in sorted({check_note(g) for g in gradients if g.check != "ok"}):
+            body.append(r"\par " + escape_latex(note))
     text = "\n".join(body) + "\n"
     if not standalone:
         return text
     return (
         "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
-        "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
+        "\\usepackage{amsmath,amssymb,longtable}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
     )
 
 

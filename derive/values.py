@@ -22,7 +22,7 @@ from typing import Any
 from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
-__all__ = ["expected_layout", "leaf_values", "load_values", "random_values", "read_json"]
+__all__ = ["expected_layout", "finite", "leaf_values", "load_values", "random_values", "read_json", "shown"]
 
 
 def expected_layout(problem: Problem) -> dict[str, str]:
@@ -41,10 +41,36 @@ def expected_layout(problem: Problem) -> dict[str, str]:
     return out
 
 
+def finite(x: object) -> float | None:
+    """``x`` as a float64 if it is a finite number that float64 can hold, else ``None``.
+
+    >>> finite(3), finite(10**400), finite(float("nan")), finite(True)
+    (3.0, None, None, None)
+    """
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    try:
+        value = float(x)
+    except OverflowError:  # a whole number of 309 digits or more
+        return None
+    return value if math.isfinite(value) else None
+
+
+def shown(x: object, limit: int = 40) -> str:
+    """``repr(x)`` cut to ``limit`` characters (a 400-digit number names its length)."""
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 10**limit:
+        return f"a whole number of {len(str(abs(x)))} digits"
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number(x: object, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise DeriveError(f"values: {where} is {x!r}, not a finite number.")
-    return float(x)
+    value = finite(x)
+    if value is None:
+        big = isinstance(x, int) and not isinstance(x, bool) or isinstance(x, float) and math.isinf(x)
+        why = "beyond float64 (|x| > 1.8e308)" if big else "not a finite number"
+        raise DeriveError(f"values: {where} is {shown(x)}, {why}.")
+    return value
 
 
 def _matrix(x: object, key: str, shape: tuple[int, int]) -> list[list[float]]:
@@ -143,6 +169,11 @@ def read_json(path: str | Path) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise DeriveError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+    except RecursionError:
+        raise DeriveError(
+            f"{path}: the JSON is nested too deeply to read; a values file is an object of numbers, "
+            "lists and lists of rows (two levels)."
+        ) from None
 
 
 def load_values(path: str | Path, problem: Problem) -> dict[str, object]:

@@ -39,12 +39,13 @@ def test_conv_matches_torch(n: int, k: int, s: int, p: int, d: int) -> None:
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 40), k=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 2), ceil=st.booleans())
 def test_pool_matches_torch(n: int, k: int, s: int, p: int, ceil: bool) -> None:
-    if 2 * p > k or n + 2 * p < k:
+    try:
+        out = torch.nn.functional.max_pool1d(torch.zeros(1, 1, n), k, s, p, ceil_mode=ceil).shape[-1]
+    except RuntimeError:  # torch refuses: padding above ⌊K/2⌋, or no window at all
         with pytest.raises(DeriveError):
             conv_output_size(n, k, s, p, pool=True, ceil_mode=ceil)
         return
-    out = torch.nn.functional.max_pool1d(torch.zeros(1, 1, n), k, s, p, ceil_mode=ceil)
-    assert conv_output_size(n, k, s, p, pool=True, ceil_mode=ceil).result == out.shape[-1]
+    assert conv_output_size(n, k, s, p, pool=True, ceil_mode=ceil).result == out
 
 
 @settings(max_examples=40, deadline=None)
@@ -75,3 +76,31 @@ def test_bad_numbers(kwargs: dict, message: str) -> None:
 def test_latex_of_the_working() -> None:
     assert conv_output_size(32, 3, 2, 1).latex() == (
         r"\left\lfloor (W + 2P - K)/S\right\rfloor  + 1 = \left\lfloor (32 + 2 \cdot 1 - 3)/2\right\rfloor  + 1 = 16")
+
+
+def test_pool_corners_follow_torch_on_a_grid() -> None:
+    """Every (W, K, S, P, D, ceil_mode) of a small grid: the same size as F.max_pool2d, or refused as torch refuses.
+
+    The two corners of issue 12: dilation > 1 with padding above ⌊K/2⌋ of the undilated
+    window (PyTorch refuses), and ceil_mode with a window larger than the input (PyTorch gives 1).
+    """
+    import itertools
+
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    differ = []
+    for n, k, s, p, d, ceil in itertools.product(range(1, 7), range(1, 5), range(1, 4), range(0, 3), range(1, 4), (False, True)):
+        try:
+            expected = F.max_pool2d(torch.zeros(1, 1, n, n), k, s, p, d, ceil_mode=ceil).shape[-1]
+        except RuntimeError:
+            expected = None
+        try:
+            got = conv_output_size(n, k, s, p, d, pool=True, ceil_mode=ceil).result
+        except DeriveError:
+            got = None
+        if got != expected:
+            differ.append((n, k, s, p, d, ceil, expected, got))
+    assert differ == []
+    assert conv_output_size(2, 3, 3, 0, pool=True, ceil_mode=True).result == 1
+    with pytest.raises(DeriveError, match=r"padding ≤ ⌊K/2⌋ = 1 on the undilated window"):
+        conv_output_size(8, 3, 3, 2, 2, pool=True)

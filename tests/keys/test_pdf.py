@@ -47,7 +47,7 @@ def test_student_sheets_print_names_as_written(tmp_path: Path) -> None:
     assert seen[-1] == (4, 4)
     questions = pdf_text(tmp_path / "keys" / "b1__2-questions.pdf")
     assert f"Student: {NAME} (b1_#2)" in questions
-    assert "Zoë O’Brien" in pdf_text(tmp_path / "keys" / "r12922004-answers.pdf")
+    assert "Zoë O'Brien" in pdf_text(tmp_path / "keys" / "r12922004-answers.pdf")  # exactly, straight apostrophe
     answers = pdf_text(tmp_path / "keys" / "b1__2-answers.pdf")
     w00 = files.sheets[1].answers()["w00"]
     assert format_number(w00).replace("-", "−") in answers

@@ -76,7 +76,7 @@ BAD = [
     ("z1", {"z": [1, 2, 3], "y": [0.5, 0.5, 0]}, "'y' must be one-hot"),
     ("z1", {"z": [1, 2, 3], "t": [0, 1, 0]}, "unknown key 't'"),
     ("z1", {"z": [1, 2, 3]}, "missing 'y'"),
-    ("z1", {"z": [1, "2", 3], "y": [0, 1, 0]}, "finite numbers, got '2'"),
+    ("z1", {"z": [1, "2", 3], "y": [0, 1, 0]}, "finite numbers \\(float64\\), got '2'"),
     ("z1", {"z": [1, float("nan"), 3], "y": [0, 1, 0]}, "finite numbers"),
 ]
 
