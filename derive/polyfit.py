@@ -27,7 +27,7 @@ import numpy as np
 
 from derive.errors import DeriveError
 
-__all__ = ["OPTIONS", "POINTS", "Polyfit", "parse_polyfit", "polyfit_parts", "question_latex"]
+__all__ = ["OPTIONS", "POINTS", "Polyfit", "parse_polyfit", "polyfit_from_config", "polyfit_parts", "question_latex"]
 
 OPTIONS = ("at", "data", "degree")
 POINTS = (3.0, 0.1, -0.5)
@@ -62,6 +62,18 @@ class Polyfit:
         """``w3, w2, w1, w0`` (highest power first, as the handout prints them), then ``f'(3.0)``, ..."""
         return tuple(f"w{k}" for k in range(self.degree, -1, -1)) + tuple(f"f'({p!r})" for p in self.at)
 
+    def config(self) -> dict[str, Any]:
+        """The problem as ``answers.json`` holds it (JSON-safe): its options and the pairs themselves.
+
+        ``data`` is the file as the TA named it (``None`` for the shipped sample); ``x`` and ``y``
+        carry the pairs, so that grading needs neither the file nor the machine it was on
+        (:func:`polyfit_from_config` reads it back).
+        """
+        from reference_models.data.regression import SAMPLE_CSV
+
+        return {"data": None if self.path == SAMPLE_CSV else self.label, "degree": self.degree, "at": list(self.at),
+                "x": list(self.x), "y": list(self.y)}
+
     def coefficients(self) -> np.ndarray:
         """w_m … w_0 by least squares (``numpy.polyfit``), float64."""
         return np.polyfit(np.array(self.x), np.array(self.y), self.degree)
@@ -69,6 +81,20 @@ class Polyfit:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _degree_and_points(options: dict[str, Any]) -> tuple[int, list[float]]:
+    degree = options.get("degree", 3)
+    if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= MAX_DEGREE:
+        raise DeriveError(f"key 'degree' must be a whole number from 0 to {MAX_DEGREE} (the m of w_m x^m + … + w_0), got {degree!r}.")
+    at = options.get("at", list(POINTS))
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        at = [at]
+    if not isinstance(at, list) or not at or not all(_number(v) for v in at):
+        raise DeriveError(f"key 'at' must list the points of f'(x), such as [3.0, 0.1, -0.5], got {at!r}.")
+    if len(set(float(v) for v in at)) != len(at):
+        raise DeriveError(f"key 'at' names a point twice: {at!r}.")
+    return degree, at
 
 
 def parse_polyfit(options: dict[str, Any], source: str) -> Polyfit:
@@ -81,16 +107,7 @@ def parse_polyfit(options: dict[str, Any], source: str) -> Polyfit:
     from reference_models.data.regression import SAMPLE_CSV, load_xy_csv
     from reference_models.errors import ModelError
 
-    degree = options.get("degree", 3)
-    if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= MAX_DEGREE:
-        raise DeriveError(f"key 'degree' must be a whole number from 0 to {MAX_DEGREE} (the m of w_m x^m + … + w_0), got {degree!r}.")
-    at = options.get("at", list(POINTS))
-    if isinstance(at, (int, float)) and not isinstance(at, bool):
-        at = [at]
-    if not isinstance(at, list) or not at or not all(_number(v) for v in at):
-        raise DeriveError(f"key 'at' must list the points of f'(x), such as [3.0, 0.1, -0.5], got {at!r}.")
-    if len(set(float(v) for v in at)) != len(at):
-        raise DeriveError(f"key 'at' names a point twice: {at!r}.")
+    degree, at = _degree_and_points(options)
     data = options.get("data")
     if data is not None and (not isinstance(data, str) or not data.strip()):
         raise DeriveError(f"key 'data' must be the path of a CSV of x,y pairs (such as \"HW1-1.csv\"), got {data!r}.")
@@ -110,6 +127,33 @@ def parse_polyfit(options: dict[str, Any], source: str) -> Polyfit:
                           f"lower 'degree' to {len(pairs) - 1} or less.")
     x, y = pairs.x[:, 0].astype(np.float64), pairs.y[:, 0].astype(np.float64)  # type: ignore[index]
     return Polyfit(path=path, label=label, x=tuple(map(float, x)), y=tuple(map(float, y)), degree=degree,
+                   at=tuple(float(v) for v in at))
+
+
+def polyfit_from_config(options: dict[str, Any]) -> Polyfit:
+    """The problem back from :meth:`Polyfit.config` (``answers.json``): the pairs are taken, no file is read.
+
+    >>> p = polyfit_from_config({"data": "HW1-1.csv", "degree": 1, "at": [2.0], "x": [0, 1, 2], "y": [1, 3, 5]})
+    >>> [round(float(w), 9) for w in p.coefficients()], p.variables
+    ([2.0, 1.0], ('w1', 'w0', "f'(2.0)"))
+
+    Raises:
+        DeriveError: a key is missing or wrong (the pairs not two lists of as many finite numbers, too few pairs).
+    """
+    from reference_models.data.regression import SAMPLE_CSV
+
+    degree, at = _degree_and_points(options)
+    x, y = options.get("x"), options.get("y")
+    if not (isinstance(x, list) and isinstance(y, list) and len(x) == len(y) and all(_number(v) for v in x + y)):
+        raise DeriveError("keys 'x' and 'y' must be two lists of as many finite numbers (the pairs of the fit); "
+                          f"got {len(x) if isinstance(x, list) else x!r} x and {len(y) if isinstance(y, list) else y!r} y.")
+    if len(x) <= degree:
+        raise DeriveError(f"{len(x)} pairs cannot fix the {degree + 1} coefficients of a degree-{degree} polynomial.")
+    data = options.get("data")
+    if data is not None and (not isinstance(data, str) or not data.strip()):
+        raise DeriveError(f"key 'data' must be the name of the CSV of the pairs or null, got {data!r}.")
+    path, label = (SAMPLE_CSV, SAMPLE_CSV.name) if data is None else (Path(data), data)
+    return Polyfit(path=path, label=label, x=tuple(float(v) for v in x), y=tuple(float(v) for v in y), degree=degree,
                    at=tuple(float(v) for v in at))
 
 

@@ -262,11 +262,21 @@ def _polyfit(options: dict[str, Any], where: str, source: str) -> Any:
 def make_problem(kind: str, options: Mapping[str, Any], *, where: str = "problem") -> Any:
     """The validated problem of a ``kind`` from its options (as in a problem set, or ``answers.json``'s ``problem``).
 
+    A polyfit problem is read from :meth:`derive.polyfit.Polyfit.config` (its pairs ``x`` and ``y``, no file).
+
     >>> make_problem("conv-shape", {"input": [48, 48], "kernel": [7, 7], "stride": [2, 2], "padding": [3, 3]}).stride
     (2, 2)
     """
     if kind not in KINDS:
         raise DeriveError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}.{did_you_mean(str(kind), KINDS)}")
+    if kind == "polyfit":
+        from derive.polyfit import polyfit_from_config
+
+        _unknown(options, _OPTIONS[kind] + ("x", "y"), where)
+        try:
+            return polyfit_from_config(dict(options))
+        except DeriveError as exc:
+            raise DeriveError(f"{where}: {exc}") from None
     _unknown(options, _OPTIONS[kind], where)
     return _problem(kind, dict(options), where)
 

@@ -111,12 +111,17 @@ class Sheet:
 def problem_config(problem: Any) -> dict[str, Any]:
     """An item's problem as the options of its problem-set table (tuples as lists), for ``answers.json``.
 
+    A problem with a ``config()`` method gives its own JSON-safe form (polyfit: the pairs, not a path);
+    :func:`derive.problemset.make_problem` reads either back.
+
     >>> from derive.softmax_ce import SoftmaxCE
     >>> problem_config(SoftmaxCE(classes=7))
     {'classes': 7, 'activation': 'softmax'}
     """
     from dataclasses import fields
 
+    if callable(getattr(problem, "config", None)):
+        return problem.config()  # type: ignore[no-any-return]
     return {f.name: list(v) if isinstance(v := getattr(problem, f.name), tuple) else v for f in fields(problem) if f.init}
 
 

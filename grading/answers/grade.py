@@ -145,7 +145,7 @@ def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_
         except Unreadable as exc:
             why = str(exc)
             if not model.formulas and why.startswith("unknown name"):
-                why = f"{why[:-1]}; this question takes a whole number."
+                why = f"{why[:-1]}; this question takes a {'whole number' if model.integer else 'number'}."
             return result("unreadable", why=why)
         if not expr.free_symbols:
             number = evaluate(expr, {})

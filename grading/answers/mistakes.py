@@ -24,7 +24,7 @@ __all__ = ["EXPLAIN", "MISTAKES", "bn_numbers", "conv_chain", "conv_mistakes", "
 
 MISTAKES = (
     "bce-missing-sigmoid-derivative", "factor-2", "flipped-kernel", "missing-softmax-derivative",
-    "no-activation-derivative", "one-path", "one-term", "shape-no-padding", "shape-no-plus-one", "shape-no-stride",
+    "no-activation-derivative", "one-path", "one-term", "reversed-coefficients", "shape-no-padding", "shape-no-plus-one", "shape-no-stride",
     "shape-padding-once", "shape-plus-one-twice", "sign", "transposed-index", "unbiased-variance",
 )
 """Every mistake id ``grade --variants`` may name."""
@@ -50,6 +50,8 @@ EXPLAIN: dict[str, str] = {
                          "biased batch variance, divided by m.",
     "one-path": "At the step ∂L/∂x_i you kept the path through x̂_i only; x_i also reaches L through σ²_B and μ_B, and "
                 "the three terms add up.",
+    "reversed-coefficients": "At reading the fit you took the coefficients in the wrong order: numpy.polyfit returns "
+                             "the highest power first (w_m, …, w_0); numpy.polynomial.polynomial.polyfit returns w_0 first.",
     "shape-plus-one-twice": "At the output-size formula you added 1 inside the floor as well (as the FER report does); "
                             "it is ⌊(W + 2P − K)/S⌋ + 1, with the +1 outside only.",
     "shape-no-padding": "At the output-size formula you left out the padding: the padded input is W + 2P wide, "

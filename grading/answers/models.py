@@ -19,10 +19,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from derive.errors import DeriveError
 from grading.answers import mistakes as mk
 
-__all__ = ["Model", "model_for"]
+__all__ = ["KNOWN_KINDS", "Model", "model_for"]
+
+KNOWN_KINDS = ("batchnorm", "conv-gradient", "conv-shape", "params", "polyfit", "softmax-ce")
+"""The kinds with a model; a question of any other kind is graded against its stored ``value`` (:class:`ValueModel`)."""
 
 
 class Model:
@@ -241,26 +243,66 @@ class ParamsModel(Model):
         return self.value  # the count answers.json holds (counting again would need torch)
 
 
+class PolyfitModel(Model):
+    """HW1 2023 (一)(b): ``w3`` … ``w0`` and ``f'(x)`` by least squares on the pairs answers.json carries."""
+
+    kind = "polyfit"
+    formulas = False
+
+    def __init__(self, problem: Any) -> None:
+        import numpy as np
+
+        self.problem = problem
+        w = problem.coefficients()  # w[0] = w_m
+        m = problem.degree
+        self.numbers = {f"w{k}": float(w[m - k]) for k in range(m + 1)}
+        slope = np.polyder(w)
+        self.numbers.update({f"f'({p!r})": float(np.polyval(slope, p)) if m > 0 else 0.0 for p in problem.at})
+        # reversed-coefficients: numpy.polyfit's array (w_m first) read as w_0 first, and f' from that reading
+        backwards = w[::-1]
+        self.reversed = {f"w{k}": float(w[k]) for k in range(m + 1)}
+        self.reversed.update({f"f'({p!r})": float(np.polyval(np.polyder(backwards), p)) if m > 0 else 0.0
+                              for p in problem.at})
+
+    def right(self, values: Any, wrt: str) -> float:
+        return self.numbers[wrt]
+
+    def mistakes(self, values: Any, wrt: str, right: float) -> dict[str, list[float]]:
+        return {"reversed-coefficients": [self.reversed[wrt]]}
+
+
+class ValueModel(Model):
+    """A kind gradkit has no model for (a newer derive key): a number against the question's stored ``value``."""
+
+    formulas = False
+
+    def __init__(self, kind: str, value: float) -> None:
+        self.kind, self.value = kind, value
+
+    def right(self, values: Any, wrt: str) -> float:
+        return self.value
+
+
 @functools.lru_cache(maxsize=64)
 def _cached(kind: str, config: str) -> Model:
     from derive.problemset import make_problem
 
     problem = make_problem(kind, json.loads(config), where=f"answers.json ({kind})")
     return {"conv-gradient": ConvModel, "softmax-ce": SoftmaxModel, "batchnorm": BatchNormModel,
-            "conv-shape": ShapeModel}[kind](problem)
+            "conv-shape": ShapeModel, "polyfit": PolyfitModel}[kind](problem)
 
 
 def model_for(kind: str, config: Mapping[str, Any], value: float) -> Model:
-    """The model of one question of ``answers.json`` (cached per problem).
+    """The model of one question of ``answers.json`` (cached per problem); :class:`ValueModel` for an unknown kind.
 
     Raises:
-        DeriveError: the kind or the problem's options are not valid.
+        DeriveError: the problem's options are not valid for its kind.
     """
     if kind == "params":
         from derive.problemset import Params
 
         shape = config.get("input_shape")
         return ParamsModel(Params(model=str(config.get("model")), input_shape=tuple(shape) if shape else None), value)
-    if kind not in ("conv-gradient", "softmax-ce", "batchnorm", "conv-shape"):
-        raise DeriveError(f"unknown question kind {kind!r}")
+    if kind not in KNOWN_KINDS:
+        return ValueModel(kind, value)
     return _cached(kind, json.dumps(config, sort_keys=True))

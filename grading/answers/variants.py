@@ -3,19 +3,22 @@
 Each entry is ``{"student", "name", "seed", "values", "answers", "questions"}``;
 ``questions`` lists, in the order of the problem set, ``{"name", "item", "kind",
 "wrt", "problem", "values", "points", "value"}`` (see README, "Grading the
-derivations"). ``name`` is the column of the responses file.
+derivations"). ``name`` is the column of the responses file. A question of a kind
+gradkit has no model for needs only ``name``, ``kind`` and ``value``: it is graded
+as a number against ``value``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from derive.errors import DeriveError
-from grading.answers.models import Model, model_for
+from grading.answers.models import KNOWN_KINDS, Model, model_for
 from grading.errors import UsageError
 
 __all__ = ["Question", "Variant", "load_variants", "parse_variants"]
@@ -100,27 +103,35 @@ def parse_variants(data: Any, *, source: str = "answers.json") -> tuple[Variant,
 def _question(raw: Any, where: str) -> Question:
     if not isinstance(raw, Mapping):
         raise UsageError(f"{where}: expected an object, got {raw!r}.")
-    for key, kind in (("name", str), ("kind", str), ("wrt", str), ("problem", Mapping)):
-        if not isinstance(raw.get(key), kind):
-            raise UsageError(f"{where}: key {key!r} is missing or not a {'string' if kind is str else 'table'}; {_FIX}.")
+    for key in ("name", "kind"):
+        if not isinstance(raw.get(key), str):
+            raise UsageError(f"{where}: key {key!r} is missing or not a string; {_FIX}.")
     value = raw.get("value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise UsageError(f"{where}: key 'value' must be a number, got {value!r}; {_FIX}.")
     points = raw.get("points")
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
         raise UsageError(f"{where}: key 'points' must be a number >= 0 or null, got {points!r}.")
+    kind = raw["kind"]
+    wrt = raw.get("wrt") if isinstance(raw.get("wrt"), str) else raw["name"]
+    if kind not in KNOWN_KINDS:  # a newer derive key's kind: graded as a number against 'value'
+        return Question(raw["name"], str(raw.get("item", "")), kind, wrt, model_for(kind, {}, float(value)),
+                        raw.get("values"), 1.0 if points is None else float(points), float(value))
+    for key, type_ in (("wrt", str), ("problem", Mapping)):
+        if not isinstance(raw.get(key), type_):
+            raise UsageError(f"{where}: key {key!r} is missing or not a {'string' if type_ is str else 'table'}; {_FIX}.")
     try:
-        model = model_for(raw["kind"], raw["problem"], float(value))
+        model = model_for(kind, raw["problem"], float(value))
         values = None if raw.get("values") is None else model.check(raw["values"])
-        if raw["kind"] not in ("conv-shape", "params"):
+        if kind not in ("conv-shape", "params"):
             known = getattr(model.problem, "variables", None)
-            if raw["kind"] == "conv-gradient":
+            if kind == "conv-gradient":
                 model.graph.resolve(raw["wrt"])
             elif known is not None and raw["wrt"] not in known:
                 raise DeriveError(f"unknown variable {raw['wrt']!r}")
-            if values is None:
+            if values is None and kind != "polyfit":
                 raise DeriveError("a derivation question needs its 'values'")
     except DeriveError as exc:
         raise UsageError(f"{where}: {exc}") from None
-    return Question(raw["name"], str(raw.get("item", "")), raw["kind"], raw["wrt"], model, values,
+    return Question(raw["name"], str(raw.get("item", "")), kind, raw["wrt"], model, values,
                     1.0 if points is None else float(points), float(value))
