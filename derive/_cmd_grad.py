@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient of the problem in one table.")] = False,
         no_check: NoCheckOption = False,
+        net: Annotated[Optional[Path], typer.Option("--net", help="A network file (TOML): any small network; --wrt \"conv1.w[0,0,1,1]\".")] = None,
     ) -> None:
         """Derive ∂L/∂WRT step by step: forward pass, chain-rule factors, index form, terms.
 
@@ -58,6 +59,11 @@ def register(app: typer.Typer) -> None:
         from derive.problem import Problem, parse_size
         from derive.table import render_table_latex, render_table_text
 
+        if net is not None:  # any small network (derive.network); the options above are the classic problem's
+            from derive.network.render import grad_net
+
+            typer.echo(grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check), nl=False)
+            return
         one_source(values, random)
         if not all_ and wrt is None:
             raise DeriveError("Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all.")
