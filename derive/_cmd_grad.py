@@ -53,17 +53,17 @@ def register(app: typer.Typer) -> None:
         The network: input → convolution (a cross-correlation, as in PyTorch and Keras)
         → activation → flatten (row-major) → weighted sum ŷ → loss.
         """
+        if net is not None:  # any small network (derive.network); the options above are the classic problem's
+            from derive.network.render import grad_net
+
+            typer.echo(grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check), nl=False)
+            return
         import json
 
         from derive import all_gradients, gradient, load_values, random_values
         from derive.problem import Problem, parse_size
         from derive.table import render_table_latex, render_table_text
 
-        if net is not None:  # any small network (derive.network); the options above are the classic problem's
-            from derive.network.render import grad_net
-
-            typer.echo(grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check), nl=False)
-            return
         one_source(values, random)
         if not all_ and wrt is None:
             raise DeriveError("Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all.")

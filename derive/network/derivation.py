@@ -29,7 +29,7 @@ from derive.network.spec import Layer, Network
 from derive.network.values import check_values, element_name, resolve_wrt
 from derive.steps import Derivation, Step, format_number, given_steps, latex_number
 
-__all__ = ["NetworkGradient", "all_network_gradients", "network_gradient"]
+__all__ = ["NetworkGradient", "all_network_gradients", "element_latex", "given_latex", "network_gradient", "question_latex"]
 
 CONVENTION = "A convolution is a cross-correlation, as in PyTorch (nn.Conv2d): the kernel is not flipped."
 ROUNDING = "Matrices and vectors show 4 significant digits; every sum is computed in float64."
@@ -152,6 +152,33 @@ def all_network_gradients(net: Network, *, values: Mapping | None = None, check:
     ctx = _context(net, values, check)
     return [_derive(ctx, name, tuple(int(i) for i in index))
             for name, shape in net.tensor_shapes().items() for index in np.ndindex(*shape)]
+
+
+def element_latex(net: Network, wrt: str) -> str:
+    """LaTeX of one element: ``conv1.w[0,0,1,1]`` → ``w^{\\mathrm{conv1}}_{0,0,1,1}``."""
+    name, index = resolve_wrt(net, wrt)
+    return (Symbol("x", "x") if name == "x" else param_symbol(name)).at(index)[0]
+
+
+def given_latex(net: Network, values: Mapping) -> list[str]:
+    """The numbers of a values table as LaTeX equations (one matrix per channel), for an answer key."""
+    return [s.latex for s in _given(net, check_values(net, values))]
+
+
+def question_latex(net: Network) -> str:
+    """The network in words, one layer per item, for a question sheet (LaTeX, nothing from the user but numbers)."""
+    syms = symbols(net)
+    shape = r" \times ".join(map(str, net.input))
+    rows = [rf"\item input ${syms[0].latex}$ of shape ${shape}$"]
+    for k, layer in enumerate(net.layers):
+        tex, _ = _forward_formula(net, k, syms[k], syms[k + 1])
+        name = layer.name.replace("_", r"\_")
+        rows.append(rf"\item \texttt{{{name}}} ({layer.type}): ${tex}$")
+    loss = {"mse": r"$L = \sum_k (\hat{y}_k - y_k)^2$", "half-mse": r"$L = \frac{1}{2}\sum_k (\hat{y}_k - y_k)^2$",
+            "bce": r"$p = \sigma(\hat{y}_0)$, $L = -[y \ln p + (1 - y) \ln (1 - p)]$",
+            "softmax-ce": r"$p = \operatorname{softmax}(\hat{y})$, $L = -\ln p_y$ with the class index $y$"}[net.loss]
+    rows.append(rf"\item loss: {loss}")
+    return "\\begin{itemize}\n" + "\n".join(rows) + "\n\\end{itemize}"
 
 
 # ------------------------------------------------------------------ given and forward

@@ -166,7 +166,7 @@ class Network:
                 parts.append("flatten")
             else:
                 parts.append(f"{layer.name} {layer.outputs}{', bias' if layer.bias else ''}")
-        parts.append({"mse": "MSE", "half-mse": "½MSE", "bce": "sigmoid + BCE", "softmax-ce": "softmax + CE"}[self.loss])
+        parts.append({"mse": "MSE", "half-mse": "half-MSE", "bce": "sigmoid + BCE", "softmax-ce": "softmax + CE"}[self.loss])
         return " → ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
