@@ -10,7 +10,7 @@ the last line of a cell shows the steps as maths (MathJax renders ``aligned`` bl
 **∂L/∂z**
 <BLANKLINE>
 *Given*
-$$\\begin{aligned} &a = 1 \\end{aligned}$$
+$$\\begin{aligned} a &= 1 \\end{aligned}$$
 <BLANKLINE>
 *Result*
 $$\\boxed{r = 2}$$

@@ -1,11 +1,14 @@
-"""derive.network: gradients of any small network a lecturer writes on the board, step by step.
+r"""derive.network: gradients of any small network a lecturer writes on the board, step by step.
 
 A network file (:mod:`derive.network.spec`) describes conv, act, maxpool, avgpool, flatten,
 dense and loss layers; :func:`network_gradient` derives ∂L/∂(one element) with the chain
 rule written out and checks the number against torch autograd in float64.
 
->>> net = load_network("examples/hw2-2024-net.toml")  # doctest: +SKIP
->>> network_gradient(net, "conv1.w[0,0,1,1]", values=random_values(net, 0)).value  # doctest: +SKIP
+>>> net = parse_network('input = [1, 3, 3]\n[[layer]]\ntype = "maxpool"\nsize = 3\n[[layer]]\ntype = "flatten"\n'
+...                     '[[layer]]\ntype = "loss"\nfn = "half-mse"\n')
+>>> values = {"x": [[[0, 1, 0], [0, 0, 5], [0, 0, 0]]], "y": [1]}
+>>> network_gradient(net, "x[0,1,2]", values=values, check=False).value  # the window's maximum gets ŷ − y
+4.0
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ softmax + cross-entropy gives ``∂L/∂ŷ_k = p_k − [k = y]``.
 >>> net = parse_network('input = [2]\\n[[layer]]\\ntype = "dense"\\noutputs = 1\\n[[layer]]\\ntype = "loss"\\nfn = "mse"\\n')
 >>> g = network_gradient(net, "dense1.w[0,1]", values={"x": [1, 2], "dense1.w": [[0.5, -1]], "y": 1}, check=False)
 >>> g.value, g.closed_form_text
-(-7.0, '∂L/∂dense1.w[0,1] = ∂L/∂ŷ[0] · x[1]')
+(-10.0, '∂L/∂dense1.w[0,1] = ∂L/∂ŷ[0] · x[1]')
 """
 
 from __future__ import annotations
