@@ -19,7 +19,7 @@ import numpy as np
 
 from derive.network.spec import Layer, Network
 
-__all__ = ["Forward", "Symbol", "forward", "reach", "symbols"]
+__all__ = ["Forward", "Symbol", "forward", "param_symbol", "reach", "sigmoid", "symbols"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 from derive.network.graph import Symbol
 from derive.steps import format_number, latex_number
 
-__all__ = ["DIGITS", "affine", "idx", "matrix_pair", "num", "partial", "vector_pair"]
+__all__ = ["DIGITS", "affine", "dl", "idx", "matrix_pair", "num", "partial", "vector_pair"]
 
 DIGITS = 4
 """Significant digits of the numbers inside matrices and vectors (the sums use full precision)."""

@@ -53,7 +53,7 @@ from typing import Any
 
 from derive.errors import DeriveError, did_you_mean
 
-__all__ = ["ACTS", "LAYER_TYPES", "LOSSES", "Layer", "Network", "load_network", "parse_network"]
+__all__ = ["ACTS", "LAYER_TYPES", "LOSSES", "Layer", "MAX_ELEMENTS", "Network", "load_network", "network_from_dict", "parse_network"]
 
 LAYER_TYPES = ("conv", "act", "maxpool", "avgpool", "flatten", "dense", "loss")
 """The layer types a network file may use."""
