@@ -238,7 +238,7 @@ def network_from_dict(data: Mapping[str, Any], *, source: str = "<network>", ext
                 raise DeriveError(f"{where} ({kind}): unknown key {key!r}; a {kind} layer takes "
                                   f"{', '.join(allowed[1:]) or 'only name'}.{did_you_mean(str(key), allowed)}")
         if kind == "loss":
-            loss = _choice(raw, "fn", LOSSES, where, "loss")
+            loss = _choice(raw, "fn", LOSSES, f"{where} (loss)")
             continue
         counts[kind] = counts.get(kind, 0) + 1
         name = raw.get("name", f"{kind}{counts[kind]}")
@@ -284,11 +284,11 @@ def _input(value: Any, source: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _choice(raw: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str, what: str) -> str:
+def _choice(raw: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str) -> str:
     value = raw.get(key)
     if value not in choices:
         hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-        raise DeriveError(f"{where} ({what}): key {key!r} must be one of {', '.join(choices)}, got {value!r}.{hint}")
+        raise DeriveError(f"{where}: key {key!r} must be one of {', '.join(choices)}, got {value!r}.{hint}")
     return value
 
 
@@ -317,7 +317,7 @@ def _layer(kind: str, name: str, raw: Mapping[str, Any], shape: tuple[int, ...],
                      stride=_two(raw.get("stride", 1), "stride", where, low=1),
                      padding=_two(raw.get("padding", 0), "padding", where, low=0), bias=bias)
     if kind == "act":
-        return Layer(kind, name, fn=_choice(raw, "fn", ACTS, where, "act"))
+        return Layer(kind, name, fn=_choice(raw, "fn", ACTS, where))
     if kind in ("maxpool", "avgpool"):
         if "size" not in raw:
             raise DeriveError(f"{where}: missing key 'size': give the window, such as size = [2, 2].")

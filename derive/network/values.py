@@ -77,6 +77,11 @@ def resolve_wrt(net: Network, text: str) -> tuple[str, tuple[int, ...]]:
             raise DeriveError(f"--wrt {text!r} names a whole tensor: name one element with {len(shape)} "
                               f"ind{'ices' if len(shape) > 1 else 'ex'} in brackets, such as {example!r}.")
         hint = did_you_mean(base, names)
+        if hint and "[" in raw:  # suggest the element, not only the tensor
+            hint = hint.replace("'?", raw[raw.index("["):].replace(" ", "") + "'?")
+        if re.fullmatch(r"[avwbczh]\d*", base) and base not in shapes:
+            hint = (f" The classic names such as {base!r} belong to derive grad without --net; here name one element, "
+                    f"such as {element_name('conv1.w', (0, 0, 1, 1)) if 'conv1.w' in shapes else element_name(names[0], (0,) * len(shapes[names[0]]))!r}.")
         if base.split(".")[0] in {layer.name for layer in net.layers} and base.endswith(".b"):
             layer = base.split(".")[0]
             raise DeriveError(f"--wrt {text!r}: {layer} has no bias (bias = false in the network file).")
