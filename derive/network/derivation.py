@@ -34,6 +34,7 @@ __all__ = ["NetworkGradient", "all_network_gradients", "element_latex", "given_l
 CONVENTION = "A convolution is a cross-correlation, as in PyTorch (nn.Conv2d): the kernel is not flipped."
 ROUNDING = "Matrices and vectors show 4 significant digits; every sum is computed in float64."
 FWD, RES = "Forward pass", "Result"
+_WIDE = 8  # columns of a given matrix per block
 _ALL_TERMS = 6  # a sum with more terms shows its zero terms as one count
 _ACT_TEX = {"sigmoid": (r"\sigma({0})", "σ({0})"), "tanh": (r"\tanh({0})", "tanh({0})"),
             "relu": (r"\operatorname{{ReLU}}({0})", "ReLU({0})")}
@@ -188,7 +189,13 @@ def _given(net: Network, v: Mapping[str, Any]) -> tuple[Step, ...]:
     for name, shape in net.tensor_shapes().items():
         sym = Symbol("x", "x") if name == "x" else param_symbol(name)
         arr = np.asarray(v[name])
-        if arr.ndim <= 2:
+        if arr.ndim == 2 and arr.shape[1] > _WIDE:  # a wide dense weight: blocks of columns that fit the page
+            for a in range(0, arr.shape[1], _WIDE):
+                b = min(a + _WIDE, arr.shape[1])
+                key = f"{name}[:,{a}:{b}]"
+                out[key] = arr[:, a:b].tolist()
+                names[key] = rf"{sym.latex}_{{\cdot,{a}..{b - 1}}}"
+        elif arr.ndim <= 2:
             out[name] = arr.tolist()
             names[name] = sym.latex
         else:

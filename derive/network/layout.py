@@ -56,12 +56,21 @@ def num(x: float, digits: int = 6) -> tuple[str, str]:
 def matrix_pair(rows: np.ndarray | Sequence[Sequence[float]], cells: Sequence[Sequence[tuple[str, str]]] | None = None,
                 digits: int = DIGITS) -> tuple[str, str]:
     """A 2-D block as a LaTeX ``array`` and as aligned text rows (``cells`` overrides the numbers)."""
+    scale = ("", "")
     if cells is None:
-        cells = [[(latex_number(float(v), digits), format_number(float(v), digits)) for v in row] for row in rows]
+        arr = np.asarray(rows, dtype=np.float64)
+        top = float(np.max(np.abs(arr))) if arr.size else 0.0
+        if 0.0 < top < 0.01 and np.ndim(arr) == 2 and arr.shape[1] > 4:  # a TA factors out the power of ten
+            e = int(np.floor(np.log10(top)))
+            arr = arr / 10.0 ** e
+            scale = (rf"10^{{{e}}} \cdot ", f"1e{e} × ")
+        cells = [[(latex_number(float(v), digits), format_number(float(v), digits)) for v in row] for row in arr]
     width = max(len(c[1]) for row in cells for c in row)
-    text = "\n".join("[" + "  ".join(c[1].rjust(width) for c in row) + " ]" for row in cells)
+    pad = " " * len(scale[1])
+    text = scale[1] + f"\n{pad}".join("[" + "  ".join(c[1].rjust(width) for c in row) + " ]" for row in cells)
     body = r" \\ ".join(" & ".join(c[0] for c in row) for row in cells)
-    return rf"\left(\begin{{array}}{{{'r' * len(cells[0])}}} {body} \end{{array}}\right)", text
+    narrow = r"\arraycolsep=3pt " if len(cells[0]) > 6 else ""
+    return rf"{scale[0]}{narrow}\left(\begin{{array}}{{{'r' * len(cells[0])}}} {body} \end{{array}}\right)", text
 
 
 def vector_pair(values: Sequence[float], digits: int = DIGITS) -> tuple[str, str]:
