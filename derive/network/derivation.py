@@ -522,7 +522,9 @@ def _backward_rule(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, str
 
 def _closed_form(net: Network, syms: list[Symbol], name: str, index: tuple[int, ...]) -> tuple[str, str] | None:
     """The index form of the last factor, where the layer is regular (a conv weight or bias)."""
-    if name == "x" or not net.layers[net.layer_of(name)].type == "conv":
+    if name == "x":
+        return _closed_form_input(net, syms, index)
+    if not net.layers[net.layer_of(name)].type == "conv":
         return None
     k = net.layer_of(name)
     layer, s, o = net.layers[k], syms[k], syms[k + 1]
@@ -537,6 +539,35 @@ def _closed_form(net: Network, syms: list[Symbol], name: str, index: tuple[int, 
     src = s.at(f"{c},{affine(sh, 'i', m - ph)},{affine(sw, 'j', n - pw)}")
     tail = r" \quad (\text{0 outside the input})" if ph or pw else ""
     return f"{sums_t}{d[0]} \\, {src[0]}{tail}", f"Σ_i Σ_j {d[1]} · {src[1]}" + ("   (0 outside the input)" if ph or pw else "")
+
+
+def _closed_form_input(net: Network, syms: list[Symbol], index: tuple[int, ...]) -> tuple[str, str] | None:
+    """``Σ_o Σ_i Σ_j ∂L/∂z_{o,i,j} w_{o,c,r-i,s-j}`` for an input under a stride-1 convolution."""
+    layer = net.layers[0]
+    if layer.type != "conv" or layer.stride != (1, 1):
+        return None
+    c, r, q = index
+    (kh, kw), (ph, pw) = layer.kernel, layer.padding
+    oc, oh, ow = net.shapes[1]
+    i0, i1, j0, j1 = max(0, r + ph - kh + 1), min(oh - 1, r + ph), max(0, q + pw - kw + 1), min(ow - 1, q + pw)
+    if i0 > i1 or j0 > j1:
+        return None
+    w = param_symbol(f"{layer.name}.w")
+    o = "o" if oc > 1 else "0"
+    sums_t, sums_x = [rf"\sum_{{o=0}}^{{{oc - 1}}} "] if oc > 1 else [], ["Σ_o "] if oc > 1 else []
+    out_ix, w_ix = [], []
+    for var, lo, hi, top in (("i", i0, i1, r + ph), ("j", j0, j1, q + pw)):
+        if lo == hi:  # one position: no sum
+            out_ix.append(str(lo))
+            w_ix.append(str(top - lo))
+        else:
+            sums_t.append(rf"\sum_{{{var}={lo}}}^{{{hi}}} ")
+            sums_x.append(f"Σ_{var}={lo}..{hi} ")
+            out_ix.append(var)
+            w_ix.append(affine(-1, var, top))
+    d = dl(syms[1], f"{o},{out_ix[0]},{out_ix[1]}")
+    wt = w.at(f"{o},{c},{w_ix[0]},{w_ix[1]}")
+    return f"{''.join(sums_t)}{d[0]} \\, {wt[0]}", f"{''.join(sums_x)}{d[1]} · {wt[1]}"
 
 
 def _derive(ctx: _Ctx, name: str, index: tuple[int, ...]) -> NetworkGradient:

@@ -31,9 +31,11 @@ def idx(index: Sequence[int | str]) -> str:
 
 def affine(coef: int, var: str, const: int) -> str:
     """An index expression ``coef·var + const`` as a TA writes it: ``i``, ``2i``, ``i+1``, ``2j-1``."""
-    head = "" if coef == 0 else var if coef == 1 else f"{coef}{var}"
+    head = "" if coef == 0 else var if coef == 1 else f"-{var}" if coef == -1 else f"{coef}{var}"
     if not head:
         return str(const)
+    if head.startswith("-") and const:
+        return f"{const}{head}"  # 2-i rather than -i+2
     return head if const == 0 else f"{head}+{const}" if const > 0 else f"{head}{const}"
 
 

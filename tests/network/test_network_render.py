@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -116,3 +117,11 @@ def test_cli_without_numbers_does_not_import_torch_or_sympy() -> None:
             "assert r.exit_code == 0, r.output; print('torch' in sys.modules, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False False", out.stderr
+
+
+@pytest.mark.parametrize("element", ["x[0,0,0]", "x[1,2,1]", "x[0,5,5]", "x[1,3,0]"])
+def test_the_input_index_form_has_as_many_terms_as_the_sum_written_out(element: str) -> None:
+    g = network_gradient(load_network(BOARD), element)
+    ranges = re.findall(r"Σ_([ij])=(\d+)\.\.(\d+)", g.closed_form_text)
+    count = 2 * math.prod(int(hi) - int(lo) + 1 for _, lo, hi in ranges)  # Σ_o over the two kernels
+    assert g.expanded_text.count("∂L/∂z[") == count
