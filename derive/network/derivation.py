@@ -492,7 +492,7 @@ def _backward_rule(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, str
         w = param_symbol(f"{layer.name}.w")
         d, u = dl(s, "j"), dl(o, "k")
         return (rf"{d[0]} = \sum_{{k=0}}^{{{layer.outputs - 1}}} {u[0]} \, {w.at('k,j')[0]}",
-                f"{d[1]} = Σ_k {u[1]} · {w.at('k,j')[1]}   (a sum over the {layer.outputs} units it feeds)")
+                f"{d[1]} = Σ_k {u[1]} · {w.at('k,j')[1]}   (a sum over the {layer.outputs} unit{'s' if layer.outputs > 1 else ''} it feeds)")
     i = _ix(shape) if layer.type == "act" else "c,r,s"
     d = dl(s, i)
     if layer.type == "act":
