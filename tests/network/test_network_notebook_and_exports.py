@@ -16,7 +16,7 @@ from derive.softmax_ce import SoftmaxCE, derive_softmax_ce
 
 BOARD = Path(__file__).parents[2] / "examples" / "board-net.toml"
 MODULES = ["derive.network", "derive.network.spec", "derive.network.values", "derive.network.graph",
-           "derive.network.layout", "derive.network.derivation", "derive.network.render", "derive.network.autograd",
+           "derive.network.layout", "derive.network.forward_steps", "derive.network.derivation", "derive.network.render", "derive.network.autograd",
            "derive.notebook"]
 
 
