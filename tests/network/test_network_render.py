@@ -109,6 +109,8 @@ def test_cli_end_to_end_and_one_line_errors(tmp_path: Path) -> None:
                           "row indices run from 0 to 2 (shape 2×2×3×3). Did you mean 'conv1.w[0,0,2,1]'?\n")
     both = run("--net", str(BOARD), "--wrt", "x[0,0,0]", "--random", "1", "--values", str(values))
     assert both.returncode == 2 and "use one of them" in both.stderr
+    classic = run("--net", str(BOARD), "--wrt", "x[0,0,0]", "--loss", "bce")
+    assert classic.returncode == 2 and classic.stderr.startswith("derive: error: --net describes the whole network: drop the classic")
 
 
 def test_cli_without_numbers_does_not_import_torch_or_sympy() -> None:
