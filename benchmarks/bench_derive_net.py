@@ -14,7 +14,7 @@ process, measured here in the same run:
 
 Prints medians and ratios; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_derive_net.py [RUNS]
+    .venv/bin/python benchmarks/bench_derive_net.py [RUNS] [--quick]   # --quick: without the naive way
 """
 
 from __future__ import annotations
@@ -58,29 +58,35 @@ def naive(wrt: list[str] | None, seed: int = 3) -> None:
         print(sp.N(d.subs(numbers)))
 
 
-def timed(cmd: list[str], runs: int) -> float:
-    times = []
+def once(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def timed(cmds: list[list[str]], runs: int) -> list[float]:
+    """Median time of each command, the commands interleaved run by run (a shared machine's load drifts)."""
+    times: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for k, cmd in enumerate(cmds):
+            times[k].append(once(cmd))
+    return [statistics.median(t) for t in times]
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--naive":
         naive(sys.argv[2:] or None)
         return
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    quick = "--quick" in sys.argv  # skip the naive way (minutes)
+    args = [a for a in sys.argv[1:] if a != "--quick"]
+    runs = int(args[0]) if args else 3
     bindir = Path(sys.executable).parent
     derive = [str(bindir / "derive")] if (bindir / "derive").exists() else [sys.executable, "-m", "derive"]
     one = [*derive, "grad", "--net", str(BOARD), "--wrt", WRT, "--random", "3"]
     every = [*derive, "grad", "--net", str(BOARD), "--all", "--random", "3"]
-    timed(one, 1)  # warm the file cache
-    t_one, t_all = timed(one, runs), timed(every, runs)
-    t_nocheck = timed([*one, "--no-check"], runs)
-    t_torch = timed([sys.executable, "-c", "import torch"], runs)
-    t_naive = timed([sys.executable, __file__, "--naive"], 1)
+    once(one)  # warm the file cache
+    t_one, t_all, t_nocheck, t_torch = timed([one, every, [*one, "--no-check"], [sys.executable, "-c", "import torch"]], runs)
+    t_naive = float("nan") if quick else once([sys.executable, __file__, "--naive"])
     t_naive_all = 132 * t_naive
     print(f"load average {os.getloadavg()[0]:.2f}, {runs} runs each, medians, whole processes:")
     print(f"  derive grad --net board --wrt {WRT} --random 3 : {t_one:.2f} s  (target 2 s: {'met' if t_one <= 2 else 'NOT met'})")
