@@ -69,7 +69,7 @@ def cases(draw: st.DrawFn) -> tuple:
     return net, values
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(cases())
 def test_every_gradient_matches_autograd(case: tuple) -> None:
     net, values = case
