@@ -46,12 +46,24 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient of the problem in one table.")] = False,
         no_check: NoCheckOption = False,
+        net: Annotated[Optional[Path], typer.Option("--net", help="A network file (TOML): any small network; --wrt \"conv1.w[0,0,1,1]\".")] = None,
     ) -> None:
         """Derive ∂L/∂WRT step by step: forward pass, chain-rule factors, index form, terms.
 
         The network: input → convolution (a cross-correlation, as in PyTorch and Keras)
         → activation → flatten (row-major) → weighted sum ŷ → loss.
         """
+        if net is not None:  # any small network (derive.network); the options above are the classic problem's
+            from derive.network.render import grad_net
+
+            classic = (loss.value, input, kernel, stride, padding, conv_bias, dense_bias, activation.value, half_mse, input_symbol, one_based)
+            if classic != (_P.loss, "x".join(map(str, _P.input)), "x".join(map(str, _P.kernel)), _P.stride, _P.padding, _P.conv_bias,
+                           _P.dense_bias, _P.activation, _P.half_mse, _P.input_symbol, _P.one_based):
+                raise DeriveError("--net describes the whole network: drop the classic problem's options (--loss, --input, --kernel, "
+                                  "--stride, --padding, --activation, the biases, --half-mse, --input-symbol, --one-based), or drop --net.")
+
+            typer.echo(grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check), nl=False)
+            return
         import json
 
         from derive import all_gradients, gradient, load_values, random_values

@@ -114,6 +114,12 @@ class Gradient:
             "autograd": self.autograd,
         }
 
+    def _repr_markdown_(self) -> str:  # a notebook cell shows the steps as maths (derive.notebook)
+        return self.to_derivation()._repr_markdown_()
+
+    def _repr_latex_(self) -> str:
+        return self.to_derivation()._repr_latex_()
+
     def to_derivation(self) -> Derivation:
         """This gradient as a generic :class:`~derive.steps.Derivation` for the renderers."""
         notes = [CONVENTION]

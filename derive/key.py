@@ -63,6 +63,12 @@ def _given(values: Mapping[str, Any]) -> list[str]:
 
 
 
+def _network_given(item: Item, values: Mapping[str, Any]) -> list[str]:
+    from derive.network.derivation import given_latex
+
+    return given_latex(item.problem, values)
+
+
 def _boxed(part: Part) -> str:
     """The result as ``lhs = number``: the left side of the result step and the part's value."""
     lhs = part.derivation.result.latex.split(" = ", 1)[0]
@@ -78,6 +84,10 @@ def _wrt_latex(item: Item, name: str) -> str:
         return _BN_LATEX.get(name, f"x_{{{name[1:]}}}")
     if item.kind == "softmax-ce":
         return "z" if name == "z" else f"z_{{{name[1:]}}}"
+    if item.kind == "network":
+        from derive.network.derivation import element_latex
+
+        return element_latex(item.problem, name)
     from derive.printer import latex_name
 
     return latex_name(name)
@@ -98,6 +108,10 @@ def _question(item: Item) -> str:
         context.update(activation=p.activation, classes=p.classes)
     elif item.kind == "batchnorm":
         context.update(batch=p.batch)
+    elif item.kind == "network":
+        from derive.network.derivation import question_latex
+
+        context.update(network=question_latex(p), describe=r" $\to$ ".join(latex_escape(part) for part in p.describe().split(" → ")))
     elif item.kind == "conv-shape":
         same = p.kernel[0] == p.kernel[1]
         context.update(
@@ -152,7 +166,7 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
         "title": _esc(item.title) if item.title else "",
         "points": "" if points is None else f"({points:g} point{'' if points == 1 else 's'})",
         "question": _esc(item.question) if item.question else _question(item),
-        "given": _given(solved.values) if solved.values is not None else [],
+        "given": [] if solved.values is None else _network_given(item, solved.values) if item.kind == "network" else _given(solved.values),
         "parts": parts if answers else [],
     }
 

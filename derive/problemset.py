@@ -17,7 +17,8 @@ Every key is checked here, once, with messages that name the file, the item,
 the key, what was expected and what came (:func:`load_problem_set`). The
 options of a ``conv-gradient`` item are the fields of
 :class:`derive.problem.Problem`; ``softmax-ce`` takes ``classes`` and
-``activation``; ``batchnorm`` takes ``batch``; ``conv-shape`` takes ``input``,
+``activation``; ``batchnorm`` takes ``batch``; ``network`` takes ``input`` and ``[[item.layer]]``
+tables, as a network file (:mod:`derive.network.spec`); ``conv-shape`` takes ``input``,
 ``kernel``, ``stride``, ``padding``, ``channels``; ``params`` takes ``model``
 (a name of ``reference_models``) and ``input_shape``.
 """
@@ -54,7 +55,7 @@ __all__ = [
 DEFAULT_SEED = 0
 """The seed when neither ``--seed`` nor the problem set's ``seed`` is given."""
 
-KINDS = ("batchnorm", "conv-gradient", "conv-shape", "params", "polyfit", "softmax-ce")
+KINDS = ("batchnorm", "conv-gradient", "conv-shape", "network", "params", "polyfit", "softmax-ce")
 """The derivations a problem-set item may name."""
 
 _TOP_KEYS = ("item", "seed", "subtitle", "title")
@@ -67,8 +68,9 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "conv-shape": ("channels", "input", "kernel", "padding", "stride"),
     "params": ("input_shape", "model"),
     "polyfit": ("at", "data", "degree"),  # derive/polyfit.py
+    "network": ("input", "layer"),  # the network file's table (derive.network.spec), inline
 }
-_NUMERIC = ("batchnorm", "conv-gradient", "softmax-ce")  # kinds that take values and a wrt list
+_NUMERIC = ("batchnorm", "conv-gradient", "network", "softmax-ce")  # kinds that take values and a wrt list
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,10 @@ def _item(raw: Any, number: int, source: str) -> Item:
 
 
 def _problem(kind: str, options: dict[str, Any], where: str) -> Any:
+    if kind == "network":
+        from derive.network.spec import network_from_dict
+
+        return network_from_dict(options, source=where)
     try:
         if kind == "conv-gradient":
             return Problem(**options)
@@ -286,7 +292,7 @@ def _wrt(raw: Mapping[str, Any], problem: Any, kind: str, where: str) -> tuple[s
     if isinstance(wrt, str):
         wrt = [wrt]
     if not isinstance(wrt, list) or not wrt or not all(isinstance(w, str) for w in wrt):
-        example = {"conv-gradient": "[\"w11\", \"a00\"]", "softmax-ce": "[\"z0\"]", "batchnorm": "[\"gamma\", \"x0\"]"}[kind]
+        example = {"conv-gradient": "[\"w11\", \"a00\"]", "network": "[\"conv1.w[0,0,1,1]\"]", "softmax-ce": "[\"z0\"]", "batchnorm": "[\"gamma\", \"x0\"]"}[kind]
         raise DeriveError(f"{where}: key 'wrt' must list the variables asked, such as {example}, got {wrt!r}.")
     if len(set(wrt)) != len(wrt):
         raise DeriveError(f"{where}: key 'wrt' names a variable twice: {wrt!r}.")
@@ -305,6 +311,13 @@ def _check_variable(kind: str, problem: Any, name: str, where: str) -> str:
             return build_graph(problem).resolve(name)
         except DeriveError as exc:
             raise DeriveError(f"{where}: key 'wrt': {exc}") from None
+    if kind == "network":
+        from derive.network.values import element_name, resolve_wrt
+
+        try:
+            return element_name(*resolve_wrt(problem, name))
+        except DeriveError as exc:
+            raise DeriveError(f"{where}: key 'wrt': {str(exc).removeprefix('--wrt ')}") from None
     known = problem.variables
     if name not in known:
         raise DeriveError(
@@ -323,6 +336,10 @@ def _check_values(kind: str, problem: Any, values: Mapping[str, Any], where: str
             from derive.batchnorm import check_values as check_bn
 
             check_bn(problem, values)
+        elif kind == "network":
+            from derive.network.values import check_values as check_net
+
+            check_net(problem, values)
         else:
             from derive.values import check_values as check_conv
 

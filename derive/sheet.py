@@ -165,6 +165,15 @@ def _solve_item(item: Item, seed: int) -> Solved:
         from derive.softmax_ce import check_values, derive_softmax_ce as derive_one, random_values
     elif item.kind == "batchnorm":
         from derive.batchnorm import check_values, derive_batchnorm as derive_one, random_values
+    elif item.kind == "network":
+        from derive.network import check_values as check_net, network_gradient, random_values
+
+        def check_values(problem: Any, values: Mapping[str, Any]) -> Any:
+            check_net(problem, values)
+            return values
+
+        def derive_one(problem: Any, wrt: str, *, values: Mapping[str, Any]) -> Derivation:
+            return network_gradient(problem, wrt, values=values, check=False).to_derivation()
     else:
         from derive.engine import gradient
         from derive.values import check_values as check_conv, random_values

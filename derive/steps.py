@@ -62,6 +62,16 @@ class Derivation:
     result: Step
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def _repr_markdown_(self) -> str:  # Jupyter shows the steps as maths (derive.notebook)
+        from derive.notebook import markdown
+
+        return markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from derive.notebook import latex
+
+        return latex(self)
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready data: title, steps, result and notes."""
         return {
