@@ -119,6 +119,14 @@ class Network:
     loss: str
     shapes: tuple[tuple[int, ...], ...]
 
+    def config(self) -> dict[str, Any]:
+        """The network as its file's table (``input`` and ``layer``, the loss last), JSON-safe.
+
+        :func:`network_from_dict` reads it back to the same network; ``answers.json`` stores it.
+        """
+        return {"input": list(self.input),
+                "layer": [layer.to_dict() for layer in self.layers] + [{"type": "loss", "fn": self.loss}]}
+
     @property
     def outputs(self) -> int:
         """Number of outputs ŷ that reach the loss."""
