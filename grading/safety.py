@@ -30,6 +30,7 @@ __all__ = [
     "is_zip",
     "safe_extract",
     "slugify",
+    "strip_control",
     "unique_slugs",
 ]
 
@@ -38,6 +39,19 @@ DEFAULT_MAX_TOTAL_BYTES = 2_000_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _CHUNK = 1 << 16
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control(text: str) -> str:
+    """``text`` without terminal escape sequences, control characters or bidi overrides.
+
+    Tabs and ``\\n`` stay (callers that need one line join the words).
+
+    >>> strip_control("Mallory\\x1b[31m red\\x1b[0m\\x07 \\u202eevil")
+    'Mallory red evil'
+    """
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 def defuse_cell(value: str) -> str:

@@ -12,6 +12,7 @@ label of the key.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +23,12 @@ from grading.key import ID_ALIASES, LABEL_ALIASES, AnswerKey, normalize_header
 from grading.metrics import top_k_hits_from_indices, top_k_predictions
 from grading.reader import Rows, UnreadableFile, read_rows
 from grading.report import GradeReport, Issue
+from grading.safety import format_size
 
-__all__ = ["DEFAULT_K", "grade_bytes", "grade_file"]
+__all__ = ["DEFAULT_K", "DEFAULT_MAX_BYTES", "grade_bytes", "grade_file"]
 
 DEFAULT_K = 3
+DEFAULT_MAX_BYTES = 10_000_000  # [submission] max_size; grade FILE --max-size
 _SHOW = 3  # examples quoted in a warning
 _SAMPLE = 200  # rows looked at to find the columns
 
@@ -37,7 +40,14 @@ def _check_options(k: int, params: int | None) -> None:
         raise UsageError(f"the parameter count must be a whole number of at least 1, got {params!r}.")
 
 
-def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: int | None = None) -> GradeReport:
+def grade_file(
+    path: str | Path,
+    key: AnswerKey,
+    *,
+    k: int = DEFAULT_K,
+    params: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> GradeReport:
     """Grade one prediction CSV.
 
     Args:
@@ -45,23 +55,44 @@ def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: 
         key: the answer key (:func:`grading.load_key`).
         k: the k of the top-k accuracy.
         params: the model's parameter count, for top-1 ÷ parameters.
+        max_bytes: a larger file is not read: the report is invalid (``too_large``);
+            None for no limit.
 
     Returns:
         a :class:`GradeReport`; ``status == "invalid"`` when the file cannot be scored.
 
     Raises:
-        UsageError: the path does not exist or is not a file, or ``k``/``params`` are wrong.
+        UsageError: the path does not exist, is not a regular file (a folder, a pipe,
+            a device), cannot be read, or ``k``/``params`` are wrong.
     """
     _check_options(k, params)
     path = Path(path)
+    where = str(path)
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"{str(path)!r} does not exist; check the path of the submission.") from None
-    except IsADirectoryError:
-        raise UsageError(f"{str(path)!r} is a folder; grade a folder with grading.grade_class.") from None
+        raise UsageError(f"{where!r} does not exist; check the path of the submission.") from None
+    except OSError as exc:
+        raise UsageError(f"{where!r} cannot be read ({exc.strerror}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{where!r} is a folder; grade a folder with grading.grade_class.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{where!r} is not a regular file (a pipe, socket or device); save the predictions "
+                         "to a CSV file and grade that.")
+    if max_bytes is not None and info.st_size > max_bytes:
+        return _invalid(key, path.name, k, params, [Issue(
+            "too_large", f"{path.name}: refused: the file is {format_size(info.st_size)}, above the "
+            f"{format_size(max_bytes)} limit; raise it with --max-size (or [submission] max_size) if it is genuine.")])
+    try:
+        with path.open("rb") as f:
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except PermissionError:
-        raise UsageError(f"{str(path)!r} cannot be read (permission denied).") from None
+        raise UsageError(f"{where!r} cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise UsageError(f"{where!r} cannot be read ({exc.strerror}).") from None
+    if max_bytes is not None and len(data) > max_bytes:  # it grew while we looked
+        return _invalid(key, path.name, k, params, [Issue(
+            "too_large", f"{path.name}: refused: the file is above the {format_size(max_bytes)} limit.")])
     return grade_bytes(data, key, name=path.name, k=k, params=params)
 
 
