@@ -457,8 +457,9 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
                           f"({lms['kind'].capitalize()}); upload it as the README says."))
         if lms["unmatched"]:
             shown = ", ".join(lms["unmatched"][:max_listed]) + (", …" if len(lms["unmatched"]) > max_listed else "")
-            parts.append(Text(f"  {len(lms['unmatched'])} graded submissions have no row in the LMS template "
-                              f"(enter these by hand): {shown}", style="red"))
+            n = len(lms["unmatched"])
+            what = "1 graded submission has" if n == 1 else f"{n} graded submissions have"
+            parts.append(Text(f"  {what} no row in the LMS template (enter by hand): {shown}", style="red"))
         parts.extend(Text(f"  ! {w}", style="yellow") for w in lms["warnings"][:max_listed])
     if result.files:
         parts.append(Text("Written:"))

@@ -95,7 +95,8 @@ def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool,
     from grading.safety import strip_control
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True, disable=as_json) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("reading the submissions", total=None)
 
         def progress(done: int, total: int, what: str) -> None:
