@@ -299,7 +299,7 @@ def grade_class(
     params: Mapping[str, int] | None = None,
     progress: Progress | None = None,
     feedback: bool = True,
-    heatmaps: bool = True,
+    heatmaps: bool = False,
     grader: Callable[..., Any] | None = None,
     lms_template: str | Path | None = None,
     lms_column: str | None = None,

@@ -37,7 +37,7 @@ def grade(
     model: Annotated[Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
     feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
-    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: draw a confusion-matrix PNG per student (the slow part).")] = True,
+    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: also draw a confusion-matrix PNG per student for the Markdown pages (the HTML pages colour their table).")] = False,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
     lms_template: Annotated[Path | None, typer.Option(help="Class: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv.")] = None,
     lms_column: Annotated[str | None, typer.Option(help="Class: the Canvas assignment column to fill, when the export has several.")] = None,

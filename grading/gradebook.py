@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,11 +89,23 @@ def render_gradebook(students: Sequence[Mapping[str, Any]], rule_names: Sequence
 
 
 def write_atomic(path: Path, data: str | bytes, *, bom: bool = False) -> None:
-    """Write a file through a temporary file and a rename, so a crash never leaves half a file."""
+    """Write a file through a temporary file and a rename, so a crash never leaves half a file.
+
+    The file gets ordinary permissions (0666 less the umask, usually 0644), so a web
+    server can serve ``leaderboard.html``; ``mkstemp``'s 0600 is not used.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if bom:
         payload = b"\xef\xbb\xbf" + payload
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    for attempt in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{attempt}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - a hundred stale temporary files
+        raise FileExistsError(f"cannot create a temporary file beside {path}")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)
