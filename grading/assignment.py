@@ -175,9 +175,10 @@ def read_params_file(path: str | Path) -> dict[str, int]:
         if not any(cells):
             continue
         count = cells[1].replace(",", "").replace("_", "") if len(cells) >= 2 else ""
-        if line == 1 and not count.isdigit():
+        digits = count.isascii() and count.isdigit()
+        if line == 1 and not digits:
             continue  # header
-        if len(cells) < 2 or not count.isdigit() or int(count) <= 0 or not cells[0]:
+        if len(cells) < 2 or not digits or int(count) <= 0 or not cells[0]:
             raise UsageError(f"{path}, line {line}: expected `student,params` with a positive integer, got {row!r}.")
         out[cells[0]] = int(count)
     return out

@@ -57,6 +57,23 @@ def normalize_id(raw: str) -> str:
     return _IMAGE_EXTENSIONS.sub("", text).strip().lower()
 
 
+_ASCII_INT = re.compile(r"[0-9]+")
+_WHOLE_FLOAT = re.compile(r"([0-9]+)[.,]0+")
+
+
+def _id_number(loose: str) -> int | None:
+    """An id read as a number: ``'0109539'`` and ``'109539.0'`` (Excel) -> 109539; ASCII digits only,
+    so ``'²'`` (which passes ``str.isdigit``) is no number.
+
+    >>> _id_number("0109539"), _id_number("5.0"), _id_number("²"), _id_number("5.5")
+    (109539, 5, None, None)
+    """
+    if _ASCII_INT.fullmatch(loose):
+        return int(loose)
+    m = _WHOLE_FLOAT.fullmatch(loose)
+    return int(m.group(1)) if m else None
+
+
 def _as_int(text: str) -> int | None:
     """``'8'``, ``'8.0'``, ``'8,0'``, ``' +8 '`` -> 8; anything else -> None."""
     try:
@@ -117,8 +134,8 @@ class AnswerKey:
         for index, raw in enumerate(self.ids):
             loose = normalize_id(raw)
             self._loose.setdefault(loose, index)
-            if loose.isdigit():
-                number = int(loose)
+            number = _id_number(loose)
+            if number is not None:
                 if number in by_int:
                     clashes.add(number)
                 by_int[number] = index
@@ -146,8 +163,10 @@ class AnswerKey:
             self._build_loose()
         loose = normalize_id(raw_id)
         index = self._loose.get(loose)
-        if index is None and loose.isdigit():
-            index = self._by_int.get(int(loose))
+        if index is None:
+            number = _id_number(loose)
+            if number is not None:
+                index = self._by_int.get(number)
         return index
 
     def is_exact_id(self, raw_id: str) -> bool:

@@ -141,15 +141,39 @@ def grade_bytes(
             fast = False
 
 
+_SEP_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _other_separator(unknown: np.ndarray, id_cells: list[str], delimiter: str,
+                     key: AnswerKey) -> tuple[list[int], str] | None:
+    """Rows whose id cell is really a whole row split by another separator (``'0000001.png;0'``)."""
+    for other in _SEP_NAMES:
+        if other == delimiter:
+            continue
+        rows = [r for r in unknown.tolist() if other in id_cells[r]
+                and key.index_of(id_cells[r].split(other, 1)[0].strip().strip('"')) is not None]
+        if rows:
+            return rows, other
+    return None
+
+
 class _NotSure(Exception):
     """A file read on the flat fast path has a row that does not match: read it row by row."""
 
 
 def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int | None) -> GradeReport:
-    head = table.head(_SAMPLE + 1)
+    head = table.head(_SAMPLE + 2)
+    skipped: list[Issue] = list(table.issues)
+    title = 0
+    if len(head) > 2 and len(head[0]) < len(head[1]) and _names_columns(head[1], key) and not _names_columns(head[0], key):
+        title = 1  # a title line above the header
+        shown = ", ".join(map(repr, head[0]))[:80]
+        skipped.append(Issue("title_line", f"{name}, line {table.lines[0]}: {shown} is not part of the table "
+                             "(a title above the header?); it was skipped.", table.lines[0]))
+        head = head[1:]
     header = head[0] if looks_like_header(head[0], key) else None
-    offset = 1 if header is not None else 0
-    if header is not None and len(table) == 1:
+    offset = title + (1 if header is not None else 0)
+    if header is not None and len(table) == offset:
         cells = ", ".join(map(repr, header))
         if set(map(normalize_header, header)) & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column)}:
             issue = Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)
@@ -157,12 +181,18 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
             issue = Issue("no_rows", f"{name} has a single line ({cells[:80]}) and no rows of predictions; "
                           f"expected a CSV such as '{key.id_column},{key.label_column}' then one row per image.", 1)  # fmt: skip
         return _invalid(key, name, k, params, [issue])
-    cols = find_columns(header, head[offset:], key, name=name)
+    cols = find_columns(header, head[offset - title:], key, name=name)
+    cols.warnings[:0] = skipped
     if cols.errors:
         if table.rectangular:
             raise _NotSure
-        return _invalid(key, name, k, params, cols.errors)
+        return _invalid(key, name, k, params, cols.errors, skipped)
     return _score(table, offset, cols, key, name=name, k=k, params=params)
+
+
+def _names_columns(row: list[str], key: AnswerKey) -> bool:
+    names = set(map(normalize_header, row))
+    return bool(names & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column), normalize_header(key.label_column)})
 
 
 def _lookup_ids(cells: list[str], key: AnswerKey, *, sure: bool = False) -> np.ndarray:
@@ -246,6 +276,17 @@ def _score(
                 None))  # fmt: skip
 
     unknown = np.flatnonzero(row_key < 0)
+    mixed = _other_separator(unknown, id_cells, table.delimiter, key)
+    if mixed:
+        rows_mixed, other = mixed
+        pairs = [(lines[r], id_cells[r]) for r in rows_mixed[: _SHOW + 1]]
+        warnings.append(Issue(
+            "mixed_separators",
+            f"{name}: {_n(len(rows_mixed), 'row separates its', 'rows separate their')} cells with {_SEP_NAMES[other]} "
+            f"while the file uses {_SEP_NAMES.get(table.delimiter, repr(table.delimiter))} "
+            f"({_examples(pairs, len(rows_mixed))}); {_it(len(rows_mixed))} ignored. Save the file again with one "
+            "separator (in Excel: File > Save As > CSV UTF-8).", pairs[0][0]))  # fmt: skip
+        unknown = np.setdiff1d(unknown, np.asarray(rows_mixed, dtype=np.int64))
     if len(unknown):
         pairs = [(lines[r], id_cells[r]) for r in unknown[: _SHOW + 1].tolist()]
         warnings.append(Issue(
