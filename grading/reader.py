@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from grading.errors import InvalidSubmission
 from grading.report import Issue
@@ -71,7 +72,7 @@ class Rows:
 
     def __init__(
         self,
-        lines: list[int],
+        lines: Sequence[int],
         delimiter: str,
         encoding: str,
         *,
@@ -250,10 +251,14 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
         flat = _split_flat(text, delimiter) if fast else None
         if flat is not None:
             width, n = flat
-            cells = text.replace("\n", delimiter).split(delimiter)
-            if text.endswith("\n"):
+            ends_with_newline = text.endswith("\n")
+            joined = text.replace("\n", delimiter)
+            del text  # a 50 MB file: keep one copy of the text at a time
+            cells = joined.split(delimiter)
+            del joined
+            if ends_with_newline:
                 cells.pop()
-            return Rows(list(range(1, n + 1)), delimiter, encoding, flat=cells, width=width)
+            return Rows(range(1, n + 1), delimiter, encoding, flat=cells, width=width)
         rows, lines = _split_plain(text, delimiter)
     if not rows:
         raise UnreadableFile("empty", f"{name} has no rows, only blank lines.")
@@ -265,10 +270,11 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
 def _split_flat(text: str, delimiter: str) -> tuple[int, int] | None:
     """``(width, n_rows)`` when every line surely has the same cells, else None.
 
-    Sure means: no spaces to strip, no blank line, and as many delimiters as
-    ``(width - 1) * lines``. The count alone cannot rule out one line with an
-    extra cell and another with one fewer; the caller re-reads with
-    ``fast=False`` when any id or class of a fast-read file does not match.
+    Sure means: no spaces to strip, no blank line, and exactly ``width - 1``
+    delimiters on every line (counted with numpy on the bytes, so a line with an
+    extra cell and another with one fewer cannot pass as a rectangle). The flat
+    read then gives exactly the rows of the row-by-row read, in a fraction of the
+    memory.
     """
     if " " in text or "\t" in text and delimiter != "\t" or "\f" in text or "\v" in text or "\n\n" in text:
         return None
@@ -279,7 +285,21 @@ def _split_flat(text: str, delimiter: str) -> tuple[int, int] | None:
         return None
     if not text.rstrip("\n").rsplit("\n", 1)[-1].strip(",;"):
         return None
+    if n > 1 and not _every_line_has(text, delimiter, width - 1, n):
+        return None
     return width, n
+
+
+def _every_line_has(text: str, delimiter: str, count: int, n: int) -> bool:
+    import numpy as np
+
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if len(ends) < n:  # no newline after the last line
+        ends = np.append(ends, len(raw))
+    cuts = np.searchsorted(np.flatnonzero(raw == ord(delimiter)), ends)
+    del raw
+    return bool((np.diff(cuts, prepend=0) == count).all())
 
 
 def _split_plain(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:

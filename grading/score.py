@@ -12,6 +12,7 @@ label of the key.
 
 from __future__ import annotations
 
+import itertools
 import stat
 from pathlib import Path
 
@@ -129,36 +130,30 @@ def grade_bytes(
     ('ok', 0.5, 1)
     """
     _check_options(k, params)
-    fast = not key._ids_look_like_classes
-    while True:
-        try:
-            table = read_rows(data, name=name, fast=fast)
-        except UnreadableFile as exc:
-            return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
-        try:
-            return _grade_table(table, key, name=name, k=k, params=params)
-        except _NotSure:
-            fast = False
+    try:
+        table = read_rows(data, name=name)
+    except UnreadableFile as exc:
+        return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
+    return _grade_table(table, key, name=name, k=k, params=params)
 
 
 _SEP_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 
 
-def _other_separator(unknown: np.ndarray, id_cells: list[str], delimiter: str,
+def _other_separator(row_key: np.ndarray, id_cells: list[str], delimiter: str,
                      key: AnswerKey) -> tuple[list[int], str] | None:
     """Rows whose id cell is really a whole row split by another separator (``'0000001.png;0'``)."""
+    unknown = row_key < 0
+    if not unknown.any():
+        return None
     for other in _SEP_NAMES:
         if other == delimiter:
             continue
-        rows = [r for r in unknown.tolist() if other in id_cells[r]
-                and key.index_of(id_cells[r].split(other, 1)[0].strip().strip('"')) is not None]
-        if rows:
-            return rows, other
+        hits = [i for i, c in enumerate(itertools.compress(id_cells, unknown)) if other in c
+                and key.index_of(c.split(other, 1)[0].strip().strip('"')) is not None]
+        if hits:
+            return np.flatnonzero(unknown)[hits].tolist(), other
     return None
-
-
-class _NotSure(Exception):
-    """A file read on the flat fast path has a row that does not match: read it row by row."""
 
 
 def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int | None) -> GradeReport:
@@ -184,8 +179,6 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
     cols = find_columns(header, head[offset - title:], key, name=name)
     cols.warnings[:0] = skipped
     if cols.errors:
-        if table.rectangular:
-            raise _NotSure
         return _invalid(key, name, k, params, cols.errors, skipped)
     return _score(table, offset, cols, key, name=name, k=k, params=params)
 
@@ -195,17 +188,21 @@ def _names_columns(row: list[str], key: AnswerKey) -> bool:
     return bool(names & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column), normalize_header(key.label_column)})
 
 
-def _lookup_ids(cells: list[str], key: AnswerKey, *, sure: bool = False) -> np.ndarray:
-    """Key row of each id cell, -1 when unknown; ``sure`` raises :class:`_NotSure` on any inexact id."""
+def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
+    """Key row of each id cell, -1 when unknown: exact matches first, the loose rules for the rest."""
     if cells == key.ids:  # written in key order: nothing to look up
         return np.arange(len(cells), dtype=np.int64)
     try:
         return np.fromiter(map(key._exact.__getitem__, cells), dtype=np.int64, count=len(cells))
     except KeyError:
-        if sure:
-            raise _NotSure from None
-    found = [key.index_of(c) for c in cells]
-    return np.array([-1 if f is None else f for f in found], dtype=np.int64)
+        pass
+    get = key._exact.get
+    found = np.fromiter((get(c, -1) for c in cells), dtype=np.int64, count=len(cells))
+    misses = np.flatnonzero(found < 0)
+    for start in range(0, len(misses), 65536):  # in chunks: a 50 MB file of unknown ids stays small
+        chunk = misses[start:start + 65536]
+        found[chunk] = key.loose_indices([cells[r] for r in chunk.tolist()])
+    return found
 
 
 def _lookup_classes(cells: list[str], key: AnswerKey) -> np.ndarray:
@@ -222,7 +219,7 @@ def _score(
     warnings: list[Issue] = list(cols.warnings)
     lines = table.lines[offset:]
     id_cells = table.column(cols.id, offset)
-    row_key = _lookup_ids(id_cells, key, sure=table.rectangular)
+    row_key = _lookup_ids(id_cells, key)
     rows = table.rows[offset:] if cols.scores or cols.ranked else []
     scores = valid_scores = None
     if cols.scores:
@@ -230,8 +227,6 @@ def _score(
     if cols.label is not None:
         label_cells = table.column(cols.label, offset)
         row_pred = _lookup_classes(label_cells, key)
-        if table.rectangular and (row_pred < 0).any():
-            raise _NotSure
     else:  # the best score is the prediction
         assert scores is not None and valid_scores is not None
         label_cells = ["" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])]
@@ -276,7 +271,7 @@ def _score(
                 None))  # fmt: skip
 
     unknown = np.flatnonzero(row_key < 0)
-    mixed = _other_separator(unknown, id_cells, table.delimiter, key)
+    mixed = _other_separator(row_key, id_cells, table.delimiter, key)
     if mixed:
         rows_mixed, other = mixed
         pairs = [(lines[r], id_cells[r]) for r in rows_mixed[: _SHOW + 1]]
