@@ -191,7 +191,7 @@ def _student_view(report: Any) -> dict[str, Any] | None:
 
 def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
                grader: Callable[..., Any]) -> tuple[dict[str, Any], str | None]:
-    row: dict[str, Any] = {"student": sub.student, "name": sub.name, "source": sub.source, "late": sub.late,
+    row: dict[str, Any] = {"student": sub.student, "name": " ".join(strip_control(sub.name).split()), "source": sub.source, "late": sub.late,
                            "status": "invalid", "reason": sub.problem, "notes": list(sub.notes), "k": a.k,
                            "report": None, "public_top1": None, "private_top1": None}
     if sub.problem or sub.path is None:

@@ -196,7 +196,9 @@ def _pct(x: float | None) -> str:
 
 
 def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, html: bool) -> dict[str, Any]:
-    esc = (lambda s: str(s)) if html else md_escape
+    from grading.safety import strip_control
+
+    esc = (lambda s: strip_control(str(s))) if html else (lambda s: md_escape(strip_control(str(s))))
     r = student.get("report") or {}
     view = student.get("student_view") or {"confusion_matrix": r.get("confusion_matrix"), **student}
     cm = view.get("confusion_matrix") or []
@@ -230,7 +232,8 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
         image = ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii")) if html else heatmap.name
     return {
         "title": esc(title),
-        "who": esc(f"{student['name']} ({student['student']})" if student.get("name") else student.get("student", "")),
+        "who": esc(strip_control(f"{student['name']} ({student['student']})" if student.get("name")
+                                 else student.get("student", ""))),
         "status": student.get("status", "invalid"),
         "reason": esc(student.get("reason", "")),
         "source": esc(student.get("source", "")),

@@ -1,7 +1,7 @@
 """Write ``gradebook.csv``: one row per student, ready for a spreadsheet or an LMS import.
 
 Every cell is quoted (``csv.QUOTE_ALL``) so a comma or a line break in a name is
-safe, every text cell that a spreadsheet would run as a formula is defused with
+safe, terminal escape codes and control characters are removed, every text cell that a spreadsheet would run as a formula is defused with
 a leading ``'``, and the file is UTF-8 with a BOM so that Excel shows accents and
 CJK names correctly. Numbers are written plainly (top-1 to 4 decimals, points to 2).
 """
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from grading.safety import defuse_cell
+from grading.safety import defuse_cell, strip_control
 
 __all__ = ["gradebook_columns", "gradebook_rows", "render_gradebook", "write_atomic"]
 
@@ -34,7 +34,7 @@ def _cell(value: Any) -> str:
         return f"{value:.6g}" if abs(value) < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int):
         return str(value)
-    return defuse_cell(str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    return defuse_cell(strip_control(str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")))
 
 
 def gradebook_columns(rule_names: Sequence[str], *, split: bool) -> list[str]:
