@@ -43,7 +43,7 @@ from grading.lms import LmsGrade, LmsTemplate, read_lms_template, write_lms_impo
 from grading.rubric import score_class
 from grading.safety import is_zip, safe_extract, strip_control, unique_slugs
 
-__all__ = ["ClassResult", "Progress", "grade_class", "render_class_summary", "resolve_assignment"]
+__all__ = ["ClassResult", "Progress", "grade_class", "lms_grade", "render_class_summary", "resolve_assignment"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, what)``: ``total`` counts each student once for grading and, with

@@ -261,3 +261,21 @@ def test_crafted_safetensors_headers_are_refused(tmp_path: Path, data: bytes, me
     with pytest.raises(UsageError, match=message) as info:
         count_parameters(path)
     assert "\n" not in str(info.value)
+
+
+def test_students_see_public_rows_only_in_their_matrix(tmp_path: Path) -> None:
+    key = tmp_path / "key.csv"
+    key.write_text("image,class,Usage\n" + "".join(f"{i},{t},{'Public' if n < 10 else 'Private'}\n"
+                                                   for n, (i, t) in enumerate(zip(IDS, TRUTH))))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "one.csv").write_text(f"image,class\n{IDS[15]},{TRUTH[15]}\n")  # one Private row
+    result = grade_class(subs, key, tmp_path / "out", heatmaps=True)
+    student = result.students[0]
+    assert sum(map(sum, student["report"]["confusion_matrix"])) == 1  # the TA's results.json keeps everything
+    assert sum(map(sum, student["student_view"]["confusion_matrix"])) == 0  # the student's view: Public rows only
+    html = (tmp_path / "out" / "feedback" / "one.html").read_text(encoding="utf-8")
+    md = (tmp_path / "out" / "feedback" / "one.md").read_text(encoding="utf-8")
+    assert "Computed on the 10 public rows of the test set only." in html and "10 public rows" in md
+    support = [c for c in student["student_view"]["support"]]
+    assert sum(support) == 10 and ">1</td>" not in html.split('class="cm"')[1].split("</table>")[0]
