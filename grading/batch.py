@@ -274,7 +274,7 @@ def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
     if ok:
         top3 = "unavailable" if r.get("top3") is None else f"{100 * r['top3']:.2f}%"
         text = f"Top-1 {100 * (r.get('top1') or 0):.2f}%, top-{k} {top3}.{points}"
-        warnings = [w["message"] for w in r.get("warnings", [])]
+        warnings = [w["message"] for w in r.get("warnings", []) if w.get("code") != "top_k_unavailable"]
         if warnings:
             text += f" Check: {warnings[0]}" + (f" (and {len(warnings) - 1} more in the feedback page)"
                                                 if len(warnings) > 1 else "")
@@ -450,7 +450,8 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
             parts.append(Text(f"  … and {len(invalid) - max_listed} more; see the gradebook's reason column."))
     for entry in result.refused:
         verb = "skipped" if entry["reason"].startswith("skipped") else "refused"
-        parts.append(Text(f"  {verb} {entry['entry']!r}: {entry['reason']}", style="yellow"))
+        why = entry["reason"].removeprefix(f"{verb}: ")
+        parts.append(Text(f"  {verb} {entry['entry']!r}: {why}", style="yellow"))
     if result.lms:
         lms = result.lms
         parts.append(Text(f"{lms['file']}: {lms['filled']} grades filled in {lms['column']!r} "

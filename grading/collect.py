@@ -233,7 +233,7 @@ def collect_files(
     hidden = sorted({h for it in items if (h := _hidden_folder(it[0])) is not None})
     if skipped is not None:
         skipped.extend({"entry": h + "/", "reason": "skipped: a hidden or Office lock folder (its name starts with "
-                        f"{h.rsplit('/', 1)[-1][:2]!r}); rename it and grade again if it holds a submission"}
+                        f"{'~$' if h.rsplit('/', 1)[-1].startswith('~$') else '.'!r}); rename it and grade again if it holds a submission"}
                        for h in hidden)
     items = [it for it in items if not _ignored(it[0])]
     depth = _strip_wrapper([it[0] for it in items], expected)

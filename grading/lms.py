@@ -72,7 +72,7 @@ MOODLE_WORKSHEET_FILENAME = "moodle-grading-worksheet.csv"
 _MOODLE_NEEDS = ("Identifier", "Grade", "Last modified (grade)")
 _CANVAS_NEEDS = ("Student", "ID")
 _CANVAS_ASSIGNMENT = re.compile(r"^(?P<name>.*\S)\s*\((?P<id>\d+)\)\s*$")
-_PARTICIPANT = re.compile(r"^\s*Participant\s+(?P<id>\d+)\s*$", re.IGNORECASE)
+_PARTICIPANT = re.compile(r"^\s*\D*?\s(?P<id>[0-9]+)\s*$")  # "Participant 52110", "Teilnehmer/in 52110"
 _NON_STUDENT_ROWS = ("points possible", "manual posting")
 _MAX_FEEDBACK = 600
 

@@ -155,9 +155,7 @@ def test_moodle_class_round_trip(tmp_path: Path) -> None:
     got = rows((out / "lms-import.csv").read_text(encoding="utf-8"))
     assert [r[4] for r in got[1:]] == ["95.00", "0.00", ""]  # the rubric total; no submission: left as it was
     assert got[2][9].startswith("Not graded: no file: online text only")
-    assert got[1][9] == "Top-1 95.00%, top-3 unavailable. 95 of 100 points. Check: HW2_prob1.csv: top-3 accuracy " \
-                        "is unavailable because the file has one class per row; to provide it, add the columns " \
-                        "class_2 and class_3 (the next guesses, best first) or one score column per class (p0 … p9)."
+    assert got[1][9] == "Top-1 95.00%, top-3 unavailable. 95 of 100 points."
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert doc["lms"]["unmatched"] == ["52199"] and doc["lms"]["filled"] == 2 and doc["lms"]["kind"] == "moodle"
     assert result.files["lms-import.csv"] == out / "lms-import.csv"
