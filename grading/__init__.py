@@ -10,6 +10,7 @@ from grading.assignment import Assignment, load_assignment
 from grading.batch import ClassResult, grade_class
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.key import AnswerKey, load_key
+from grading.lms import LmsGrade, LmsImport, fill_lms_template, write_lms_import
 from grading.metrics import (
     TIE_RULE,
     accuracy_score,
@@ -32,10 +33,13 @@ __all__ = [
     "GradingError",
     "InvalidSubmission",
     "Issue",
+    "LmsGrade",
+    "LmsImport",
     "UsageError",
     "accuracy_score",
     "confusion_matrix",
     "count_parameters",
+    "fill_lms_template",
     "grade_answers",
     "grade_bytes",
     "grade_class",
@@ -44,6 +48,7 @@ __all__ = [
     "load_key",
     "precision_recall_scores",
     "top_k_accuracy_score",
+    "write_lms_import",
 ]
 
 

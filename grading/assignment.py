@@ -29,6 +29,10 @@ optional; accuracies are fractions from 0 to 1. A complete example
     min_top1 = 0.80                     # below this top-1 a ratio is not ranked
     show = "pseudonyms"                 # or "names" (default), "ids": who the leaderboard names
 
+    [lms]                               # give the grades back to the LMS (see grading.lms)
+    template = "grading-worksheet.csv"  # Moodle's grading worksheet or Canvas's gradebook export
+    column = "HW2 (88231)"              # Canvas: the assignment column, when there are several
+
     [[rubric]]                          # rules: see grading.rubric
     name = "Test accuracy"
     rule = "linear"
@@ -51,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.errors import UsageError
-from grading.score import DEFAULT_K
+from grading.score import DEFAULT_K, DEFAULT_MAX_BYTES
 from grading.rubric import Rule, parse_rubric
 
 __all__ = [
@@ -72,16 +76,16 @@ __all__ = [
 
 ASSIGNMENT_FILENAME = "assignment.toml"
 DEFAULT_SUBMISSION_FILENAME = "HW2_prob1.csv"
-DEFAULT_MAX_BYTES = 10_000_000
 RANK_BY = ("top1", "top1_per_param")
 SHOW = ("names", "ids", "pseudonyms")
 
 _SECTIONS: dict[str, set[str]] = {
-    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric"},
+    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
     "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
     "ranking": {"by", "min_top1", "show"},
+    "lms": {"template", "column"},
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
@@ -126,6 +130,8 @@ class Assignment:
     baseline: Baseline | None = None
     ranking: Ranking = field(default_factory=Ranking)
     rubric: list[Rule] = field(default_factory=list)
+    lms_template: Path | None = None
+    lms_column: str | None = None
 
     def load_key(self) -> Any:
         """Read the answer key as this assignment describes it (an :class:`~grading.key.AnswerKey`)."""
@@ -169,9 +175,10 @@ def read_params_file(path: str | Path) -> dict[str, int]:
         if not any(cells):
             continue
         count = cells[1].replace(",", "").replace("_", "") if len(cells) >= 2 else ""
-        if line == 1 and not count.isdigit():
+        digits = count.isascii() and count.isdigit()
+        if line == 1 and not digits:
             continue  # header
-        if len(cells) < 2 or not count.isdigit() or int(count) <= 0 or not cells[0]:
+        if len(cells) < 2 or not digits or int(count) <= 0 or not cells[0]:
             raise UsageError(f"{path}, line {line}: expected `student,params` with a positive integer, got {row!r}.")
         out[cells[0]] = int(count)
     return out
@@ -329,6 +336,7 @@ def load_assignment(path: str | Path) -> Assignment:
 
     baseline = _baseline(folder, _table(doc, "baseline", where), where)
     rubric = parse_rubric(doc.get("rubric"), where)
+    lms = _table(doc, "lms", where)
     if baseline is None and any(r.kind == "baseline" for r in rubric):
         raise UsageError(f"{where}: a rubric rule compares with the baseline, but there is no [baseline] table.")
 
@@ -347,4 +355,6 @@ def load_assignment(path: str | Path) -> Assignment:
         baseline=baseline,
         ranking=Ranking(by=by, min_top1=min_top1, show=show),
         rubric=rubric,
+        lms_template=_file(folder, lms, "template", f"{where}: [lms]"),
+        lms_column=_str(lms, "column", f"{where}: [lms]"),
     )

@@ -7,7 +7,10 @@ rubric, ranks the class, and writes into ``out_dir``:
 - ``gradebook.csv``: one row per student (see :mod:`grading.gradebook`);
 - ``results.json``: every student's full report, rubric detail and notes;
 - ``leaderboard.csv`` and ``leaderboard.html`` (see :mod:`grading.leaderboard`);
-- ``feedback/<student>.md``, ``.html`` and ``.png`` (see :mod:`grading.feedback`).
+- ``feedback/<student>.md``, ``.html`` and ``.png`` (see :mod:`grading.feedback`);
+- ``lms-import.csv``: the LMS's own template with the grades filled in, when one
+  is given (see :mod:`grading.lms`); else, for a Moodle class,
+  ``moodle-grading-worksheet.csv``.
 
 A zip is unpacked safely (:func:`grading.safety.safe_extract`) into a temporary
 folder inside ``out_dir`` that is removed afterwards. Files are written
@@ -36,13 +39,15 @@ from grading.leaderboard import (
     render_leaderboard_csv,
     render_leaderboard_html,
 )
+from grading.lms import LmsGrade, LmsTemplate, read_lms_template, write_lms_import, write_moodle_worksheet
 from grading.rubric import score_class
-from grading.safety import is_zip, safe_extract, unique_slugs
+from grading.safety import is_zip, safe_extract, strip_control, unique_slugs
 
-__all__ = ["ClassResult", "Progress", "grade_class", "render_class_summary", "resolve_assignment"]
+__all__ = ["ClassResult", "Progress", "grade_class", "lms_grade", "render_class_summary", "resolve_assignment"]
 
 Progress = Callable[[int, int, str], None]
-"""``progress(done, total, student)``, called before each student and once at the end."""
+"""``progress(done, total, what)``: ``total`` counts each student once for grading and, with
+feedback, once more for their feedback page; called before each step and once at the end."""
 
 
 @dataclass
@@ -55,7 +60,10 @@ class ClassResult:
         baseline: the baseline's dict in the same form, or None.
         files: name -> path of every file written into ``out_dir``.
         bugs: students whose file made gradkit itself fail (please report these).
-        refused: zip entries refused that belong to no student (``{"entry", "reason"}``).
+        refused: zip entries refused that belong to no student, and hidden folders
+            skipped (``{"entry", "reason"}``).
+        lms: what went back to the LMS (``kind``, ``column``, ``filled``, ``unmatched``,
+            ``warnings``, ``file``), or None.
     """
 
     title: str
@@ -64,6 +72,7 @@ class ClassResult:
     files: dict[str, Path] = field(default_factory=dict)
     bugs: list[str] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
+    lms: dict[str, Any] | None = None
 
     @property
     def n_ok(self) -> int:
@@ -79,7 +88,7 @@ class ClassResult:
         """The ``results.json`` document."""
         return {"title": self.title, "n_students": len(self.students), "n_ok": self.n_ok,
                 "n_invalid": self.n_invalid, "baseline": self.baseline, "refused": self.refused,
-                "students": self.students}
+                "lms": self.lms, "students": self.students}
 
 
 def resolve_assignment(key_or_assignment: Assignment | str | Path | None) -> Assignment:
@@ -108,17 +117,22 @@ def resolve_assignment(key_or_assignment: Assignment | str | Path | None) -> Ass
 
 
 def _owner(entry: str) -> str | None:
-    """A safe relative path for a refused zip entry, keeping its first folder (the student), or None."""
-    parts = [p for p in entry.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    first = entry.replace("\\", "/").lstrip("/").split("/")[0]
+    """A safe relative path for a refused zip entry, keeping its first folder (the student), or None.
+
+    An absolute path (``/tmp/x.csv``, ``C:/x.csv``) belongs to nobody: its first folder is not a student.
+    """
+    name = entry.replace("\\", "/")
+    parts = [p for p in name.split("/") if p not in ("", ".", "..")]
+    first = name.split("/")[0]
     if not parts or first in ("", ".", "..") or (len(first) == 2 and first[1] == ":"):
         return None
     return "/".join(parts)
 
 
-def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]]) -> list[Submission]:
+def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]],
+            out: Path | None = None) -> list[Submission]:
     if source.is_dir():
-        files = walk_folder(source)
+        files = walk_folder(source, exclude=out)
     elif is_zip(source):
         ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
         files = [(rel, path, "") for rel, path in ex.files]
@@ -133,7 +147,7 @@ def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[
                          f"grade it with `grade {source} --key KEY`.")
     else:
         raise UsageError(f"{str(source)!r} does not exist; give the folder or the zip of submissions.")
-    subs = collect_files(files, expected=a.submission_filename, max_bytes=a.max_bytes)
+    subs = collect_files(files, expected=a.submission_filename, max_bytes=a.max_bytes, skipped=unattributed)
     if not subs:
         raise UsageError(f"{str(source)!r} holds no submissions (no CSV files and no student folders).")
     return subs
@@ -163,15 +177,27 @@ def _per_class(report: Any) -> dict[str, Any]:
         return {}
 
 
+def _student_view(report: Any) -> dict[str, Any] | None:
+    """What a student may see of the per-row truth: with a Public/Private split, the confusion
+    matrix and per-class figures of the Public rows only (a matrix shows the true class of every
+    row answered, so a one-row file would reveal its truth). None without a split."""
+    if getattr(report, "usage", None) is None or not report.ok:
+        return None
+    public = report.subset(usage="Public")
+    cm = public.confusion_matrix
+    return {"scope": "public", "n_rows": public.n_key, "confusion_matrix": None if cm is None else cm.tolist(),
+            **_per_class(public)}
+
+
 def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
                grader: Callable[..., Any]) -> tuple[dict[str, Any], str | None]:
-    row: dict[str, Any] = {"student": sub.student, "name": sub.name, "source": sub.source, "late": sub.late,
+    row: dict[str, Any] = {"student": sub.student, "name": " ".join(strip_control(sub.name).split()), "source": sub.source, "late": sub.late,
                            "status": "invalid", "reason": sub.problem, "notes": list(sub.notes), "k": a.k,
                            "report": None, "public_top1": None, "private_top1": None}
     if sub.problem or sub.path is None:
         return row, None
     try:
-        report = grader(sub.path, key, k=a.k, params=params)
+        report = grader(sub.path, key, k=a.k, params=params, max_bytes=a.max_bytes)
     except GradingError as exc:
         row["reason"] = f"{sub.source}: {exc}"
         return row, None
@@ -185,6 +211,7 @@ def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
     if d["status"] == "ok":
         row["public_top1"], row["private_top1"] = _split(report)
         row.update(_per_class(report))
+        row["student_view"] = _student_view(report)
     else:
         row["reason"] = " ".join(e["message"] for e in d["errors"]) or "the file cannot be scored."
     return row, None
@@ -195,7 +222,7 @@ def _baseline_row(a: Assignment, key: Any, grader: Callable[..., Any]) -> dict[s
     if b is None:
         return None
     if b.predictions is not None:
-        report = grader(b.predictions, key, k=a.k, params=b.params)
+        report = grader(b.predictions, key, k=a.k, params=b.params, max_bytes=None)
         d = report.to_dict()
         if d["status"] != "ok":
             problems = " ".join(e["message"] for e in d["errors"])
@@ -209,20 +236,53 @@ def _baseline_row(a: Assignment, key: Any, grader: Callable[..., Any]) -> dict[s
             "public_top1": public, "private_top1": private, "baseline": True}
 
 
-def _write_feedback(out: Path, students: list[dict[str, Any]], title: str, *, heatmaps: bool) -> None:
+def _write_feedback(out: Path, students: list[dict[str, Any]], title: str, *, heatmaps: bool,
+                    step: Callable[[str], None]) -> None:
     from grading.feedback import draw_confusion_png, render_feedback
 
     folder = out / "feedback"
     folder.mkdir(exist_ok=True)
     for s in students:
+        step(s["student"])
         png = None
         r = s.get("report") or {}
-        if heatmaps and r.get("confusion_matrix"):
+        view = s.get("student_view") or r
+        if heatmaps and view.get("confusion_matrix"):
             png = folder / f"{s['slug']}.png"
-            draw_confusion_png(r["confusion_matrix"], [str(x) for x in r["labels"]], png,
-                               title=f"{s['name'] or s['student']}: confusion matrix")
+            draw_confusion_png(view["confusion_matrix"], [str(x) for x in r["labels"]], png)
         write_atomic(folder / f"{s['slug']}.md", render_feedback(s, title=title, html=False, heatmap=png))
-        write_atomic(folder / f"{s['slug']}.html", render_feedback(s, title=title, html=True, heatmap=png))
+        write_atomic(folder / f"{s['slug']}.html", render_feedback(s, title=title, html=True))
+
+
+def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
+    """The grade and the plain-text comment that go back to the LMS for one student's row.
+
+    The grade is the rubric total; without a rubric, top-1 accuracy in percent (0 for an
+    invalid file). The comment says top-1, top-k, points, the main warning, or why the
+    file was invalid.
+    """
+    r = student.get("report") or {}
+    rub = student.get("rubric") or {}
+    ok = student.get("status") == "ok"
+    if rubric and rub:
+        grade: float = float(rub["total"])
+        points = f" {rub['total']:g} of {rub['max_total']:g} points."
+    else:
+        grade = round(100 * (r.get("top1") or 0.0), 2) if ok else 0.0
+        points = f" {grade:g} points." if not rubric else ""
+    k = student.get("k", 3)
+    if ok:
+        top3 = "unavailable" if r.get("top3") is None else f"{100 * r['top3']:.2f}%"
+        text = f"Top-1 {100 * (r.get('top1') or 0):.2f}%, top-{k} {top3}.{points}"
+        warnings = [w["message"] for w in r.get("warnings", []) if w.get("code") != "top_k_unavailable"]
+        if warnings:
+            text += f" Check: {warnings[0]}" + (f" (and {len(warnings) - 1} more in the feedback page)"
+                                                if len(warnings) > 1 else "")
+    else:
+        text = f"Not graded: {student.get('reason') or 'the file cannot be scored.'}{points}"
+    if student.get("late"):
+        text += " Submitted late."
+    return LmsGrade(grade, " ".join(strip_control(text).split()))
 
 
 def _keep_hand_edits(gradebook: Path, results: Path) -> None:
@@ -239,33 +299,42 @@ def grade_class(
     params: Mapping[str, int] | None = None,
     progress: Progress | None = None,
     feedback: bool = True,
-    heatmaps: bool = True,
+    heatmaps: bool = False,
     grader: Callable[..., Any] | None = None,
+    lms_template: str | Path | None = None,
+    lms_column: str | None = None,
 ) -> ClassResult:
     """Grade every submission of a class and write the gradebook, leaderboard and feedback.
 
     Args:
         source: a folder (flat CSVs or per-student folders) or a Moodle/Canvas zip.
         key_or_assignment: an :class:`Assignment`, an ``assignment.toml``, or a key CSV.
-        out_dir: created if needed; the outputs are written there.
+        out_dir: created if needed; the outputs are written there. When it lies inside
+            ``source`` it is never read as a submission.
         params: student -> parameter count, for top-1 ÷ parameters; default: the
             assignment's ``[submission] params_file``, if any.
-        progress: called as ``progress(done, total, student)``.
+        progress: called as ``progress(done, total, what)``.
         feedback: write ``feedback/`` (Markdown and HTML per student).
-        heatmaps: draw the confusion-matrix PNGs (needs matplotlib).
+        heatmaps: also draw a confusion-matrix PNG per student for the Markdown page
+            (the HTML page colours its table instead).
         grader: the single-file grader; default :func:`grading.grade_file`.
+        lms_template: Moodle's grading worksheet or Canvas's gradebook export to fill
+            (default: the assignment's ``[lms] template``); written as ``lms-import.csv``.
+        lms_column: Canvas: which assignment column to fill (default ``[lms] column``).
 
     Returns:
         The :class:`ClassResult`; nothing is printed.
 
     Raises:
-        UsageError: the key, the assignment, the source or the output folder is unusable.
-            A bad student file never raises: it becomes an ``invalid`` row.
+        UsageError: the key, the assignment, the LMS template, the source or the output
+            folder is unusable. A bad student file never raises: it becomes an ``invalid`` row.
     """
     a = resolve_assignment(key_or_assignment)
     if grader is None:
         from grading.score import grade_file as grader  # type: ignore[no-redef]
     key = a.load_key()
+    template_path = lms_template if lms_template is not None else a.lms_template
+    template = read_lms_template(template_path, column=lms_column or a.lms_column) if template_path else None
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -278,16 +347,16 @@ def grade_class(
     bugs: list[str] = []
     refused: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(dir=out, prefix=".unpacked-") as scratch:
-        subs = _gather(Path(source), Path(scratch), a, refused)
+        subs = _gather(Path(source), Path(scratch), a, refused, out)
+        total = len(subs) * (2 if feedback else 1)
         for i, sub in enumerate(subs):
             if progress is not None:
-                progress(i, len(subs), sub.student)
+                progress(i, total, f"grading {sub.student}")
             row, bug = _grade_one(sub, key, a, params.get(sub.student), grader)
+            row["lms"] = sub.lms
             rows.append(row)
             if bug:
                 bugs.append(bug)
-    if progress is not None:
-        progress(len(subs), len(subs), "")
     baseline = _baseline_row(a, key, grader)
     for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
         row["slug"] = slug
@@ -306,12 +375,39 @@ def grade_class(
         row["alias"] = aliases.get(row["student"])
     board = anonymise(board, a.ranking.show, aliases)
     result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs, refused=refused)
-    _write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps)
+    done = len(subs)
+
+    def step(student: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(done, total, f"feedback {student}")
+        done += 1
+
+    _write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps, template=template, step=step)
+    if progress is not None:
+        progress(total, total, "")
     return result
 
 
+def _write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None) -> dict[str, Path]:
+    grades = {r["student"]: lms_grade(r, rubric=bool(a.rubric)) for r in result.students}
+    if template is not None:
+        filled = write_lms_import(out, template, grades)
+        result.lms = {**filled.to_dict(), "file": "lms-import.csv", "template": str(template.path)}
+        return {"lms-import.csv": out / "lms-import.csv"}
+    moodle = [(r["student"], r.get("name") or "") for r in result.students if r.get("lms") == "moodle"]
+    if not moodle:
+        return {}
+    maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
+    path = write_moodle_worksheet(out, moodle, grades, maximum=maximum)
+    result.lms = {"kind": "moodle", "column": "Grade", "filled": sum(grades[m[0]].grade is not None for m in moodle),
+                  "unmatched": [], "warnings": [], "file": path.name, "template": None}
+    return {path.name: path}
+
+
 def _write_all(out: Path, result: ClassResult, a: Assignment, board: list[Any], *, feedback: bool,
-               heatmaps: bool) -> None:
+               heatmaps: bool, template: LmsTemplate | None = None,
+               step: Callable[[str], None] = lambda _: None) -> None:
     split = any(r["public_top1"] is not None for r in result.students)
     names = [r.name for r in a.rubric]
     files = {name: out / name for name in ("gradebook.csv", "results.json", "leaderboard.csv", "leaderboard.html")}
@@ -320,12 +416,12 @@ def _write_all(out: Path, result: ClassResult, a: Assignment, board: list[Any], 
     write_atomic(files["leaderboard.csv"], render_leaderboard_csv(board, split=split), bom=True)
     write_atomic(files["leaderboard.html"], render_leaderboard_html(board, title=a.title, ranking=a.ranking,
                                                                     split=split, k=a.k))
+    files.update(_write_lms(out, result, a, template))
     if feedback:
-        _write_feedback(out, result.students, a.title, heatmaps=heatmaps)
+        _write_feedback(out, result.students, a.title, heatmaps=heatmaps, step=step)
         files["feedback"] = out / "feedback"
     write_atomic(files["results.json"], json.dumps(result.to_dict(), indent=1, ensure_ascii=False) + "\n")
     result.files = files
-
 
 
 def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
@@ -336,7 +432,10 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
         max_listed: at most this many invalid students are listed (the gradebook has them all).
     """
     from rich.console import Group
-    from rich.text import Text
+    from rich.text import Text as _Text
+
+    def Text(text: str, **style: Any) -> Any:  # noqa: N802 - what reaches the terminal has no escape codes
+        return _Text(strip_control(text), **style)
 
     n_late = sum(bool(s.get("late")) for s in result.students)
     head = f"{len(result.students)} submissions: {result.n_ok} scored, {result.n_invalid} invalid."
@@ -350,7 +449,19 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
         if len(invalid) > max_listed:
             parts.append(Text(f"  … and {len(invalid) - max_listed} more; see the gradebook's reason column."))
     for entry in result.refused:
-        parts.append(Text(f"  refused {entry['entry']!r}: {entry['reason']}", style="yellow"))
+        verb = "skipped" if entry["reason"].startswith("skipped") else "refused"
+        why = entry["reason"].removeprefix(f"{verb}: ")
+        parts.append(Text(f"  {verb} {entry['entry']!r}: {why}", style="yellow"))
+    if result.lms:
+        lms = result.lms
+        parts.append(Text(f"{lms['file']}: {lms['filled']} grades filled in {lms['column']!r} "
+                          f"({lms['kind'].capitalize()}); upload it as the README says."))
+        if lms["unmatched"]:
+            shown = ", ".join(lms["unmatched"][:max_listed]) + (", …" if len(lms["unmatched"]) > max_listed else "")
+            n = len(lms["unmatched"])
+            what = "1 graded submission has" if n == 1 else f"{n} graded submissions have"
+            parts.append(Text(f"  {what} no row in the LMS template (enter by hand): {shown}", style="red"))
+        parts.extend(Text(f"  ! {w}", style="yellow") for w in lms["warnings"][:max_listed])
     if result.files:
         parts.append(Text("Written:"))
         parts.extend(Text(f"  {name}: {path}") for name, path in result.files.items())

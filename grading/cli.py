@@ -18,12 +18,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from grading.assignment import Assignment
+from grading.assignment import Assignment, parse_size
 from grading.batch import grade_class, render_class_summary, resolve_assignment
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.safety import is_zip
 from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
-from grading.score import DEFAULT_K
+from grading.score import DEFAULT_K, DEFAULT_MAX_BYTES
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False)
 
@@ -38,11 +38,14 @@ def grade(
     model: Annotated[Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
     feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
-    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: draw a confusion-matrix PNG per student (the slow part).")] = True,
+    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: also draw a confusion-matrix PNG per student for the Markdown pages (the HTML pages colour their table).")] = False,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
     variants: Annotated[Path | None, typer.Option(help="answers.json of `derive key --roster`: grade PATH's derivation answers (a responses CSV or a Moodle quiz responses download).")] = None,
     rtol: Annotated[float, typer.Option(help="With --variants: relative tolerance of a number.")] = DEFAULT_RTOL,
     atol: Annotated[float, typer.Option(help="With --variants: absolute tolerance near zero.")] = DEFAULT_ATOL,
+    lms_template: Annotated[Path | None, typer.Option(help="Class: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv.")] = None,
+    lms_column: Annotated[str | None, typer.Option(help="Class: the Canvas assignment column to fill, when the export has several.")] = None,
+    max_size: Annotated[str | None, typer.Option(help=f"Largest file accepted (default: [submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. \"50 MB\".")] = None,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
 
@@ -63,20 +66,25 @@ def grade(
         assignment = dataclasses.replace(assignment, k=k)
     if anonymous:
         assignment = dataclasses.replace(assignment, ranking=dataclasses.replace(assignment.ranking, show="pseudonyms"))
+    if max_size is not None:
+        assignment = dataclasses.replace(assignment, max_bytes=parse_size(max_size, "--max-size"))
     if params is not None and model is not None:
         raise UsageError("give either --params N or --model FILE, not both.")
     if path.is_dir() or is_zip(path):
         if params is not None or model is not None:
             raise UsageError("--params and --model apply to one file; a class takes its counts from assignment.toml.")
-        _grade_class(path, assignment, out or Path("results"), as_json, feedback=feedback, heatmaps=heatmaps)
+        _grade_class(path, assignment, out or Path("results"), as_json, feedback=feedback, heatmaps=heatmaps,
+                     lms_template=lms_template, lms_column=lms_column)
         return
+    if lms_template is not None or lms_column is not None:
+        raise UsageError("--lms-template and --lms-column apply to a class (a folder or a zip), not to one file.")
     if model is not None:
         from grading.modelparams import count_parameters
 
         params = count_parameters(model)
     from grading.score import grade_file
 
-    report = grade_file(path, assignment.load_key(), k=assignment.k, params=params)
+    report = grade_file(path, assignment.load_key(), k=assignment.k, params=params, max_bytes=assignment.max_bytes)
     if out is not None:
         report.write_json(out)
     if as_json:
@@ -99,16 +107,25 @@ def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, 
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool, *, feedback: bool, heatmaps: bool) -> None:
-    from rich.progress import Progress
+def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool, *, feedback: bool, heatmaps: bool,
+                 lms_template: Path | None, lms_column: str | None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar:
-        task = bar.add_task("grading", total=None)
+    from rich.markup import escape
 
-        def progress(done: int, total: int, student: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"grading {student}"[:60])
+    from grading.safety import strip_control
 
-        result = grade_class(source, assignment, out, progress=progress, feedback=feedback, heatmaps=heatmaps)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
+        task = bar.add_task("reading the submissions", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            text = escape(strip_control(what)[:40].ljust(40))
+            bar.update(task, completed=done, total=total, description=text)
+
+        result = grade_class(source, assignment, out, progress=progress, feedback=feedback, heatmaps=heatmaps,
+                             lms_template=lms_template, lms_column=lms_column)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

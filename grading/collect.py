@@ -12,14 +12,16 @@ lock files ignored). A student without a ``.csv`` but with one ``.tsv`` or
 - **Moodle** "Download all submissions" (folders or, older Moodle, flat files):
   ``Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv`` or
   ``Ada Lovelace_12345_assignsubmission_file_HW2_prob1.csv``: name ``Ada Lovelace``,
-  student ``12345`` (the participant id); ``_onlinetext_`` folders are ignored.
+  student ``12345`` (the participant id). A participant who sent online text
+  only (``..._assignsubmission_onlinetext_/``) gets an invalid entry ("no file").
 - **Canvas** "Download submissions": ``lovelaceada_12345_67890_HW2_prob1.csv``,
   ``lovelaceada_LATE_12345_67890_HW2_prob1-1.csv``: name ``lovelaceada``,
   student ``12345`` (the Canvas user id), ``late`` set.
 
 A folder or a zip may wrap everything in one top folder; it is looked through.
 Every student found gets a :class:`Submission`, whether or not a usable file
-was found (``problem`` says why not).
+was found (``problem`` says why not). A hidden folder (``.name``) or an Office
+lock folder (``~$name``) is not graded but reported in ``skipped``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class Submission:
     late: bool = False
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    lms: str = ""
+    """``"moodle"`` or ``"canvas"`` when the name followed that LMS's naming, else ``""``."""
 
 
 @dataclass
@@ -62,6 +66,7 @@ class _Found:
     source: str           # path relative to the class folder / zip, for messages
     path: Path | None     # None when the file was refused during extraction
     refused: str = ""
+    lms: str = ""
 
 
 def parse_lms_name(first_part: str, rest_of_path: str) -> tuple[str, str, bool, str] | None:
@@ -82,12 +87,26 @@ def parse_lms_name(first_part: str, rest_of_path: str) -> tuple[str, str, bool, 
     return None
 
 
+_JUNK = ("Thumbs.db", "desktop.ini", ".DS_Store")
+
+
 def _ignored(rel: PurePosixPath) -> bool:
-    return any(p.startswith((".", "__MACOSX", "~$")) or p in ("Thumbs.db", "desktop.ini") for p in rel.parts)
+    return any(p.startswith((".", "__MACOSX", "~$")) or p in _JUNK for p in rel.parts)
+
+
+def _hidden_folder(rel: PurePosixPath) -> str | None:
+    """The first hidden or ``~$`` folder on the path (not ``__MACOSX``, not a file), or None."""
+    for depth, part in enumerate(rel.parts[:-1]):
+        if part.startswith("__MACOSX"):
+            return None
+        if part.startswith((".", "~$")):
+            return "/".join(rel.parts[: depth + 1])
+    return None
 
 
 def _is_onlinetext(rel: PurePosixPath) -> bool:
-    return "_onlinetext_" in rel.parts[0]
+    m = _MOODLE.match(rel.parts[0])
+    return m is not None and "onlinetext" in m.group("plugin")
 
 
 def _strip_wrapper(rels: list[PurePosixPath], expected: str) -> int:
@@ -110,13 +129,15 @@ def _identify(rel: PurePosixPath, path: Path | None, refused: str) -> _Found:
     first = rel.parts[0]
     rest = "/".join(rel.parts[1:])
     lms = parse_lms_name(first, rest)
+    kind = ""
     if lms is not None:
         student, name, late, inner = lms
+        kind = "moodle" if _MOODLE.match(first) else "canvas"
     elif len(rel.parts) == 1:
         student, name, late, inner = PurePosixPath(first).stem, "", False, first
     else:
         student, name, late, inner = first, "", False, rest
-    return _Found(student, name, late, inner, str(rel), path, refused)
+    return _Found(student, name, late, inner, str(rel), path, refused, kind)
 
 
 def _canonical(file_name: str) -> str:
@@ -134,7 +155,7 @@ def _resubmission_number(file_name: str) -> int:
 
 def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) -> Submission:
     first = found[0]
-    sub = Submission(student=student, name=first.name, late=any(f.late for f in found))
+    sub = Submission(student=student, name=first.name, late=any(f.late for f in found), lms=first.lms)
     for f in found:
         if f.refused:
             sub.notes.append(f"{f.source}: {f.refused}")
@@ -193,6 +214,7 @@ def collect_files(
     *,
     expected: str,
     max_bytes: int,
+    skipped: list[dict[str, str]] | None = None,
 ) -> list[Submission]:
     """Group files by student and choose the one to grade.
 
@@ -201,33 +223,58 @@ def collect_files(
             for every file of the class folder or zip.
         expected: the submission file name (``[submission] filename``).
         max_bytes: files above this size are refused, checked before reading.
+        skipped: hidden and ``~$`` folders that were not looked into are appended
+            here as ``{"entry", "reason"}``.
 
     Returns:
         One :class:`Submission` per student, sorted by student.
     """
     items = [(PurePosixPath(rel), path, refused) for rel, path, refused in files]
+    hidden = sorted({h for it in items if (h := _hidden_folder(it[0])) is not None})
+    if skipped is not None:
+        skipped.extend({"entry": h + "/", "reason": "skipped: a hidden or Office lock folder (its name starts with "
+                        f"{'~$' if h.rsplit('/', 1)[-1].startswith('~$') else '.'!r}); rename it and grade again if it holds a submission"}
+                       for h in hidden)
     items = [it for it in items if not _ignored(it[0])]
     depth = _strip_wrapper([it[0] for it in items], expected)
     groups: dict[str, list[_Found]] = {}
+    online: dict[str, _Found] = {}
     for rel, path, refused in items:
         rel = PurePosixPath(*rel.parts[depth:])
         if _is_onlinetext(rel):
+            found = _identify(rel, path, refused)
+            online.setdefault(found.student, found)
             continue
         found = _identify(rel, path, refused)
         flat = len(rel.parts) == 1 and found.inner == rel.name
         if flat and rel.suffix.lower() not in (".csv", ".tsv", *_SPREADSHEETS):
             continue  # a README.txt or notes beside the CSVs of a flat folder
         groups.setdefault(found.student, []).append(found)
-    return [_choose(sid, groups[sid], expected, max_bytes) for sid in sorted(groups)]
+    subs = {sid: _choose(sid, groups[sid], expected, max_bytes) for sid in groups}
+    for sid, found in online.items():
+        if sid not in subs:
+            subs[sid] = Submission(student=sid, name=found.name, late=found.late, lms=found.lms,
+                                   problem=f"no file: online text only ({found.source!r}); the assignment "
+                                           f"needs the file {expected!r}.")
+    return [subs[sid] for sid in sorted(subs)]
 
 
-def walk_folder(folder: Path) -> list[tuple[str, Path | None, str]]:
-    """Every regular file under ``folder`` as ``(relative path, path, "")``; symlinks are refused."""
+def walk_folder(folder: Path, *, exclude: Path | None = None) -> list[tuple[str, Path | None, str]]:
+    """Every regular file under ``folder`` as ``(relative path, path, "")``; symlinks are refused.
+
+    ``exclude`` (the output folder, when it lies inside ``folder``) is never read.
+    """
     out: list[tuple[str, Path | None, str]] = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
+    skip = exclude.resolve() if exclude is not None else None
+    root = folder.resolve()
+    for path in sorted(root.rglob("*")):
+        if skip is not None and path.is_relative_to(skip):
+            continue
+        rel = path.relative_to(root).as_posix()
         if path.is_symlink():
             out.append((rel, None, "refused: a symbolic link; copy the file itself into the folder"))
         elif path.is_file():
             out.append((rel, path, ""))
+        elif not path.is_dir():
+            out.append((rel, None, "refused: not a regular file (a pipe, socket or device)"))
     return out

@@ -1,5 +1,11 @@
 """Per-student feedback: Markdown and HTML from jinja2 templates, with a confusion-matrix heatmap.
 
+The HTML page colours its confusion-matrix table by count (no image); the Markdown
+page links a PNG drawn with Pillow (:func:`draw_confusion_png`). With a Public/Private
+split, the matrix and the per-class figures a student sees come from the Public rows
+only (``student_view`` of the student's dict): a confusion matrix tells the true class
+of every row a student answered.
+
 The templates (``templates/feedback.md.j2``, ``templates/feedback.html.j2``) receive
 only pre-rendered strings and numbers. HTML is autoescaped; text bound for
 Markdown is escaped here (:func:`md_escape`), so a student named ``<script>`` or
@@ -18,7 +24,7 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["draw_confusion_png", "md_escape", "per_class_scores", "render_feedback", "template_env"]
+__all__ = ["cell_colours", "draw_confusion_png", "md_escape", "per_class_scores", "render_feedback", "template_env"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~])")
 
@@ -63,101 +69,126 @@ def per_class_scores(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> list
     return out
 
 
-class _Painter:
-    """One reusable figure per label set, redrawn by blitting.
+_WHITE = (247, 251, 255)
+_BLUE = (8, 48, 107)
 
-    Laying out a figure costs more than drawing it, and drawing its static parts
-    (axes, ticks, labels) costs more than the cells: so the figure is laid out
-    once, its static parts are rendered once into a saved background, and each
-    student's picture restores that background and draws only what changes
-    (the cells, their counts, the title, the colour bar), then hands the pixels
-    to Pillow. :meth:`render` draws the same picture the slow, ordinary way.
+
+@lru_cache(maxsize=65536)
+def cell_colours(value: int, peak: int) -> tuple[str, str]:
+    """Background and text colour of a confusion-matrix cell: white for 0, dark blue for the peak.
+
+    >>> cell_colours(0, 10), cell_colours(10, 10)
+    (('#f7fbff', '#000000'), ('#08306b', '#ffffff'))
     """
+    t = value / peak if peak else 0.0
+    rgb = tuple(round(a + (b - a) * t) for a, b in zip(_WHITE, _BLUE, strict=True))
+    return "#%02x%02x%02x" % rgb, "#ffffff" if t > 0.5 else "#000000"
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> Any:
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size)
+
+
+@lru_cache(maxsize=4096)
+def _stamp(text: str, size: int) -> Any:
+    """The anti-aliased mask of a short text, rendered once and pasted many times."""
+    from PIL import Image, ImageDraw
+
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (max(1, int(right - left) + 2), max(1, int(bottom - top) + 2)), 0)
+    ImageDraw.Draw(mask).text((1 - left, 1 - top), text, fill=255, font=font)
+    return mask
+
+
+class _Frame:
+    """The static part of a heatmap for one label set: size, margins, labels, axis names."""
 
     def __init__(self, labels: tuple[str, ...]) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        from PIL import Image, ImageDraw
+
+        from grading.safety import strip_control
 
         n = len(labels)
-        size = min(7.0, 1.6 + 0.42 * n)
-        self.fig = Figure(figsize=(size + 0.8, size), dpi=100)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.ax = ax = self.fig.add_subplot()
-        self.image = ax.imshow([[0] * n for _ in range(n)], cmap="Blues", vmin=0, vmax=1)
-        self.colorbar = self.fig.colorbar(self.image, ax=ax, fraction=0.046, pad=0.04)
-        ax.set_xticks(range(n), [x[:12] for x in labels], rotation=45 if n > 12 else 0)
-        ax.set_yticks(range(n), [x[:12] for x in labels])
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
-        self.title = ax.set_title("Confusion matrix", fontsize=10)  # reserve room before the layout
-        self.texts = [[ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(n)]
-                      for i in range(n)] if n <= 20 else []
-        self.fig.tight_layout()
-        ticks = [*ax.xaxis.get_major_ticks(), *ax.yaxis.get_major_ticks()]
-        self._frame = [*ax.spines.values(), *(t.tick1line for t in ticks)]  # drawn over the image's edge
-        dynamic = [self.image, self.title, self.colorbar.ax, *self._frame]
-        for artist in [*dynamic, *(t for row in self.texts for t in row)]:
-            artist.set_visible(False)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        for artist in dynamic:
-            artist.set_visible(True)
-
-    def _update(self, cm: Sequence[Sequence[int]], title: str) -> None:
-        peak = max((max(r) for r in cm), default=0) or 1
-        self.image.set_data(cm)
-        self.image.set_clim(0, peak)
-        self.title.set_text(title[:60])
-        for i, row in enumerate(self.texts):
-            for j, text in enumerate(row):
-                v = cm[i][j]
-                text.set_text(str(v))
-                text.set_visible(bool(v))
-                text.set_color("white" if v > peak / 2 else "black")
-
-    def render(self, cm: Sequence[Sequence[int]], title: str) -> Any:
-        """The picture drawn the ordinary way (every artist), as an RGBA array."""
-        import numpy as np
-
-        self._update(cm, title)
-        self.canvas.draw()
-        return np.asarray(self.canvas.buffer_rgba()).copy()
-
-    def blit(self, cm: Sequence[Sequence[int]], title: str) -> Any:
-        """The same picture drawn over the saved background, as an RGBA array."""
-        import numpy as np
-
-        self._update(cm, title)
-        self.canvas.restore_region(self.background)
-        ax = self.ax
-        ax.draw_artist(self.image)
-        for artist in self._frame:
-            ax.draw_artist(artist)
-        for row in self.texts:
-            for text in row:
-                if text.get_visible():
-                    ax.draw_artist(text)
-        ax.draw_artist(self.title)
-        self.fig.draw_artist(self.colorbar.ax)
-        return np.asarray(self.canvas.buffer_rgba()).copy()
-
-    def draw(self, cm: Sequence[Sequence[int]], path: Path, title: str) -> None:
-        from PIL import Image
-
-        Image.fromarray(self.blit(cm, title), "RGBA").save(path, format="png", compress_level=1)
+        self.n = n
+        self.cell = cell = 36 if n <= 12 else max(12, 432 // n)
+        self.size = size = 12 if cell >= 24 else 9
+        font, small = _font(size), _font(11)
+        names = [" ".join(strip_control(str(x)).split())[:12] for x in labels]
+        label_w = int(max((font.getlength(x) for x in names), default=0))
+        rotate = any(font.getlength(x) > cell - 4 for x in names)
+        self.left, self.top = label_w + 34, 28
+        side = cell * n
+        below = (label_w + 8) if rotate else 20
+        image = Image.new("RGB", (max(self.left + side + 12, 180), self.top + side + below + 18), "white")
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((self.left - 1, self.top - 1, self.left + side, self.top + side), outline="#555555")
+        for k, name in enumerate(names):
+            draw.text((self.left - 6, self.top + k * cell + cell / 2), name, fill="black", font=font, anchor="rm")
+            if not rotate:
+                draw.text((self.left + k * cell + cell / 2, self.top + side + 4), name, fill="black", font=font, anchor="ma")
+            else:
+                tile = Image.new("L", (int(font.getlength(name)) + 2, cell), 0)
+                ImageDraw.Draw(tile).text((0, cell / 2), name, fill=255, font=font, anchor="lm")
+                image.paste((0, 0, 0), (self.left + k * cell, self.top + side + 4), tile.rotate(90, expand=True))
+        draw.text((self.left + side / 2, self.top + side + below), "predicted class", fill="black", font=small, anchor="ma")
+        axis = Image.new("L", (side, 14), 0)
+        ImageDraw.Draw(axis).text((side / 2, 7), "true class", fill=255, font=small, anchor="mm")
+        image.paste((0, 0, 0), (4, self.top), axis.rotate(90, expand=True))
+        self.image = image
 
 
 @lru_cache(maxsize=4)
-def _painter(labels: tuple[str, ...]) -> _Painter:
-    return _Painter(labels)
+def _frame(labels: tuple[str, ...]) -> _Frame:
+    return _Frame(labels)
 
 
 def draw_confusion_png(cm: Sequence[Sequence[int]], labels: Sequence[str], path: Path, *, title: str = "") -> None:
     """Draw the confusion matrix as a heatmap PNG (rows = true class), counts in the cells.
 
-    matplotlib (its Agg canvas, no GUI backend) is imported here only, on first use.
+    Drawn with Pillow alone in a few milliseconds (the frame and the digits are rendered
+    once and pasted): no matplotlib, so no text is ever parsed as mathtext. Labels and
+    ``title`` are shown literally (control characters removed, labels cut at 12 characters).
     """
-    _painter(tuple(str(x) for x in labels)).draw(cm, path, title)
+    from PIL import ImageDraw
+
+    from grading.safety import strip_control
+
+    frame = _frame(tuple(str(x) for x in labels))
+    image = frame.image.copy()
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((6, 8), " ".join(strip_control(title).split())[:60], fill="black", font=_font(11))
+    cell, left, top = frame.cell, frame.left, frame.top
+    peak = max((max(r) for r in cm), default=0) or 1
+    for i, row in enumerate(cm):
+        for j, v in enumerate(row):
+            bg, fg = cell_colours(int(v), peak)
+            x, y = left + j * cell, top + i * cell
+            draw.rectangle((x, y, x + cell - 1, y + cell - 1), fill=bg)
+            if v and frame.n <= 20:
+                mask = _stamp(str(v), frame.size)
+                image.paste(fg, (x + (cell - mask.width) // 2, y + (cell - mask.height) // 2), mask)
+    image.save(path, format="png", compress_level=1)
+
+
+def _matrix_html(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> Any:
+    """The confusion matrix as HTML table rows, each cell coloured by its count (labels escaped)."""
+    from markupsafe import Markup, escape
+
+    if not cm:
+        return ""
+    peak = max((max(row) for row in cm), default=0) or 1
+    head = "".join(f'<th class="num">{escape(x)}</th>' for x in labels)
+    rows = [f"<tr><th>true \\ predicted</th>{head}</tr>"]
+    for label, row in zip(labels, cm, strict=False):
+        tds = "".join('<td class="num" style="background:%s;color:%s">%d</td>' % (*cell_colours(int(v), peak), v)
+                      for v in row)
+        rows.append(f"<tr><th>{escape(label)}</th>{tds}</tr>")
+    return Markup("\n".join(rows))
 
 
 def _pct(x: float | None) -> str:
@@ -165,16 +196,22 @@ def _pct(x: float | None) -> str:
 
 
 def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, html: bool) -> dict[str, Any]:
-    esc = (lambda s: str(s)) if html else md_escape
+    from grading.safety import strip_control
+
+    esc = (lambda s: strip_control(str(s))) if html else (lambda s: md_escape(strip_control(str(s))))
     r = student.get("report") or {}
-    cm = r.get("confusion_matrix") or []
+    view = student.get("student_view") or {"confusion_matrix": r.get("confusion_matrix"), **student}
+    cm = view.get("confusion_matrix") or []
     labels = [str(x) for x in r.get("labels") or []]
     classes = per_class_scores(cm, labels) if cm else []
-    if student.get("recall") is not None:  # the grader's own figures count missing rows as misses
-        for c, p, q in zip(classes, student["precision"], student["recall"], strict=True):
+    if view.get("recall") is not None:  # the grader's own figures count missing rows as misses
+        for c, p, q in zip(classes, view["precision"], view["recall"], strict=True):
             c["precision"], c["recall"] = p, q
-        for c, n in zip(classes, student.get("support") or [], strict=False):
+        for c, n in zip(classes, view.get("support") or [], strict=False):
             c["support"] = n
+    cells = _matrix_html(cm, labels) if html else ""
+    scope = (f"Computed on the {view['n_rows']} public rows of the test set only."
+             if student.get("student_view") else "")
     rubric = student.get("rubric") or {}
     metrics = []
     if r:
@@ -195,7 +232,8 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
         image = ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii")) if html else heatmap.name
     return {
         "title": esc(title),
-        "who": esc(f"{student['name']} ({student['student']})" if student.get("name") else student.get("student", "")),
+        "who": esc(strip_control(f"{student['name']} ({student['student']})" if student.get("name")
+                                 else student.get("student", ""))),
         "status": student.get("status", "invalid"),
         "reason": esc(student.get("reason", "")),
         "source": esc(student.get("source", "")),
@@ -208,6 +246,8 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
         "messages": [esc(m) for m in [*(w["message"] for w in r.get("warnings", [])), *student.get("notes", [])]],
         "labels": [esc(x) for x in labels],
         "cm": cm,
+        "cells": cells,
+        "scope": esc(scope),
         "classes": [{"label": esc(c["label"]), "support": c["support"], "precision": _pct(c["precision"]),
                      "recall": _pct(c["recall"])} for c in classes],
         "image": image,

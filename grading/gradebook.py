@@ -1,7 +1,7 @@
 """Write ``gradebook.csv``: one row per student, ready for a spreadsheet or an LMS import.
 
 Every cell is quoted (``csv.QUOTE_ALL``) so a comma or a line break in a name is
-safe, every text cell that a spreadsheet would run as a formula is defused with
+safe, terminal escape codes and control characters are removed, every text cell that a spreadsheet would run as a formula is defused with
 a leading ``'``, and the file is UTF-8 with a BOM so that Excel shows accents and
 CJK names correctly. Numbers are written plainly (top-1 to 4 decimals, points to 2).
 """
@@ -11,12 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from grading.safety import defuse_cell
+from grading.safety import defuse_cell, strip_control
 
 __all__ = ["gradebook_columns", "gradebook_rows", "render_gradebook", "write_atomic"]
 
@@ -35,7 +34,7 @@ def _cell(value: Any) -> str:
         return f"{value:.6g}" if abs(value) < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int):
         return str(value)
-    return defuse_cell(str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    return defuse_cell(strip_control(str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")))
 
 
 def gradebook_columns(rule_names: Sequence[str], *, split: bool) -> list[str]:
@@ -90,11 +89,23 @@ def render_gradebook(students: Sequence[Mapping[str, Any]], rule_names: Sequence
 
 
 def write_atomic(path: Path, data: str | bytes, *, bom: bool = False) -> None:
-    """Write a file through a temporary file and a rename, so a crash never leaves half a file."""
+    """Write a file through a temporary file and a rename, so a crash never leaves half a file.
+
+    The file gets ordinary permissions (0666 less the umask, usually 0644), so a web
+    server can serve ``leaderboard.html``; ``mkstemp``'s 0600 is not used.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if bom:
         payload = b"\xef\xbb\xbf" + payload
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    for attempt in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{attempt}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - a hundred stale temporary files
+        raise FileExistsError(f"cannot create a temporary file beside {path}")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)

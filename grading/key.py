@@ -47,14 +47,40 @@ def normalize_header(name: str) -> str:
     return _NOT_NAME.sub("_", name.strip().lower()).strip("_")
 
 
+_EXTENSIONS = frozenset(("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"))
+
+
 def normalize_id(raw: str) -> str:
     """The comparable form of an id: no spaces, folder, image extension, or case.
 
     >>> normalize_id(" test/0109539.PNG ")
     '0109539'
     """
-    text = raw.strip().replace("\\", "/").rsplit("/", 1)[-1]
-    return _IMAGE_EXTENSIONS.sub("", text).strip().lower()
+    text = raw.strip()
+    if "/" in text or "\\" in text:
+        text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    dot = text.rfind(".")
+    if dot >= 0 and text[dot + 1:].lower() in _EXTENSIONS:
+        text = text[:dot].strip()
+    return text.lower()
+
+
+_WHOLE_FLOAT = re.compile(r"([0-9]+)[.,]0+")
+
+
+def _id_number(loose: str) -> int | None:
+    """An id read as a number: ``'0109539'`` and ``'109539.0'`` (Excel) -> 109539; ASCII digits only,
+    so ``'²'`` (which passes ``str.isdigit``) is no number.
+
+    >>> _id_number("0109539"), _id_number("5.0"), _id_number("²"), _id_number("5.5")
+    (109539, 5, None, None)
+    """
+    if loose.isascii() and loose.isdigit():
+        return int(loose)
+    if "." not in loose and "," not in loose:
+        return None
+    m = _WHOLE_FLOAT.fullmatch(loose)
+    return int(m.group(1)) if m else None
 
 
 def _as_int(text: str) -> int | None:
@@ -117,8 +143,8 @@ class AnswerKey:
         for index, raw in enumerate(self.ids):
             loose = normalize_id(raw)
             self._loose.setdefault(loose, index)
-            if loose.isdigit():
-                number = int(loose)
+            number = _id_number(loose)
+            if number is not None:
                 if number in by_int:
                     clashes.add(number)
                 by_int[number] = index
@@ -146,9 +172,35 @@ class AnswerKey:
             self._build_loose()
         loose = normalize_id(raw_id)
         index = self._loose.get(loose)
-        if index is None and loose.isdigit():
-            index = self._by_int.get(int(loose))
+        if index is None:
+            number = _id_number(loose)
+            if number is not None:
+                index = self._by_int.get(number)
         return index
+
+    def loose_indices(self, raw_ids: Sequence[str]) -> list[int]:
+        """:meth:`index_of` for many ids at once (-1 when unknown), without a call per id."""
+        if not self._loose and self.ids:
+            self._build_loose()
+        loose_get, int_get, extensions = self._loose.get, self._by_int.get, _EXTENSIONS
+        out = []
+        for raw in raw_ids:
+            text = raw.strip()
+            if "/" in text or "\\" in text:
+                text = text.replace("\\", "/").rsplit("/", 1)[-1]
+            dot = text.rfind(".")
+            if dot >= 0 and text[dot + 1:].lower() in extensions:
+                text = text[:dot].strip()
+            loose = text.lower()
+            index = loose_get(loose)
+            if index is None:
+                if loose.isdigit() and loose.isascii():
+                    index = int_get(int(loose))
+                elif "." in loose or "," in loose:
+                    number = _id_number(loose)
+                    index = int_get(number) if number is not None else None
+            out.append(-1 if index is None else index)
+        return out
 
     def is_exact_id(self, raw_id: str) -> bool:
         """True when an id matches without the integer fallback (used to find id columns)."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from grading.assignment import Ranking
 from grading.gradebook import _cell
+from grading.safety import strip_control
 
 __all__ = ["Entry", "anonymise", "build_leaderboard", "pseudonyms", "render_leaderboard_csv",
            "render_leaderboard_html"]
@@ -174,7 +175,8 @@ def render_leaderboard_html(entries: Sequence[Entry], *, title: str, ranking: Ra
     from grading.feedback import template_env
 
     rows = [
-        {"rank": e.rank, "student": e.student, "name": e.name, "baseline": e.baseline, "note": e.note,
+        {"rank": e.rank, "student": strip_control(e.student), "name": strip_control(e.name), "baseline": e.baseline,
+         "note": e.note,
          "top1": _fmt(e.top1, "pct"), "top3": _fmt(e.top3, "pct"), "params": _fmt(e.params, "int"),
          "ratio": _fmt(e.top1_per_param, "ratio"), "public": _fmt(e.public_top1, "pct"),
          "private": _fmt(e.private_top1, "pct")}

@@ -53,26 +53,62 @@ def count_parameters(path: str | Path) -> int:
     raise UsageError(f"{path.name}: --model expects a .pt, .pth or .safetensors file, got {suffix or 'no extension'!r}.")
 
 
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+                "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+_MAX_HEADER = 100_000_000  # the safetensors library's own limit
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _count_safetensors(path: Path) -> int:
-    data = path.read_bytes()
+    """Count from the JSON header, trusted only when it agrees with the file: every tensor has a
+    known dtype, a shape of non-negative integers and byte offsets inside the data that match
+    its size; anything else (deep nesting, ``null`` or string shapes, negative dims, offsets past
+    the end) is refused with one line."""
     bad = f"{path.name} is not a valid .safetensors file"
-    if len(data) < 8:
-        raise UsageError(f"{bad} (it has only {len(data)} bytes).")
-    (size,) = struct.unpack("<Q", data[:8])
-    if size > len(data) - 8:
-        raise UsageError(f"{bad} (its header claims {size} bytes, the file has {len(data)}).")
+    size_on_disk = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise UsageError(f"{bad} (it has only {len(head)} bytes).")
+        (size,) = struct.unpack("<Q", head)
+        if size > min(size_on_disk - 8, _MAX_HEADER):
+            raise UsageError(f"{bad} (its header claims {size} bytes, the file has {size_on_disk}).")
+        raw = f.read(size)
     try:
-        header = json.loads(data[8 : 8 + size])
-        entries = {n: (tuple(v["data_offsets"]), v["shape"]) for n, v in header.items() if n != "__metadata__"}
-    except (ValueError, TypeError, KeyError, AttributeError):
+        header = json.loads(raw)
+    except (ValueError, RecursionError):
         raise UsageError(f"{bad} (its header is not the expected JSON).") from None
-    seen: set[tuple[Any, ...]] = set()
+    if not isinstance(header, dict):
+        raise UsageError(f"{bad} (its header is not a JSON object of tensors).")
+    data_bytes = size_on_disk - 8 - size
+    seen: set[tuple[int, int]] = set()
     total = 0
-    for name, (offsets, shape) in entries.items():
-        if _is_buffer(name) or offsets in seen:
+    for name, entry in header.items():
+        if name == "__metadata__":
             continue
-        seen.add(offsets)
-        total += math.prod(shape)
+        what = f"{bad}: tensor {name[:80]!r}"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{what} is not described by an object.")
+        dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+        if dtype not in _DTYPE_BYTES:
+            raise UsageError(f"{what} has an unknown dtype {str(dtype)[:20]!r}.")
+        if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
+            raise UsageError(f"{what} has the shape {str(shape)[:40]}, not a list of non-negative integers.")
+        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(o) for o in offsets)
+                or not offsets[0] <= offsets[1] <= data_bytes):
+            raise UsageError(f"{what} has data offsets {str(offsets)[:40]} outside the file's {data_bytes} bytes of data.")
+        numel = math.prod(shape)
+        if offsets[1] - offsets[0] != numel * _DTYPE_BYTES[dtype]:
+            raise UsageError(f"{what}: its shape {shape} needs {numel * _DTYPE_BYTES[dtype]} bytes, "
+                             f"its offsets give {offsets[1] - offsets[0]}; the header does not match the data.")
+        key = (offsets[0], offsets[1])
+        if _is_buffer(name) or (numel and key in seen):
+            continue
+        seen.add(key)
+        total += numel
     return total
 
 

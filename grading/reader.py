@@ -18,8 +18,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from grading.errors import InvalidSubmission
+from grading.report import Issue
 
 __all__ = ["Rows", "UnreadableFile", "decode", "read_rows", "sniff_delimiter"]
 
@@ -27,6 +29,7 @@ DELIMITERS = ("\t", ";", ",")  # preference order when several fit the sample
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}
 _SAMPLE_LINES = 50
 _BLANK_LINE = re.compile(r"\n[ \t,;]+\n")  # a line of separators only, once line ends are "\n"
+_SEP_LINE = re.compile(r'^\ufeff?"?sep=(?P<d>[,;\t|])"?[ \t]*(\r\n|\r|\n|$)', re.IGNORECASE)  # Excel's hint
 
 # Magic numbers of files students send instead of a CSV.
 _SIGNATURES = (
@@ -64,11 +67,12 @@ class Rows:
         delimiter: the cell separator that was detected.
         encoding: the text encoding that was detected.
         rectangular: True when the file took the flat fast path.
+        issues: warnings found while reading (a stray quote).
     """
 
     def __init__(
         self,
-        lines: list[int],
+        lines: Sequence[int],
         delimiter: str,
         encoding: str,
         *,
@@ -83,6 +87,7 @@ class Rows:
         self._flat = flat
         self._width = width
         self.rectangular = flat is not None
+        self.issues: list[Issue] = []
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -184,20 +189,23 @@ def sniff_delimiter(text: str) -> str:
     """Pick the delimiter that splits the first lines into equally many cells.
 
     A delimiter fits when every sample line splits into the same number (> 1)
-    of cells, quotes respected. Tab is preferred to semicolon, and semicolon
-    to comma, because a semicolon file may hold decimal commas (``8,0``).
-    With no fitting delimiter, the one giving the most cells on the first line
-    wins, and comma when nothing splits at all.
+    of cells, quotes respected; a first line that fits no delimiter (a title
+    above the header) is then left out and the test repeated. Tab is preferred
+    to semicolon, and semicolon to comma, because a semicolon file may hold
+    decimal commas (``8,0``). With no fitting delimiter, the one giving the most
+    cells on the first line wins, and comma when nothing splits at all.
 
-    >>> sniff_delimiter("image;class\\n0000000.png;8,0\\n")
-    ';'
+    >>> sniff_delimiter("image;class\\n0000000.png;8,0\\n"), sniff_delimiter("HW2 by Ada\\nimage;class\\na.png;8\\n")
+    (';', ';')
     """
     sample = [line for line in text[:8192].splitlines()[:_SAMPLE_LINES] if line.strip()]
+    for lines in (sample, sample[1:] if len(sample) > 2 else []):
+        for delimiter in DELIMITERS:
+            counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+            if len(counts) == 1 and counts.pop() > 1:
+                return delimiter
     best, best_cells = ",", 1
     for delimiter in DELIMITERS:
-        counts = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
-        if len(counts) == 1 and counts.pop() > 1:
-            return delimiter
         first = len(next(csv.reader(sample[:1], delimiter=delimiter), []))
         if first > best_cells:
             best, best_cells = delimiter, first
@@ -207,8 +215,9 @@ def sniff_delimiter(text: str) -> str:
 def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows:
     """Read a CSV submission into stripped cells with line numbers.
 
-    Blank lines (also ``,,`` rows that Excel leaves) are dropped. Nothing is
-    decided yet about headers or columns.
+    Blank lines (also ``,,`` rows that Excel leaves) are dropped, and so is
+    Excel's ``sep=;`` first line (it names the delimiter). Nothing is decided
+    yet about headers or columns.
 
     Args:
         data: the raw bytes of the file.
@@ -225,32 +234,47 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
     [['image', 'class'], ['0000000.png', '8']]
     """
     text, encoding = decode(data, name=name)
-    delimiter = sniff_delimiter(text)
+    issues: list[Issue] = []
+    sep = _SEP_LINE.match(text)
+    if sep:  # Excel's "sep=;" line: the delimiter, then a blank line 1 (line numbers stay right)
+        delimiter = sep.group("d")
+        text = sep.group(2) + text[sep.end():] if sep.group(2) else "\n"
+    else:
+        delimiter = sniff_delimiter(text)
     if '"' in text:
-        rows, lines = _split_csv(text, delimiter, name)
+        rows, lines, problem = _split_csv(text, delimiter, name)
+        if problem is not None:
+            issues.append(problem)
     else:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         flat = _split_flat(text, delimiter) if fast else None
         if flat is not None:
             width, n = flat
-            cells = text.replace("\n", delimiter).split(delimiter)
-            if text.endswith("\n"):
+            ends_with_newline = text.endswith("\n")
+            joined = text.replace("\n", delimiter)
+            del text  # a 50 MB file: keep one copy of the text at a time
+            cells = joined.split(delimiter)
+            del joined
+            if ends_with_newline:
                 cells.pop()
-            return Rows(list(range(1, n + 1)), delimiter, encoding, flat=cells, width=width)
+            return Rows(range(1, n + 1), delimiter, encoding, flat=cells, width=width)
         rows, lines = _split_plain(text, delimiter)
     if not rows:
         raise UnreadableFile("empty", f"{name} has no rows, only blank lines.")
-    return Rows(lines, delimiter, encoding, rows=rows)
+    table = Rows(lines, delimiter, encoding, rows=rows)
+    table.issues = issues
+    return table
 
 
 def _split_flat(text: str, delimiter: str) -> tuple[int, int] | None:
     """``(width, n_rows)`` when every line surely has the same cells, else None.
 
-    Sure means: no spaces to strip, no blank line, and as many delimiters as
-    ``(width - 1) * lines``. The count alone cannot rule out one line with an
-    extra cell and another with one fewer; the caller re-reads with
-    ``fast=False`` when any id or class of a fast-read file does not match.
+    Sure means: no spaces to strip, no blank line, and exactly ``width - 1``
+    delimiters on every line (counted with numpy on the bytes, so a line with an
+    extra cell and another with one fewer cannot pass as a rectangle). The flat
+    read then gives exactly the rows of the row-by-row read, in a fraction of the
+    memory.
     """
     if " " in text or "\t" in text and delimiter != "\t" or "\f" in text or "\v" in text or "\n\n" in text:
         return None
@@ -261,7 +285,21 @@ def _split_flat(text: str, delimiter: str) -> tuple[int, int] | None:
         return None
     if not text.rstrip("\n").rsplit("\n", 1)[-1].strip(",;"):
         return None
+    if n > 1 and not _every_line_has(text, delimiter, width - 1, n):
+        return None
     return width, n
+
+
+def _every_line_has(text: str, delimiter: str, count: int, n: int) -> bool:
+    import numpy as np
+
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if len(ends) < n:  # no newline after the last line
+        ends = np.append(ends, len(raw))
+    cuts = np.searchsorted(np.flatnonzero(raw == ord(delimiter)), ends)
+    del raw
+    return bool((np.diff(cuts, prepend=0) == count).all())
 
 
 def _split_plain(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -283,19 +321,39 @@ def _unquote(cell: str) -> str:
     return cell
 
 
-def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
-    """Quoted cells (possibly spanning lines): the csv module, with physical line numbers."""
+def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int], Issue | None]:
+    """Quoted cells (possibly spanning lines): the csv module, with physical line numbers.
+
+    A quote that opens a cell and closes only lines later (or never) would make one
+    huge cell of many rows; then the file is read line by line with quotes ignored,
+    and the issue says where the stray quote is.
+    """
     rows: list[list[str]] = []
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     start = 1
     try:
         for row in reader:
+            if reader.line_num > start and any("\n" in c or "\r" in c for c in row):
+                return _ignore_quotes(text, delimiter, name, start, reader.line_num)
             cells = [_unquote(cell.strip()) for cell in row]
             if any(cells):
                 rows.append(cells)
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "EOF" in str(exc) or "newline" in str(exc):
+            return _ignore_quotes(text, delimiter, name, start, text.count("\n") + 1)
         raise UnreadableFile("malformed", f"{name}, near line {start}: the CSV cannot be parsed ({exc}).") from None
-    return rows, lines
+    return rows, lines, None
+
+
+def _ignore_quotes(text: str, delimiter: str, name: str, start: int, end: int) -> tuple[list[list[str]], list[int], Issue]:
+    plain = text.replace("\r\n", "\n").replace("\r", "\n")
+    rows, lines = _split_plain(plain, delimiter)
+    rows = [[cell.strip().strip('"').strip() for cell in row] for row in rows]
+    kept = [(row, line) for row, line in zip(rows, lines, strict=True) if any(row)]
+    issue = Issue("unbalanced_quote", f"{name}, line {start}: a quote (\") opens a cell and is not closed "
+                  f"{'before line ' + str(end) if end > start + 1 else 'on that line'}, which would make lines "
+                  f"{start} to {end} one cell; the file was read with quotes ignored. Remove the stray quote.", start)
+    return [r for r, _ in kept], [n for _, n in kept], issue

@@ -1,10 +1,13 @@
 """Defences against what a class sends: zip-slip, zip bombs, huge files, spreadsheet formulas.
 
 - :func:`safe_extract` unpacks a zip member by member: an entry whose path is
-  absolute, climbs with ``..``, is a symlink or is encrypted is refused; an entry
-  above the size limit is refused *before* it is read (and the read is capped in
-  case the zip lies about sizes); too many entries or too many bytes in total stop
-  the whole extraction with a :class:`UsageError`.
+  absolute, climbs with ``..``, is a symlink, is encrypted, has a name longer than
+  255 bytes, or clashes with another entry (a file and a folder of the same name,
+  or the same file twice) is refused on its own; an entry above the size limit is
+  refused *before* it is read (and the read is capped in case the zip lies about
+  sizes); too many entries, too many bytes in total, or a compression ratio no
+  CSV reaches stop the whole extraction with a :class:`UsageError` before
+  anything is written.
 - :func:`defuse_cell` prefixes ``'`` to a text cell that a spreadsheet would run as
   a formula (starting with ``= + - @``, tab or carriage return), as OWASP advises.
 - :func:`slugify` turns a student id or name into a safe file name.
@@ -30,6 +33,7 @@ __all__ = [
     "is_zip",
     "safe_extract",
     "slugify",
+    "strip_control",
     "unique_slugs",
 ]
 
@@ -38,6 +42,22 @@ DEFAULT_MAX_TOTAL_BYTES = 2_000_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _CHUNK = 1 << 16
+_MAX_NAME_BYTES = 255
+_BOMB_RATIO = 200  # prediction CSVs deflate about 3-10 times; a bomb, hundreds of times
+_BOMB_FLOOR = 50_000_000  # below this total nothing is a bomb, whatever the ratio
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control(text: str) -> str:
+    """``text`` without terminal escape sequences, control characters or bidi overrides.
+
+    Tabs and ``\\n`` stay (callers that need one line join the words).
+
+    >>> strip_control("Mallory\\x1b[31m red\\x1b[0m\\x07 \\u202eevil")
+    'Mallory red evil'
+    """
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 def defuse_cell(value: str) -> str:
@@ -128,7 +148,29 @@ def _member_problem(info: zipfile.ZipInfo, max_member_bytes: int) -> str | None:
     if info.file_size > max_member_bytes:
         return (f"refused: the file is {format_size(info.file_size)}, above the "
                 f"{format_size(max_member_bytes)} limit; raise [submission] max_size if it is genuine")
+    long = next((p for p in parts if len(p.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES), None)
+    if long is not None:
+        return (f"refused: the name {long[:40] + '…'!r} is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
+                f"more than the {_MAX_NAME_BYTES} a file system allows; ask the student to rename it")
     return None
+
+
+def _write_problem(exc: OSError, target: Path, dest: Path) -> str:
+    """Why an entry could not be written, in words (a file/folder clash, a name the file system refuses)."""
+    import errno
+
+    if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)) or exc.errno in (
+            errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        clash = next((p for p in [target, *target.parents] if p != dest and p.exists()), target)
+        if clash == target and target.is_file():
+            return "refused: the zip holds this file twice; only the first copy was unpacked"
+        kind = "folder" if clash.is_dir() else "file"
+        rel = clash.relative_to(dest).as_posix() if clash.is_relative_to(dest) else clash.name
+        return (f"refused: the zip holds a file and a folder both named {rel!r} (the {kind} came first); "
+                "only the first was unpacked")
+    if exc.errno == errno.ENAMETOOLONG:
+        return "refused: the path is longer than the file system allows; ask the student to rename it"
+    return f"refused: it cannot be written ({exc.strerror or type(exc).__name__})"
 
 
 def safe_extract(
@@ -169,23 +211,39 @@ def safe_extract(
         if len(infos) > max_members:
             raise UsageError(f"{where}: holds {len(infos)} files, more than the {max_members} a class export can; "
                              "refusing it as a possible zip bomb.")
-        total = sum(i.file_size for i in infos if i.file_size <= max_member_bytes)
+        kept = [i for i in infos if i.file_size <= max_member_bytes]
+        total = sum(i.file_size for i in kept)
         if total > max_total_bytes:
             raise UsageError(f"{where}: would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
                              "refusing it as a possible zip bomb.")
+        packed = sum(i.compress_size for i in kept)
+        if total > _BOMB_FLOOR and total > _BOMB_RATIO * max(packed, 1):
+            raise UsageError(f"{where}: {format_size(packed)} of compressed data would unpack to {format_size(total)} "
+                             f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
+                             "as a possible zip bomb before writing anything.")
         written = 0
         for info in infos:
             problem = _member_problem(info, max_member_bytes)
-            target = (dest / info.filename.replace("\\", "/")).resolve()
+            target = dest
+            if problem is None:
+                try:
+                    target = (dest / info.filename.replace("\\", "/")).resolve()
+                except OSError as exc:
+                    problem = _write_problem(exc, dest, dest)
             if problem is None and not target.is_relative_to(dest):
                 problem = "refused: the path would be written outside the output folder"
             if problem is not None:
                 result.refused.append((info.filename, problem))
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             size = 0
             try:
-                with archive.open(info) as src, open(target, "wb") as out:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                out_file = open(target, "xb")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                result.refused.append((info.filename, _write_problem(exc, target, dest)))
+                continue
+            try:
+                with archive.open(info) as src, out_file as out:
                     while chunk := src.read(_CHUNK):
                         size += len(chunk)
                         if size > max_member_bytes or written + size > max_total_bytes:

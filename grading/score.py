@@ -12,6 +12,8 @@ label of the key.
 
 from __future__ import annotations
 
+import itertools
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +24,12 @@ from grading.key import ID_ALIASES, LABEL_ALIASES, AnswerKey, normalize_header
 from grading.metrics import top_k_hits_from_indices, top_k_predictions
 from grading.reader import Rows, UnreadableFile, read_rows
 from grading.report import GradeReport, Issue
+from grading.safety import format_size
 
-__all__ = ["DEFAULT_K", "grade_bytes", "grade_file"]
+__all__ = ["DEFAULT_K", "DEFAULT_MAX_BYTES", "grade_bytes", "grade_file"]
 
 DEFAULT_K = 3
+DEFAULT_MAX_BYTES = 10_000_000  # [submission] max_size; grade FILE --max-size
 _SHOW = 3  # examples quoted in a warning
 _SAMPLE = 200  # rows looked at to find the columns
 
@@ -37,7 +41,14 @@ def _check_options(k: int, params: int | None) -> None:
         raise UsageError(f"the parameter count must be a whole number of at least 1, got {params!r}.")
 
 
-def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: int | None = None) -> GradeReport:
+def grade_file(
+    path: str | Path,
+    key: AnswerKey,
+    *,
+    k: int = DEFAULT_K,
+    params: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> GradeReport:
     """Grade one prediction CSV.
 
     Args:
@@ -45,23 +56,44 @@ def grade_file(path: str | Path, key: AnswerKey, *, k: int = DEFAULT_K, params: 
         key: the answer key (:func:`grading.load_key`).
         k: the k of the top-k accuracy.
         params: the model's parameter count, for top-1 ÷ parameters.
+        max_bytes: a larger file is not read: the report is invalid (``too_large``);
+            None for no limit.
 
     Returns:
         a :class:`GradeReport`; ``status == "invalid"`` when the file cannot be scored.
 
     Raises:
-        UsageError: the path does not exist or is not a file, or ``k``/``params`` are wrong.
+        UsageError: the path does not exist, is not a regular file (a folder, a pipe,
+            a device), cannot be read, or ``k``/``params`` are wrong.
     """
     _check_options(k, params)
     path = Path(path)
+    where = str(path)
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"{str(path)!r} does not exist; check the path of the submission.") from None
-    except IsADirectoryError:
-        raise UsageError(f"{str(path)!r} is a folder; grade a folder with grading.grade_class.") from None
+        raise UsageError(f"{where!r} does not exist; check the path of the submission.") from None
+    except OSError as exc:
+        raise UsageError(f"{where!r} cannot be read ({exc.strerror}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{where!r} is a folder; grade a folder with grading.grade_class.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{where!r} is not a regular file (a pipe, socket or device); save the predictions "
+                         "to a CSV file and grade that.")
+    if max_bytes is not None and info.st_size > max_bytes:
+        return _invalid(key, path.name, k, params, [Issue(
+            "too_large", f"{path.name}: refused: the file is {format_size(info.st_size)}, above the "
+            f"{format_size(max_bytes)} limit; raise it with --max-size (or [submission] max_size) if it is genuine.")])
+    try:
+        with path.open("rb") as f:
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except PermissionError:
-        raise UsageError(f"{str(path)!r} cannot be read (permission denied).") from None
+        raise UsageError(f"{where!r} cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise UsageError(f"{where!r} cannot be read ({exc.strerror}).") from None
+    if max_bytes is not None and len(data) > max_bytes:  # it grew while we looked
+        return _invalid(key, path.name, k, params, [Issue(
+            "too_large", f"{path.name}: refused: the file is above the {format_size(max_bytes)} limit.")])
     return grade_bytes(data, key, name=path.name, k=k, params=params)
 
 
@@ -98,27 +130,45 @@ def grade_bytes(
     ('ok', 0.5, 1)
     """
     _check_options(k, params)
-    fast = not key._ids_look_like_classes
-    while True:
-        try:
-            table = read_rows(data, name=name, fast=fast)
-        except UnreadableFile as exc:
-            return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
-        try:
-            return _grade_table(table, key, name=name, k=k, params=params)
-        except _NotSure:
-            fast = False
+    try:
+        table = read_rows(data, name=name)
+    except UnreadableFile as exc:
+        return _invalid(key, name, k, params, [Issue(exc.code, str(exc))])
+    return _grade_table(table, key, name=name, k=k, params=params)
 
 
-class _NotSure(Exception):
-    """A file read on the flat fast path has a row that does not match: read it row by row."""
+_SEP_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _other_separator(row_key: np.ndarray, id_cells: list[str], delimiter: str,
+                     key: AnswerKey) -> tuple[list[int], str] | None:
+    """Rows whose id cell is really a whole row split by another separator (``'0000001.png;0'``)."""
+    unknown = row_key < 0
+    if not unknown.any():
+        return None
+    for other in _SEP_NAMES:
+        if other == delimiter:
+            continue
+        hits = [i for i, c in enumerate(itertools.compress(id_cells, unknown)) if other in c
+                and key.index_of(c.split(other, 1)[0].strip().strip('"')) is not None]
+        if hits:
+            return np.flatnonzero(unknown)[hits].tolist(), other
+    return None
 
 
 def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int | None) -> GradeReport:
-    head = table.head(_SAMPLE + 1)
+    head = table.head(_SAMPLE + 2)
+    skipped: list[Issue] = list(table.issues)
+    title = 0
+    if len(head) > 2 and len(head[0]) < len(head[1]) and _names_columns(head[1], key) and not _names_columns(head[0], key):
+        title = 1  # a title line above the header
+        shown = ", ".join(map(repr, head[0]))[:80]
+        skipped.append(Issue("title_line", f"{name}, line {table.lines[0]}: {shown} is not part of the table "
+                             "(a title above the header?); it was skipped.", table.lines[0]))
+        head = head[1:]
     header = head[0] if looks_like_header(head[0], key) else None
-    offset = 1 if header is not None else 0
-    if header is not None and len(table) == 1:
+    offset = title + (1 if header is not None else 0)
+    if header is not None and len(table) == offset:
         cells = ", ".join(map(repr, header))
         if set(map(normalize_header, header)) & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column)}:
             issue = Issue("header_only", f"{name} has a header ({cells}) but no rows.", 1)
@@ -126,25 +176,33 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
             issue = Issue("no_rows", f"{name} has a single line ({cells[:80]}) and no rows of predictions; "
                           f"expected a CSV such as '{key.id_column},{key.label_column}' then one row per image.", 1)  # fmt: skip
         return _invalid(key, name, k, params, [issue])
-    cols = find_columns(header, head[offset:], key, name=name)
+    cols = find_columns(header, head[offset - title:], key, name=name)
+    cols.warnings[:0] = skipped
     if cols.errors:
-        if table.rectangular:
-            raise _NotSure
-        return _invalid(key, name, k, params, cols.errors)
+        return _invalid(key, name, k, params, cols.errors, skipped)
     return _score(table, offset, cols, key, name=name, k=k, params=params)
 
 
-def _lookup_ids(cells: list[str], key: AnswerKey, *, sure: bool = False) -> np.ndarray:
-    """Key row of each id cell, -1 when unknown; ``sure`` raises :class:`_NotSure` on any inexact id."""
+def _names_columns(row: list[str], key: AnswerKey) -> bool:
+    names = set(map(normalize_header, row))
+    return bool(names & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column), normalize_header(key.label_column)})
+
+
+def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
+    """Key row of each id cell, -1 when unknown: exact matches first, the loose rules for the rest."""
     if cells == key.ids:  # written in key order: nothing to look up
         return np.arange(len(cells), dtype=np.int64)
     try:
         return np.fromiter(map(key._exact.__getitem__, cells), dtype=np.int64, count=len(cells))
     except KeyError:
-        if sure:
-            raise _NotSure from None
-    found = [key.index_of(c) for c in cells]
-    return np.array([-1 if f is None else f for f in found], dtype=np.int64)
+        pass
+    get = key._exact.get
+    found = np.fromiter((get(c, -1) for c in cells), dtype=np.int64, count=len(cells))
+    misses = np.flatnonzero(found < 0)
+    for start in range(0, len(misses), 65536):  # in chunks: a 50 MB file of unknown ids stays small
+        chunk = misses[start:start + 65536]
+        found[chunk] = key.loose_indices([cells[r] for r in chunk.tolist()])
+    return found
 
 
 def _lookup_classes(cells: list[str], key: AnswerKey) -> np.ndarray:
@@ -161,7 +219,7 @@ def _score(
     warnings: list[Issue] = list(cols.warnings)
     lines = table.lines[offset:]
     id_cells = table.column(cols.id, offset)
-    row_key = _lookup_ids(id_cells, key, sure=table.rectangular)
+    row_key = _lookup_ids(id_cells, key)
     rows = table.rows[offset:] if cols.scores or cols.ranked else []
     scores = valid_scores = None
     if cols.scores:
@@ -169,8 +227,6 @@ def _score(
     if cols.label is not None:
         label_cells = table.column(cols.label, offset)
         row_pred = _lookup_classes(label_cells, key)
-        if table.rectangular and (row_pred < 0).any():
-            raise _NotSure
     else:  # the best score is the prediction
         assert scores is not None and valid_scores is not None
         label_cells = ["" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])]
@@ -215,6 +271,17 @@ def _score(
                 None))  # fmt: skip
 
     unknown = np.flatnonzero(row_key < 0)
+    mixed = _other_separator(row_key, id_cells, table.delimiter, key)
+    if mixed:
+        rows_mixed, other = mixed
+        pairs = [(lines[r], id_cells[r]) for r in rows_mixed[: _SHOW + 1]]
+        warnings.append(Issue(
+            "mixed_separators",
+            f"{name}: {_n(len(rows_mixed), 'row separates its', 'rows separate their')} cells with {_SEP_NAMES[other]} "
+            f"while the file uses {_SEP_NAMES.get(table.delimiter, repr(table.delimiter))} "
+            f"({_examples(pairs, len(rows_mixed))}); {_it(len(rows_mixed))} ignored. Save the file again with one "
+            "separator (in Excel: File > Save As > CSV UTF-8).", pairs[0][0]))  # fmt: skip
+        unknown = np.setdiff1d(unknown, np.asarray(rows_mixed, dtype=np.int64))
     if len(unknown):
         pairs = [(lines[r], id_cells[r]) for r in unknown[: _SHOW + 1].tolist()]
         warnings.append(Issue(

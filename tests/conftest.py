@@ -1,4 +1,10 @@
-"""Shared test options: ``--update-goldens`` and the ``latex`` marker."""
+"""Shared test options: ``--update-goldens``, the ``latex`` marker, and hypothesis profiles.
+
+With ``CI=true`` the ``ci`` hypothesis profile is loaded: ``derandomize=True``, so a CI run
+draws the same examples every time and a red build can be reproduced; locally the
+``default`` profile keeps exploring new examples on every run (``HYPOTHESIS_PROFILE=ci``
+reproduces CI's draw). Neither lowers a test's own ``max_examples``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "default"))
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 

@@ -9,7 +9,8 @@ import pytest
 import grading
 
 MODULES = ["grading", "grading.reader", "grading.key", "grading.columns", "grading.metrics", "grading.report",
-           "grading.score", "grading.modelparams", "grading.errors"]  # fmt: skip
+           "grading.score", "grading.modelparams", "grading.errors", "grading.lms", "grading.safety",
+           "grading.feedback", "grading.batch", "grading.collect"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)
