@@ -15,6 +15,9 @@ derive grad --wrt w11 --loss mse --random 0 --format json > "$out/w11.json"
 derive grad --wrt a21 --loss bce --format latex > "$out/a21.tex"
 echo "(also wrote $out/w11.json and $out/a21.tex)"
 
+step "1b. derive grad --net: next year's variation as a network file (two 3x3 kernels, ReLU, 2x2 max-pool, dense 3, softmax-CE)"
+derive grad --net "$here/board-net.toml" --wrt "conv1.w[0,0,1,1]" --random 3
+
 step "2. derive key: the HW2 2024 answer key, and a variant per student of HW1 2025"
 if have_tex; then
   derive key "$here/hw2-2024.toml" --out "$out/key-hw2-2024.pdf"
@@ -48,5 +51,11 @@ sed -e "s|^path = \"key.csv\"|path = \"$out/hw2/test/labels.csv\"|" \
     -e "s|^max_size = .*|&\nparams_file = \"params.csv\"|" \
     "$here/hw2/assignment.toml" > "$out/assignment.toml"
 (cd "$out" && grade class.zip --out results) || true
+
+step "7. grade the derivation half: each student's answers against their own variant of step 2, mistakes named"
+python "$here/make_responses.py" "$out/variants/answers.json" "$out/responses.csv"
+grade "$out/responses.csv" --variants "$out/variants/answers.json" --out "$out/answers-results"
+
 echo
-echo "Open $out/results/leaderboard.html and $out/results/feedback/; import $out/results/gradebook.csv into the LMS."
+echo "Open $out/results/leaderboard.html and $out/results/feedback/; upload $out/results/moodle-grading-worksheet.csv"
+echo "to Moodle (View all submissions -> Grading action -> Upload grading worksheet); see the README for Canvas."
