@@ -33,6 +33,10 @@ optional; accuracies are fractions from 0 to 1. A complete example
     template = "grading-worksheet.csv"  # Moodle's grading worksheet or Canvas's gradebook export
     column = "HW2 (88231)"              # Canvas: the assignment column, when there are several
 
+    [answers]                           # grade --variants (derivation answers): read with --key FILE
+    rtol = 0.02                         # a number is right within 2 % (default 0.01)
+    atol = 1e-4                         # ... or within this near zero (default 5e-05)
+
     [[rubric]]                          # rules: see grading.rubric
     name = "Test accuracy"
     rule = "linear"
@@ -65,10 +69,12 @@ __all__ = [
     "DEFAULT_SUBMISSION_FILENAME",
     "RANK_BY",
     "SHOW",
+    "AnswersSettings",
     "Assignment",
     "Baseline",
     "Ranking",
     "find_assignment",
+    "load_answers_settings",
     "load_assignment",
     "parse_size",
     "read_params_file",
@@ -80,12 +86,13 @@ RANK_BY = ("top1", "top1_per_param")
 SHOW = ("names", "ids", "pseudonyms")
 
 _SECTIONS: dict[str, set[str]] = {
-    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms"},
+    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms", "answers"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
     "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
     "ranking": {"by", "min_top1", "show"},
     "lms": {"template", "column"},
+    "answers": {"rtol", "atol"},
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
@@ -273,6 +280,78 @@ def _baseline(folder: Path, table: Mapping[str, Any], where: str) -> Baseline | 
     return baseline
 
 
+@dataclass(frozen=True)
+class AnswersSettings:
+    """What ``grade --variants`` takes from an assignment file: ``[answers]`` tolerances and ``[lms]``.
+
+    ``None`` means the file does not say (the command line's value or the default applies).
+    """
+
+    path: Path
+    rtol: float | None = None
+    atol: float | None = None
+    lms_template: Path | None = None
+    lms_column: str | None = None
+
+
+def _tolerance(table: Mapping[str, Any], key: str, where: str) -> float | None:
+    import math
+
+    value = table.get(key)
+    if value is None:
+        return None
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+    if key == "rtol" and ok and value >= 1:
+        ok = False
+    if not ok:
+        expected = ("a relative tolerance from 0 to 1, such as 0.01 for 1 %" if key == "rtol"
+                    else "an absolute tolerance >= 0, such as 5e-05")
+        raise UsageError(f"{where}: [answers] {key} must be {expected}; got {value!r}.")
+    return float(value)
+
+
+def _read_toml(path: Path, where: str) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such assignment file; create it (see examples/hw2/assignment.toml) "
+                         "or pass --key key.csv.") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read the assignment file ({exc.strerror}).") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{where}: not UTF-8 text; save the assignment file as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{where}: invalid TOML: {exc}; check the quotes and brackets on that line.") from None
+
+
+def load_answers_settings(path: str | Path) -> AnswersSettings:
+    """Read ``[answers] rtol/atol`` and ``[lms] template/column`` of an assignment file for ``grade --variants``.
+
+    Only these tables (and the top-level names) are checked: a file for derivation answers needs no ``[key]``.
+
+    Raises:
+        UsageError: the file is missing, is not TOML, or a value is wrong (one line naming the file and key).
+    """
+    path = Path(path)
+    if path.is_dir() and (path / ASSIGNMENT_FILENAME).is_file():
+        path = path / ASSIGNMENT_FILENAME
+    where = str(path)
+    doc = _read_toml(path, where)
+    _check_keys(doc, "", where)
+    answers = _table(doc, "answers", where)
+    lms = _table(doc, "lms", where)
+    folder = path.resolve().parent
+    return AnswersSettings(
+        path=path.resolve(),
+        rtol=_tolerance(answers, "rtol", where),
+        atol=_tolerance(answers, "atol", where),
+        lms_template=_file(folder, lms, "template", f"{where}: [lms]"),
+        lms_column=_str(lms, "column", f"{where}: [lms]"),
+    )
+
+
 def load_assignment(path: str | Path) -> Assignment:
     """Read and validate an assignment file.
 
@@ -288,20 +367,11 @@ def load_assignment(path: str | Path) -> Assignment:
     """
     path = Path(path)
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such assignment file; create it (see examples/hw2/assignment.toml) "
-                         "or pass --key key.csv.") from None
-    except OSError as exc:
-        raise UsageError(f"{where}: cannot read the assignment file ({exc.strerror}).") from None
-    try:
-        doc = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise UsageError(f"{where}: not UTF-8 text; save the assignment file as UTF-8.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{where}: invalid TOML: {exc}; check the quotes and brackets on that line.") from None
+    doc = _read_toml(path, where)
     _check_keys(doc, "", where)
+    answers = _table(doc, "answers", where)
+    _tolerance(answers, "rtol", where)
+    _tolerance(answers, "atol", where)
     folder = path.resolve().parent
 
     key = _table(doc, "key", where)

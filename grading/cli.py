@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from grading.assignment import Assignment, parse_size
+from grading.assignment import Assignment, load_answers_settings, parse_size
 from grading.batch import grade_class, render_class_summary, resolve_assignment
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.safety import is_zip
@@ -31,7 +31,7 @@ app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=F
 @app.command()
 def grade(
     path: Annotated[Path, typer.Argument(help="A prediction CSV, or a folder / LMS zip of a whole class.")],
-    key: Annotated[Path | None, typer.Option(help="The answer key CSV or an assignment.toml.")] = None,
+    key: Annotated[Path | None, typer.Option(help="The answer key CSV or an assignment.toml (with --variants: an assignment.toml for [answers] and [lms]).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented fields).")] = False,
     k: Annotated[int | None, typer.Option("--k", help=f"k of top-k accuracy (default: the assignment's k, else {DEFAULT_K}).")] = None,
     params: Annotated[int | None, typer.Option(help="The model's parameter count, for top-1 / params.")] = None,
@@ -41,10 +41,10 @@ def grade(
     heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: also draw a confusion-matrix PNG per student for the Markdown pages (the HTML pages colour their table).")] = False,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
     variants: Annotated[Path | None, typer.Option(help="answers.json of `derive key --roster`: grade PATH's derivation answers (a responses CSV or a Moodle quiz responses download).")] = None,
-    rtol: Annotated[float, typer.Option(help="With --variants: relative tolerance of a number.")] = DEFAULT_RTOL,
-    atol: Annotated[float, typer.Option(help="With --variants: absolute tolerance near zero.")] = DEFAULT_ATOL,
-    lms_template: Annotated[Path | None, typer.Option(help="Class: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv.")] = None,
-    lms_column: Annotated[str | None, typer.Option(help="Class: the Canvas assignment column to fill, when the export has several.")] = None,
+    rtol: Annotated[float | None, typer.Option(help=f"With --variants: relative tolerance of a number (default: [answers] rtol, else {DEFAULT_RTOL}).")] = None,
+    atol: Annotated[float | None, typer.Option(help=f"With --variants: absolute tolerance near zero (default: [answers] atol, else {DEFAULT_ATOL}).")] = None,
+    lms_template: Annotated[Path | None, typer.Option(help="Class or --variants: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv.")] = None,
+    lms_column: Annotated[str | None, typer.Option(help="Class or --variants: the Canvas assignment column to fill, when the export has several.")] = None,
     max_size: Annotated[str | None, typer.Option(help=f"Largest file accepted (default: [submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. \"50 MB\".")] = None,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
@@ -57,9 +57,10 @@ def grade(
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
     if variants is not None:
-        if key is not None or k is not None or params is not None or model is not None:
-            raise UsageError("--variants grades derivation answers; --key, --k, --params and --model are for predictions.")
-        _grade_answers(path, variants, out, as_json, rtol=rtol, atol=atol)
+        if k is not None or params is not None or model is not None:
+            raise UsageError("--variants grades derivation answers; --k, --params and --model are for predictions.")
+        _grade_answers(path, variants, out, as_json, key=key, rtol=rtol, atol=atol,
+                       lms_template=lms_template, lms_column=lms_column)
         return
     assignment = resolve_assignment(key)
     if k is not None:
@@ -96,10 +97,30 @@ def grade(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, *, rtol: float, atol: float) -> None:
+def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, *, key: Path | None,
+                   rtol: float | None, atol: float | None, lms_template: Path | None, lms_column: str | None) -> None:
     from grading.answers import grade_answers, render_answers_summary
 
-    result = grade_answers(path, variants, rtol=rtol, atol=atol, out=out)
+    settings = None
+    if key is not None:
+        if not (key.suffix.lower() == ".toml" or key.is_dir()):
+            raise UsageError(f"--variants grades derivation answers; --key {str(key)!r} is an answer key CSV (for "
+                             "predictions). With --variants, --key names an assignment.toml ([answers] rtol/atol, [lms]).")
+        settings = load_answers_settings(key)
+    if lms_template is not None and out is None:
+        raise UsageError("--lms-template writes OUT/lms-import.csv: give --out DIR as well.")
+    if settings is not None:
+        rtol = settings.rtol if rtol is None else rtol
+        atol = settings.atol if atol is None else atol
+        if lms_template is None and out is not None:
+            lms_template = settings.lms_template
+        lms_column = settings.lms_column if lms_column is None else lms_column
+    if lms_column is not None and lms_template is None and out is not None:
+        raise UsageError("--lms-column picks the column of an LMS template; give --lms-template FILE "
+                         "(or [lms] template in the assignment file) as well.")
+    result = grade_answers(path, variants, rtol=DEFAULT_RTOL if rtol is None else rtol,
+                           atol=DEFAULT_ATOL if atol is None else atol, out=out,
+                           lms_template=lms_template, lms_column=lms_column)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

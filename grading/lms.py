@@ -29,6 +29,12 @@ The interface, for other tools as well as :func:`grading.grade_class`:
   as a string) to an :class:`LmsGrade` ``(grade, feedback)``.
 - :func:`write_lms_import` ``(out_dir, template, grades, column=None)`` writes
   ``out_dir/lms-import.csv`` in the template's own encoding.
+- Both take ``match="student"`` when ``grades`` is keyed by the student's own id
+  (a roster id such as ``b11901001``, as ``grade --variants`` has) instead of the
+  LMS identity: a row is then found, case-insensitively and trimmed, by Moodle's
+  ``ID number`` (when the worksheet has it) or ``Email address`` (the whole
+  address or the part before ``@``), by Canvas's ``SIS User ID``, ``SIS Login ID``
+  or ``ID``.
 - :func:`write_moodle_worksheet` writes, without a template, the smallest file
   Moodle's "Upload grading worksheet" accepts.
 
@@ -48,7 +54,7 @@ import csv
 import io
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +62,7 @@ from grading.errors import UsageError
 
 __all__ = [
     "LMS_IMPORT_FILENAME",
+    "MATCH",
     "MOODLE_WORKSHEET_FILENAME",
     "LmsGrade",
     "LmsImport",
@@ -75,6 +82,9 @@ _CANVAS_ASSIGNMENT = re.compile(r"^(?P<name>.*\S)\s*\((?P<id>\d+)\)\s*$")
 _PARTICIPANT = re.compile(r"^\s*\D*?\s(?P<id>[0-9]+)\s*$")  # "Participant 52110", "Teilnehmer/in 52110"
 _NON_STUDENT_ROWS = ("points possible", "manual posting")
 _MAX_FEEDBACK = 600
+MATCH = ("lms-id", "student")
+"""How :func:`fill_lms_template` finds a grade's row: by the LMS identity, or by the student's own id."""
+_STUDENT_COLUMNS = {"moodle": ("id number", "email address"), "canvas": ("sis user id", "sis login id", "id")}
 
 
 @dataclass(frozen=True)
@@ -343,11 +353,61 @@ def _row_key(tpl: LmsTemplate, rec: _Record) -> str | None:
     return cell
 
 
+def _student_finder(tpl: LmsTemplate, grades: Mapping[str, LmsGrade]) -> Callable[[_Record], str | None]:
+    """``match="student"``: a row -> the key of ``grades`` that one of its identity cells names (or None)."""
+    lowered = [h.lower() for h in tpl.header]
+    columns = [(lowered.index(c), c) for c in _STUDENT_COLUMNS[tpl.kind] if c in lowered]
+    if not columns:  # Moodle without an ID number or Email address column
+        raise UsageError(f"{tpl.path}: no column names the students themselves (a Moodle worksheet needs "
+                         "'ID number' or 'Email address'); in Moodle, show the email among the identity fields "
+                         "and download the grading worksheet again.")
+    wanted: dict[str, str] = {}
+    for key in grades:
+        wanted.setdefault(key.strip().casefold(), key)
+
+    def find(rec: _Record) -> str | None:
+        if rec.values and rec.values[0].strip().lower() in _NON_STUDENT_ROWS:
+            return None
+        for j, name in columns:
+            cell = rec.values[j].strip().casefold() if j < len(rec.values) else ""
+            if not cell or cell == "-":
+                continue
+            names = [cell, cell.split("@", 1)[0]] if name == "email address" and "@" in cell else [cell]
+            for n in names:
+                if n in wanted:
+                    return wanted[n]
+        return None
+
+    return find
+
+
+def _lms_id_finder(tpl: LmsTemplate, grades: Mapping[str, LmsGrade]) -> Callable[[_Record], str | None]:
+    """``match="lms-id"``: a row -> the key of ``grades`` naming its Moodle participant number or Canvas user id."""
+    wanted: dict[str, str] = {}
+    for key in grades:
+        norm = key.strip()
+        wanted[norm] = key
+        if norm.isascii() and norm.isdigit():
+            wanted.setdefault(str(int(norm)), key)
+
+    def find(rec: _Record) -> str | None:
+        row_key = _row_key(tpl, rec)
+        if row_key is None:
+            return None
+        key = wanted.get(row_key)
+        if key is None and row_key.isascii() and row_key.isdigit():
+            key = wanted.get(str(int(row_key)))
+        return key
+
+    return find
+
+
 def fill_lms_template(
     template: str | Path | LmsTemplate,
     grades: Mapping[str, LmsGrade],
     *,
     column: str | None = None,
+    match: str = "lms-id",
 ) -> LmsImport:
     """Fill the grade cells (and Moodle's feedback comments) of a template.
 
@@ -356,32 +416,29 @@ def fill_lms_template(
         grades: LMS identity (Moodle participant number, Canvas user id; strings) -> :class:`LmsGrade`.
             Keys may carry leading zeros or spaces; they are matched as written, then as integers.
         column: see :func:`read_lms_template`.
+        match: ``"lms-id"`` (the default): ``grades`` is keyed by the LMS identity, as above;
+            ``"student"``: by the student's own id, found (case-insensitively, trimmed) in Moodle's
+            ``ID number`` or ``Email address`` (whole or before ``@``), Canvas's ``SIS User ID``,
+            ``SIS Login ID`` or ``ID``.
 
     Returns:
         the :class:`LmsImport`: the text to write, what was filled, and the grades without a row.
 
     Raises:
-        UsageError: the template cannot be used (see :func:`read_lms_template`).
+        UsageError: the template cannot be used (see :func:`read_lms_template`), ``match`` is
+            unknown, or (``"student"``) no column of the template names the students.
     """
+    if match not in MATCH:
+        raise UsageError(f"match={match!r}: expected one of {', '.join(map(repr, MATCH))}.")
     tpl = template if isinstance(template, LmsTemplate) else read_lms_template(template, column=column)
-    wanted: dict[str, str] = {}
-    for key in grades:
-        norm = key.strip()
-        wanted[norm] = key
-        if norm.isascii() and norm.isdigit():
-            wanted.setdefault(str(int(norm)), key)
+    find = (_student_finder if match == "student" else _lms_id_finder)(tpl, grades)
     edits: list[tuple[int, int, str]] = []
     seen: set[str] = set()
     filled = 0
     warnings: list[str] = []
     maximum_canvas = tpl.points_possible if tpl.kind == "canvas" else None
     for rec in tpl.records[1:]:
-        row_key = _row_key(tpl, rec)
-        if row_key is None:
-            continue
-        key = wanted.get(row_key)
-        if key is None and row_key.isascii() and row_key.isdigit():
-            key = wanted.get(str(int(row_key)))
+        key = find(rec)
         if key is None or key in seen:
             continue
         seen.add(key)
@@ -415,15 +472,17 @@ def write_lms_import(
     template: str | Path | LmsTemplate,
     grades: Mapping[str, LmsGrade],
     column: str | None = None,
+    *,
+    match: str = "lms-id",
 ) -> LmsImport:
-    """Fill the template (:func:`fill_lms_template`) and write ``out_dir/lms-import.csv``.
+    """Fill the template (:func:`fill_lms_template`, ``match`` as there) and write ``out_dir/lms-import.csv``.
 
     Returns:
         the :class:`LmsImport`, as written.
     """
     from grading.gradebook import write_atomic
 
-    filled = fill_lms_template(template, grades, column=column)
+    filled = fill_lms_template(template, grades, column=column, match=match)
     write_atomic(Path(out_dir) / LMS_IMPORT_FILENAME, filled.to_bytes())
     return filled
 

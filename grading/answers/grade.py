@@ -92,6 +92,9 @@ class AnswersResult:
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
     source: str = ""
+    lms: dict[str, Any] | None = None
+    """With an LMS template: what went into ``lms-import.csv`` (``kind``, ``column``, ``filled``,
+    ``unmatched`` students, ``warnings``, ``file``, ``template``)."""
 
     @property
     def ok(self) -> bool:
@@ -104,9 +107,13 @@ class AnswersResult:
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: status, students, misconceptions, warnings, errors."""
-        return {"status": self.status, "students": [s.to_dict() for s in self.students],
-                "misconceptions": self.misconceptions, "warnings": list(self.warnings), "errors": list(self.errors)}
+        """The JSON contract: status, students, misconceptions, warnings, errors (and ``lms`` when a template was filled)."""
+        doc: dict[str, Any] = {"status": self.status, "students": [s.to_dict() for s in self.students],
+                               "misconceptions": self.misconceptions, "warnings": list(self.warnings),
+                               "errors": list(self.errors)}
+        if self.lms is not None:
+            doc["lms"] = self.lms
+        return doc
 
 
 # ------------------------------------------------------------------ one answer
@@ -205,8 +212,23 @@ def _check_tolerance(rtol: float, atol: float) -> None:
         raise UsageError(f"--atol {atol!r}: expected an absolute tolerance >= 0, such as 5e-05.")
 
 
+def _write_lms(result: AnswersResult, template: Any, out: Path) -> AnswersResult:
+    """Fill the LMS template with each student's points and brief feedback; record what happened."""
+    import dataclasses
+
+    from grading.answers.report import lms_grades
+    from grading.lms import LMS_IMPORT_FILENAME, LmsGrade, write_lms_import
+
+    grades = {sid: LmsGrade(points, text) for sid, (points, text) in lms_grades(result).items()}
+    out.mkdir(parents=True, exist_ok=True)
+    filled = write_lms_import(out, template, grades, match="student")
+    lms = {**filled.to_dict(), "file": LMS_IMPORT_FILENAME, "template": str(template.path)}
+    return dataclasses.replace(result, lms=lms)
+
+
 def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = DEFAULT_RTOL,
-                  atol: float = DEFAULT_ATOL, out: str | Path | None = None) -> AnswersResult:
+                  atol: float = DEFAULT_ATOL, out: str | Path | None = None,
+                  lms_template: str | Path | None = None, lms_column: str | None = None) -> AnswersResult:
     """Grade a class's derivation answers against each student's own variant.
 
     Args:
@@ -215,6 +237,11 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
         rtol, atol: The tolerance of numbers.
         out: Also write gradebook.csv, results.json and feedback/ there
             (:func:`grading.answers.report.write_answers_report`).
+        lms_template: Moodle's grading worksheet or Canvas's gradebook export: with ``out``,
+            ``out/lms-import.csv`` is that file with each student's points (and Moodle's feedback
+            comment) filled in, rows found by the student's own id (:func:`grading.lms.fill_lms_template`
+            with ``match="student"``).
+        lms_column: Canvas: the assignment column, when the export has several.
 
     Returns:
         The :class:`AnswersResult`; ``status`` ``"invalid"`` when the responses file is unusable.
@@ -225,6 +252,13 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
     from grading.errors import InvalidSubmission
 
     _check_tolerance(rtol, atol)
+    template = None
+    if lms_template is not None:
+        if out is None:
+            raise UsageError("--lms-template writes OUT/lms-import.csv: give --out DIR as well.")
+        from grading.lms import read_lms_template
+
+        template = read_lms_template(lms_template, column=lms_column)
     vs = load_variants(variants)
     questions = tuple(q.name for q in vs[0].questions)
     try:
@@ -248,6 +282,8 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
         warnings.append(f"answers.json's value of {', '.join(stale)} differs from the engine's today; the engine's is "
                         "used. Was the problem set or gradkit changed after `derive key`? Re-run it to be sure.")
     result = AnswersResult("graded", students, tuple(warnings), (), questions, rtol, atol, str(responses))
+    if template is not None and out is not None:
+        result = _write_lms(result, template, Path(out))
     if out is not None:
         from grading.answers.report import write_answers_report
 

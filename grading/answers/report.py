@@ -73,8 +73,25 @@ def render_answers_summary(result: AnswersResult) -> Any:
     total = sum(s.points for s in result.students)
     best = sum(s.max_points for s in result.students)
     parts.append(Text(f"Points: {_pts(total)} of {_pts(best)} over the class."))
+    parts.extend(_lms_lines(result.lms))
     parts.extend(Text(f"! {_safe(w, 300)}") for w in result.warnings)
     return Group(*parts)
+
+
+def _lms_lines(lms: dict[str, Any] | None, shown: int = 10) -> list[Any]:
+    """What went into lms-import.csv: how many grades, and the students the template has no row for."""
+    from rich.text import Text
+
+    if not lms:
+        return []
+    lines = [Text(f"{lms['file']}: {lms['filled']} grades filled in {_safe(lms['column'])!r} "
+                  f"({lms['kind'].capitalize()}); upload it as the README says.")]
+    unmatched = lms["unmatched"]
+    if unmatched:
+        names = ", ".join(_safe(u) for u in unmatched[:shown]) + (", …" if len(unmatched) > shown else "")
+        lines.append(Text(f"! {len(unmatched)} student(s) have no row in the LMS template (enter by hand): {names}"))
+    lines.extend(Text(f"! {_safe(w, 300)}") for w in lms["warnings"][:shown])
+    return lines
 
 
 # ------------------------------------------------------------------ files
