@@ -19,8 +19,8 @@ from typing import Any
 from derive.graph import Graph, Node, evaluate, forward
 from derive.values import leaf_values
 
-__all__ = ["EXPLAIN", "MISTAKES", "bn_numbers", "conv_chain", "conv_mistakes", "diagnose", "diagnose_points",
-           "explain", "shape_mistakes", "softmax_mistakes", "bn_mistakes"]
+__all__ = ["EXPLAIN", "MISTAKES", "bn_mistakes", "bn_numbers", "conv_chain", "conv_mistakes", "diagnose",
+           "diagnose_points", "explain", "network_mistakes", "shape_mistakes", "softmax_mistakes"]
 
 MISTAKES = (
     "bce-missing-sigmoid-derivative", "factor-2", "flipped-kernel", "missing-softmax-derivative",
@@ -77,6 +77,16 @@ _SIGN = {
 }
 
 
+_NETWORK = {
+    "missing-softmax-derivative": "At the step ∂L/∂ŷ_k (softmax + cross-entropy) you stopped at ∂L/∂p_k = −[k = y]/p_k; "
+                                  "the softmax's derivative still has to be applied, which gives p_k − [k = y].",
+    "transposed-index": "At the indices: your answer is the gradient of the element with its last two indices swapped "
+                        "(row and column, e.g. w[o,c,n,m] for w[o,c,m,n]); the first is the row, the second the column.",
+    "flipped-kernel": "At the forward pass you flipped the kernel (a true convolution); nn.Conv2d and the course use "
+                      "cross-correlation, z[o,i,j] = Σ_c Σ_m Σ_n w[o,c,m,n] x[c,i+m,j+n], with the kernel not flipped.",
+}
+
+
 def explain(mistake: str, kind: str) -> str:
     """The sentence for ``mistake`` in a question of ``kind``.
 
@@ -85,6 +95,8 @@ def explain(mistake: str, kind: str) -> str:
     """
     if mistake == "one-term" and kind == "softmax-ce":
         return _SOFTMAX_ONE_TERM
+    if kind == "network" and mistake in _NETWORK:
+        return _NETWORK[mistake]
     if mistake == "sign" and kind in _SIGN:
         return _SIGN[kind]
     return EXPLAIN[mistake]
@@ -216,6 +228,65 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
         kind, (rows, cols) = ("a", p.input) if node.role == "input" else ("w", p.kernel)
         if j < rows and i < cols:
             out["transposed-index"] = [math.fsum(conv_chain(graph, env, p.name(kind, j, i)))]
+    return out
+
+
+# ---------------------------------------------------------------- network
+
+def _net_grad(net: Any, values: Mapping[str, Any], name: str, index: tuple[int, ...], **rule: Any) -> float:
+    from derive.network.graph import forward as net_forward
+
+    return float(net_forward(net, values).backward(**rule)[1][name][index])
+
+
+def network_mistakes(net: Any, values: Mapping[str, Any], wrt: str, right: float) -> dict[str, list[float]]:
+    """Each mistake's ∂L/∂``wrt`` for a network question, with the network engine at checked ``values``.
+
+    Each is the engine on a changed network (the other mse, every kernel flipped) or with a changed
+    backward rule (∂h/∂z = 1, ∂L/∂ŷ replaced by ∂L/∂p), or the right gradient of another element.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from derive.network.graph import forward as net_forward
+    from derive.network.values import resolve_wrt
+
+    name, index = resolve_wrt(net, wrt)
+    out: dict[str, list[float]] = {"sign": [-right]}
+    if net.loss in ("mse", "half-mse"):
+        other = dataclasses.replace(net, loss="half-mse" if net.loss == "mse" else "mse")
+        out["factor-2"] = [_net_grad(other, values, name, index)]
+    elif net.loss == "bce":
+        fw = net_forward(net, values)
+        p, y = float(fw.probs[0]), values["y"]
+        dp = -y / p + (1 - y) / (1 - p) if 0 < p < 1 else math.nan  # ∂L/∂p used as ∂L/∂ŷ: no p(1 − p)
+        out["bce-missing-sigmoid-derivative"] = [float(fw.backward(dloss=np.array([dp]))[1][name][index])]
+    else:
+        fw = net_forward(net, values)
+        onehot = np.zeros_like(fw.probs)
+        onehot[values["y"]] = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dp = np.where(onehot > 0, -onehot / fw.probs, 0.0)  # ∂L/∂p_k = −[k = y]/p_k, no softmax Jacobian
+        out["missing-softmax-derivative"] = [float(fw.backward(dloss=dp)[1][name][index])]
+    if any(layer.type == "act" for layer in net.layers):
+        out["no-activation-derivative"] = [_net_grad(net, values, name, index, act_derivative=False)]
+    shape = net.tensor_shapes()[name]
+    if not name.endswith(".b") and len(index) >= 2 and index[-1] != index[-2]:
+        swapped = (*index[:-2], index[-1], index[-2])
+        if all(i < n for i, n in zip(swapped, shape)):
+            out["transposed-index"] = [_net_grad(net, values, name, swapped)]
+    layer = None if name == "x" else net.layers[net.layer_of(name)]
+    if layer is not None and layer.type == "conv" and name.endswith(".w"):
+        o, c, m, n = index
+        (kh, kw) = layer.kernel
+        at = (o, c, kh - 1 - m, kw - 1 - n)
+        flipped = dict(values)
+        for lay in net.layers:  # a true convolution everywhere: cross-correlation with the flipped kernel
+            if lay.type == "conv":
+                flipped[f"{lay.name}.w"] = values[f"{lay.name}.w"][..., ::-1, ::-1].copy()
+        # the whole forward pass convolved, or only ∂z/∂w read off the flipped kernel (the right ∂L/∂w at the flip)
+        out["flipped-kernel"] = [_net_grad(net, flipped, name, at), _net_grad(net, values, name, at)]
     return out
 
 

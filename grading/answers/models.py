@@ -23,7 +23,7 @@ from grading.answers import mistakes as mk
 
 __all__ = ["KNOWN_KINDS", "Model", "model_for"]
 
-KNOWN_KINDS = ("batchnorm", "conv-gradient", "conv-shape", "params", "polyfit", "softmax-ce")
+KNOWN_KINDS = ("batchnorm", "conv-gradient", "conv-shape", "network", "params", "polyfit", "softmax-ce")
 """The kinds with a model; a question of any other kind is graded against its stored ``value`` (:class:`ValueModel`)."""
 
 
@@ -271,6 +271,31 @@ class PolyfitModel(Model):
         return {"reversed-coefficients": [self.reversed[wrt]]}
 
 
+class NetworkModel(Model):
+    """A network of ``derive grad --net`` (kind ``network``): numbers only, the right one from the network engine."""
+
+    kind = "network"
+    formulas = False
+
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+
+    def check(self, values: Any) -> Any:
+        from derive.network.values import check_values
+
+        return check_values(self.problem, values)
+
+    def right(self, values: Any, wrt: str) -> float:
+        from derive.network.graph import forward
+        from derive.network.values import resolve_wrt
+
+        name, index = resolve_wrt(self.problem, wrt)
+        return float(forward(self.problem, values).backward()[1][name][index])
+
+    def mistakes(self, values: Any, wrt: str, right: float) -> dict[str, list[float]]:
+        return mk.network_mistakes(self.problem, values, wrt, right)
+
+
 class ValueModel(Model):
     """A kind gradkit has no model for (a newer derive key): a number against the question's stored ``value``."""
 
@@ -289,7 +314,7 @@ def _cached(kind: str, config: str) -> Model:
 
     problem = make_problem(kind, json.loads(config), where=f"answers.json ({kind})")
     return {"conv-gradient": ConvModel, "softmax-ce": SoftmaxModel, "batchnorm": BatchNormModel,
-            "conv-shape": ShapeModel, "polyfit": PolyfitModel}[kind](problem)
+            "conv-shape": ShapeModel, "polyfit": PolyfitModel, "network": NetworkModel}[kind](problem)
 
 
 def model_for(kind: str, config: Mapping[str, Any], value: float) -> Model:

@@ -127,6 +127,10 @@ def _question(raw: Any, where: str) -> Question:
             known = getattr(model.problem, "variables", None)
             if kind == "conv-gradient":
                 model.graph.resolve(raw["wrt"])
+            elif kind == "network":
+                from derive.network.values import resolve_wrt
+
+                resolve_wrt(model.problem, raw["wrt"])
             elif known is not None and raw["wrt"] not in known:
                 raise DeriveError(f"unknown variable {raw['wrt']!r}")
             if values is None and kind != "polyfit":
