@@ -102,7 +102,7 @@ def test_polyfit_numbers_and_reversed_coefficients(hw1, tmp_path):
 
 
 def test_a_kind_without_a_model_is_graded_against_its_value(tmp_path):
-    network = {"kind": "network", "item": "4", "wrt": "dL/dW1[0,0]", "values": {"W1": [[0.5, -1.0]], "x": [1, 2]},
+    network = {"kind": "future-network", "item": "4", "wrt": "dL/dW1[0,0]", "values": {"W1": [[0.5, -1.0]], "x": [1, 2]},
                "points": 2.0}
     entries = [{"student": s, "name": None, "seed": 1, "values": {}, "answers": {}, "questions": [
         {**network, "name": "g", "value": 0.125},
