@@ -281,6 +281,13 @@ class NetworkModel(Model):
         self.problem = problem
 
     def check(self, values: Any) -> Any:
+        """Validated, but kept as answers.json's JSON (the feedback prints it); arrays are made per use."""
+        from derive.network.values import check_values
+
+        check_values(self.problem, values)
+        return values
+
+    def _arrays(self, values: Any) -> dict[str, Any]:
         from derive.network.values import check_values
 
         return check_values(self.problem, values)
@@ -290,10 +297,10 @@ class NetworkModel(Model):
         from derive.network.values import resolve_wrt
 
         name, index = resolve_wrt(self.problem, wrt)
-        return float(forward(self.problem, values).backward()[1][name][index])
+        return float(forward(self.problem, self._arrays(values)).backward()[1][name][index])
 
     def mistakes(self, values: Any, wrt: str, right: float) -> dict[str, list[float]]:
-        return mk.network_mistakes(self.problem, values, wrt, right)
+        return mk.network_mistakes(self.problem, self._arrays(values), wrt, right)
 
 
 class ValueModel(Model):
