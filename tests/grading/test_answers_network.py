@@ -252,7 +252,8 @@ def test_a_formula_is_unreadable_with_why(answers):
 def test_out_writes_feedback_with_the_mistake(answers):
     path, data = answers
     s0 = next(s["student"] for s in data if any(abs(q["value"]) > 1e-3 for q in s["questions"]))  # ReLU may kill all
-    responses = write_responses(path.parent / "out.csv", data, lambda s, q: f"{-q['value'] if s['student'] == s0 else q['value']:.10g}")
+    responses = write_responses(path.parent / "out.csv", data,
+                                lambda s, q: f"{-q['value'] if s['student'] == s0 else q['value']:.10g}")
     out = path.parent / "results"
     result = grade_answers(responses, path, out=out)
     assert result.status == "graded"
