@@ -222,11 +222,10 @@ def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
 
 def question_latex(problem: Polyfit) -> str:
     """The question in the handout's words (``templates/key_polyfit_question.tex.j2``), the file name escaped."""
-    from derive.key import _environment
-    from derive.pdf import latex_escape
+    from derive.key import _environment, _esc
     from reference_models.data.regression import SAMPLE_CSV
 
     template = _environment().get_template("key_polyfit_question.tex.j2")
     sample = _SAMPLE_LATEX if problem.path == SAMPLE_CSV else ""
-    return template.render(n=len(problem.x), data=latex_escape(problem.label), degree=problem.degree, sample=sample,
+    return template.render(n=len(problem.x), data=_esc(problem.label), degree=problem.degree, sample=sample,
                            points=", ".join(f"f'({p!r})" for p in problem.at)).strip()
