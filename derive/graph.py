@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from derive.errors import DeriveError, did_you_mean
+from derive.numeric import sigmoid, softplus  # re-exported: derive.graph.sigmoid stays
 from derive.problem import Problem
 
 __all__ = ["Graph", "Node", "build_graph", "edge_value", "evaluate", "forward", "near_kinks", "relu", "sigma", "sigmoid", "softplus"]
@@ -263,27 +264,6 @@ def build_graph(problem: Problem) -> Graph:
 
 
 # ----------------------------------------------------------------- numbers
-def sigmoid(x: float) -> float:
-    """σ(x) in float64 without overflow: e^x / (1 + e^x) for x < 0.
-
-    >>> sigmoid(0.0), sigmoid(-800.0), sigmoid(40.0)
-    (0.5, 0.0, 1.0)
-    """
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def softplus(x: float) -> float:
-    """ln(1 + e^x) without overflow or cancellation (``log-sigmoid(x) = -softplus(-x)``).
-
-    >>> softplus(800.0), round(softplus(0.0), 12), softplus(-800.0)
-    (800.0, 0.69314718056, 0.0)
-    """
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
 def _sech2(x: float) -> float:
     """1 − tanh²(x) = 4e^{−2|x|} / (1 + e^{−2|x|})², right where 1 − tanh² would round to 0."""
     e = math.exp(-2.0 * abs(x))

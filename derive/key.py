@@ -111,7 +111,7 @@ def _question(item: Item) -> str:
     elif item.kind == "network":
         from derive.network.derivation import question_latex
 
-        context.update(network=question_latex(p), describe=r" $\to$ ".join(latex_escape(part) for part in p.describe().split(" → ")))
+        context.update(network=question_latex(p), describe=r" $\to$ ".join(_esc(part) for part in p.describe().split(" → ")))
     elif item.kind == "conv-shape":
         same = p.kernel[0] == p.kernel[1]
         context.update(

@@ -184,7 +184,7 @@ def _data_table(problem: Polyfit, fitted: np.ndarray) -> str:
 def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
     """One :class:`derive.sheet.Part` per coefficient (w_m first) and per point of f'(x), with the working."""
     from derive.sheet import Part
-    from derive.steps import Derivation, Step, latex_number
+    from derive.steps import Derivation, Step, format_number, latex_number
 
     m, n = problem.degree, len(problem.x)
     w = problem.coefficients()  # w[0] = w_m
@@ -198,9 +198,9 @@ def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
     notes = (f"numpy.polyfit (least squares, float64) on all {n} pairs; the fit's MSE is {format(fitted_mse, '.4g')}, {verdict}.",)
     parts = []
     solution = Step("w", f"({', '.join(s for s, _ in symbols)}) = ({', '.join(latex_number(float(v)) for v in w)})",
-                    f"w = ({', '.join(f'{v:.6g}' for v in w)})", None, "Least squares")
+                    f"w = ({', '.join(format_number(float(v)) for v in w)})", None, "Least squares")
     for i, (symbol, k) in enumerate(symbols):
-        result = Step(f"w{k}", f"{symbol} = {latex_number(float(w[i]))}", f"w{k} = {w[i]:.6g}", float(w[i]), "Coefficients")
+        result = Step(f"w{k}", f"{symbol} = {latex_number(float(w[i]))}", f"w{k} = {format_number(float(w[i]))}", float(w[i]), "Coefficients")
         steps = (model, normal, solution) if i == 0 else ()
         d = Derivation(title=f"Coefficient w{str(k).translate(_SUB)}", steps=steps, result=result, notes=notes if i == 0 else ())
         parts.append(Part(name=f"w{k}", derivation=d, value=float(w[i]), table_latex=_data_table(problem, w) if i == 0 else ""))
@@ -213,7 +213,7 @@ def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
                  for k in range(m, 0, -1)]
         substituted = " + ".join(t for t, _ in terms) or "0"
         name = f"f'({point!r})"
-        result = Step(name, f"f'({point!r}) = {substituted} = {latex_number(value)}", f"{name} = {value:.6g}", value,
+        result = Step(name, f"f'({point!r}) = {substituted} = {latex_number(value)}", f"{name} = {format_number(value)}", value,
                       "Derivative")
         d = Derivation(title=f"f'({point!r})", steps=(general, result), result=result)
         parts.append(Part(name=name, derivation=d, value=value))
@@ -222,11 +222,10 @@ def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
 
 def question_latex(problem: Polyfit) -> str:
     """The question in the handout's words (``templates/key_polyfit_question.tex.j2``), the file name escaped."""
-    from derive.key import _environment
-    from derive.pdf import latex_escape
+    from derive.key import _environment, _esc
     from reference_models.data.regression import SAMPLE_CSV
 
     template = _environment().get_template("key_polyfit_question.tex.j2")
     sample = _SAMPLE_LATEX if problem.path == SAMPLE_CSV else ""
-    return template.render(n=len(problem.x), data=latex_escape(problem.label), degree=problem.degree, sample=sample,
+    return template.render(n=len(problem.x), data=_esc(problem.label), degree=problem.degree, sample=sample,
                            points=", ".join(f"f'({p!r})" for p in problem.at)).strip()

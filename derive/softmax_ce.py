@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from derive.errors import DeriveError, did_you_mean
+from derive.numeric import sigmoid
 from derive.steps import Derivation, Step, format_number, latex_number
 from derive.values import finite, shown
 
@@ -162,10 +163,6 @@ def symbolic_gradient(problem: SoftmaxCE, index: int) -> tuple[Any, Any]:
     return sp.diff(loss, zs[index]), sp.exp(zs[index]) / total - ys[index]
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
-
-
 def _logsumexp(z: list[float]) -> float:
     top = max(z)
     return top + math.log(math.fsum(math.exp(v - top) for v in z))
@@ -282,7 +279,7 @@ def _sigmoid_steps(vals: dict[str, list[float]] | None) -> Derivation:
     y = 0.0
     if vals is not None:
         z, y = vals["z"][0], vals["y"][0]
-        yhat, one_minus = _sigmoid(z), _sigmoid(-z)  # 1 − ŷ without rounding ŷ to 1 first
+        yhat, one_minus = sigmoid(z), sigmoid(-z)  # 1 − ŷ without rounding ŷ to 1 first
         loss = max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))  # the same, without cancellation
         try:
             dyhat = (-y / yhat if y else 0.0) + ((1 - y) / one_minus if y != 1 else 0.0)

@@ -323,13 +323,13 @@ def _quote(value: str, delimiter: str) -> str:
 def _plain(text: str) -> str:
     """One line of plain text: control characters and escape codes gone, HTML specials written as
     entities (Moodle shows feedback comments as HTML), never a formula."""
-    from grading.safety import strip_control
+    from grading.safety import defuse_cell, strip_control
 
     text = " ".join(strip_control(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if len(text) > _MAX_FEEDBACK:
         text = text[: _MAX_FEEDBACK - 1] + "…"
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return defuse_cell(text)  # after the join no tab or CR can lead, so the same four signs as before
 
 
 def _fit(value: str, encoding: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from derive import Problem, all_gradients, random_values
 from derive.table import render_table_latex, render_table_text
 
-MODULES = ["derive", "derive.problem", "derive.graph", "derive.printer", "derive.steps", "derive.engine", "derive.values", "derive.render"]
+MODULES = ["derive", "derive.problem", "derive.graph", "derive.numeric", "derive.printer", "derive.steps", "derive.engine", "derive.values", "derive.render"]
 
 
 @pytest.mark.parametrize("name", MODULES)
