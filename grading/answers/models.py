@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from derive.numeric import sigmoid
 from grading.answers import mistakes as mk
 
 __all__ = ["KNOWN_KINDS", "Model", "model_for"]
@@ -138,7 +139,7 @@ class SoftmaxModel(Model):
     def env(self, values: Any) -> dict[str, float]:
         z, y = values["z"], values["y"]
         if self.problem.activation == "sigmoid":
-            return {"z": z[0], "y": y[0], "yhat": _sigmoid(z[0])}
+            return {"z": z[0], "y": y[0], "yhat": sigmoid(z[0])}
         top = max(z)
         e = [math.exp(v - top) for v in z]
         s = math.fsum(e)
@@ -162,9 +163,6 @@ class SoftmaxModel(Model):
 
         return random_values(self.problem, seed)
 
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 class BatchNormModel(Model):

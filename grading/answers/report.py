@@ -18,19 +18,16 @@ from typing import Any
 from grading.answers.grade import VERDICTS, AnswersResult, StudentResult
 from grading.answers.mistakes import explain
 from grading.gradebook import write_atomic
-from grading.safety import defuse_cell
+from grading.safety import defuse_cell, strip_control
 
 __all__ = ["lms_grades", "render_answers_gradebook", "render_answers_summary", "render_feedback_text",
            "write_answers_report"]
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 
 def _safe(text: str | None, limit: int = 60) -> str:
     """A student's text for one line of a terminal or a spreadsheet: no control characters, bounded."""
     if text is None:
         return ""
-    clean = _CONTROL.sub("", text.replace("\r", " ").replace("\n", " "))
+    clean = " ".join(strip_control(text).split())
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
