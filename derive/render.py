@@ -38,6 +38,8 @@ _UNICODE = {
     "∂": r"$\partial$", "ŷ": r"$\hat{y}$", "σ": r"$\sigma$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "−": "-",
     "²": r"$^2$", "γ": r"$\gamma$", "β": r"$\beta$", "μ": r"$\mu$", "ε": r"$\epsilon$", "δ": r"$\delta$",
     "½": r"$\frac{1}{2}$", "√": r"$\surd$", "→": r"$\to$", "\u0302": r"\^{}",
+    "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "⌊": r"$\lfloor$", "⌋": r"$\rfloor$",
+    "⌈": r"$\lceil$", "⌉": r"$\rceil$",
 }
 _SUBDIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢⱼₘₙₖ₊₋", "0123456789ijmnk+-")
 

@@ -34,6 +34,12 @@ def test_user_text_is_escaped() -> None:
     assert escape_latex("中") == "?"
 
 
+def test_the_network_title_signs_are_not_question_marks() -> None:
+    # derive grad --net's section title read "input 2?6?6" in the compiled PDF
+    assert escape_latex("input 2×6×6 → conv1") == r"input 2$\times$6$\times$6 $\to$ conv1"
+    assert "?" not in escape_latex("⌊(W + 2P − K)/S⌋ ≈ ⌈W/S⌉ ≤ 3 ≥ 1")
+
+
 def test_split_keeps_left_right_pairs_together() -> None:
     eq = r"x = \left(a + b + c\right) + " + " + ".join(f"t_{{{k}}}" for k in range(60))
     lines = split_latex(eq, width=30)
