@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from derive.forward_steps import forward_steps
-from derive.graph import Graph, Node, build_graph, edge_value, forward, near_kinks, overflow, sigmoid
+from derive.graph import Graph, Node, build_graph, chain_paths, edge_value, forward, near_kinks, overflow, sigmoid
 from derive.indexform import general_term
 from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
@@ -214,21 +214,6 @@ def _autograd(problem: Problem, values: Mapping | None) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ the walk
-def _paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
-    """Every path from L down to ``name``, as (node, input) edges, top first."""
-    out: list[list[tuple[str, str]]] = []
-
-    def up(n: str, below: list[tuple[str, str]]) -> None:
-        if n == "L":
-            out.append(below[::-1])
-            return
-        for parent in graph.consumers[n]:
-            up(parent, [*below, (parent, n)])
-
-    up(name, [])
-    return out
-
-
 def _fmt(expr: sympy.Expr) -> tuple[str, str]:
     """(LaTeX, text) of one factor, parenthesized when it is a sum."""
     if expr.is_Symbol:
@@ -267,7 +252,7 @@ def _derive(
     """One gradient; ``memo`` caches edge values across the gradients of one call."""
     p = graph.problem
     nodes = graph.nodes
-    paths = _paths(graph, name)
+    paths = chain_paths(graph, name)
     if not paths:
         return _unreached(graph, name, env, auto, fwd)
     first = paths[0]

@@ -19,7 +19,7 @@ from derive.errors import DeriveError, did_you_mean
 from derive.numeric import sigmoid, softplus  # re-exported: derive.graph.sigmoid stays
 from derive.problem import Problem
 
-__all__ = ["Graph", "Node", "build_graph", "edge_value", "evaluate", "forward", "near_kinks", "relu", "sigma", "sigmoid", "softplus"]
+__all__ = ["Graph", "Node", "build_graph", "chain_paths", "edge_value", "evaluate", "forward", "near_kinks", "relu", "sigma", "sigmoid", "softplus"]
 
 
 class sigma(sympy.Function):  # noqa: N801 - prints as \sigma, reads like the handouts
@@ -425,3 +425,18 @@ def _local_act(activation: str, z: sympy.Symbol) -> sympy.Expr:
     if activation == "tanh":
         return 1 - sympy.tanh(z) ** 2
     return sympy.Heaviside(z, 0)
+
+
+def chain_paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
+    """Every path from L down to ``name``, as (node, input) edges, top first: the chain rule's terms."""
+    out: list[list[tuple[str, str]]] = []
+
+    def up(n: str, below: list[tuple[str, str]]) -> None:
+        if n == "L":
+            out.append(below[::-1])
+            return
+        for parent in graph.consumers[n]:
+            up(parent, [*below, (parent, n)])
+
+    up(name, [])
+    return out

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from derive.graph import Graph, Node, evaluate, forward
+from derive.graph import Graph, Node, chain_paths, evaluate, forward
 from derive.values import leaf_values
 
 __all__ = ["EXPLAIN", "MISTAKES", "bn_mistakes", "bn_numbers", "conv_chain", "conv_mistakes", "diagnose",
@@ -140,20 +140,6 @@ def diagnose_points(answers: Sequence[float], rights: Sequence[float],
 
 # ---------------------------------------------------------------- conv-gradient
 
-def _paths(graph: Graph, name: str) -> list[list[tuple[str, str]]]:
-    out: list[list[tuple[str, str]]] = []
-
-    def up(n: str, below: list[tuple[str, str]]) -> None:
-        if n == "L":
-            out.append(below[::-1])
-            return
-        for parent in graph.consumers[n]:
-            up(parent, [*below, (parent, n)])
-
-    up(name, [])
-    return out
-
-
 Mutate = Callable[[Node, str, float], float]
 
 
@@ -164,7 +150,7 @@ def conv_chain(graph: Graph, env: Mapping[str, float], name: str, mutate: Mutate
     (how a mistake is made: ∂h/∂z as 1, ∂L/∂ŷ halved...).
     """
     terms = []
-    for path in _paths(graph, name):
+    for path in chain_paths(graph, name):
         prod = 1.0
         for parent, child in path:
             node = graph.nodes[parent]
