@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from derive._files import read_user_text
 from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
@@ -155,16 +156,7 @@ def read_json(path: str | Path) -> Any:
         DeriveError: The file is missing, a folder, unreadable, not UTF-8, or not JSON; named with the path.
     """
     path = Path(path)
-    if path.is_dir():
-        raise DeriveError(f"values file {str(path)!r} is a folder: give the JSON file inside it.")
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DeriveError(f"values file {str(path)!r} does not exist.") from None
-    except UnicodeDecodeError:
-        raise DeriveError(f"values file {str(path)!r} is not UTF-8 text: save it as UTF-8 JSON.") from None
-    except OSError as exc:
-        raise DeriveError(f"values file {str(path)!r} cannot be read: {exc.strerror or exc}.") from None
+    raw = read_user_text(path, "values file", save_as="UTF-8 JSON")
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:

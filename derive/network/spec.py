@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from derive._files import read_user_text
 from derive.errors import DeriveError, did_you_mean
 
 __all__ = ["ACTS", "LAYER_TYPES", "LOSSES", "Layer", "MAX_ELEMENTS", "Network", "load_network", "network_from_dict", "parse_network"]
@@ -192,17 +193,7 @@ def load_network(path: str | Path) -> Network:
     Raises:
         DeriveError: the file is missing or unreadable, not TOML, or a layer is wrong; named with the path.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise DeriveError(f"network file {str(path)!r} is a folder: give the .toml file inside it.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DeriveError(f"network file {str(path)!r} does not exist; see examples/board-net.toml for one.") from None
-    except UnicodeDecodeError:
-        raise DeriveError(f"network file {str(path)!r} is not UTF-8 text: save it as UTF-8.") from None
-    except OSError as exc:
-        raise DeriveError(f"network file {str(path)!r} cannot be read: {exc.strerror or exc}.") from None
+    text = read_user_text(path, "network file", inside=".toml", missing="; see examples/board-net.toml for one.")
     return parse_network(text, source=str(path))
 
 
