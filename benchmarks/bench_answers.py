@@ -23,8 +23,10 @@ from derive.sheet import solve  # noqa: E402
 from grading.answers.grade import grade_variants  # noqa: E402
 from grading.answers.variants import parse_variants  # noqa: E402
 
-FORMULAS = {"w00": "(p - y)*(v0*h00*(1-h00)*a00 + v1*h01*(1-h01)*a01 + v2*h10*(1-h10)*a10 + v3*h11*(1-h11)*a11)",
-            "a21": r"\left(\hat{y}-y\right) v_{2} h_{10}(1-h_{10}) w_{11}"}
+FORMULAS = {
+    "w00": "(p - y)*(v0*h00*(1-h00)*a00 + v1*h01*(1-h01)*a01 + v2*h10*(1-h10)*a10 + v3*h11*(1-h11)*a11)",
+    "a21": r"\left(\hat{y}-y\right) v_{2} h_{10}(1-h_{10}) w_{11}",
+}
 
 
 def main() -> None:
@@ -48,7 +50,9 @@ def main() -> None:
         assert len(graded) == args.students
     print(f"{args.students} students x 2 questions (hw1-2025): derive key's solving {baseline:.2f} s (baseline)")
     for label, t in timings.items():
-        print(f"  grading {label:8s} {t:.2f} s  = {t / baseline:.2f} x the baseline ({1000 * t / args.students:.1f} ms per student)")
+        print(
+            f"  grading {label:8s} {t:.2f} s  = {t / baseline:.2f} x the baseline ({1000 * t / args.students:.1f} ms per student)"
+        )
 
 
 if __name__ == "__main__":

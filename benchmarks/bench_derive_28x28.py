@@ -60,8 +60,10 @@ def main() -> None:
     full = "--full" in sys.argv
     print(f"load average {os.getloadavg()[0]:.2f}")
     t_ours, n_chars = ours(28, check=False)
-    print(f"ours, 28x28 / 5x5, all 25 kernel gradients (closed form + values): {t_ours:.3f} s "
-          f"(target < 1 s; {n_chars / 25:.0f} LaTeX characters per index form)")
+    print(
+        f"ours, 28x28 / 5x5, all 25 kernel gradients (closed form + values): {t_ours:.3f} s "
+        f"(target < 1 s; {n_chars / 25:.0f} LaTeX characters per index form)"
+    )
     t_check, _ = ours(28, check=True)
     print(f"ours, same with the torch autograd check (incl. torch import on first use): {t_check:.3f} s")
     t12, c12 = naive(12)
@@ -80,7 +82,9 @@ def main() -> None:
         c28 = None
         label = f"extrapolated from 12x12 and 20x20 (t ~ outputs^{k:.2f}; run with --full to measure)"
     print(f"naive, 28x28 / 5x5, ONE gradient: {t28:.2f} s ({label})" + (f", {c28:,} LaTeX characters" if c28 else ""))
-    print(f"  ratio naive(1 gradient) / ours(25 gradients) at 28x28: {t28 / t_ours:.0f}x; per gradient: {25 * t28 / t_ours:.0f}x")
+    print(
+        f"  ratio naive(1 gradient) / ours(25 gradients) at 28x28: {t28 / t_ours:.0f}x; per gradient: {25 * t28 / t_ours:.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,13 @@ def main() -> None:
     ours, naive = got["derive grad ... --format latex"], got["naive sympy script (expand, diff, latex)"]
     text = got["derive grad --wrt w11 --loss mse"]
     sym = got["python -c 'import sympy'"]
-    print(f"  ratio derive grad --format latex / naive script : {ours / naive:.2f}x  (below 1: {'yes' if ours < naive else 'NO'})")
-    print(f"  ratio derive grad / import sympy               : {text / sym:.2f}x  (what we add: {text - sym:.3f} s; "
-          f"contract {CONTRACT} s {'met' if text <= CONTRACT else 'not met on this machine'})")
+    print(
+        f"  ratio derive grad --format latex / naive script : {ours / naive:.2f}x  (below 1: {'yes' if ours < naive else 'NO'})"
+    )
+    print(
+        f"  ratio derive grad / import sympy               : {text / sym:.2f}x  (what we add: {text - sym:.3f} s; "
+        f"contract {CONTRACT} s {'met' if text <= CONTRACT else 'not met on this machine'})"
+    )
 
 
 if __name__ == "__main__":

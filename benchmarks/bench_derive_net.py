@@ -42,14 +42,29 @@ def naive(wrt: list[str] | None, seed: int = 3) -> None:
     x = [[[sp.Symbol(f"x_{c}{i}{j}") for j in range(6)] for i in range(6)] for c in range(2)]
     w = [[[[sp.Symbol(f"w_{o}{c}{m}{n}") for n in range(3)] for m in range(3)] for c in range(2)] for o in range(2)]
     dw = [[sp.Symbol(f"v_{k}{u}") for u in range(8)] for k in range(3)]
-    z = [[[sum(w[o][c][m][n] * x[c][i + m][j + n] for c in range(2) for m in range(3) for n in range(3))
-           for j in range(4)] for i in range(4)] for o in range(2)]
+    z = [
+        [
+            [
+                sum(w[o][c][m][n] * x[c][i + m][j + n] for c in range(2) for m in range(3) for n in range(3))
+                for j in range(4)
+            ]
+            for i in range(4)
+        ]
+        for o in range(2)
+    ]
     h = [[[sp.Max(0, z[o][i][j]) for j in range(4)] for i in range(4)] for o in range(2)]
-    q = [sp.Max(*[h[c][2 * i + a][2 * j + b] for a in range(2) for b in range(2)]) for c in range(2) for i in range(2) for j in range(2)]
+    q = [
+        sp.Max(*[h[c][2 * i + a][2 * j + b] for a in range(2) for b in range(2)])
+        for c in range(2)
+        for i in range(2)
+        for j in range(2)
+    ]
     yhat = [sum(dw[k][u] * q[u] for u in range(8)) for k in range(3)]
     loss = sp.log(sum(sp.exp(t) for t in yhat)) - yhat[int(v["y"])]
     numbers = {x[c][i][j]: v["x"][c, i, j] for c in range(2) for i in range(6) for j in range(6)}
-    numbers |= {w[o][c][m][n]: v["conv1.w"][o, c, m, n] for o in range(2) for c in range(2) for m in range(3) for n in range(3)}
+    numbers |= {
+        w[o][c][m][n]: v["conv1.w"][o, c, m, n] for o in range(2) for c in range(2) for m in range(3) for n in range(3)
+    }
     numbers |= {dw[k][u]: v["dense1.w"][k, u] for k in range(3) for u in range(8)}
     targets = [w[0][0][1][1]] if wrt is None else [sp.Symbol(s) for s in wrt]
     for t in targets:
@@ -85,16 +100,28 @@ def main() -> None:
     one = [*derive, "grad", "--net", str(BOARD), "--wrt", WRT, "--random", "3"]
     every = [*derive, "grad", "--net", str(BOARD), "--all", "--random", "3"]
     once(one)  # warm the file cache
-    t_one, t_all, t_nocheck, t_torch = timed([one, every, [*one, "--no-check"], [sys.executable, "-c", "import torch"]], runs)
+    t_one, t_all, t_nocheck, t_torch = timed(
+        [one, every, [*one, "--no-check"], [sys.executable, "-c", "import torch"]], runs
+    )
     t_naive = float("nan") if quick else once([sys.executable, __file__, "--naive"])
     t_naive_all = 132 * t_naive
     print(f"load average {os.getloadavg()[0]:.2f}, {runs} runs each, medians, whole processes:")
-    print(f"  derive grad --net board --wrt {WRT} --random 3 : {t_one:.2f} s  (target 2 s: {'met' if t_one <= 2 else 'NOT met'})")
+    print(
+        f"  derive grad --net board --wrt {WRT} --random 3 : {t_one:.2f} s  (target 2 s: {'met' if t_one <= 2 else 'NOT met'})"
+    )
     print(f"    the same with --no-check (no torch)              : {t_nocheck:.2f} s")
-    print(f"    python -c 'import torch' (the oracle's floor)   : {t_torch:.2f} s  -> ours adds {t_one - t_torch:.2f} s to it")
-    print(f"  naive sympy: expand L, diff, print (no check)      : {t_naive:.2f} s  -> ratio naive/ours {t_naive / t_one:.1f}x")
-    print(f"  derive grad --net board --all --random 3           : {t_all:.2f} s  (target 10 s: {'met' if t_all <= 10 else 'NOT met'})")
-    print(f"  naive sympy for all 132 gradients (estimated, 132 x one): {t_naive_all:.0f} s  -> ratio {t_naive_all / t_all:.0f}x")
+    print(
+        f"    python -c 'import torch' (the oracle's floor)   : {t_torch:.2f} s  -> ours adds {t_one - t_torch:.2f} s to it"
+    )
+    print(
+        f"  naive sympy: expand L, diff, print (no check)      : {t_naive:.2f} s  -> ratio naive/ours {t_naive / t_one:.1f}x"
+    )
+    print(
+        f"  derive grad --net board --all --random 3           : {t_all:.2f} s  (target 10 s: {'met' if t_all <= 10 else 'NOT met'})"
+    )
+    print(
+        f"  naive sympy for all 132 gradients (estimated, 132 x one): {t_naive_all:.0f} s  -> ratio {t_naive_all / t_all:.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -129,11 +129,15 @@ def main() -> None:
         for p in paths:
             os.link(p, subs / p.name)
         t_class = min(timed(whole_class, key, subs, Path(tmp) / f"out{i}")[0] for i in range(args.repeat))
-        print(f"  gradkit grade_class --no-feedback (gradebook, results.json, leaderboard): {t_class:.3f} s, "
-              f"ratio {t_class / t_base:.2f}")
+        print(
+            f"  gradkit grade_class --no-feedback (gradebook, results.json, leaderboard): {t_class:.3f} s, "
+            f"ratio {t_class / t_base:.2f}"
+        )
         t_full = min(timed(whole_class, key, subs, Path(tmp) / f"full{i}", True)[0] for i in range(args.repeat))
-        print(f"  gradkit grade_class, default run (+ feedback .md/.html per student): {t_full:.3f} s, "
-              f"ratio {t_full / t_base:.2f}  (target <= 0.50)")
+        print(
+            f"  gradkit grade_class, default run (+ feedback .md/.html per student): {t_full:.3f} s, "
+            f"ratio {t_full / t_base:.2f}  (target <= 0.50)"
+        )
 
         from grading import grade_file, load_key
 
@@ -141,28 +145,37 @@ def main() -> None:
         cms = [grade_file(p, answer).confusion_matrix.tolist() for p in paths]
         heatmaps_ours(cms[:2], Path(tmp))  # Pillow's import and the frame are paid once
         t_fast = timed(heatmaps_ours, cms, Path(tmp))[0]
-        print(f"{len(cms)} confusion-matrix heatmaps (Pillow PNGs, --heatmaps): {t_fast:.2f} s, "
-              f"{1e3 * t_fast / len(cms):.1f} ms each")
+        print(
+            f"{len(cms)} confusion-matrix heatmaps (Pillow PNGs, --heatmaps): {t_fast:.2f} s, "
+            f"{1e3 * t_fast / len(cms):.1f} ms each"
+        )
 
         messy = Path(tmp) / "messy.csv"  # quotes, spaces, a blank line: the row-by-row path
         text = paths[1].read_text(encoding="utf-8-sig").splitlines()
-        messy.write_text('"image" , "class"\n' + "\n".join(f' "{line.replace(",", chr(34) + " , " + chr(34))}" '
-                                                           for line in text[1:]) + "\n\n")
+        messy.write_text(
+            '"image" , "class"\n'
+            + "\n".join(f' "{line.replace(",", chr(34) + " , " + chr(34))}" ' for line in text[1:])
+            + "\n\n"
+        )
         from grading import grade_file, load_key
 
         answer = load_key(key)
         assert grade_file(messy, answer).top1 == grade_file(paths[1], answer).top1
         t_clean = min(timed(grade_file, paths[1], answer)[0] for _ in range(10))
         t_messy = min(timed(grade_file, messy, answer)[0] for _ in range(10))
-        print(f"one file of {args.rows} rows: clean {t_clean * 1e3:.1f} ms, messy (quotes, spaces) {t_messy * 1e3:.1f} ms")
+        print(
+            f"one file of {args.rows} rows: clean {t_clean * 1e3:.1f} ms, messy (quotes, spaces) {t_messy * 1e3:.1f} ms"
+        )
 
         cmd = [str(Path(sys.executable).with_name("grade")), str(paths[1]), "--key", str(key)]
         runs = []
         for _ in range(7):
             runs.append(timed(lambda: subprocess.run(cmd, capture_output=True, check=True))[0])
         bare = min(timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))[0] for _ in range(5))
-        print(f"grade FILE ({args.rows} rows), whole process: median {statistics.median(runs):.3f} s, "
-              f"best {min(runs):.3f} s (target <= 0.5 s; bare python start {bare:.3f} s)")
+        print(
+            f"grade FILE ({args.rows} rows), whole process: median {statistics.median(runs):.3f} s, "
+            f"best {min(runs):.3f} s (target <= 0.5 s; bare python start {bare:.3f} s)"
+        )
 
         big = Path(tmp) / "big.csv"  # 50 MB: the class's rows, then junk rows with unknown ids
         lines = paths[1].read_bytes()
@@ -171,11 +184,22 @@ def main() -> None:
             f.write(lines)
             while f.tell() < 50_000_000:
                 f.write(filler)
-        cmd = ["/usr/bin/time", "-f", "%e s %M kB", str(Path(sys.executable).with_name("grade")), str(big), "--key",
-               str(key), "--max-size", "60 MB"]
+        cmd = [
+            "/usr/bin/time",
+            "-f",
+            "%e s %M kB",
+            str(Path(sys.executable).with_name("grade")),
+            str(big),
+            "--key",
+            str(key),
+            "--max-size",
+            "60 MB",
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        print(f"grade FILE of {big.stat().st_size / 1e6:.0f} MB, whole process (elapsed, peak memory): "
-              f"{done.stderr.strip().splitlines()[-1]} (exit {done.returncode})")
+        print(
+            f"grade FILE of {big.stat().st_size / 1e6:.0f} MB, whole process (elapsed, peak memory): "
+            f"{done.stderr.strip().splitlines()[-1]} (exit {done.returncode})"
+        )
 
 
 if __name__ == "__main__":

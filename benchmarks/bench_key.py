@@ -40,10 +40,12 @@ def main() -> None:
     solved = time.perf_counter() - start
     texts = [render_tex(sheet, answers=answers) for sheet in sheets for answers in (False, True)]
     total = time.perf_counter() - start
-    print(f"{args.problems}: {args.students} variants solved in {solved:.2f} s, "
-          f"solved + rendered to {len(texts)} .tex in {total:.2f} s "
-          f"({1000 * total / args.students:.1f} ms per student; target < 2 s: {'met' if total < 2 else 'MISSED'}, "
-          f"{2 / total:.1f}x under)")
+    print(
+        f"{args.problems}: {args.students} variants solved in {solved:.2f} s, "
+        f"solved + rendered to {len(texts)} .tex in {total:.2f} s "
+        f"({1000 * total / args.students:.1f} ms per student; target < 2 s: {'met' if total < 2 else 'MISSED'}, "
+        f"{2 / total:.1f}x under)"
+    )
 
     if not have_tex():
         print("pdflatex not installed: PDF compilation skipped")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,24 +29,41 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def grad(
-        wrt: Annotated[Optional[str], typer.Option("--wrt", help="Variable: a21, w11, v0, b, c (or z00, h00, yhat, p).")] = None,
-        loss: Annotated[Loss, typer.Option(help="mse: L = (ŷ - y)²; bce: p = σ(ŷ), L = -\\[y ln p + (1 - y) ln(1 - p)].")] = Loss(_P.loss),
+        wrt: Annotated[
+            str | None, typer.Option("--wrt", help="Variable: a21, w11, v0, b, c (or z00, h00, yhat, p).")
+        ] = None,
+        loss: Annotated[
+            Loss, typer.Option(help="mse: L = (ŷ - y)²; bce: p = σ(ŷ), L = -\\[y ln p + (1 - y) ln(1 - p)].")
+        ] = Loss(_P.loss),
         input: Annotated[str, typer.Option("--input", help="Input size ROWSxCOLS.")] = "x".join(map(str, _P.input)),
         kernel: Annotated[str, typer.Option(help="Kernel size ROWSxCOLS.")] = "x".join(map(str, _P.kernel)),
         stride: Annotated[int, typer.Option(help="Convolution stride.")] = _P.stride,
         padding: Annotated[int, typer.Option(help="Zero padding on each side.")] = _P.padding,
-        conv_bias: Annotated[bool, typer.Option("--conv-bias/--no-conv-bias", help="Convolution bias b.")] = _P.conv_bias,
+        conv_bias: Annotated[
+            bool, typer.Option("--conv-bias/--no-conv-bias", help="Convolution bias b.")
+        ] = _P.conv_bias,
         dense_bias: Annotated[bool, typer.Option("--dense-bias/--no-dense-bias", help="Dense bias c.")] = _P.dense_bias,
-        activation: Annotated[Activation, typer.Option(help="Activation after the convolution.")] = Activation(_P.activation),
+        activation: Annotated[Activation, typer.Option(help="Activation after the convolution.")] = Activation(
+            _P.activation
+        ),
         half_mse: Annotated[bool, typer.Option("--half-mse", help="Use L = ½(ŷ - y)² (MSE only).")] = _P.half_mse,
-        input_symbol: Annotated[str, typer.Option("--input-symbol", help="Letter of the input (a course may use x).")] = _P.input_symbol,
-        one_based: Annotated[bool, typer.Option("--one-based", help="Number indices from 1 (a11 is the top-left input).")] = _P.one_based,
-        values: Annotated[Optional[Path], typer.Option("--values", help="JSON numbers: {\"a\": rows, \"w\": rows, \"v\": [...], \"y\": n}.")] = None,
+        input_symbol: Annotated[
+            str, typer.Option("--input-symbol", help="Letter of the input (a course may use x).")
+        ] = _P.input_symbol,
+        one_based: Annotated[
+            bool, typer.Option("--one-based", help="Number indices from 1 (a11 is the top-left input).")
+        ] = _P.one_based,
+        values: Annotated[
+            Path | None, typer.Option("--values", help='JSON numbers: {"a": rows, "w": rows, "v": [...], "y": n}.')
+        ] = None,
         random: RandomOption = None,
         fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient of the problem in one table.")] = False,
         no_check: NoCheckOption = False,
-        net: Annotated[Optional[Path], typer.Option("--net", help="A network file (TOML): any small network; --wrt \"conv1.w[0,0,1,1]\".")] = None,
+        net: Annotated[
+            Path | None,
+            typer.Option("--net", help='A network file (TOML): any small network; --wrt "conv1.w[0,0,1,1]".'),
+        ] = None,
     ) -> None:
         """Derive ∂L/∂WRT step by step: forward pass, chain-rule factors, index form, terms.
 
@@ -56,13 +73,41 @@ def register(app: typer.Typer) -> None:
         if net is not None:  # any small network (derive.network); the options above are the classic problem's
             from derive.network.render import grad_net
 
-            classic = (loss.value, input, kernel, stride, padding, conv_bias, dense_bias, activation.value, half_mse, input_symbol, one_based)
-            if classic != (_P.loss, "x".join(map(str, _P.input)), "x".join(map(str, _P.kernel)), _P.stride, _P.padding, _P.conv_bias,
-                           _P.dense_bias, _P.activation, _P.half_mse, _P.input_symbol, _P.one_based):
-                raise DeriveError("--net describes the whole network: drop the classic problem's options (--loss, --input, --kernel, "
-                                  "--stride, --padding, --activation, the biases, --half-mse, --input-symbol, --one-based), or drop --net.")
+            classic = (
+                loss.value,
+                input,
+                kernel,
+                stride,
+                padding,
+                conv_bias,
+                dense_bias,
+                activation.value,
+                half_mse,
+                input_symbol,
+                one_based,
+            )
+            if classic != (
+                _P.loss,
+                "x".join(map(str, _P.input)),
+                "x".join(map(str, _P.kernel)),
+                _P.stride,
+                _P.padding,
+                _P.conv_bias,
+                _P.dense_bias,
+                _P.activation,
+                _P.half_mse,
+                _P.input_symbol,
+                _P.one_based,
+            ):
+                raise DeriveError(
+                    "--net describes the whole network: drop the classic problem's options (--loss, --input, --kernel, "
+                    "--stride, --padding, --activation, the biases, --half-mse, --input-symbol, --one-based), or drop --net."
+                )
 
-            typer.echo(grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check), nl=False)
+            typer.echo(
+                grad_net(net, wrt=wrt, values=values, random=random, all_=all_, fmt=fmt.value, check=not no_check),
+                nl=False,
+            )
             return
         import json
 
@@ -72,7 +117,9 @@ def register(app: typer.Typer) -> None:
 
         one_source(values, random)
         if not all_ and wrt is None:
-            raise DeriveError("Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all.")
+            raise DeriveError(
+                "Missing --wrt: name the variable to differentiate with respect to (e.g. --wrt w11), or use --all."
+            )
         if all_ and wrt is not None:
             raise DeriveError("--all derives every gradient: drop --wrt, or drop --all.")
         problem = Problem(
@@ -88,7 +135,13 @@ def register(app: typer.Typer) -> None:
             input_symbol=input_symbol,
             one_based=one_based,
         )
-        numbers = load_values(values, problem) if values is not None else random_values(problem, random) if random is not None else None
+        numbers = (
+            load_values(values, problem)
+            if values is not None
+            else random_values(problem, random)
+            if random is not None
+            else None
+        )
         check = not no_check
         if all_:
             grads = all_gradients(problem, values=numbers, check=check)

@@ -8,7 +8,7 @@ the ``.tex`` kept; a usage error exits with 2 through :func:`derive.cli.main`.
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -21,8 +21,17 @@ class Output(str, Enum):
     sigmoid = "sigmoid"
 
 
-def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: bool, values: Optional[Path],
-          random: Optional[int], fmt: Format, check: bool) -> None:
+def _emit(
+    module: Any,
+    problem: Any,
+    derive_one: Any,
+    wrt: str | None,
+    all_: bool,
+    values: Path | None,
+    random: int | None,
+    fmt: Format,
+    check: bool,
+) -> None:
     """The shared body of softmax-ce and batchnorm: numbers, derivations, autograd check, output."""
     import json
 
@@ -40,8 +49,17 @@ def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: boo
     derivations = [derive_one(problem, n, values=numbers) for n in names]
     autograds = [module.autograd(problem, n, numbers) if numbers is not None and check else None for n in names]
     if fmt is Format.json:
-        docs = [{"wrt": n, "config": vars(problem), "values": numbers, **d.to_dict(), "value": d.result.value,
-                 "autograd": a} for n, d, a in zip(names, derivations, autograds)]
+        docs = [
+            {
+                "wrt": n,
+                "config": vars(problem),
+                "values": numbers,
+                **d.to_dict(),
+                "value": d.result.value,
+                "autograd": a,
+            }
+            for n, d, a in zip(names, derivations, autograds)
+        ]
         typer.echo(json.dumps(docs if all_ else docs[0], indent=2, ensure_ascii=False))
         fail_on_mismatch([_Check(n, d.result.value, a) for n, d, a in zip(names, derivations, autograds)])
         return
@@ -52,10 +70,17 @@ def _emit(module: Any, problem: Any, derive_one: Any, wrt: str | None, all_: boo
 
     checks = [_Check(n, d.result.value, a) for n, d, a in zip(names, derivations, autograds)]
     checked = [
-        replace(d, notes=(*d.notes, f"Check: torch autograd (float64) gives {format_number(a, 12)}; "
-                                    f"difference {abs(a - d.result.value):.1e}"
-                                    + (": MISMATCH, a bug in derive." if c.check == "mismatch" else ".")))
-        if a is not None else d
+        replace(
+            d,
+            notes=(
+                *d.notes,
+                f"Check: torch autograd (float64) gives {format_number(a, 12)}; "
+                f"difference {abs(a - d.result.value):.1e}"
+                + (": MISMATCH, a bug in derive." if c.check == "mismatch" else "."),
+            ),
+        )
+        if a is not None
+        else d
         for d, a, c in zip(derivations, autograds, checks)
     ]
     if fmt is Format.text:
@@ -84,10 +109,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("softmax-ce")
     def softmax_ce(
-        wrt: Annotated[Optional[str], typer.Option("--wrt", help="The logit: z0, z1, ... (softmax) or z (sigmoid).")] = None,
-        classes: Annotated[Optional[int], typer.Option(help="Number of logits: 3 by default for softmax, 1 for sigmoid.")] = None,
-        output: Annotated[Output, typer.Option("--output", help="softmax + cross-entropy, or sigmoid + binary cross-entropy.")] = Output.softmax,
-        values: Annotated[Optional[Path], typer.Option("--values", help='JSON numbers: {"z": [...], "y": one-hot [...]}.')] = None,
+        wrt: Annotated[
+            str | None, typer.Option("--wrt", help="The logit: z0, z1, ... (softmax) or z (sigmoid).")
+        ] = None,
+        classes: Annotated[
+            int | None, typer.Option(help="Number of logits: 3 by default for softmax, 1 for sigmoid.")
+        ] = None,
+        output: Annotated[
+            Output, typer.Option("--output", help="softmax + cross-entropy, or sigmoid + binary cross-entropy.")
+        ] = Output.softmax,
+        values: Annotated[
+            Path | None, typer.Option("--values", help='JSON numbers: {"z": [...], "y": one-hot [...]}.')
+        ] = None,
         random: RandomOption = None,
         fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every logit's gradient.")] = False,
@@ -102,9 +135,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def batchnorm(
-        wrt: Annotated[Optional[str], typer.Option("--wrt", help="gamma, beta, var, mu, or an input x0, x1, ...")] = None,
+        wrt: Annotated[str | None, typer.Option("--wrt", help="gamma, beta, var, mu, or an input x0, x1, ...")] = None,
         batch: Annotated[int, typer.Option("--batch", help="Mini-batch size m.")] = bn_defaults.BatchNorm.batch,
-        values: Annotated[Optional[Path], typer.Option("--values", help='JSON: {"x": [...], "gamma": n, "beta": n, "dy": [...], "eps": n}.')] = None,
+        values: Annotated[
+            Path | None,
+            typer.Option("--values", help='JSON: {"x": [...], "gamma": n, "beta": n, "dy": [...], "eps": n}.'),
+        ] = None,
         random: RandomOption = None,
         fmt: FormatOption = Format.text,
         all_: Annotated[bool, typer.Option("--all", help="Every gradient: γ, β, σ², μ and each x_i.")] = False,
@@ -119,11 +155,21 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def key(
         problems: Annotated[Path, typer.Argument(help="The problem set (TOML), e.g. examples/hw2-2024.toml.")],
-        out: Annotated[Optional[Path], typer.Option("--out", help="The key's PDF (default NAME-key.pdf); with --roster a folder (default keys/).")] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="The key's PDF (default NAME-key.pdf); with --roster a folder (default keys/)."),
+        ] = None,
         tex: Annotated[bool, typer.Option("--tex", help="Stop at the .tex files (no pdflatex).")] = False,
-        roster: Annotated[Optional[Path], typer.Option("--roster", help="CSV with a 'student' column (and 'name'): one variant each.")] = None,
-        seed: Annotated[Optional[int], typer.Option("--seed", help=f"Seed of the random values (default: the set's 'seed', else {DEFAULT_SEED}).")] = None,
-        jobs: Annotated[Optional[int], typer.Option("--jobs", help="Parallel pdflatex runs (default: all cores).", min=1)] = None,
+        roster: Annotated[
+            Path | None, typer.Option("--roster", help="CSV with a 'student' column (and 'name'): one variant each.")
+        ] = None,
+        seed: Annotated[
+            int | None,
+            typer.Option("--seed", help=f"Seed of the random values (default: the set's 'seed', else {DEFAULT_SEED})."),
+        ] = None,
+        jobs: Annotated[
+            int | None, typer.Option("--jobs", help="Parallel pdflatex runs (default: all cores).", min=1)
+        ] = None,
     ) -> None:
         """Render a problem set as an answer-key PDF, or per-student question and answer sheets with --roster."""
         from derive.key import write_keys
@@ -150,8 +196,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {made} for {len(students)} students in {target}/ and {files.answers_json}")
 
 
-def _with_progress(write_keys: Any, problem_set: Any, target: Path, seed: Optional[int], students: Any,
-                   tex: bool, jobs: Optional[int]) -> Any:
+def _with_progress(
+    write_keys: Any, problem_set: Any, target: Path, seed: int | None, students: Any, tex: bool, jobs: int | None
+) -> Any:
     """Run :func:`write_keys` for a roster with a rich progress bar on stderr."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -159,5 +206,12 @@ def _with_progress(write_keys: Any, problem_set: Any, target: Path, seed: Option
     columns = (TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("pdf", total=None if tex else 2 * len(students))
-        return write_keys(problem_set, target, seed=seed, roster=students, tex_only=tex, jobs=jobs,
-                          on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+        return write_keys(
+            problem_set,
+            target,
+            seed=seed,
+            roster=students,
+            tex_only=tex,
+            jobs=jobs,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )

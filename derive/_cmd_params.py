@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import json
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,15 +42,19 @@ def _model_list() -> str:
     from reference_models.registry import MODELS
 
     width = max(len(n) for n in MODELS)
-    return "\n".join(f"{s.name:<{width}}  {'x'.join(map(str, s.input_shape)):>9}  {s.description}"
-                     for s in sorted(MODELS.values(), key=lambda s: s.name))
+    return "\n".join(
+        f"{s.name:<{width}}  {'x'.join(map(str, s.input_shape)):>9}  {s.description}"
+        for s in sorted(MODELS.values(), key=lambda s: s.name)
+    )
 
 
 def _shape_text(step: object) -> str:
-    lines = [f"{'pooling' if step.pool else 'convolution'} output size (one dimension):",
-             f"  formula       {step.formula}",
-             f"  substitution  {step.substitution}",
-             f"  result        {step.result}"]
+    lines = [
+        f"{'pooling' if step.pool else 'convolution'} output size (one dimension):",
+        f"  formula       {step.formula}",
+        f"  substitution  {step.substitution}",
+        f"  result        {step.result}",
+    ]
     if step.note:
         lines.append(f"  note          {step.note}")
     return "\n".join(lines)
@@ -61,9 +65,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def params(
-        model: Annotated[Optional[str], typer.Argument(help="Model name, e.g. hw1-cifar (see --list).")] = None,
-        input: Annotated[Optional[str], typer.Option("--input", help="One sample's shape, e.g. 3x32x32 (no batch).")] = None,
-        format: Annotated[Format, typer.Option("--format", help="text, latex (tabular fragment) or json.")] = Format.text,
+        model: Annotated[str | None, typer.Argument(help="Model name, e.g. hw1-cifar (see --list).")] = None,
+        input: Annotated[
+            str | None, typer.Option("--input", help="One sample's shape, e.g. 3x32x32 (no batch).")
+        ] = None,
+        format: Annotated[
+            Format, typer.Option("--format", help="text, latex (tabular fragment) or json.")
+        ] = Format.text,
         set_: Annotated[list[str], typer.Option("--set", help="Change a Config field: --set num_classes=7.")] = [],  # noqa: B006
         list_: Annotated[bool, typer.Option("--list", help="Name the models and their input shapes.")] = False,
     ) -> None:
@@ -76,8 +84,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(_model_list())
             return
         if model is None:
-            raise DeriveError("derive params needs a model name, e.g. 'derive params hw1-cifar'; "
-                              "'derive params --list' names them.")
+            raise DeriveError(
+                "derive params needs a model name, e.g. 'derive params hw1-cifar'; 'derive params --list' names them."
+            )
         from reference_models.errors import ModelError
         from reference_models.summary import param_table
 
@@ -96,19 +105,28 @@ def register(app: typer.Typer) -> None:
     def shape(
         in_: Annotated[int, typer.Option("--in", help="Input size W along one dimension.")],
         kernel: Annotated[int, typer.Option("--kernel", help="Kernel (or pooling window) size K.")],
-        stride: Annotated[Optional[int], typer.Option("--stride", help="Stride S [1; the window for --pool].")] = None,
+        stride: Annotated[int | None, typer.Option("--stride", help="Stride S [1; the window for --pool].")] = None,
         padding: Annotated[str, typer.Option("--padding", help="Padding P each side, 'same' or 'valid'.")] = "0",
         dilation: Annotated[int, typer.Option("--dilation", help="Dilation D.")] = 1,
         pool: Annotated[bool, typer.Option("--pool", help="A pooling layer (stride defaults to the window).")] = False,
-        ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round up, as PyTorch pooling's ceil_mode.")] = False,
+        ceil_mode: Annotated[
+            bool, typer.Option("--ceil-mode", help="Round up, as PyTorch pooling's ceil_mode.")
+        ] = False,
         format: Annotated[Format, typer.Option("--format", help="text, latex or json.")] = Format.text,
     ) -> None:
         """Output size of one conv or pool layer: the formula, the numbers put in, the result."""
         from derive.shapes import conv_output_size
 
         pad: int | str = int(padding) if padding.strip().lstrip("-").isdigit() else padding
-        step = conv_output_size(in_, kernel, stride if stride is not None else (kernel if pool else 1),
-                                pad, dilation, pool=pool, ceil_mode=ceil_mode)
+        step = conv_output_size(
+            in_,
+            kernel,
+            stride if stride is not None else (kernel if pool else 1),
+            pad,
+            dilation,
+            pool=pool,
+            ceil_mode=ceil_mode,
+        )
         if format is Format.json:
             typer.echo(json.dumps(step.to_dict(), indent=2, ensure_ascii=False))
         elif format is Format.latex:

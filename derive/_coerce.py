@@ -25,7 +25,7 @@ __all__ = ["install", "message"]
 
 _HINTS = {
     ("--padding", "same"): " ('same' is TensorFlow's rule, for derive shape; for the same output size with "
-                           "stride 1 pad (K − 1)/2, e.g. --padding 1 for a 3x3 kernel.)",
+    "stride 1 pad (K − 1)/2, e.g. --padding 1 for a 3x3 kernel.)",
     ("--activation", "softmax"): " (softmax is an output layer: 'derive softmax-ce' derives it.)",
     ("--format", "pdf"): " (for a PDF: --format latex > file.tex, then pdflatex file.tex; or 'derive key'.)",
 }
@@ -106,8 +106,13 @@ def install() -> None:
     def build(descriptor: Any) -> Any:
         kind = _plain(descriptor.annotation) if getattr(descriptor, "file_annotation", None) is None else None
         info = getattr(descriptor, "parameter_info", None)
-        if kind is None or getattr(info, "min", None) is not None or getattr(info, "max", None) is not None \
-                or getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
+        if (
+            kind is None
+            or getattr(info, "min", None) is not None
+            or getattr(info, "max", None) is not None
+            or getattr(info, "parser", None) is not None
+            or getattr(info, "click_type", None) is not None
+        ):
             return original(descriptor)
         runtime = Plain(parameter_info=info, annotation=descriptor.annotation)
         object.__setattr__(runtime, "kind", kind)

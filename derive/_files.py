@@ -9,7 +9,9 @@ from derive.errors import DeriveError
 __all__ = ["read_user_text"]
 
 
-def read_user_text(path: str | Path, what: str, *, inside: str = "JSON", missing: str = ".", save_as: str = "UTF-8") -> str:
+def read_user_text(
+    path: str | Path, what: str, *, inside: str = "JSON", missing: str = ".", save_as: str = "UTF-8"
+) -> str:
     """The UTF-8 text of ``path``, the ``what`` file of a command (``"values file"``).
 
     Args:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,11 +25,13 @@ class Format(str, Enum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="text (terminal), latex (compiles as is) or json.")]
-RandomOption = Annotated[Optional[int], typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")]
+RandomOption = Annotated[
+    int | None, typer.Option("--random", help="Evaluate at random hand-sized numbers from this seed.")
+]
 NoCheckOption = Annotated[bool, typer.Option("--no-check", help="Skip the torch autograd check of the numbers.")]
 
 
-def one_source(values: Optional[Path], random: Optional[int]) -> None:
+def one_source(values: Path | None, random: int | None) -> None:
     """Refuse ``--values`` together with ``--random``: both give the numbers."""
     if values is not None and random is not None:
         raise DeriveError("--values and --random both give numbers: use one of them.")
@@ -44,6 +46,9 @@ def fail_on_mismatch(gradients: list) -> None:
     bad = [g for g in gradients if getattr(g, "check", None) == "mismatch"]
     if bad:
         names = ", ".join(str(g.wrt) for g in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        typer.echo(f"derive: error: torch autograd disagrees with the derived value of {names}; "
-                   "this is a bug in derive, please report the command and values.", err=True)
+        typer.echo(
+            f"derive: error: torch autograd disagrees with the derived value of {names}; "
+            "this is a bug in derive, please report the command and values.",
+            err=True,
+        )
         raise typer.Exit(1)

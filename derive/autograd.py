@@ -44,10 +44,17 @@ def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
     def leaf(x: object) -> torch.Tensor:
         return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
-    a, w, vv, y = leaf(v[p.input_symbol]), leaf(v[p.kernel_symbol]), leaf(v[p.dense_symbol]), torch.tensor(v["y"], dtype=torch.float64)
+    a, w, vv, y = (
+        leaf(v[p.input_symbol]),
+        leaf(v[p.kernel_symbol]),
+        leaf(v[p.dense_symbol]),
+        torch.tensor(v["y"], dtype=torch.float64),
+    )
     b = leaf(v["b"]) if p.conv_bias else None
     c = leaf(v["c"]) if p.dense_bias else None
-    z = F.conv2d(a[None, None], w[None, None], bias=None if b is None else b.reshape(1), stride=p.stride, padding=p.padding)[0, 0]
+    z = F.conv2d(
+        a[None, None], w[None, None], bias=None if b is None else b.reshape(1), stride=p.stride, padding=p.padding
+    )[0, 0]
     z.retain_grad()
     h = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[p.activation](z)
     h.retain_grad()

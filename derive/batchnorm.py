@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from derive.steps import Derivation, Step, format_number, latex_number
 from derive.errors import DeriveError, did_you_mean
+from derive.steps import Derivation, Step, format_number, latex_number
 from derive.values import finite, shown
 
 __all__ = [
@@ -99,7 +99,9 @@ def check_values(problem: BatchNorm, values: Mapping[str, Any], *, where: str = 
             )
     for key in ("x", "gamma", "beta", "dy"):
         if key not in values:
-            raise DeriveError(f"{where}: missing {key!r}; batch-norm values need x, gamma, beta and dy (eps is optional).")
+            raise DeriveError(
+                f"{where}: missing {key!r}; batch-norm values need x, gamma, beta and dy (eps is optional)."
+            )
     out: dict[str, Any] = {}
     for key in ("x", "dy"):
         raw = values[key]
@@ -133,8 +135,19 @@ def forward_backward(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-_NAMES = {"mu": "mean μ_B", "var": "variance σ²_B", "std": "√(σ²_B + ε)", "xhat": "x̂", "y": "output y",
-          "dxhat": "∂L/∂x̂", "dvar": "∂L/∂σ²_B", "dmu": "∂L/∂μ_B", "dx": "∂L/∂x", "dgamma": "∂L/∂γ", "dbeta": "∂L/∂β"}
+_NAMES = {
+    "mu": "mean μ_B",
+    "var": "variance σ²_B",
+    "std": "√(σ²_B + ε)",
+    "xhat": "x̂",
+    "y": "output y",
+    "dxhat": "∂L/∂x̂",
+    "dvar": "∂L/∂σ²_B",
+    "dmu": "∂L/∂μ_B",
+    "dx": "∂L/∂x",
+    "dgamma": "∂L/∂γ",
+    "dbeta": "∂L/∂β",
+}
 
 
 def _forward_backward(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,9 +162,17 @@ def _forward_backward(values: Mapping[str, Any]) -> dict[str, Any]:
     dmu = sum(-d / std for d in dxhat) + dvar * sum(-2 * (xi - mu) for xi in x) / m
     dx = [d / std + dvar * 2 * (xi - mu) / m + dmu / m for d, xi in zip(dxhat, x)]
     return {
-        "mu": mu, "var": var, "std": std, "xhat": xhat, "y": [gamma * h + values["beta"] for h in xhat],
-        "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "dx": dx,
-        "dgamma": sum(g * h for g, h in zip(dy, xhat)), "dbeta": sum(dy),
+        "mu": mu,
+        "var": var,
+        "std": std,
+        "xhat": xhat,
+        "y": [gamma * h + values["beta"] for h in xhat],
+        "dxhat": dxhat,
+        "dvar": dvar,
+        "dmu": dmu,
+        "dx": dx,
+        "dgamma": sum(g * h for g, h in zip(dy, xhat)),
+        "dbeta": sum(dy),
     }
 
 
@@ -208,10 +229,20 @@ def derive_batchnorm(problem: BatchNorm, wrt: str, *, values: Mapping[str, Any] 
     s = "\\sum_{i=0}^{" + str(m - 1) + "}"
     steps = [
         _step("μ_B", f"\\mu_B = \\frac{{1}}{{{m}}} {s} x_i", f"μ_B = (1/{m}) Σᵢ xᵢ", num("mu"), _FWD),
-        _step("σ²_B", f"\\sigma_B^2 = \\frac{{1}}{{{m}}} {s} (x_i - \\mu_B)^2", f"σ²_B = (1/{m}) Σᵢ (xᵢ − μ_B)²",
-              num("var"), _FWD),
-        _step("x̂ᵢ", "\\hat{x}_i = \\frac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\epsilon}}", "x̂ᵢ = (xᵢ − μ_B) / √(σ²_B + ε)",
-              num("xhat"), _FWD),
+        _step(
+            "σ²_B",
+            f"\\sigma_B^2 = \\frac{{1}}{{{m}}} {s} (x_i - \\mu_B)^2",
+            f"σ²_B = (1/{m}) Σᵢ (xᵢ − μ_B)²",
+            num("var"),
+            _FWD,
+        ),
+        _step(
+            "x̂ᵢ",
+            "\\hat{x}_i = \\frac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\epsilon}}",
+            "x̂ᵢ = (xᵢ − μ_B) / √(σ²_B + ε)",
+            num("xhat"),
+            _FWD,
+        ),
         _step("yᵢ", "y_i = \\gamma \\hat{x}_i + \\beta", "yᵢ = γ x̂ᵢ + β", None, _FWD),
     ]
     if wrt in ("beta", "gamma"):
@@ -221,44 +252,82 @@ def derive_batchnorm(problem: BatchNorm, wrt: str, *, values: Mapping[str, Any] 
             name, sym, form, text = "∂L/∂γ", "\\gamma", f"{s} {_DL}y_i}} \\hat{{x}}_i", "∂L/∂γ = Σᵢ ∂L/∂yᵢ · x̂ᵢ"
         steps.append(_step(name, f"{_DL}{sym}}} = {form}", text, num("d" + wrt), _BWD))
         return _done(v, steps, name, "∂L/∂yᵢ is given")
-    steps.append(_step("∂L/∂x̂ᵢ", f"{_DL}\\hat{{x}}_i}} = {_DL}y_i}} \\cdot \\gamma", "∂L/∂x̂ᵢ = ∂L/∂yᵢ · γ",
-                       num("dxhat"), _BWD))
+    steps.append(
+        _step("∂L/∂x̂ᵢ", f"{_DL}\\hat{{x}}_i}} = {_DL}y_i}} \\cdot \\gamma", "∂L/∂x̂ᵢ = ∂L/∂yᵢ · γ", num("dxhat"), _BWD)
+    )
     dvar = f"{s} {_DL}\\hat{{x}}_i}} (x_i - \\mu_B) \\cdot \\left(-\\frac{{1}}{{2}}\\right) (\\sigma_B^2 + \\epsilon)^{{-3/2}}"
-    steps.append(_step("∂L/∂σ²_B", f"{_DL}\\sigma_B^2}} = {dvar}",
-                       "∂L/∂σ²_B = Σᵢ ∂L/∂x̂ᵢ (xᵢ − μ_B) · (−½)(σ²_B + ε)^(−3/2)", num("dvar"), _BWD))
+    steps.append(
+        _step(
+            "∂L/∂σ²_B",
+            f"{_DL}\\sigma_B^2}} = {dvar}",
+            "∂L/∂σ²_B = Σᵢ ∂L/∂x̂ᵢ (xᵢ − μ_B) · (−½)(σ²_B + ε)^(−3/2)",
+            num("dvar"),
+            _BWD,
+        )
+    )
     if wrt == "var":
         return _done(v, steps, "∂L/∂σ²_B", "σ²_B is the biased batch variance (divided by m)")
-    dmu = (f"\\left({s} {_DL}\\hat{{x}}_i}} \\cdot \\frac{{-1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}\\right)"
-           f" + {_DL}\\sigma_B^2}} \\cdot \\frac{{{s} -2 (x_i - \\mu_B)}}{{{m}}}")
-    steps.append(_step("∂L/∂μ_B", f"{_DL}\\mu_B}} = {dmu}",
-                       f"∂L/∂μ_B = Σᵢ ∂L/∂x̂ᵢ · (−1/√(σ²_B + ε)) + ∂L/∂σ²_B · Σᵢ −2(xᵢ − μ_B) / {m}", num("dmu"), _BWD))
+    dmu = (
+        f"\\left({s} {_DL}\\hat{{x}}_i}} \\cdot \\frac{{-1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}\\right)"
+        f" + {_DL}\\sigma_B^2}} \\cdot \\frac{{{s} -2 (x_i - \\mu_B)}}{{{m}}}"
+    )
+    steps.append(
+        _step(
+            "∂L/∂μ_B",
+            f"{_DL}\\mu_B}} = {dmu}",
+            f"∂L/∂μ_B = Σᵢ ∂L/∂x̂ᵢ · (−1/√(σ²_B + ε)) + ∂L/∂σ²_B · Σᵢ −2(xᵢ − μ_B) / {m}",
+            num("dmu"),
+            _BWD,
+        )
+    )
     if wrt == "mu":
         return _done(v, steps, "∂L/∂μ_B", "Σᵢ (xᵢ − μ_B) = 0, so the second term vanishes")
     i = int(wrt[1:])
     si = str(i).translate(_SUB)
-    dx = (f"{_DL}\\hat{{x}}_{{{i}}}}} \\frac{{1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}"
-          f" + {_DL}\\sigma_B^2}} \\frac{{2 (x_{{{i}}} - \\mu_B)}}{{{m}}} + {_DL}\\mu_B}} \\frac{{1}}{{{m}}}")
+    dx = (
+        f"{_DL}\\hat{{x}}_{{{i}}}}} \\frac{{1}}{{\\sqrt{{\\sigma_B^2 + \\epsilon}}}}"
+        f" + {_DL}\\sigma_B^2}} \\frac{{2 (x_{{{i}}} - \\mu_B)}}{{{m}}} + {_DL}\\mu_B}} \\frac{{1}}{{{m}}}"
+    )
     shown = ""
     if n is not None:
-        shown = (f" = {latex_number(n['dxhat'][i])} \\cdot \\frac{{1}}{{{latex_number(n['std'])}}}"
-                 f" + ({latex_number(n['dvar'])}) \\cdot \\frac{{2 ({latex_number(v['x'][i])} - ({latex_number(n['mu'])}))}}{{{m}}}"
-                 f" + ({latex_number(n['dmu'])}) \\cdot \\frac{{1}}{{{m}}}")
-    steps.append(_step(f"∂L/∂x{si}", f"{_DL}x_{{{i}}}}} = {dx}",
-                       f"∂L/∂x{si} = ∂L/∂x̂{si} / √(σ²_B + ε) + ∂L/∂σ²_B · 2(x{si} − μ_B)/{m} + ∂L/∂μ_B / {m}",
-                       num("dx", i), _BWD, shown))
+        shown = (
+            f" = {latex_number(n['dxhat'][i])} \\cdot \\frac{{1}}{{{latex_number(n['std'])}}}"
+            f" + ({latex_number(n['dvar'])}) \\cdot \\frac{{2 ({latex_number(v['x'][i])} - ({latex_number(n['mu'])}))}}{{{m}}}"
+            f" + ({latex_number(n['dmu'])}) \\cdot \\frac{{1}}{{{m}}}"
+        )
+    steps.append(
+        _step(
+            f"∂L/∂x{si}",
+            f"{_DL}x_{{{i}}}}} = {dx}",
+            f"∂L/∂x{si} = ∂L/∂x̂{si} / √(σ²_B + ε) + ∂L/∂σ²_B · 2(x{si} − μ_B)/{m} + ∂L/∂μ_B / {m}",
+            num("dx", i),
+            _BWD,
+            shown,
+        )
+    )
     return _done(v, steps, f"∂L/∂x{si}", "xᵢ reaches L three ways: through x̂ᵢ, through σ²_B and through μ_B")
 
 
-_GIVEN = (("x", "x", "x"), ("gamma", "\\gamma", "γ"), ("beta", "\\beta", "β"), ("eps", "\\epsilon", "ε"),
-          ("dy", "\\frac{\\partial L}{\\partial y_i}", "∂L/∂yᵢ"))
+_GIVEN = (
+    ("x", "x", "x"),
+    ("gamma", "\\gamma", "γ"),
+    ("beta", "\\beta", "β"),
+    ("eps", "\\epsilon", "ε"),
+    ("dy", "\\frac{\\partial L}{\\partial y_i}", "∂L/∂yᵢ"),
+)
 
 
 def _done(v: Mapping[str, Any] | None, steps: list[Step], name: str, note: str) -> Derivation:
-    given = [] if v is None else [
-        _step(text, latex, text, v[key], "Given") if isinstance(v[key], list)
-        else Step(text, f"{latex} = {latex_number(v[key])}", f"{text} = {format_number(v[key])}", None, "Given")
-        for key, latex, text in _GIVEN
-    ]
+    given = (
+        []
+        if v is None
+        else [
+            _step(text, latex, text, v[key], "Given")
+            if isinstance(v[key], list)
+            else Step(text, f"{latex} = {latex_number(v[key])}", f"{text} = {format_number(v[key])}", None, "Given")
+            for key, latex, text in _GIVEN
+        ]
+    )
     return Derivation(
         title=f"{name} through batch normalisation",
         steps=(*given, *steps[:-1]),

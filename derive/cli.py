@@ -24,9 +24,7 @@ app = typer.Typer(
 )
 
 # One line per command module; each module defines `register(app)`.
-from derive import _cmd_grad  # noqa: E402
-from derive import _cmd_params  # noqa: E402
-from derive import _cmd_key  # noqa: E402
+from derive import _cmd_grad, _cmd_key, _cmd_params  # noqa: E402
 
 _cmd_grad.register(app)
 _cmd_params.register(app)
@@ -73,7 +71,9 @@ def usage_line(exc: Exception) -> str:
     while ctx is not None and ctx.parent is not None:  # "derive grad", however Python was started
         names.append(ctx.info_name)
         ctx = ctx.parent
-    where = f" See '{' '.join(['derive', *reversed(names)])} --help'." if ctx is not None and "--help" not in text else ""
+    where = (
+        f" See '{' '.join(['derive', *reversed(names)])} --help'." if ctx is not None and "--help" not in text else ""
+    )
     return text + where
 
 

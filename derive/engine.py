@@ -34,10 +34,7 @@ from derive.values import check_values, leaf_values
 __all__ = ["Gradient", "all_gradients", "gradient"]
 
 _LOSS_OPS = ("mse", "bce", "sigmoid")
-CONVENTION = (
-    "The convolution is a cross-correlation, as in PyTorch (nn.Conv2d) and Keras: "
-    "the kernel is not flipped."
-)
+CONVENTION = "The convolution is a cross-correlation, as in PyTorch (nn.Conv2d) and Keras: the kernel is not flipped."
 
 
 @dataclass(frozen=True)
@@ -295,7 +292,11 @@ def _derive(
         chain_tex.append(t[0])
         chain_txt.append(t[1])
     positions = tuple(nodes[r[-1][0]].index for r in rests if r) if len(paths) > 1 else _single_position(nodes, first)
-    gt = general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], positions) if len(paths) > 1 else None
+    gt = (
+        general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], positions)
+        if len(paths) > 1
+        else None
+    )
 
     # --- the loss head: ∂L/∂ŷ (combined for cross-entropy)
     head_exprs: list[sympy.Expr] = []
@@ -307,7 +308,14 @@ def _derive(
             v = val(e) if val else None
             if v is not None:
                 head_value *= v
-            steps.append(Step(pt[1], *_with_value(f"{pt[0]} = {print_latex(local[e])}", f"{pt[1]} = {print_text(local[e])}", v), v, grp))
+            steps.append(
+                Step(
+                    pt[1],
+                    *_with_value(f"{pt[0]} = {print_latex(local[e])}", f"{pt[1]} = {print_text(local[e])}", v),
+                    v,
+                    grp,
+                )
+            )
         combined = sympy.Mul(*[local[e] for e in head])
         if len(head) > 1:
             combined = sympy.factor(sympy.cancel(combined))
@@ -319,7 +327,11 @@ def _derive(
             steps.append(
                 Step(
                     top_txt,
-                    *_with_value(f"{top_tex} = {parts_tex} = {print_latex(combined)}", f"{top_txt} = {parts_txt} = {print_text(combined)}", v),
+                    *_with_value(
+                        f"{top_tex} = {parts_tex} = {print_latex(combined)}",
+                        f"{top_txt} = {parts_txt} = {print_text(combined)}",
+                        v,
+                    ),
                     v,
                     grp,
                 )
@@ -361,7 +373,15 @@ def _derive(
                 nt = [_num(x) for x, e in zip(vals, rest) if local[e] != 1] or [_num(tv)]
                 tex += " = " + r" \cdot ".join(n[0] for n in nt) + f" = {latex_number(tv)}"
                 txt += " = " + " · ".join(n[1] for n in nt) + f" = {format_number(tv)}"
-            term_steps.append(Step(label, tex, f"({i + p.base},{j + p.base}): {txt}", term_values[-1] if val else None, "Terms, one per output position reached"))
+            term_steps.append(
+                Step(
+                    label,
+                    tex,
+                    f"({i + p.base},{j + p.base}): {txt}",
+                    term_values[-1] if val else None,
+                    "Terms, one per output position reached",
+                )
+            )
     value = None
     scale = slack = 0.0
     if val:
@@ -372,9 +392,11 @@ def _derive(
         # torch evaluates σ' = h(1 − h) and tanh' = 1 − h² from a rounded h: off by up to ε absolute
         # (0 where we keep 4e-18), so a term through an activation may differ by ε × its other factors
         slack = abs(head_value) * math.fsum(
-            math.prod(abs(val(e)) for e in pth[len(head):] if nodes[e[0]].op != "act")
-            for pth in paths if any(nodes[e[0]].op == "act" for e in pth)
+            math.prod(abs(val(e)) for e in pth[len(head) :] if nodes[e[0]].op != "act")
+            for pth in paths
+            if any(nodes[e[0]].op == "act" for e in pth)
         )
+
     def at_kink(e: tuple[str, str]) -> str | None:  # the edge goes through ReLU' at a kink, or uses h there
         if e[1] in kinks:
             return e[1]
@@ -407,9 +429,19 @@ def _derive(
             closed_tex, closed_txt = exp_tex, exp_txt
     closed_form_latex = f"{lhs_tex} = {closed_tex}"
     expanded_latex = f"{lhs_tex} = {exp_tex}"
-    statement = Step(f"chain rule for {lhs_txt}", f"{lhs_tex} = " + " ".join(chain_tex), f"{lhs_txt} = " + " · ".join(chain_txt), None, grp)
+    statement = Step(
+        f"chain rule for {lhs_txt}",
+        f"{lhs_tex} = " + " ".join(chain_tex),
+        f"{lhs_txt} = " + " · ".join(chain_txt),
+        None,
+        grp,
+    )
     steps = [*fwd, statement, *steps, *term_steps]
-    steps.append(Step(f"{lhs_txt} (index form)", closed_form_latex, f"{lhs_txt} = {closed_txt}", value, "Closed form (index form)"))
+    steps.append(
+        Step(
+            f"{lhs_txt} (index form)", closed_form_latex, f"{lhs_txt} = {closed_txt}", value, "Closed form (index form)"
+        )
+    )
     res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
     if value is not None:
         nums = [_num(head_value)[0]] if head else []
@@ -457,7 +489,19 @@ def _unreached(
     value = 0.0 if env is not None else None
     closed = f"{lhs_tex} = 0"
     steps = (*fwd, Step(f"{lhs_txt} = 0", closed, f"{lhs_txt} = 0: {why}", value, "Result"))
-    return Gradient(graph.problem, name, steps, closed, closed, f"{lhs_txt} = 0", f"{lhs_txt} = 0", value, None if auto is None else auto[name], (), ((sympy.Integer(0),), (), ()))
+    return Gradient(
+        graph.problem,
+        name,
+        steps,
+        closed,
+        closed,
+        f"{lhs_txt} = 0",
+        f"{lhs_txt} = 0",
+        value,
+        None if auto is None else auto[name],
+        (),
+        ((sympy.Integer(0),), (), ()),
+    )
 
 
 def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:

@@ -51,7 +51,13 @@ def _general(graph: Graph) -> list[Step]:
     ]
     act = graph.nodes[p.name("h", 0, 0)].definition.xreplace({sympy.Symbol(p.name("z", 0, 0)): sympy.Symbol("QQz")})
     steps.append(
-        Step(h_txt, f"{h_tex} = " + print_latex(act).replace("QQz", z_tex), f"{h_txt} = " + print_text(act).replace("QQz", z_txt), None, GROUP)
+        Step(
+            h_txt,
+            f"{h_tex} = " + print_latex(act).replace("QQz", z_tex),
+            f"{h_txt} = " + print_text(act).replace("QQz", z_txt),
+            None,
+            GROUP,
+        )
     )
     return steps
 
@@ -75,13 +81,29 @@ def forward_steps(graph: Graph, env: dict[str, float] | None) -> tuple[Step, ...
         if p.conv_bias:
             tex, txt = tex + " + b", txt + " + b"
         vt, vx, v = val(z.name)
-        steps.append(Step(text_name(z.name), f"{latex_name(z.name)} = {tex or '0'}{vt}", f"{text_name(z.name)} = {txt or '0'}{vx}", v, GROUP))
+        steps.append(
+            Step(
+                text_name(z.name),
+                f"{latex_name(z.name)} = {tex or '0'}{vt}",
+                f"{text_name(z.name)} = {txt or '0'}{vx}",
+                v,
+                GROUP,
+            )
+        )
     if env is not None:
         for z in zs:
             hname = p.name("h", *z.index)
             d = graph.nodes[hname].definition
             vt, vx, v = val(hname)
-            steps.append(Step(text_name(hname), f"{latex_name(hname)} = {print_latex(d)}{vt}", f"{text_name(hname)} = {print_text(d)}{vx}", v, GROUP))
+            steps.append(
+                Step(
+                    text_name(hname),
+                    f"{latex_name(hname)} = {print_latex(d)}{vt}",
+                    f"{text_name(hname)} = {print_text(d)}{vx}",
+                    v,
+                    GROUP,
+                )
+            )
     yhat = graph.nodes["yhat"]
     vt, vx, v = val("yhat")
     if p.n_dense <= _DENSE_INLINE:

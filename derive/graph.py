@@ -19,7 +19,20 @@ from derive.errors import DeriveError, did_you_mean
 from derive.numeric import sigmoid, softplus  # re-exported: derive.graph.sigmoid stays
 from derive.problem import Problem
 
-__all__ = ["Graph", "Node", "build_graph", "chain_paths", "edge_value", "evaluate", "forward", "near_kinks", "relu", "sigma", "sigmoid", "softplus"]
+__all__ = [
+    "Graph",
+    "Node",
+    "build_graph",
+    "chain_paths",
+    "edge_value",
+    "evaluate",
+    "forward",
+    "near_kinks",
+    "relu",
+    "sigma",
+    "sigmoid",
+    "softplus",
+]
 
 
 class sigma(sympy.Function):  # noqa: N801 - prints as \sigma, reads like the handouts
@@ -142,14 +155,21 @@ class Graph:
             if second is None and len(first) == 2 and letter in (p.input_symbol, p.kernel_symbol, "z", "h"):
                 first, second = first[0], first[1]
             idx = tuple(int(x) - p.base for x in (first, second) if x is not None)
-            roles = {p.input_symbol: ("a", p.input), p.kernel_symbol: ("w", p.kernel), "z": ("z", p.output), "h": ("h", p.output)}
+            roles = {
+                p.input_symbol: ("a", p.input),
+                p.kernel_symbol: ("w", p.kernel),
+                "z": ("z", p.output),
+                "h": ("h", p.output),
+            }
             if letter in roles and len(idx) == 2:
                 kind, (rows, cols) = roles[letter]
                 if 0 <= idx[0] < rows and 0 <= idx[1] < cols:
                     return p.name(kind, *idx)
                 clamped = p.name(kind, min(max(idx[0], 0), rows - 1), min(max(idx[1], 0), cols - 1))
                 what = {"a": "input", "w": "kernel", "z": "conv output", "h": "activation"}[kind]
-                raise DeriveError(f"Unknown variable {text!r}: {what} indices {_ranges(rows, cols, p.base)}. Did you mean {clamped!r}?")
+                raise DeriveError(
+                    f"Unknown variable {text!r}: {what} indices {_ranges(rows, cols, p.base)}. Did you mean {clamped!r}?"
+                )
             if letter == p.dense_symbol and len(idx) == 1:
                 k = int(first) - p.base
                 if 0 <= k < p.n_dense:
@@ -160,9 +180,13 @@ class Graph:
                     f"(one per conv output, row-major). Did you mean {p.name('v', min(max(k, 0), p.n_dense - 1))!r}?"
                 )
         if raw == "b" and not p.conv_bias:
-            raise DeriveError(f"Unknown variable {text!r}: this convolution has no bias; add --conv-bias to derive ∂L/∂b.")
+            raise DeriveError(
+                f"Unknown variable {text!r}: this convolution has no bias; add --conv-bias to derive ∂L/∂b."
+            )
         if raw == "c" and not p.dense_bias:
-            raise DeriveError(f"Unknown variable {text!r}: this dense sum has no bias; add --dense-bias to derive ∂L/∂c.")
+            raise DeriveError(
+                f"Unknown variable {text!r}: this dense sum has no bias; add --dense-bias to derive ∂L/∂c."
+            )
         choices = [n for n in self.nodes if n not in ("L", "y")]
         raise DeriveError(
             f"Unknown variable {text!r}: expected an input {p.name('a', 0, 0)}..{p.name('a', p.input[0] - 1, p.input[1] - 1)}, "
@@ -347,7 +371,12 @@ def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
                 if "b" in node.local:
                     products.append(env["b"])
                 z = math.fsum(products)
-                if relu_act and z != 0.0 and math.isfinite(z) and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products):
+                if (
+                    relu_act
+                    and z != 0.0
+                    and math.isfinite(z)
+                    and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products)
+                ):
                     z = 0.0
                 env[node.name] = z
             elif node.op == "bce":

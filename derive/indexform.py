@@ -70,7 +70,9 @@ def _frac(num: tuple[str, str], den: tuple[str, str]) -> tuple[str, str]:
     return rf"\frac{{\partial {num[0]}}}{{\partial {den[0]}}}", f"∂{num[1]}/∂{den[1]}"
 
 
-def general_term(graph: Graph, wrt: Node, edges: Sequence[tuple[Node, Node]], positions: Sequence[tuple[int, int]]) -> GeneralTerm | None:
+def general_term(
+    graph: Graph, wrt: Node, edges: Sequence[tuple[Node, Node]], positions: Sequence[tuple[int, int]]
+) -> GeneralTerm | None:
     """The index form of the per-path factors ``edges`` (generic in i, j), or ``None``.
 
     Args:
@@ -91,7 +93,7 @@ def general_term(graph: Graph, wrt: Node, edges: Sequence[tuple[Node, Node]], po
     # shown indices i, j (with the base); 0-based ones are i - b, j - b
     si = I if len(rows) > 1 else sympy.Integer(rows[0] + b)
     sj = J if len(cols) > 1 else sympy.Integer(cols[0] + b)
-    for var, vals, sym in (("i", rows, I), ("j", cols, J)):
+    for var, vals in (("i", rows), ("j", cols)):
         if len(vals) > 1:
             gt.sum_latex += rf"\sum_{{{var}={vals[0] + b}}}^{{{vals[-1] + b}}} "
             gt.sum_text += f"Σ_{var}={vals[0] + b}..{vals[-1] + b} "
@@ -100,7 +102,7 @@ def general_term(graph: Graph, wrt: Node, edges: Sequence[tuple[Node, Node]], po
     z = (_sub_latex("z", ij, wide), _sub_text("z", ij, wide))
     h = (_sub_latex("h", ij, wide), _sub_text("h", ij, wide))
     names = {"yhat": (r"\hat{y}", "ŷ"), "h": h, "z": z}
-    for node, inp in edges:
+    for node, _inp in edges:
         top = names["yhat"] if node.op == "dense" else names["h" if node.op == "act" else "z"]
         if node.op == "dense":
             low = h
@@ -109,7 +111,10 @@ def general_term(graph: Graph, wrt: Node, edges: Sequence[tuple[Node, Node]], po
         elif node.op == "act":
             low = z
             local = _local_act(p.activation, _PLACEHOLDER)
-            fac = (print_latex(local).replace(print_latex(_PLACEHOLDER), z[0]), print_text(local).replace(print_text(_PLACEHOLDER), z[1]))
+            fac = (
+                print_latex(local).replace(print_latex(_PLACEHOLDER), z[0]),
+                print_text(local).replace(print_text(_PLACEHOLDER), z[1]),
+            )
             if local.is_Add:
                 fac = (rf"\left({fac[0]}\right)", f"({fac[1]})")
         elif node.op == "conv":

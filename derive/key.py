@@ -61,8 +61,6 @@ def _given(values: Mapping[str, Any]) -> list[str]:
     return [s.latex for s in given_steps(values, latex_names=_SYMBOLS)]
 
 
-
-
 def _network_given(item: Item, values: Mapping[str, Any]) -> list[str]:
     from derive.network.derivation import given_latex
 
@@ -102,8 +100,9 @@ def _question(item: Item) -> str:
         return question_latex(p)
     context: dict[str, Any] = {"kind": item.kind, "asked": [_wrt_latex(item, n) for n in item.wrt]}
     if item.kind == "conv-gradient":
-        context.update(p.to_dict(), n_dense=p.n_dense, rows=p.input[0], cols=p.input[1], krows=p.kernel[0],
-                       kcols=p.kernel[1])
+        context.update(
+            p.to_dict(), n_dense=p.n_dense, rows=p.input[0], cols=p.input[1], krows=p.kernel[0], kcols=p.kernel[1]
+        )
     elif item.kind == "softmax-ce":
         context.update(activation=p.activation, classes=p.classes)
     elif item.kind == "batchnorm":
@@ -111,20 +110,29 @@ def _question(item: Item) -> str:
     elif item.kind == "network":
         from derive.network.derivation import question_latex
 
-        context.update(network=question_latex(p), describe=r" $\to$ ".join(_esc(part) for part in p.describe().split(" → ")))
+        context.update(
+            network=question_latex(p), describe=r" $\to$ ".join(_esc(part) for part in p.describe().split(" → "))
+        )
     elif item.kind == "conv-shape":
         same = p.kernel[0] == p.kernel[1]
         context.update(
-            height=p.input[0], width=p.input[1], kernel=p.kernel[0] if same else f"{p.kernel[0]}\\times{p.kernel[1]}",
-            stride=_pair(p.stride), padding=_pair(p.padding),
-            c_in=p.channels[0] if p.channels else "C_{in}", c_out=p.channels[1] if p.channels else "C_{out}",
+            height=p.input[0],
+            width=p.input[1],
+            kernel=p.kernel[0] if same else f"{p.kernel[0]}\\times{p.kernel[1]}",
+            stride=_pair(p.stride),
+            padding=_pair(p.padding),
+            c_in=p.channels[0] if p.channels else "C_{in}",
+            c_out=p.channels[1] if p.channels else "C_{out}",
         )
     else:
         from reference_models.registry import get
 
         spec = get(p.model)
-        context.update(model=_esc(p.model), description=_esc(spec.description),
-                       shape="\\times".join(str(d) for d in (p.input_shape or spec.input_shape)))
+        context.update(
+            model=_esc(p.model),
+            description=_esc(spec.description),
+            shape="\\times".join(str(d) for d in (p.input_shape or spec.input_shape)),
+        )
     return _environment().get_template("key_question.tex.j2").render(**context).strip()
 
 
@@ -146,27 +154,38 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
         for s in shown:
             if s in repeated:
                 continue
-            steps.append({"heading": label_latex(s.group) if s.group != group else "", "name": label_latex(s.name) if " " in s.name else "",
-                          "math": aligned(s.latex)})
+            steps.append(
+                {
+                    "heading": label_latex(s.group) if s.group != group else "",
+                    "name": label_latex(s.name) if " " in s.name else "",
+                    "math": aligned(s.latex),
+                }
+            )
             group = s.group
         notes = [label_latex(n) for n in d.notes if n not in seen_notes]
         seen_notes.update(d.notes)
         if repeated:
             notes.insert(0, "The forward pass is the one worked out above.")
-        parts.append({
-            "title": label_latex(d.title),
-            "table": part.table_latex,
-            "steps": steps,
-            "boxed": _boxed(part),
-            "notes": notes,
-        })
+        parts.append(
+            {
+                "title": label_latex(d.title),
+                "table": part.table_latex,
+                "steps": steps,
+                "boxed": _boxed(part),
+                "notes": notes,
+            }
+        )
     points = item.points
     return {
         "number": item.number,
         "title": _esc(item.title) if item.title else "",
         "points": "" if points is None else f"({points:g} point{'' if points == 1 else 's'})",
         "question": _esc(item.question) if item.question else _question(item),
-        "given": [] if solved.values is None else _network_given(item, solved.values) if item.kind == "network" else _given(solved.values),
+        "given": []
+        if solved.values is None
+        else _network_given(item, solved.values)
+        if item.kind == "network"
+        else _given(solved.values),
         "parts": parts if answers else [],
     }
 
@@ -177,10 +196,16 @@ def _environment() -> jinja2.Environment:
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
-        block_start_string="((*", block_end_string="*))",
-        variable_start_string="(((", variable_end_string=")))",
-        comment_start_string="((=", comment_end_string="=))",
-        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
 
@@ -213,15 +238,19 @@ def render_tex(sheet: Sheet, *, answers: bool = True) -> str:
             who = sheet.student.name or sheet.student.id
             student = _esc(who if not sheet.student.name else f"{sheet.student.name} ({sheet.student.id})")
         total = ps.total_points
-        return _environment().get_template("key_document.tex.j2").render(
-            title=_esc(ps.title),
-            subtitle=_esc(ps.subtitle) if ps.subtitle else "",
-            kind="Answer key" if answers else "Questions",
-            student=student,
-            seed=sheet.seed,
-            total_points=(str(int(total)) if total == int(total) else f"{total:g}") if total else "",
-            items=[_item_context(s, answers=answers) for s in sheet.solved],
-            cjk_font=font,
+        return (
+            _environment()
+            .get_template("key_document.tex.j2")
+            .render(
+                title=_esc(ps.title),
+                subtitle=_esc(ps.subtitle) if ps.subtitle else "",
+                kind="Answer key" if answers else "Questions",
+                student=student,
+                seed=sheet.seed,
+                total_points=(str(int(total)) if total == int(total) else f"{total:g}") if total else "",
+                items=[_item_context(s, answers=answers) for s in sheet.solved],
+                cjk_font=font,
+            )
         )
     finally:
         _UNICODE.reset(token)
@@ -288,7 +317,9 @@ def write_keys(
         if out.suffix.lower() not in (".pdf", ".tex"):
             raise DeriveError(f"--out {str(out)!r}: without --roster, give the key's file name, such as key.pdf.")
         if out.exists() and out.is_dir():
-            raise DeriveError(f"--out {str(out)!r} is a folder; give a file name such as {out / 'key.pdf'}, or add --roster.")
+            raise DeriveError(
+                f"--out {str(out)!r} is a folder; give a file name such as {out / 'key.pdf'}, or add --roster."
+            )
         sheet = solve(problem_set, seed=seed)
         tex = _write(out.with_suffix(".tex"), render_tex(sheet))
         if not tex_only:
@@ -296,7 +327,9 @@ def write_keys(
         pdfs = () if tex_only else tuple(compile_many([tex], jobs=1, on_done=_counter(1, on_progress)))
         return KeyFiles((sheet,), (tex,), pdfs, None)
     if out.suffix.lower() in (".pdf", ".tex") or (out.exists() and not out.is_dir()):
-        raise DeriveError(f"--out {str(out)!r}: with --roster, give a folder (such as keys/) for one PDF pair per student.")
+        raise DeriveError(
+            f"--out {str(out)!r}: with --roster, give a folder (such as keys/) for one PDF pair per student."
+        )
     sheets = tuple(solve(problem_set, seed=seed, student=s) for s in roster)
     texs: list[Path] = []
     used: set[str] = set()
@@ -308,7 +341,9 @@ def write_keys(
         used.add(slug)
         for kind, answers in (("questions", False), ("answers", True)):
             texs.append(_write(out / "tex" / f"{slug}-{kind}.tex", render_tex(sheet, answers=answers)))
-    answers_json = _write(out / "answers.json", json.dumps([s.to_dict() for s in sheets], indent=2, ensure_ascii=False) + "\n")
+    answers_json = _write(
+        out / "answers.json", json.dumps([s.to_dict() for s in sheets], indent=2, ensure_ascii=False) + "\n"
+    )
     pdfs: list[Path] = []
     if not tex_only:
         _check_cjk(sheets)

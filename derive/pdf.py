@@ -48,17 +48,54 @@ TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
 class LatexError(DeriveError):
     """The PDF could not be made (no TeX, or a LaTeX error); the ``.tex`` is kept. Exit code 1."""
 
+
 _SPECIALS = {
-    "&": r"\&", "%": r"\%", "#": r"\#",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
     # cmr has no glyph for these ($ would come from a bitmap font); the typewriter font has all of ASCII.
     **{ch: rf"\texttt{{\char{ord(ch)}}}" for ch in "\\{}~^_<>|$"},
-    '"': r"\texttt{\char34}", "'": r"\gkquote{}", "`": r"\texttt{\char18}",
+    '"': r"\texttt{\char34}",
+    "'": r"\gkquote{}",
+    "`": r"\texttt{\char18}",
 }
-_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0308": '"', "\u030a": "r", "\u0327": "c",
-            "\u030c": "v", "\u0304": "=", "\u0306": "u", "\u0307": ".", "\u030b": "H"}
-_LETTERS = {"ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "ø": r"\o{}", "Ø": r"\O{}", "œ": r"\oe{}", "Œ": r"\OE{}",
-            "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``",
-            "”": "''", "…": r"\dots{}", "×": r"$\times$", "−": "-", "·": r"$\cdot$", "\u00a0": "~"}
+_ACCENTS = {
+    "\u0300": "`",
+    "\u0301": "'",
+    "\u0302": "^",
+    "\u0303": "~",
+    "\u0308": '"',
+    "\u030a": "r",
+    "\u0327": "c",
+    "\u030c": "v",
+    "\u0304": "=",
+    "\u0306": "u",
+    "\u0307": ".",
+    "\u030b": "H",
+}
+_LETTERS = {
+    "ß": r"\ss{}",
+    "æ": r"\ae{}",
+    "Æ": r"\AE{}",
+    "ø": r"\o{}",
+    "Ø": r"\O{}",
+    "œ": r"\oe{}",
+    "Œ": r"\OE{}",
+    "ł": r"\l{}",
+    "Ł": r"\L{}",
+    "ı": r"\i{}",
+    "–": "--",
+    "—": "---",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "…": r"\dots{}",
+    "×": r"$\times$",
+    "−": "-",
+    "·": r"$\cdot$",
+    "\u00a0": "~",
+}
 
 
 def is_cjk(ch: str) -> bool:
@@ -70,8 +107,17 @@ def is_cjk(ch: str) -> bool:
     return any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES)
 
 
-_CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3100, 0x31FF), (0x3200, 0x9FFF), (0xAC00, 0xD7AF),
-               (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x2FA1F))
+_CJK_RANGES = (
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x30FF),
+    (0x3100, 0x31FF),
+    (0x3200, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
+    (0x20000, 0x2FA1F),
+)
 
 
 def needs_unicode(text: str) -> bool:
@@ -102,7 +148,9 @@ def latex_escape(text: str, *, unicode: bool = False) -> str:
     """
     out = []
     for ch in unicodedata.normalize("NFC", text) if unicode else text:
-        if unicode and (is_cjk(ch) or (not ch.isascii() and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))):
+        if unicode and (
+            is_cjk(ch) or (not ch.isascii() and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+        ):
             out.append(ch)
         elif ch in _SPECIALS:
             out.append(_SPECIALS[ch])
@@ -123,9 +171,26 @@ def latex_escape(text: str, *, unicode: bool = False) -> str:
 
 
 _LABEL_MATH = {
-    "∂": r"\partial", "ŷ": r"\hat{y}", "σ": r"\sigma", "μ": r"\mu", "γ": r"\gamma", "β": r"\beta", "ε": r"\epsilon",
-    "δ": r"\delta", "Σ": r"\Sigma", "²": "^2", "·": r"\cdot", "√": r"\surd", "½": r"\tfrac12", "∈": r"\in",
-    "≈": r"\approx", "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "𝟙": r"\mathbb{1}",
+    "∂": r"\partial",
+    "ŷ": r"\hat{y}",
+    "σ": r"\sigma",
+    "μ": r"\mu",
+    "γ": r"\gamma",
+    "β": r"\beta",
+    "ε": r"\epsilon",
+    "δ": r"\delta",
+    "Σ": r"\Sigma",
+    "²": "^2",
+    "·": r"\cdot",
+    "√": r"\surd",
+    "½": r"\tfrac12",
+    "∈": r"\in",
+    "≈": r"\approx",
+    "⌊": r"\lfloor",
+    "⌋": r"\rfloor",
+    "⌈": r"\lceil",
+    "⌉": r"\rceil",
+    "𝟙": r"\mathbb{1}",
 }
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₘₙ₊₋", "0123456789ijkmn+-"))
 
@@ -155,14 +220,16 @@ def label_latex(text: str) -> str:
             j = i + 1
             while j < len(text) and text[j].isascii() and text[j].isalnum():
                 j += 1
-            out.append(r"\ensuremath{_{\mathrm{" + text[i + 1:j] + "}}}")
+            out.append(r"\ensuremath{_{\mathrm{" + text[i + 1 : j] + "}}}")
             i = j
             continue
         if i + 1 < len(text) and text[i + 1] == "\u0302" and ch.isascii() and ch.isalpha():
             out.append(rf"\ensuremath{{\hat{{{ch}}}}}")
             i += 2
             continue
-        out.append(rf"\ensuremath{{{_LABEL_MATH[ch]}}}" if ch in _LABEL_MATH else "'" if ch == "'" else latex_escape(ch))
+        out.append(
+            rf"\ensuremath{{{_LABEL_MATH[ch]}}}" if ch in _LABEL_MATH else "'" if ch == "'" else latex_escape(ch)
+        )
         i += 1
     return "".join(out)
 
@@ -195,8 +262,14 @@ def aligned(latex: str, width: int = KEY_WIDTH) -> str:
 CJK_PACKAGES = "texlive-luatex fonts-arphic-uming"
 """The Debian packages that add LuaLaTeX (with fontspec) and a Traditional Chinese font."""
 
-CJK_FONTS = ("AR PL UMing TW", "Noto Serif CJK TC", "Noto Sans CJK TC", "AR PL UKai TW", "WenQuanYi Zen Hei",
-             "WenQuanYi Micro Hei")
+CJK_FONTS = (
+    "AR PL UMing TW",
+    "Noto Serif CJK TC",
+    "Noto Sans CJK TC",
+    "AR PL UKai TW",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+)
 """CJK fonts a document may use, in order of preference (the first one installed is taken)."""
 
 LUALATEX_MAGIC = "% !TEX program = lualatex"
@@ -222,7 +295,9 @@ def _find_cjk_font() -> str | None:
     if not shutil.which("lualatex") or not shutil.which("kpsewhich") or not shutil.which("fc-list"):
         return None
     try:
-        sty = subprocess.run(["kpsewhich", "fontspec.sty", "luaotfload.sty"], capture_output=True, text=True, timeout=30)
+        sty = subprocess.run(
+            ["kpsewhich", "fontspec.sty", "luaotfload.sty"], capture_output=True, text=True, timeout=30
+        )
         families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -234,8 +309,10 @@ def _find_cjk_font() -> str | None:
 
 def no_cjk_message(what: str) -> str:
     """Why a document with Chinese text cannot be compiled here, and how to fix it."""
-    return (f"{what} is Chinese (or Japanese/Korean) text, which pdflatex cannot set. Install LuaLaTeX and a CJK font "
-            f"with 'sudo apt-get install {CJK_PACKAGES}' (see the README), or use --tex to stop at the .tex files.")
+    return (
+        f"{what} is Chinese (or Japanese/Korean) text, which pdflatex cannot set. Install LuaLaTeX and a CJK font "
+        f"with 'sudo apt-get install {CJK_PACKAGES}' (see the README), or use --tex to stop at the .tex files."
+    )
 
 
 def _command(tex: Path) -> list[str]:
@@ -262,10 +339,12 @@ def _explain(tex: Path, log: str) -> str:
     source = lines[number - 1].strip() if 0 < number <= len(lines) else "?"
     if len(source) > 160:
         source = source[:157] + "..."
-    return (f"{tex}, line {number}: LaTeX error: {match.group('msg').strip()}\n"
-            f"  {number} | {source}\n"
-            f"The .tex is kept; the full log is {tex.with_suffix('.log')}. If the line holds text you wrote "
-            "in the problem set, change it there; otherwise this is a gradkit bug, please report it.")
+    return (
+        f"{tex}, line {number}: LaTeX error: {match.group('msg').strip()}\n"
+        f"  {number} | {source}\n"
+        f"The .tex is kept; the full log is {tex.with_suffix('.log')}. If the line holds text you wrote "
+        "in the problem set, change it there; otherwise this is a gradkit bug, please report it."
+    )
 
 
 def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
@@ -286,8 +365,16 @@ def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
             raise LatexError(no_cjk_message(f"{tex.name} holds text that"))
     env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
     try:
-        run = subprocess.run(_command(tex), cwd=tex.parent, capture_output=True, text=True, errors="replace",
-                             timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        run = subprocess.run(
+            _command(tex),
+            cwd=tex.parent,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise LatexError(f"{tex}: LaTeX did not finish within {timeout:.0f} s; the .tex is kept.") from None
     pdf = tex.with_suffix(".pdf")
@@ -300,8 +387,9 @@ def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
     return pdf
 
 
-def compile_many(paths: Sequence[str | Path], *, jobs: int | None = None,
-                 on_done: Callable[[Path], None] | None = None) -> list[Path]:
+def compile_many(
+    paths: Sequence[str | Path], *, jobs: int | None = None, on_done: Callable[[Path], None] | None = None
+) -> list[Path]:
     """Compile every ``.tex`` of ``paths`` in parallel (``jobs`` at a time, default: the cores).
 
     ``on_done`` is called with each finished PDF (for a progress bar). All files

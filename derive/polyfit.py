@@ -71,8 +71,13 @@ class Polyfit:
         """
         from reference_models.data.regression import SAMPLE_CSV
 
-        return {"data": None if self.path == SAMPLE_CSV else self.label, "degree": self.degree, "at": list(self.at),
-                "x": list(self.x), "y": list(self.y)}
+        return {
+            "data": None if self.path == SAMPLE_CSV else self.label,
+            "degree": self.degree,
+            "at": list(self.at),
+            "x": list(self.x),
+            "y": list(self.y),
+        }
 
     def coefficients(self) -> np.ndarray:
         """w_m … w_0 by least squares (``numpy.polyfit``), float64."""
@@ -86,7 +91,9 @@ def _number(value: Any) -> bool:
 def _degree_and_points(options: dict[str, Any]) -> tuple[int, list[float]]:
     degree = options.get("degree", 3)
     if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= MAX_DEGREE:
-        raise DeriveError(f"key 'degree' must be a whole number from 0 to {MAX_DEGREE} (the m of w_m x^m + … + w_0), got {degree!r}.")
+        raise DeriveError(
+            f"key 'degree' must be a whole number from 0 to {MAX_DEGREE} (the m of w_m x^m + … + w_0), got {degree!r}."
+        )
     at = options.get("at", list(POINTS))
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         at = [at]
@@ -123,11 +130,19 @@ def parse_polyfit(options: dict[str, Any], source: str) -> Polyfit:
     except ModelError as exc:
         raise DeriveError(f"key 'data': {exc}") from None
     if len(pairs) <= degree:
-        raise DeriveError(f"key 'data': {len(pairs)} pairs cannot fix the {degree + 1} coefficients of a degree-{degree} polynomial; "
-                          f"lower 'degree' to {len(pairs) - 1} or less.")
+        raise DeriveError(
+            f"key 'data': {len(pairs)} pairs cannot fix the {degree + 1} coefficients of a degree-{degree} polynomial; "
+            f"lower 'degree' to {len(pairs) - 1} or less."
+        )
     x, y = pairs.x[:, 0].astype(np.float64), pairs.y[:, 0].astype(np.float64)  # type: ignore[index]
-    return Polyfit(path=path, label=label, x=tuple(map(float, x)), y=tuple(map(float, y)), degree=degree,
-                   at=tuple(float(v) for v in at))
+    return Polyfit(
+        path=path,
+        label=label,
+        x=tuple(map(float, x)),
+        y=tuple(map(float, y)),
+        degree=degree,
+        at=tuple(float(v) for v in at),
+    )
 
 
 def polyfit_from_config(options: dict[str, Any]) -> Polyfit:
@@ -145,16 +160,24 @@ def polyfit_from_config(options: dict[str, Any]) -> Polyfit:
     degree, at = _degree_and_points(options)
     x, y = options.get("x"), options.get("y")
     if not (isinstance(x, list) and isinstance(y, list) and len(x) == len(y) and all(_number(v) for v in x + y)):
-        raise DeriveError("keys 'x' and 'y' must be two lists of as many finite numbers (the pairs of the fit); "
-                          f"got {len(x) if isinstance(x, list) else x!r} x and {len(y) if isinstance(y, list) else y!r} y.")
+        raise DeriveError(
+            "keys 'x' and 'y' must be two lists of as many finite numbers (the pairs of the fit); "
+            f"got {len(x) if isinstance(x, list) else x!r} x and {len(y) if isinstance(y, list) else y!r} y."
+        )
     if len(x) <= degree:
         raise DeriveError(f"{len(x)} pairs cannot fix the {degree + 1} coefficients of a degree-{degree} polynomial.")
     data = options.get("data")
     if data is not None and (not isinstance(data, str) or not data.strip()):
         raise DeriveError(f"key 'data' must be the name of the CSV of the pairs or null, got {data!r}.")
     path, label = (SAMPLE_CSV, SAMPLE_CSV.name) if data is None else (Path(data), data)
-    return Polyfit(path=path, label=label, x=tuple(float(v) for v in x), y=tuple(float(v) for v in y), degree=degree,
-                   at=tuple(float(v) for v in at))
+    return Polyfit(
+        path=path,
+        label=label,
+        x=tuple(float(v) for v in x),
+        y=tuple(float(v) for v in y),
+        degree=degree,
+        at=tuple(float(v) for v in at),
+    )
 
 
 def _poly_latex(terms: list[tuple[str, int]]) -> str:
@@ -175,10 +198,21 @@ def _signed(value: float) -> str:
 def _data_table(problem: Polyfit, fitted: np.ndarray) -> str:
     from derive.steps import latex_number
 
-    rows = [rf"{i} & {latex_number(x)} & {latex_number(y)} & {latex_number(float(np.polyval(fitted, x)))} \\"
-            for i, (x, y) in enumerate(zip(problem.x, problem.y, strict=True), start=1)]
-    return "\n".join([r"\begin{tabular}{rrrr}", r"\hline", r"$i$ & $x_i$ & $y_i$ & $\hat{y}_i$ \\", r"\hline", *rows,
-                      r"\hline", r"\end{tabular}"])
+    rows = [
+        rf"{i} & {latex_number(x)} & {latex_number(y)} & {latex_number(float(np.polyval(fitted, x)))} \\"
+        for i, (x, y) in enumerate(zip(problem.x, problem.y, strict=True), start=1)
+    ]
+    return "\n".join(
+        [
+            r"\begin{tabular}{rrrr}",
+            r"\hline",
+            r"$i$ & $x_i$ & $y_i$ & $\hat{y}_i$ \\",
+            r"\hline",
+            *rows,
+            r"\hline",
+            r"\end{tabular}",
+        ]
+    )
 
 
 def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
@@ -190,31 +224,71 @@ def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
     w = problem.coefficients()  # w[0] = w_m
     fitted_mse = float(np.mean((np.polyval(w, np.array(problem.x)) - np.array(problem.y)) ** 2))
     symbols = [(f"w_{{{k}}}", k) for k in range(m, -1, -1)]
-    model = Step("model", f"\\hat{{y}} = {_poly_latex(symbols)}", "ŷ = " + " + ".join(f"w{k}·x^{k}" for k in range(m, -1, -1)),
-                 None, "Least squares")
-    normal = Step("least squares", rf"\min_{{w}} \sum_{{i=1}}^{{{n}}} (y_i - \hat{{y}}_i)^2 \iff X^\top X\, w = X^\top y,\ X_{{ik}} = x_i^{{k}}",
-                  "min Σ (yᵢ − ŷᵢ)² ⇔ XᵀX w = Xᵀy", None, "Least squares")
+    model = Step(
+        "model",
+        f"\\hat{{y}} = {_poly_latex(symbols)}",
+        "ŷ = " + " + ".join(f"w{k}·x^{k}" for k in range(m, -1, -1)),
+        None,
+        "Least squares",
+    )
+    normal = Step(
+        "least squares",
+        rf"\min_{{w}} \sum_{{i=1}}^{{{n}}} (y_i - \hat{{y}}_i)^2 \iff X^\top X\, w = X^\top y,\ X_{{ik}} = x_i^{{k}}",
+        "min Σ (yᵢ − ŷᵢ)² ⇔ XᵀX w = Xᵀy",
+        None,
+        "Least squares",
+    )
     verdict = "below 0.1, as the handout asks" if fitted_mse < 0.1 else "NOT below 0.1: raise the degree"
-    notes = (f"numpy.polyfit (least squares, float64) on all {n} pairs; the fit's MSE is {format(fitted_mse, '.4g')}, {verdict}.",)
+    notes = (
+        f"numpy.polyfit (least squares, float64) on all {n} pairs; the fit's MSE is {format(fitted_mse, '.4g')}, {verdict}.",
+    )
     parts = []
-    solution = Step("w", f"({', '.join(s for s, _ in symbols)}) = ({', '.join(latex_number(float(v)) for v in w)})",
-                    f"w = ({', '.join(format_number(float(v)) for v in w)})", None, "Least squares")
+    solution = Step(
+        "w",
+        f"({', '.join(s for s, _ in symbols)}) = ({', '.join(latex_number(float(v)) for v in w)})",
+        f"w = ({', '.join(format_number(float(v)) for v in w)})",
+        None,
+        "Least squares",
+    )
     for i, (symbol, k) in enumerate(symbols):
-        result = Step(f"w{k}", f"{symbol} = {latex_number(float(w[i]))}", f"w{k} = {format_number(float(w[i]))}", float(w[i]), "Coefficients")
+        result = Step(
+            f"w{k}",
+            f"{symbol} = {latex_number(float(w[i]))}",
+            f"w{k} = {format_number(float(w[i]))}",
+            float(w[i]),
+            "Coefficients",
+        )
         steps = (model, normal, solution) if i == 0 else ()
-        d = Derivation(title=f"Coefficient w{str(k).translate(_SUB)}", steps=steps, result=result, notes=notes if i == 0 else ())
-        parts.append(Part(name=f"w{k}", derivation=d, value=float(w[i]), table_latex=_data_table(problem, w) if i == 0 else ""))
+        d = Derivation(
+            title=f"Coefficient w{str(k).translate(_SUB)}", steps=steps, result=result, notes=notes if i == 0 else ()
+        )
+        parts.append(
+            Part(name=f"w{k}", derivation=d, value=float(w[i]), table_latex=_data_table(problem, w) if i == 0 else "")
+        )
     derivative = [(f"{k} w_{{{k}}}" if k > 1 else f"w_{{{k}}}", k - 1) for k in range(m, 0, -1)]
     general = Step("f'(x)", f"f'(x) = {_poly_latex(derivative) or '0'}", "f'(x) = Σ k·w_k·x^(k−1)", None, "Derivative")
     for point in problem.at:
         value = float(np.polyval(np.polyder(w), point)) if m > 0 else 0.0
-        terms = [(f"{k} \\cdot {_signed(float(w[m - k]))} \\cdot {_signed(point)}^{{{k - 1}}}" if k > 2 else
-                  f"2 \\cdot {_signed(float(w[m - 2]))} \\cdot {_signed(point)}" if k == 2 else _signed(float(w[m - 1])), k)
-                 for k in range(m, 0, -1)]
+        terms = [
+            (
+                f"{k} \\cdot {_signed(float(w[m - k]))} \\cdot {_signed(point)}^{{{k - 1}}}"
+                if k > 2
+                else f"2 \\cdot {_signed(float(w[m - 2]))} \\cdot {_signed(point)}"
+                if k == 2
+                else _signed(float(w[m - 1])),
+                k,
+            )
+            for k in range(m, 0, -1)
+        ]
         substituted = " + ".join(t for t, _ in terms) or "0"
         name = f"f'({point!r})"
-        result = Step(name, f"f'({point!r}) = {substituted} = {latex_number(value)}", f"{name} = {format_number(value)}", value,
-                      "Derivative")
+        result = Step(
+            name,
+            f"f'({point!r}) = {substituted} = {latex_number(value)}",
+            f"{name} = {format_number(value)}",
+            value,
+            "Derivative",
+        )
         d = Derivation(title=f"f'({point!r})", steps=(general, result), result=result)
         parts.append(Part(name=name, derivation=d, value=value))
     return tuple(parts)
@@ -227,5 +301,10 @@ def question_latex(problem: Polyfit) -> str:
 
     template = _environment().get_template("key_polyfit_question.tex.j2")
     sample = _SAMPLE_LATEX if problem.path == SAMPLE_CSV else ""
-    return template.render(n=len(problem.x), data=_esc(problem.label), degree=problem.degree, sample=sample,
-                           points=", ".join(f"f'({p!r})" for p in problem.at)).strip()
+    return template.render(
+        n=len(problem.x),
+        data=_esc(problem.label),
+        degree=problem.degree,
+        sample=sample,
+        points=", ".join(f"f'({p!r})" for p in problem.at),
+    ).strip()

@@ -36,7 +36,9 @@ def parse_size(text: str, *, option: str = "--input") -> tuple[int, int]:
     """
     match = re.fullmatch(r"\s*(\d+)\s*(?:[x×X,*]\s*(\d+)\s*)?", text)
     if not match:
-        raise DeriveError(f"{option} {text!r} is not a size: expected ROWSxCOLS such as '4x4' (or one number for a square).")
+        raise DeriveError(
+            f"{option} {text!r} is not a size: expected ROWSxCOLS such as '4x4' (or one number for a square)."
+        )
     rows = int(match.group(1))
     cols = int(match.group(2) or rows)
     return rows, cols
@@ -89,7 +91,10 @@ class Problem:
                 + did_you_mean(str(self.activation), ACTIVATIONS)
             )
         if self.loss not in LOSSES:
-            raise DeriveError(f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}." + did_you_mean(str(self.loss), LOSSES))
+            raise DeriveError(
+                f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}."
+                + did_you_mean(str(self.loss), LOSSES)
+            )
         if self.half_mse and self.loss != "mse":
             raise DeriveError("half_mse (--half-mse) only applies to the MSE loss; drop it or use --loss mse.")
         self._check_symbols()
@@ -111,7 +116,11 @@ class Problem:
         object.__setattr__(self, "_wide", biggest > 9)
 
     def _check_symbols(self) -> None:
-        symbols = {"input_symbol": self.input_symbol, "kernel_symbol": self.kernel_symbol, "dense_symbol": self.dense_symbol}
+        symbols = {
+            "input_symbol": self.input_symbol,
+            "kernel_symbol": self.kernel_symbol,
+            "dense_symbol": self.dense_symbol,
+        }
         for label, letter in symbols.items():
             if not isinstance(letter, str) or not re.fullmatch(r"[A-Za-z]", letter):
                 raise DeriveError(f"{label} {letter!r} is not valid: expected one letter such as 'a' or 'x'.")
@@ -194,7 +203,9 @@ def _pair(value: object, label: str) -> tuple[int, int]:
         or len(value) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
     ):
-        raise DeriveError(f"{label} size {value!r} is not valid: expected two positive whole numbers (rows, cols), such as (4, 4).")
+        raise DeriveError(
+            f"{label} size {value!r} is not valid: expected two positive whole numbers (rows, cols), such as (4, 4)."
+        )
     if max(value) > MAX_SIDE:
         raise DeriveError(f"{label} size {tuple(value)!r} is too large: at most {MAX_SIDE} per side.")
     return int(value[0]), int(value[1])

@@ -86,8 +86,12 @@ class ConvShape:
     @property
     def variables(self) -> tuple[str, ...]:
         """``out`` for a square result, else ``out_h`` and ``out_w``."""
-        if self.input[0] == self.input[1] and self.kernel[0] == self.kernel[1] and self.stride[0] == self.stride[1] \
-                and self.padding[0] == self.padding[1]:
+        if (
+            self.input[0] == self.input[1]
+            and self.kernel[0] == self.kernel[1]
+            and self.stride[0] == self.stride[1]
+            and self.padding[0] == self.padding[1]
+        ):
             return ("out",)
         return ("out_h", "out_w")
 
@@ -159,7 +163,9 @@ def load_problem_set(path: str | Path) -> ProblemSet:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DeriveError(f"{path}: no such problem-set file; give the path of a .toml file such as examples/hw2-2024.toml.") from None
+        raise DeriveError(
+            f"{path}: no such problem-set file; give the path of a .toml file such as examples/hw2-2024.toml."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DeriveError(f"{path}: cannot read the problem set ({exc}).") from None
     return parse_problem_set(text, source=str(path))
@@ -174,7 +180,9 @@ def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet
     _unknown(data, _TOP_KEYS, source)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise DeriveError(f"{source}: key 'title' must be a non-empty string such as \"Homework 2: answer key\", got {title!r}.")
+        raise DeriveError(
+            f"{source}: key 'title' must be a non-empty string such as \"Homework 2: answer key\", got {title!r}."
+        )
     subtitle = data.get("subtitle")
     if subtitle is not None and not isinstance(subtitle, str):
         raise DeriveError(f"{source}: key 'subtitle' must be a string, got {subtitle!r}.")
@@ -183,12 +191,16 @@ def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet
         raise DeriveError(f"{source}: key 'seed' must be a whole number >= 0, got {seed!r}.")
     raw_items = data.get("item")
     if not isinstance(raw_items, list) or not raw_items:
-        raise DeriveError(f"{source}: no questions: add at least one [[item]] table with a 'kind' ({', '.join(KINDS)}).")
+        raise DeriveError(
+            f"{source}: no questions: add at least one [[item]] table with a 'kind' ({', '.join(KINDS)})."
+        )
     items = tuple(_item(raw, n, source) for n, raw in enumerate(raw_items, start=1))
     seen: dict[str, int] = {}
     for item in items:
         if item.id in seen:
-            raise DeriveError(f"{source}, item {item.number}: id {item.id!r} is already used by item {seen[item.id]}; ids must differ.")
+            raise DeriveError(
+                f"{source}, item {item.number}: id {item.id!r} is already used by item {seen[item.id]}; ids must differ."
+            )
         seen[item.id] = item.number
     return ProblemSet(title=title.strip(), subtitle=subtitle, seed=seed, items=items, source=source)
 
@@ -210,7 +222,9 @@ def _item(raw: Any, number: int, source: str) -> Item:
         hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
         raise DeriveError(f"{where}: key 'kind' must be one of {', '.join(KINDS)}, got {kind!r}.{hint}")
     where = f"{source}, item {number} ({kind})"
-    allowed = _COMMON + _OPTIONS[kind] if kind in _NUMERIC else ("id", "kind", "points", "question", "title") + _OPTIONS[kind]
+    allowed = (
+        _COMMON + _OPTIONS[kind] if kind in _NUMERIC else ("id", "kind", "points", "question", "title") + _OPTIONS[kind]
+    )
     _unknown(raw, allowed, where)
     options = {k: raw[k] for k in _OPTIONS[kind] if k in raw}
     for key in ("id", "question", "title"):
@@ -220,18 +234,28 @@ def _item(raw: Any, number: int, source: str) -> Item:
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
         raise DeriveError(f"{where}: key 'points' must be a number >= 0, got {points!r}.")
     problem = _polyfit(options, where, source) if kind == "polyfit" else _problem(kind, options, where)
-    wrt: tuple[str, ...] = problem.variables if kind in ("conv-shape", "params", "polyfit") else _wrt(raw, problem, kind, where)
+    wrt: tuple[str, ...] = (
+        problem.variables if kind in ("conv-shape", "params", "polyfit") else _wrt(raw, problem, kind, where)
+    )
     values = raw.get("values", "random")
     if values == "random":
         values = None
     elif not isinstance(values, dict):
-        raise DeriveError(f"{where}: key 'values' must be \"random\" or a table in the --values layout, got {values!r}.")
+        raise DeriveError(
+            f"{where}: key 'values' must be \"random\" or a table in the --values layout, got {values!r}."
+        )
     else:
         _check_values(kind, problem, values, f"{where}, values")
     return Item(
-        number=number, id=raw.get("id", str(number)).strip(), kind=kind, problem=problem, wrt=wrt,
-        values=values, points=None if points is None else float(points),
-        title=raw.get("title"), question=raw.get("question"),
+        number=number,
+        id=raw.get("id", str(number)).strip(),
+        kind=kind,
+        problem=problem,
+        wrt=wrt,
+        values=values,
+        points=None if points is None else float(points),
+        title=raw.get("title"),
+        question=raw.get("question"),
     )
 
 
@@ -274,7 +298,9 @@ def make_problem(kind: str, options: Mapping[str, Any], *, where: str = "problem
     (2, 2)
     """
     if kind not in KINDS:
-        raise DeriveError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}.{did_you_mean(str(kind), KINDS)}")
+        raise DeriveError(
+            f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}.{did_you_mean(str(kind), KINDS)}"
+        )
     if kind == "polyfit":
         from derive.polyfit import polyfit_from_config
 
@@ -292,7 +318,12 @@ def _wrt(raw: Mapping[str, Any], problem: Any, kind: str, where: str) -> tuple[s
     if isinstance(wrt, str):
         wrt = [wrt]
     if not isinstance(wrt, list) or not wrt or not all(isinstance(w, str) for w in wrt):
-        example = {"conv-gradient": "[\"w11\", \"a00\"]", "network": "[\"conv1.w[0,0,1,1]\"]", "softmax-ce": "[\"z0\"]", "batchnorm": "[\"gamma\", \"x0\"]"}[kind]
+        example = {
+            "conv-gradient": '["w11", "a00"]',
+            "network": '["conv1.w[0,0,1,1]"]',
+            "softmax-ce": '["z0"]',
+            "batchnorm": '["gamma", "x0"]',
+        }[kind]
         raise DeriveError(f"{where}: key 'wrt' must list the variables asked, such as {example}, got {wrt!r}.")
     if len(set(wrt)) != len(wrt):
         raise DeriveError(f"{where}: key 'wrt' names a variable twice: {wrt!r}.")
@@ -352,21 +383,30 @@ def _check_values(kind: str, problem: Any, values: Mapping[str, Any], where: str
 def _ints(value: Any, key: str, where: str, *, low: int, allow: tuple[str, ...] = ()) -> tuple[Any, Any]:
     pair = value if isinstance(value, list) else [value, value]
     ok = len(pair) == 2 and all(
-        (isinstance(v, int) and not isinstance(v, bool) and v >= low) or (isinstance(v, str) and v in allow) for v in pair
+        (isinstance(v, int) and not isinstance(v, bool) and v >= low) or (isinstance(v, str) and v in allow)
+        for v in pair
     )
     if not ok:
         extra = f" or {' / '.join(repr(a) for a in allow)}" if allow else ""
-        raise DeriveError(f"key {key!r} must be a whole number >= {low}{extra}, or a list [rows, cols] of them, got {value!r}.")
+        raise DeriveError(
+            f"key {key!r} must be a whole number >= {low}{extra}, or a list [rows, cols] of them, got {value!r}."
+        )
     return pair[0], pair[1]
 
 
 def _conv_shape(options: dict[str, Any], where: str) -> ConvShape:
     for key in ("input", "kernel"):
         if key not in options:
-            raise DeriveError(f"missing key {key!r}: a conv-shape question needs 'input' and 'kernel' (e.g. input = 48, kernel = 3).")
+            raise DeriveError(
+                f"missing key {key!r}: a conv-shape question needs 'input' and 'kernel' (e.g. input = 48, kernel = 3)."
+            )
     channels = options.get("channels")
     if channels is not None:
-        if not (isinstance(channels, list) and len(channels) == 2 and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
+        if not (
+            isinstance(channels, list)
+            and len(channels) == 2
+            and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)
+        ):
             raise DeriveError(f"key 'channels' must be [in_channels, out_channels], got {channels!r}.")
         channels = (channels[0], channels[1])
     shape = ConvShape(
@@ -394,8 +434,14 @@ def _params(options: dict[str, Any], where: str) -> Params:
         raise DeriveError(f"unknown model {model!r}; the known models are {known}.{did_you_mean(model, list(MODELS))}")
     shape = options.get("input_shape")
     if shape is not None:
-        if not (isinstance(shape, list) and shape and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)):
-            raise DeriveError(f"key 'input_shape' must be a list of positive whole numbers such as [3, 32, 32], got {shape!r}.")
+        if not (
+            isinstance(shape, list)
+            and shape
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)
+        ):
+            raise DeriveError(
+                f"key 'input_shape' must be a list of positive whole numbers such as [3, 32, 32], got {shape!r}."
+            )
         shape = tuple(shape)
     return Params(model=model, input_shape=shape)
 
@@ -421,7 +467,9 @@ def read_roster(path: str | Path) -> tuple[Student, ...]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DeriveError(f"{path}: no such roster file; give a CSV with a 'student' column (and optionally 'name').") from None
+        raise DeriveError(
+            f"{path}: no such roster file; give a CSV with a 'student' column (and optionally 'name')."
+        ) from None
     except UnicodeDecodeError:
         raise DeriveError(f"{path}: the roster is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
     except OSError as exc:
@@ -445,11 +493,12 @@ def read_roster(path: str | Path) -> tuple[Student, ...]:
         if not student:
             raise DeriveError(f"{path}, line {line}: the 'student' cell is empty; every row needs an id, got {row!r}.")
         if student in first_line:
-            raise DeriveError(f"{path}, line {line}: student {student!r} is already on line {first_line[student]}; ids must be unique.")
+            raise DeriveError(
+                f"{path}, line {line}: student {student!r} is already on line {first_line[student]}; ids must be unique."
+            )
         first_line[student] = line
         name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
         students.append(Student(student, name or None))
     if not students:
         raise DeriveError(f"{path}: the roster has a header but no students.")
     return tuple(students)
-

@@ -35,11 +35,30 @@ _LATEX_SPECIALS = {
     "^": r"\textasciicircum{}",
 }
 _UNICODE = {
-    "∂": r"$\partial$", "ŷ": r"$\hat{y}$", "σ": r"$\sigma$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "−": "-",
-    "²": r"$^2$", "γ": r"$\gamma$", "β": r"$\beta$", "μ": r"$\mu$", "ε": r"$\epsilon$", "δ": r"$\delta$",
-    "½": r"$\frac{1}{2}$", "√": r"$\surd$", "→": r"$\to$", "\u0302": r"\^{}",
-    "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "⌊": r"$\lfloor$", "⌋": r"$\rfloor$",
-    "⌈": r"$\lceil$", "⌉": r"$\rceil$",
+    "∂": r"$\partial$",
+    "ŷ": r"$\hat{y}$",
+    "σ": r"$\sigma$",
+    "·": r"$\cdot$",
+    "Σ": r"$\Sigma$",
+    "−": "-",
+    "²": r"$^2$",
+    "γ": r"$\gamma$",
+    "β": r"$\beta$",
+    "μ": r"$\mu$",
+    "ε": r"$\epsilon$",
+    "δ": r"$\delta$",
+    "½": r"$\frac{1}{2}$",
+    "√": r"$\surd$",
+    "→": r"$\to$",
+    "\u0302": r"\^{}",
+    "×": r"$\times$",
+    "≈": r"$\approx$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "⌊": r"$\lfloor$",
+    "⌋": r"$\rfloor$",
+    "⌈": r"$\lceil$",
+    "⌉": r"$\rceil$",
 }
 _SUBDIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢⱼₘₙₖ₊₋", "0123456789ijmnk+-")
 
@@ -106,7 +125,9 @@ def _tokens(tex: str) -> list[str]:
             start = k + 1
             k += 3
             continue
-        elif depth == 0 and tex.startswith(", ", k) and k > start and tex[k - 1] != "\\":  # a long tuple of numbers breaks after a comma
+        elif (
+            depth == 0 and tex.startswith(", ", k) and k > start and tex[k - 1] != "\\"
+        ):  # a long tuple of numbers breaks after a comma
             parts.append(tex[start : k + 1])
             start = k + 2
             k += 2

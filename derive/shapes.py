@@ -159,8 +159,19 @@ def conv_output_size(
                 f"max(({math.ceil(n / stride)} − 1)·{stride} + {dilation * (kernel - 1) + 1} − {n}, 0) = "
                 f"{before + after}, {before} before and {after} after (bottom/right)"
             )
-            return ShapeStep(n, kernel, stride, "same", dilation, pool, ceil_mode,
-                             "⌈W/S⌉", f"⌈{n}/{stride}⌉", math.ceil(n / stride), note)
+            return ShapeStep(
+                n,
+                kernel,
+                stride,
+                "same",
+                dilation,
+                pool,
+                ceil_mode,
+                "⌈W/S⌉",
+                f"⌈{n}/{stride}⌉",
+                math.ceil(n / stride),
+                note,
+            )
         if mode != "valid":
             raise DeriveError(f"padding must be a whole number ≥ 0, 'same' or 'valid'; got {padding!r}.")
         padding = 0
@@ -195,7 +206,20 @@ def conv_output_size(
             f"(output {result}); PyTorch refuses it. Use a smaller {window} or more padding."
         )
     if pool and ceil_mode and n + 2 * padding < effective:
-        note = ("the window is larger than the padded input; with ceil_mode PyTorch still gives one output "
-                "(pooling_output_shape in ATen's Pool.h rounds ⌈(W + 2P − D·(K − 1) − 1)/S⌉ + 1 up)")
-    return ShapeStep(n, kernel, stride, padding, dilation, pool, ceil_mode,
-                     f"{left}{formula}{right} + 1", f"{left}{sub_k}{right} + 1", result, note)
+        note = (
+            "the window is larger than the padded input; with ceil_mode PyTorch still gives one output "
+            "(pooling_output_shape in ATen's Pool.h rounds ⌈(W + 2P − D·(K − 1) − 1)/S⌉ + 1 up)"
+        )
+    return ShapeStep(
+        n,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        pool,
+        ceil_mode,
+        f"{left}{formula}{right} + 1",
+        f"{left}{sub_k}{right} + 1",
+        result,
+        note,
+    )

@@ -91,9 +91,18 @@ class Sheet:
         for s in self.solved:
             points = None if s.item.points is None else s.item.points / len(s.parts)
             for p in s.parts:
-                out.append({"name": next(keys), "item": s.item.id, "kind": s.item.kind, "wrt": p.name,
-                            "problem": problem_config(s.item.problem), "values": s.values, "points": points,
-                            "value": p.value})
+                out.append(
+                    {
+                        "name": next(keys),
+                        "item": s.item.id,
+                        "kind": s.item.kind,
+                        "wrt": p.name,
+                        "problem": problem_config(s.item.problem),
+                        "values": s.values,
+                        "points": points,
+                        "value": p.value,
+                    }
+                )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,7 +131,9 @@ def problem_config(problem: Any) -> dict[str, Any]:
 
     if callable(getattr(problem, "config", None)):
         return problem.config()  # type: ignore[no-any-return]
-    return {f.name: list(v) if isinstance(v := getattr(problem, f.name), tuple) else v for f in fields(problem) if f.init}
+    return {
+        f.name: list(v) if isinstance(v := getattr(problem, f.name), tuple) else v for f in fields(problem) if f.init
+    }
 
 
 def derived_seed(seed: int, *parts: str) -> int:
@@ -162,11 +173,14 @@ def _solve_item(item: Item, seed: int) -> Solved:
 
         return Solved(item, None, polyfit_parts(item.problem))
     if item.kind == "softmax-ce":
-        from derive.softmax_ce import check_values, derive_softmax_ce as derive_one, random_values
+        from derive.softmax_ce import check_values, random_values
+        from derive.softmax_ce import derive_softmax_ce as derive_one
     elif item.kind == "batchnorm":
-        from derive.batchnorm import check_values, derive_batchnorm as derive_one, random_values
+        from derive.batchnorm import check_values, random_values
+        from derive.batchnorm import derive_batchnorm as derive_one
     elif item.kind == "network":
-        from derive.network import check_values as check_net, network_gradient, random_values
+        from derive.network import check_values as check_net
+        from derive.network import network_gradient, random_values
 
         def check_values(problem: Any, values: Mapping[str, Any]) -> Any:
             check_net(problem, values)
@@ -176,7 +190,8 @@ def _solve_item(item: Item, seed: int) -> Solved:
             return network_gradient(problem, wrt, values=values, check=False).to_derivation()
     else:
         from derive.engine import gradient
-        from derive.values import check_values as check_conv, random_values
+        from derive.values import check_values as check_conv
+        from derive.values import random_values
 
         def check_values(problem: Any, values: Mapping[str, Any]) -> Any:
             return check_conv(values, problem)
@@ -199,10 +214,20 @@ def _conv_shape_parts(shape: Any) -> tuple[Part, ...]:
 
     dims = [conv_output_size(shape.input[d], shape.kernel[d], shape.stride[d], shape.padding[d]) for d in range(2)]
     c_in, c_out = (str(c) for c in shape.channels) if shape.channels else ("C_{in}", "C_{out}")
-    final = Step("output shape", f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) \\to (B, {c_out}, {dims[0].result}, {dims[1].result})",
-                 f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) → (B, {c_out}, {dims[0].result}, {dims[1].result})",
-                 None, "Output size")
-    formula = Step("formula", "\\left\\lfloor \\frac{W + 2P - K}{S} \\right\\rfloor + 1", "⌊(W + 2P − K)/S⌋ + 1", None, "Output size")
+    final = Step(
+        "output shape",
+        f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) \\to (B, {c_out}, {dims[0].result}, {dims[1].result})",
+        f"(B, {c_in}, {shape.input[0]}, {shape.input[1]}) → (B, {c_out}, {dims[0].result}, {dims[1].result})",
+        None,
+        "Output size",
+    )
+    formula = Step(
+        "formula",
+        "\\left\\lfloor \\frac{W + 2P - K}{S} \\right\\rfloor + 1",
+        "⌊(W + 2P − K)/S⌋ + 1",
+        None,
+        "Output size",
+    )
     notes = ["No +1 inside the floor: a kernel of size K fits ⌊(W + 2P − K)/S⌋ + 1 times."]
     square = len(shape.variables) == 1
     parts = []
@@ -210,8 +235,12 @@ def _conv_shape_parts(shape: Any) -> tuple[Part, ...]:
         side = {"H": "H_{out}", "W": "W_{out}", "H = W": "H_{out} = W_{out}"}[label]
         work = Step(name, f"{side} = {step.latex()}", f"{label}_out = {step.text()}", float(step.result), "Output size")
         steps = (formula, work, final) if name != "out_h" else (formula, work)
-        d = Derivation(title=f"{label} output size", steps=steps, result=work,
-                       notes=tuple(notes + ([step.note] if step.note else [])))
+        d = Derivation(
+            title=f"{label} output size",
+            steps=steps,
+            result=work,
+            notes=tuple(notes + ([step.note] if step.note else [])),
+        )
         parts.append(Part(name=name, derivation=d, value=step.result))
     return tuple(parts)
 

@@ -229,8 +229,13 @@ def _given(vals: Mapping[str, list[float]] | None) -> tuple[Step, ...]:
     if vals is None:
         return ()
     return tuple(
-        Step(key, f"{key} = ({', '.join(latex_number(v) for v in vals[key])})",
-             f"{key} = ({', '.join(format_number(v) for v in vals[key])})", None, "Given")
+        Step(
+            key,
+            f"{key} = ({', '.join(latex_number(v) for v in vals[key])})",
+            f"{key} = ({', '.join(format_number(v) for v in vals[key])})",
+            None,
+            "Given",
+        )
         for key in ("z", "y")
     )
 
@@ -250,22 +255,50 @@ def _softmax_steps(problem: SoftmaxCE, i: int, vals: dict[str, list[float]] | No
     fwd, bwd = "Forward pass", "Backward pass"
     dl = f"\\frac{{\\partial L}}{{\\partial {zi}}}"
     steps = (
-        Step(f"ŷ{si}", *_eq(f"{yhi} = \\frac{{e^{{{zi}}}}}{{\\sum_{{k}} e^{{z_{{k}}}}}} = \\frac{{e^{{{zi}}}}}{{{denom}}}",
-                           f"ŷ{si} = e^z{si} / Σₖ e^zₖ", yhat), yhat, fwd),
-        Step("L", *_eq("L = -\\sum_{k} y_{k} \\log \\hat{y}_{k}", "L = −Σₖ yₖ log ŷₖ", loss,
-                       f" = -\\log \\hat{{y}}_{{{t}}}", f" = −log ŷ{str(t).translate(_SUB)}"), loss, fwd),
-        Step(f"∂ŷₖ/∂z{si}",
-             f"\\frac{{\\partial \\hat{{y}}_{{k}}}}{{\\partial {zi}}} = \\hat{{y}}_{{k}} (\\delta_{{k{i}}} - {yhi})",
-             f"∂ŷₖ/∂z{si} = ŷₖ (δₖ{si} − ŷ{si})", None, bwd),
-        Step(f"∂L/∂z{si} (chain rule)",
-             f"{dl} = \\sum_{{k}} \\frac{{\\partial L}}{{\\partial \\hat{{y}}_{{k}}}} \\frac{{\\partial \\hat{{y}}_{{k}}}}{{\\partial {zi}}}"
-             f" = -\\sum_{{k}} \\frac{{y_{{k}}}}{{\\hat{{y}}_{{k}}}} \\hat{{y}}_{{k}} (\\delta_{{k{i}}} - {yhi})"
-             f" = {yhi} \\sum_{{k}} y_{{k}} - {yi}",
-             f"∂L/∂z{si} = Σₖ ∂L/∂ŷₖ · ∂ŷₖ/∂z{si} = −Σₖ (yₖ/ŷₖ) ŷₖ (δₖ{si} − ŷ{si}) = ŷ{si} Σₖ yₖ − y{si}", None, bwd),
+        Step(
+            f"ŷ{si}",
+            *_eq(
+                f"{yhi} = \\frac{{e^{{{zi}}}}}{{\\sum_{{k}} e^{{z_{{k}}}}}} = \\frac{{e^{{{zi}}}}}{{{denom}}}",
+                f"ŷ{si} = e^z{si} / Σₖ e^zₖ",
+                yhat,
+            ),
+            yhat,
+            fwd,
+        ),
+        Step(
+            "L",
+            *_eq(
+                "L = -\\sum_{k} y_{k} \\log \\hat{y}_{k}",
+                "L = −Σₖ yₖ log ŷₖ",
+                loss,
+                f" = -\\log \\hat{{y}}_{{{t}}}",
+                f" = −log ŷ{str(t).translate(_SUB)}",
+            ),
+            loss,
+            fwd,
+        ),
+        Step(
+            f"∂ŷₖ/∂z{si}",
+            f"\\frac{{\\partial \\hat{{y}}_{{k}}}}{{\\partial {zi}}} = \\hat{{y}}_{{k}} (\\delta_{{k{i}}} - {yhi})",
+            f"∂ŷₖ/∂z{si} = ŷₖ (δₖ{si} − ŷ{si})",
+            None,
+            bwd,
+        ),
+        Step(
+            f"∂L/∂z{si} (chain rule)",
+            f"{dl} = \\sum_{{k}} \\frac{{\\partial L}}{{\\partial \\hat{{y}}_{{k}}}} \\frac{{\\partial \\hat{{y}}_{{k}}}}{{\\partial {zi}}}"
+            f" = -\\sum_{{k}} \\frac{{y_{{k}}}}{{\\hat{{y}}_{{k}}}} \\hat{{y}}_{{k}} (\\delta_{{k{i}}} - {yhi})"
+            f" = {yhi} \\sum_{{k}} y_{{k}} - {yi}",
+            f"∂L/∂z{si} = Σₖ ∂L/∂ŷₖ · ∂ŷₖ/∂z{si} = −Σₖ (yₖ/ŷₖ) ŷₖ (δₖ{si} − ŷ{si}) = ŷ{si} Σₖ yₖ − y{si}",
+            None,
+            bwd,
+        ),
     )
     work_l = "" if vals is None else f" = {latex_number(yhat)} - {latex_number(vals['y'][i])}"
     work_t = "" if vals is None else f" = {format_number(yhat)} − {format_number(vals['y'][i])}"
-    result = Step(f"∂L/∂z{si}", *_eq(f"{dl} = {yhi} - {yi}", f"∂L/∂z{si} = ŷ{si} − y{si}", grad, work_l, work_t), grad, bwd)
+    result = Step(
+        f"∂L/∂z{si}", *_eq(f"{dl} = {yhi} - {yi}", f"∂L/∂z{si} = ŷ{si} − y{si}", grad, work_l, work_t), grad, bwd
+    )
     return Derivation(
         title=f"∂L/∂z{si}: softmax over {n} logits + cross-entropy, one-hot target",
         steps=(*_given(vals), *steps),
@@ -291,19 +324,53 @@ def _sigmoid_steps(vals: dict[str, list[float]] | None) -> Derivation:
     fwd, bwd = "Forward pass", "Backward pass"
     steps = (
         Step("ŷ", *_eq("\\hat{y} = \\sigma(z) = \\frac{1}{1 + e^{-z}}", "ŷ = σ(z) = 1 / (1 + e^−z)", yhat), yhat, fwd),
-        Step("L", *_eq("L = -\\left[ y \\log \\hat{y} + (1 - y) \\log (1 - \\hat{y}) \\right]",
-                       "L = −[y log ŷ + (1 − y) log(1 − ŷ)]", loss), loss, fwd),
-        Step("∂L/∂ŷ", *_eq("\\frac{\\partial L}{\\partial \\hat{y}} = -\\frac{y}{\\hat{y}} + \\frac{1 - y}{1 - \\hat{y}}"
-                           " = \\frac{\\hat{y} - y}{\\hat{y} (1 - \\hat{y})}",
-                           "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = (ŷ − y) / (ŷ (1 − ŷ))", dyhat), dyhat, bwd),
-        Step("∂ŷ/∂z", *_eq("\\frac{\\partial \\hat{y}}{\\partial z} = \\sigma(z) (1 - \\sigma(z)) = \\hat{y} (1 - \\hat{y})",
-                           "∂ŷ/∂z = σ(z)(1 − σ(z)) = ŷ (1 − ŷ)", dsig), dsig, bwd),
+        Step(
+            "L",
+            *_eq(
+                "L = -\\left[ y \\log \\hat{y} + (1 - y) \\log (1 - \\hat{y}) \\right]",
+                "L = −[y log ŷ + (1 − y) log(1 − ŷ)]",
+                loss,
+            ),
+            loss,
+            fwd,
+        ),
+        Step(
+            "∂L/∂ŷ",
+            *_eq(
+                "\\frac{\\partial L}{\\partial \\hat{y}} = -\\frac{y}{\\hat{y}} + \\frac{1 - y}{1 - \\hat{y}}"
+                " = \\frac{\\hat{y} - y}{\\hat{y} (1 - \\hat{y})}",
+                "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = (ŷ − y) / (ŷ (1 − ŷ))",
+                dyhat,
+            ),
+            dyhat,
+            bwd,
+        ),
+        Step(
+            "∂ŷ/∂z",
+            *_eq(
+                "\\frac{\\partial \\hat{y}}{\\partial z} = \\sigma(z) (1 - \\sigma(z)) = \\hat{y} (1 - \\hat{y})",
+                "∂ŷ/∂z = σ(z)(1 − σ(z)) = ŷ (1 − ŷ)",
+                dsig,
+            ),
+            dsig,
+            bwd,
+        ),
     )
     work_l = "" if vals is None else f" = {latex_number(yhat)} - {latex_number(y)}"
     work_t = "" if vals is None else f" = {format_number(yhat)} − {format_number(y)}"
-    result = Step("∂L/∂z", *_eq(
-        "\\frac{\\partial L}{\\partial z} = \\frac{\\partial L}{\\partial \\hat{y}} \\frac{\\partial \\hat{y}}{\\partial z}"
-        " = \\hat{y} - y", "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y", grad, work_l, work_t), grad, bwd)
+    result = Step(
+        "∂L/∂z",
+        *_eq(
+            "\\frac{\\partial L}{\\partial z} = \\frac{\\partial L}{\\partial \\hat{y}} \\frac{\\partial \\hat{y}}{\\partial z}"
+            " = \\hat{y} - y",
+            "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y",
+            grad,
+            work_l,
+            work_t,
+        ),
+        grad,
+        bwd,
+    )
     return Derivation(
         title="∂L/∂z: sigmoid output + binary cross-entropy",
         steps=(*_given(vals), *steps),

@@ -143,11 +143,25 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
             out += _matrix_steps(key, tex_name, value)
         elif isinstance(value, (list, tuple)):
-            out.append(Step(key, f"{tex_name} = ({', '.join(latex_number(float(x)) for x in value)})",
-                            f"{key} = ({', '.join(format_number(float(x)) for x in value)})", None, GIVEN))
+            out.append(
+                Step(
+                    key,
+                    f"{tex_name} = ({', '.join(latex_number(float(x)) for x in value)})",
+                    f"{key} = ({', '.join(format_number(float(x)) for x in value)})",
+                    None,
+                    GIVEN,
+                )
+            )
         else:
-            out.append(Step(key, f"{tex_name} = {latex_number(float(value))}", f"{key} = {format_number(float(value))}",
-                            float(value), GIVEN))
+            out.append(
+                Step(
+                    key,
+                    f"{tex_name} = {latex_number(float(value))}",
+                    f"{key} = {format_number(float(value))}",
+                    float(value),
+                    GIVEN,
+                )
+            )
     return tuple(out)
 
 

@@ -53,12 +53,20 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
     body = [rf"\section*{{All gradients of $L$ ({escape_latex(p.describe())})}}"]
     given = _given(gradients)
     if given:
-        body += [r"\paragraph{Given}", r"\begin{align*}", " \\\\\n".join(line for s in given for line in split_latex(s.latex)),
-                 r"\end{align*}"]
+        body += [
+            r"\paragraph{Given}",
+            r"\begin{align*}",
+            " \\\\\n".join(line for s in given for line in split_latex(s.latex)),
+            r"\end{align*}",
+        ]
     numbers = gradients[0].value is not None
     checked = numbers and gradients[0].autograd is not None
     cols = r"@{}l p{0.56\linewidth}" + (" r" if numbers else "") + (" r" if checked else "") + "@{}"
-    head = [r"$x$", r"$\partial L / \partial x$ (index form)"] + (["value"] if numbers else []) + (["torch autograd"] if checked else [])
+    head = (
+        [r"$x$", r"$\partial L / \partial x$ (index form)"]
+        + (["value"] if numbers else [])
+        + (["torch autograd"] if checked else [])
+    )
     body += [rf"\begin{{longtable}}{{{cols}}}", " & ".join(head) + r" \\ \hline", r"\endhead"]
     for g in gradients:
         lhs, _, rhs = g.closed_form_latex.partition(" = ")
@@ -85,7 +93,9 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
         return text
     return (
         "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
-        "\\usepackage{amsmath,amssymb,longtable}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
+        "\\usepackage{amsmath,amssymb,longtable}\n\\allowdisplaybreaks\n\\begin{document}\n"
+        + text
+        + "\\end{document}\n"
     )
 
 

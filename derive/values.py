@@ -98,7 +98,9 @@ def check_values(values: Mapping, problem: Problem) -> dict[str, object]:
         DeriveError: A missing or unknown key, a wrong shape, or a non-number, named precisely.
     """
     if not isinstance(values, Mapping):
-        raise DeriveError(f"values: expected a JSON object with keys {', '.join(expected_layout(problem))}; got {type(values).__name__}.")
+        raise DeriveError(
+            f"values: expected a JSON object with keys {', '.join(expected_layout(problem))}; got {type(values).__name__}."
+        )
     layout = expected_layout(problem)
     for key in values:
         if key not in layout:

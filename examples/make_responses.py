@@ -18,11 +18,11 @@ def main(answers_json: str, out: str) -> None:
     entries = json.loads(Path(answers_json).read_text(encoding="utf-8"))
     names = [q["name"] for q in entries[0]["questions"]]
     styles = [
-        lambda v: repr(v),                                  # right
-        lambda v: repr(-v),                                 # a sign slip
-        lambda v: "≈ " + f"{v:.4g}".replace(".", ","),      # right, as typed on a phone
-        lambda v: "__import__('os').system('id')",          # never run: unreadable
-        lambda v: "",                                       # missing
+        lambda v: repr(v),  # right
+        lambda v: repr(-v),  # a sign slip
+        lambda v: "≈ " + f"{v:.4g}".replace(".", ","),  # right, as typed on a phone
+        lambda v: "__import__('os').system('id')",  # never run: unreadable
+        lambda v: "",  # missing
     ]
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

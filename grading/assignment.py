@@ -59,8 +59,8 @@ from pathlib import Path
 from typing import Any
 
 from grading.errors import UsageError
-from grading.score import DEFAULT_K, DEFAULT_MAX_BYTES
 from grading.rubric import Rule, parse_rubric
+from grading.score import DEFAULT_K, DEFAULT_MAX_BYTES
 
 __all__ = [
     "ASSIGNMENT_FILENAME",
@@ -144,8 +144,13 @@ class Assignment:
         """Read the answer key as this assignment describes it (an :class:`~grading.key.AnswerKey`)."""
         from grading.key import load_key
 
-        return load_key(self.key_path, id_column=self.id_column, label_column=self.label_column,
-                        labels=self.labels, usage_column=self.usage_column)
+        return load_key(
+            self.key_path,
+            id_column=self.id_column,
+            label_column=self.label_column,
+            labels=self.labels,
+            usage_column=self.usage_column,
+        )
 
 
 def parse_size(value: Any, where: str = "max_size") -> int:
@@ -160,7 +165,7 @@ def parse_size(value: Any, where: str = "max_size") -> int:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
         if m and m.group(2).lower() in _UNITS and float(m.group(1)) > 0:
             return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-    raise UsageError(f"{where}: expected a positive size such as 5000000 or \"5 MB\", got {value!r}.")
+    raise UsageError(f'{where}: expected a positive size such as 5000000 or "5 MB", got {value!r}.')
 
 
 def read_params_file(path: str | Path) -> dict[str, int]:
@@ -228,8 +233,10 @@ def _file(folder: Path, table: Mapping[str, Any], key: str, where: str) -> Path 
         return None
     path = (folder / name).resolve()
     if not path.is_file():
-        raise UsageError(f"{where}: {key} = {name!r} does not exist (looked for {str(path)!r}); "
-                         "paths are relative to the assignment file's folder.")
+        raise UsageError(
+            f"{where}: {key} = {name!r} does not exist (looked for {str(path)!r}); "
+            "paths are relative to the assignment file's folder."
+        )
     return path
 
 
@@ -245,10 +252,12 @@ def _accuracy(table: Mapping[str, Any], key: str, where: str) -> float | None:
 def _labels(value: Any, where: str) -> list[str] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not value or not all(
-        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value)
     ):
-        raise UsageError(f"{where}: [key] labels must be a list such as [0, 1, 2] or [\"cat\", \"dog\"], got {value!r}.")
+        raise UsageError(f'{where}: [key] labels must be a list such as [0, 1, 2] or ["cat", "dog"], got {value!r}.')
     labels = [str(v).strip() for v in value]
     dupes = sorted({v for v in labels if labels.count(v) > 1})
     if dupes:
@@ -274,7 +283,7 @@ def _baseline(folder: Path, table: Mapping[str, Any], where: str) -> Baseline | 
         top3=_accuracy(table, "top3", w),
     )
     if baseline.predictions is None and baseline.top1 is None:
-        raise UsageError(f"{w}: needs predictions = \"baseline.csv\" (graded like a student's file) or top1 = 0.62.")
+        raise UsageError(f'{w}: needs predictions = "baseline.csv" (graded like a student\'s file) or top1 = 0.62.')
     if baseline.predictions is not None and baseline.top1 is not None:
         raise UsageError(f"{w}: give predictions or top1, not both.")
     return baseline
@@ -304,8 +313,11 @@ def _tolerance(table: Mapping[str, Any], key: str, where: str) -> float | None:
     if key == "rtol" and ok and value >= 1:
         ok = False
     if not ok:
-        expected = ("a relative tolerance from 0 to 1, such as 0.01 for 1 %" if key == "rtol"
-                    else "an absolute tolerance >= 0, such as 5e-05")
+        expected = (
+            "a relative tolerance from 0 to 1, such as 0.01 for 1 %"
+            if key == "rtol"
+            else "an absolute tolerance >= 0, such as 5e-05"
+        )
         raise UsageError(f"{where}: [answers] {key} must be {expected}; got {value!r}.")
     return float(value)
 
@@ -314,8 +326,9 @@ def _read_toml(path: Path, where: str) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"{where}: no such assignment file; create it (see examples/hw2/assignment.toml) "
-                         "or pass --key key.csv.") from None
+        raise UsageError(
+            f"{where}: no such assignment file; create it (see examples/hw2/assignment.toml) or pass --key key.csv."
+        ) from None
     except OSError as exc:
         raise UsageError(f"{where}: cannot read the assignment file ({exc.strerror}).") from None
     try:
@@ -376,7 +389,7 @@ def load_assignment(path: str | Path) -> Assignment:
 
     key = _table(doc, "key", where)
     if "path" not in key:
-        raise UsageError(f"{where}: [key] needs path = \"key.csv\", the answer key relative to this file.")
+        raise UsageError(f'{where}: [key] needs path = "key.csv", the answer key relative to this file.')
     key_path = _file(folder, key, "path", f"{where}: [key]")
     assert key_path is not None
 
@@ -401,8 +414,10 @@ def load_assignment(path: str | Path) -> Assignment:
     min_top1 = _accuracy(ranking_t, "min_top1", f"{where}: [ranking]") or 0.0
     show = ranking_t.get("show", "names")
     if show not in SHOW:
-        raise UsageError(f"{where}: [ranking] show must be 'names', 'ids' or 'pseudonyms' (for a leaderboard "
-                         f"posted to the class), got {show!r}.")
+        raise UsageError(
+            f"{where}: [ranking] show must be 'names', 'ids' or 'pseudonyms' (for a leaderboard "
+            f"posted to the class), got {show!r}."
+        )
 
     baseline = _baseline(folder, _table(doc, "baseline", where), where)
     rubric = parse_rubric(doc.get("rubric"), where)

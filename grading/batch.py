@@ -86,9 +86,16 @@ class ClassResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``results.json`` document."""
-        return {"title": self.title, "n_students": len(self.students), "n_ok": self.n_ok,
-                "n_invalid": self.n_invalid, "baseline": self.baseline, "refused": self.refused,
-                "lms": self.lms, "students": self.students}
+        return {
+            "title": self.title,
+            "n_students": len(self.students),
+            "n_ok": self.n_ok,
+            "n_invalid": self.n_invalid,
+            "baseline": self.baseline,
+            "refused": self.refused,
+            "lms": self.lms,
+            "students": self.students,
+        }
 
 
 def resolve_assignment(key_or_assignment: Assignment | str | Path | None) -> Assignment:
@@ -104,8 +111,10 @@ def resolve_assignment(key_or_assignment: Assignment | str | Path | None) -> Ass
     if key_or_assignment is None:
         key_or_assignment = find_assignment(".") or ""
         if not key_or_assignment:
-            raise UsageError("no answer key: pass --key key.csv (or --key assignment.toml), "
-                             "or run grade in the folder that holds assignment.toml.")
+            raise UsageError(
+                "no answer key: pass --key key.csv (or --key assignment.toml), "
+                "or run grade in the folder that holds assignment.toml."
+            )
     path = Path(key_or_assignment)
     if path.is_dir() and (path / ASSIGNMENT_FILENAME).is_file():
         path = path / ASSIGNMENT_FILENAME
@@ -129,8 +138,9 @@ def _owner(entry: str) -> str | None:
     return "/".join(parts)
 
 
-def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]],
-            out: Path | None = None) -> list[Submission]:
+def _gather(
+    source: Path, scratch: Path, a: Assignment, unattributed: list[dict[str, str]], out: Path | None = None
+) -> list[Submission]:
     if source.is_dir():
         files = walk_folder(source, exclude=out)
     elif is_zip(source):
@@ -143,8 +153,10 @@ def _gather(source: Path, scratch: Path, a: Assignment, unattributed: list[dict[
             else:
                 files.append((owner, None, why if owner == name else f"{why} (zip entry {name!r})"))
     elif source.is_file():
-        raise UsageError(f"{str(source)!r} is a single file, not a folder or a zip of submissions; "
-                         f"grade it with `grade {source} --key KEY`.")
+        raise UsageError(
+            f"{str(source)!r} is a single file, not a folder or a zip of submissions; "
+            f"grade it with `grade {source} --key KEY`."
+        )
     else:
         raise UsageError(f"{str(source)!r} does not exist; give the folder or the zip of submissions.")
     subs = collect_files(files, expected=a.submission_filename, max_bytes=a.max_bytes, skipped=unattributed)
@@ -171,8 +183,11 @@ def _per_class(report: Any) -> dict[str, Any]:
         import numpy as np
 
         support = np.bincount(np.asarray(report.y_true), minlength=len(report.labels)).tolist()
-        return {"precision": [float(x) for x in report.precision], "recall": [float(x) for x in report.recall],
-                "support": support}
+        return {
+            "precision": [float(x) for x in report.precision],
+            "recall": [float(x) for x in report.recall],
+            "support": support,
+        }
     except (AttributeError, TypeError, ValueError):
         return {}
 
@@ -185,15 +200,30 @@ def _student_view(report: Any) -> dict[str, Any] | None:
         return None
     public = report.subset(usage="Public")
     cm = public.confusion_matrix
-    return {"scope": "public", "n_rows": public.n_key, "confusion_matrix": None if cm is None else cm.tolist(),
-            **_per_class(public)}
+    return {
+        "scope": "public",
+        "n_rows": public.n_key,
+        "confusion_matrix": None if cm is None else cm.tolist(),
+        **_per_class(public),
+    }
 
 
-def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
-               grader: Callable[..., Any]) -> tuple[dict[str, Any], str | None]:
-    row: dict[str, Any] = {"student": sub.student, "name": " ".join(strip_control(sub.name).split()), "source": sub.source, "late": sub.late,
-                           "status": "invalid", "reason": sub.problem, "notes": list(sub.notes), "k": a.k,
-                           "report": None, "public_top1": None, "private_top1": None}
+def _grade_one(
+    sub: Submission, key: Any, a: Assignment, params: int | None, grader: Callable[..., Any]
+) -> tuple[dict[str, Any], str | None]:
+    row: dict[str, Any] = {
+        "student": sub.student,
+        "name": " ".join(strip_control(sub.name).split()),
+        "source": sub.source,
+        "late": sub.late,
+        "status": "invalid",
+        "reason": sub.problem,
+        "notes": list(sub.notes),
+        "k": a.k,
+        "report": None,
+        "public_top1": None,
+        "private_top1": None,
+    }
     if sub.problem or sub.path is None:
         return row, None
     try:
@@ -202,8 +232,10 @@ def _grade_one(sub: Submission, key: Any, a: Assignment, params: int | None,
         row["reason"] = f"{sub.source}: {exc}"
         return row, None
     except Exception as exc:  # noqa: BLE001 - one student's file must not stop a class
-        row["reason"] = (f"{sub.source}: gradkit failed on this file ({type(exc).__name__}: {exc}); "
-                         "grade it by hand and please report the bug.")
+        row["reason"] = (
+            f"{sub.source}: gradkit failed on this file ({type(exc).__name__}: {exc}); "
+            "grade it by hand and please report the bug."
+        )
         return row, sub.student
     d = report.to_dict()
     row["report"] = d
@@ -232,12 +264,20 @@ def _baseline_row(a: Assignment, key: Any, grader: Callable[..., Any]) -> dict[s
         top1_pp = b.top1 / b.params if b.top1 is not None and b.params else None
         d = {"status": "ok", "top1": b.top1, "top3": b.top3, "params": b.params, "top1_per_param": top1_pp}
         public = private = None
-    return {"student": b.name, "name": b.name, "status": "ok", "report": d,
-            "public_top1": public, "private_top1": private, "baseline": True}
+    return {
+        "student": b.name,
+        "name": b.name,
+        "status": "ok",
+        "report": d,
+        "public_top1": public,
+        "private_top1": private,
+        "baseline": True,
+    }
 
 
-def _write_feedback(out: Path, students: list[dict[str, Any]], title: str, *, heatmaps: bool,
-                    step: Callable[[str], None]) -> None:
+def _write_feedback(
+    out: Path, students: list[dict[str, Any]], title: str, *, heatmaps: bool, step: Callable[[str], None]
+) -> None:
     from grading.feedback import draw_confusion_png, render_feedback
 
     folder = out / "feedback"
@@ -276,8 +316,9 @@ def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
         text = f"Top-1 {100 * (r.get('top1') or 0):.2f}%, top-{k} {top3}.{points}"
         warnings = [w["message"] for w in r.get("warnings", []) if w.get("code") != "top_k_unavailable"]
         if warnings:
-            text += f" Check: {warnings[0]}" + (f" (and {len(warnings) - 1} more in the feedback page)"
-                                                if len(warnings) > 1 else "")
+            text += f" Check: {warnings[0]}" + (
+                f" (and {len(warnings) - 1} more in the feedback page)" if len(warnings) > 1 else ""
+            )
     else:
         text = f"Not graded: {student.get('reason') or 'the file cannot be scored.'}{points}"
     if student.get("late"):
@@ -361,13 +402,19 @@ def grade_class(
     for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
         row["slug"] = slug
         row["feedback"] = f"feedback/{slug}.html" if feedback else ""
-    scores = score_class(a.rubric, {r["student"]: _metrics(r["report"]) for r in rows},
-                         baseline=_metrics(baseline["report"]) if baseline else None)
+    scores = score_class(
+        a.rubric,
+        {r["student"]: _metrics(r["report"]) for r in rows},
+        baseline=_metrics(baseline["report"]) if baseline else None,
+    )
     board = build_leaderboard(rows, a.ranking, baseline=baseline)
     ranks = {e.student: e.rank for e in board if not e.baseline}
     n_ranked = sum(e.rank is not None for e in board)
-    aliases = (pseudonyms([r["student"] for r in rows], secret=a.key_path.read_bytes())
-               if a.ranking.show == "pseudonyms" else {})
+    aliases = (
+        pseudonyms([r["student"] for r in rows], secret=a.key_path.read_bytes())
+        if a.ranking.show == "pseudonyms"
+        else {}
+    )
     for row in rows:
         row["rubric"] = scores[row["student"]].to_dict() if a.rubric else None
         row["rank"] = ranks.get(row["student"])
@@ -400,22 +447,38 @@ def _write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTempl
         return {}
     maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
     path = write_moodle_worksheet(out, moodle, grades, maximum=maximum)
-    result.lms = {"kind": "moodle", "column": "Grade", "filled": sum(grades[m[0]].grade is not None for m in moodle),
-                  "unmatched": [], "warnings": [], "file": path.name, "template": None}
+    result.lms = {
+        "kind": "moodle",
+        "column": "Grade",
+        "filled": sum(grades[m[0]].grade is not None for m in moodle),
+        "unmatched": [],
+        "warnings": [],
+        "file": path.name,
+        "template": None,
+    }
     return {path.name: path}
 
 
-def _write_all(out: Path, result: ClassResult, a: Assignment, board: list[Any], *, feedback: bool,
-               heatmaps: bool, template: LmsTemplate | None = None,
-               step: Callable[[str], None] = lambda _: None) -> None:
+def _write_all(
+    out: Path,
+    result: ClassResult,
+    a: Assignment,
+    board: list[Any],
+    *,
+    feedback: bool,
+    heatmaps: bool,
+    template: LmsTemplate | None = None,
+    step: Callable[[str], None] = lambda _: None,
+) -> None:
     split = any(r["public_top1"] is not None for r in result.students)
     names = [r.name for r in a.rubric]
     files = {name: out / name for name in ("gradebook.csv", "results.json", "leaderboard.csv", "leaderboard.html")}
     _keep_hand_edits(files["gradebook.csv"], files["results.json"])
     write_atomic(files["gradebook.csv"], render_gradebook(result.students, names, split=split), bom=True)
     write_atomic(files["leaderboard.csv"], render_leaderboard_csv(board, split=split), bom=True)
-    write_atomic(files["leaderboard.html"], render_leaderboard_html(board, title=a.title, ranking=a.ranking,
-                                                                    split=split, k=a.k))
+    write_atomic(
+        files["leaderboard.html"], render_leaderboard_html(board, title=a.title, ranking=a.ranking, split=split, k=a.k)
+    )
     files.update(_write_lms(out, result, a, template))
     if feedback:
         _write_feedback(out, result.students, a.title, heatmaps=heatmaps, step=step)
@@ -454,8 +517,12 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
         parts.append(Text(f"  {verb} {entry['entry']!r}: {why}", style="yellow"))
     if result.lms:
         lms = result.lms
-        parts.append(Text(f"{lms['file']}: {lms['filled']} grades filled in {lms['column']!r} "
-                          f"({lms['kind'].capitalize()}); upload it as the README says."))
+        parts.append(
+            Text(
+                f"{lms['file']}: {lms['filled']} grades filled in {lms['column']!r} "
+                f"({lms['kind'].capitalize()}); upload it as the README says."
+            )
+        )
         if lms["unmatched"]:
             shown = ", ".join(lms["unmatched"][:max_listed]) + (", …" if len(lms["unmatched"]) > max_listed else "")
             n = len(lms["unmatched"])
@@ -465,6 +532,8 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
     if result.files:
         parts.append(Text("Written:"))
         parts.extend(Text(f"  {name}: {path}") for name, path in result.files.items())
-    parts.extend(Text(f"gradkit failed on {bug}'s file; grade it by hand and please report it.", style="red")
-                 for bug in result.bugs)
+    parts.extend(
+        Text(f"gradkit failed on {bug}'s file; grade it by hand and please report it.", style="red")
+        for bug in result.bugs
+    )
     return Group(*parts)

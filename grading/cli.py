@@ -18,11 +18,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 from grading.assignment import Assignment, load_answers_settings, parse_size
 from grading.batch import grade_class, render_class_summary, resolve_assignment
 from grading.errors import GradingError, InvalidSubmission, UsageError
 from grading.safety import is_zip
-from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 from grading.score import DEFAULT_K, DEFAULT_MAX_BYTES
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False)
@@ -31,21 +31,74 @@ app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=F
 @app.command()
 def grade(
     path: Annotated[Path, typer.Argument(help="A prediction CSV, or a folder / LMS zip of a whole class.")],
-    key: Annotated[Path | None, typer.Option(help="The answer key CSV or an assignment.toml (with --variants: an assignment.toml for [answers] and [lms]).")] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The answer key CSV or an assignment.toml (with --variants: an assignment.toml for [answers] and [lms])."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented fields).")] = False,
-    k: Annotated[int | None, typer.Option("--k", help=f"k of top-k accuracy (default: the assignment's k, else {DEFAULT_K}).")] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help=f"k of top-k accuracy (default: the assignment's k, else {DEFAULT_K}).")
+    ] = None,
     params: Annotated[int | None, typer.Option(help="The model's parameter count, for top-1 / params.")] = None,
-    model: Annotated[Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report).")] = None,
-    feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")] = True,
-    heatmaps: Annotated[bool, typer.Option("--heatmaps/--no-heatmaps", help="Class: also draw a confusion-matrix PNG per student for the Markdown pages (the HTML pages colour their table).")] = False,
-    anonymous: Annotated[bool, typer.Option("--anonymous", help="Class: the leaderboard shows pseudonyms, not names (as [ranking] show = \"pseudonyms\").")] = False,
-    variants: Annotated[Path | None, typer.Option(help="answers.json of `derive key --roster`: grade PATH's derivation answers (a responses CSV or a Moodle quiz responses download).")] = None,
-    rtol: Annotated[float | None, typer.Option(help=f"With --variants: relative tolerance of a number (default: [answers] rtol, else {DEFAULT_RTOL}).")] = None,
-    atol: Annotated[float | None, typer.Option(help=f"With --variants: absolute tolerance near zero (default: [answers] atol, else {DEFAULT_ATOL}).")] = None,
-    lms_template: Annotated[Path | None, typer.Option(help="Class or --variants: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv.")] = None,
-    lms_column: Annotated[str | None, typer.Option(help="Class or --variants: the Canvas assignment column to fill, when the export has several.")] = None,
-    max_size: Annotated[str | None, typer.Option(help=f"Largest file accepted (default: [submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. \"50 MB\".")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="A state_dict (.pt/.pth) or .safetensors file to count parameters.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (class: gradebook, leaderboard, feedback; file: the JSON report)."),
+    ] = None,
+    feedback: Annotated[
+        bool, typer.Option("--feedback/--no-feedback", help="Class: write per-student feedback pages.")
+    ] = True,
+    heatmaps: Annotated[
+        bool,
+        typer.Option(
+            "--heatmaps/--no-heatmaps",
+            help="Class: also draw a confusion-matrix PNG per student for the Markdown pages (the HTML pages colour their table).",
+        ),
+    ] = False,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous", help='Class: the leaderboard shows pseudonyms, not names (as [ranking] show = "pseudonyms").'
+        ),
+    ] = False,
+    variants: Annotated[
+        Path | None,
+        typer.Option(
+            help="answers.json of `derive key --roster`: grade PATH's derivation answers (a responses CSV or a Moodle quiz responses download)."
+        ),
+    ] = None,
+    rtol: Annotated[
+        float | None,
+        typer.Option(
+            help=f"With --variants: relative tolerance of a number (default: [answers] rtol, else {DEFAULT_RTOL})."
+        ),
+    ] = None,
+    atol: Annotated[
+        float | None,
+        typer.Option(
+            help=f"With --variants: absolute tolerance near zero (default: [answers] atol, else {DEFAULT_ATOL})."
+        ),
+    ] = None,
+    lms_template: Annotated[
+        Path | None,
+        typer.Option(
+            help="Class or --variants: Moodle's grading worksheet or Canvas's gradebook export; writes OUT/lms-import.csv."
+        ),
+    ] = None,
+    lms_column: Annotated[
+        str | None,
+        typer.Option(help="Class or --variants: the Canvas assignment column to fill, when the export has several."),
+    ] = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            help=f'Largest file accepted (default: [submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. "50 MB".'
+        ),
+    ] = None,
 ) -> None:
     """Score prediction CSVs against an answer key, as a careful TA would.
 
@@ -59,8 +112,17 @@ def grade(
     if variants is not None:
         if k is not None or params is not None or model is not None:
             raise UsageError("--variants grades derivation answers; --k, --params and --model are for predictions.")
-        _grade_answers(path, variants, out, as_json, key=key, rtol=rtol, atol=atol,
-                       lms_template=lms_template, lms_column=lms_column)
+        _grade_answers(
+            path,
+            variants,
+            out,
+            as_json,
+            key=key,
+            rtol=rtol,
+            atol=atol,
+            lms_template=lms_template,
+            lms_column=lms_column,
+        )
         return
     assignment = resolve_assignment(key)
     if k is not None:
@@ -74,8 +136,16 @@ def grade(
     if path.is_dir() or is_zip(path):
         if params is not None or model is not None:
             raise UsageError("--params and --model apply to one file; a class takes its counts from assignment.toml.")
-        _grade_class(path, assignment, out or Path("results"), as_json, feedback=feedback, heatmaps=heatmaps,
-                     lms_template=lms_template, lms_column=lms_column)
+        _grade_class(
+            path,
+            assignment,
+            out or Path("results"),
+            as_json,
+            feedback=feedback,
+            heatmaps=heatmaps,
+            lms_template=lms_template,
+            lms_column=lms_column,
+        )
         return
     if lms_template is not None or lms_column is not None:
         raise UsageError("--lms-template and --lms-column apply to a class (a folder or a zip), not to one file.")
@@ -97,15 +167,27 @@ def grade(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, *, key: Path | None,
-                   rtol: float | None, atol: float | None, lms_template: Path | None, lms_column: str | None) -> None:
+def _grade_answers(
+    path: Path,
+    variants: Path,
+    out: Path | None,
+    as_json: bool,
+    *,
+    key: Path | None,
+    rtol: float | None,
+    atol: float | None,
+    lms_template: Path | None,
+    lms_column: str | None,
+) -> None:
     from grading.answers import grade_answers, render_answers_summary
 
     settings = None
     if key is not None:
         if not (key.suffix.lower() == ".toml" or key.is_dir()):
-            raise UsageError(f"--variants grades derivation answers; --key {str(key)!r} is an answer key CSV (for "
-                             "predictions). With --variants, --key names an assignment.toml ([answers] rtol/atol, [lms]).")
+            raise UsageError(
+                f"--variants grades derivation answers; --key {str(key)!r} is an answer key CSV (for "
+                "predictions). With --variants, --key names an assignment.toml ([answers] rtol/atol, [lms])."
+            )
         settings = load_answers_settings(key)
     if lms_template is not None and out is None:
         raise UsageError("--lms-template writes OUT/lms-import.csv: give --out DIR as well.")
@@ -116,11 +198,19 @@ def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, 
             lms_template = settings.lms_template
         lms_column = settings.lms_column if lms_column is None else lms_column
     if lms_column is not None and lms_template is None and out is not None:
-        raise UsageError("--lms-column picks the column of an LMS template; give --lms-template FILE "
-                         "(or [lms] template in the assignment file) as well.")
-    result = grade_answers(path, variants, rtol=DEFAULT_RTOL if rtol is None else rtol,
-                           atol=DEFAULT_ATOL if atol is None else atol, out=out,
-                           lms_template=lms_template, lms_column=lms_column)
+        raise UsageError(
+            "--lms-column picks the column of an LMS template; give --lms-template FILE "
+            "(or [lms] template in the assignment file) as well."
+        )
+    result = grade_answers(
+        path,
+        variants,
+        rtol=DEFAULT_RTOL if rtol is None else rtol,
+        atol=DEFAULT_ATOL if atol is None else atol,
+        out=out,
+        lms_template=lms_template,
+        lms_column=lms_column,
+    )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -128,11 +218,19 @@ def _grade_answers(path: Path, variants: Path, out: Path | None, as_json: bool, 
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool, *, feedback: bool, heatmaps: bool,
-                 lms_template: Path | None, lms_column: str | None) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+def _grade_class(
+    source: Path,
+    assignment: Assignment,
+    out: Path,
+    as_json: bool,
+    *,
+    feedback: bool,
+    heatmaps: bool,
+    lms_template: Path | None,
+    lms_column: str | None,
+) -> None:
     from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from grading.safety import strip_control
 
@@ -145,8 +243,16 @@ def _grade_class(source: Path, assignment: Assignment, out: Path, as_json: bool,
             text = escape(strip_control(what)[:40].ljust(40))
             bar.update(task, completed=done, total=total, description=text)
 
-        result = grade_class(source, assignment, out, progress=progress, feedback=feedback, heatmaps=heatmaps,
-                             lms_template=lms_template, lms_column=lms_column)
+        result = grade_class(
+            source,
+            assignment,
+            out,
+            progress=progress,
+            feedback=feedback,
+            heatmaps=heatmaps,
+            lms_template=lms_template,
+            lms_column=lms_column,
+        )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

@@ -35,7 +35,9 @@ from grading.safety import format_size
 
 __all__ = ["Submission", "collect_files", "parse_lms_name", "walk_folder"]
 
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_(?P<plugin>assignsubmission_file|onlinetext|assignsubmission_onlinetext)_(?P<rest>.*)$")
+_MOODLE = re.compile(
+    r"^(?P<name>.+?)_(?P<id>\d+)_(?P<plugin>assignsubmission_file|onlinetext|assignsubmission_onlinetext)_(?P<rest>.*)$"
+)
 _CANVAS = re.compile(r"^(?P<name>[^_/]+?)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$", re.IGNORECASE)
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")
 _TABLES = (".tsv", ".txt")  # read as CSV when a student has no .csv (the reader finds the delimiter)
@@ -62,9 +64,9 @@ class _Found:
     student: str
     name: str
     late: bool
-    inner: str            # the file name as the student uploaded it (LMS prefix removed)
-    source: str           # path relative to the class folder / zip, for messages
-    path: Path | None     # None when the file was refused during extraction
+    inner: str  # the file name as the student uploaded it (LMS prefix removed)
+    source: str  # path relative to the class folder / zip, for messages
+    path: Path | None  # None when the file was refused during extraction
     refused: str = ""
     lms: str = ""
 
@@ -165,8 +167,12 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
     if not csvs and len(tables) == 1:
         csvs = tables
         sub.notes.append(f"no CSV file; read {tables[0].source!r} as CSV (please submit {expected!r} next time).")
-    named = [f for f in csvs if PurePosixPath(f.inner).name.lower() == expected.lower()
-             or _canonical(PurePosixPath(f.inner).name) == expected.lower()]
+    named = [
+        f
+        for f in csvs
+        if PurePosixPath(f.inner).name.lower() == expected.lower()
+        or _canonical(PurePosixPath(f.inner).name) == expected.lower()
+    ]
     if named:
         named.sort(key=lambda f: (_resubmission_number(PurePosixPath(f.inner).name), f.source))
         chosen = named[-1]
@@ -179,15 +185,18 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
     else:
         names = ", ".join(repr(f.source) for f in found[:4]) + (", …" if len(found) > 4 else "")
         if csvs:
-            sub.problem = (f"{len(csvs)} CSV files and none named {expected!r} ({names}); "
-                           f"keep one and name it {expected!r}.")
+            sub.problem = (
+                f"{len(csvs)} CSV files and none named {expected!r} ({names}); keep one and name it {expected!r}."
+            )
         elif any(f.refused for f in found):
             sub.problem = "; ".join(f"{f.source}: {f.refused}" for f in found if f.refused)
             sub.notes.clear()
         elif sheets:
             kind = PurePosixPath(sheets[0].inner).suffix.lower()
-            sub.problem = (f"{sheets[0].source!r} is a spreadsheet ({kind}), not a CSV file; open it, "
-                           f"save the sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as {expected!r}.")
+            sub.problem = (
+                f"{sheets[0].source!r} is a spreadsheet ({kind}), not a CSV file; open it, "
+                f"save the sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as {expected!r}."
+            )
         else:
             sub.problem = f"no CSV file found (expected {expected!r}; found {names or 'nothing'})."
         return sub  # no file was chosen, so no source: nothing was graded
@@ -202,8 +211,10 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
         sub.problem = f"{chosen.source}: cannot be read ({exc.strerror})."
         return sub
     if size > max_bytes:
-        sub.problem = (f"{chosen.source}: refused: the file is {format_size(size)}, above the "
-                       f"{format_size(max_bytes)} limit; raise [submission] max_size if it is genuine")
+        sub.problem = (
+            f"{chosen.source}: refused: the file is {format_size(size)}, above the "
+            f"{format_size(max_bytes)} limit; raise [submission] max_size if it is genuine"
+        )
         return sub
     sub.path = chosen.path
     return sub
@@ -232,9 +243,14 @@ def collect_files(
     items = [(PurePosixPath(rel), path, refused) for rel, path, refused in files]
     hidden = sorted({h for it in items if (h := _hidden_folder(it[0])) is not None})
     if skipped is not None:
-        skipped.extend({"entry": h + "/", "reason": "skipped: a hidden or Office lock folder (its name starts with "
-                        f"{'~$' if h.rsplit('/', 1)[-1].startswith('~$') else '.'!r}); rename it and grade again if it holds a submission"}
-                       for h in hidden)
+        skipped.extend(
+            {
+                "entry": h + "/",
+                "reason": "skipped: a hidden or Office lock folder (its name starts with "
+                f"{'~$' if h.rsplit('/', 1)[-1].startswith('~$') else '.'!r}); rename it and grade again if it holds a submission",
+            }
+            for h in hidden
+        )
     items = [it for it in items if not _ignored(it[0])]
     depth = _strip_wrapper([it[0] for it in items], expected)
     groups: dict[str, list[_Found]] = {}
@@ -253,9 +269,13 @@ def collect_files(
     subs = {sid: _choose(sid, groups[sid], expected, max_bytes) for sid in groups}
     for sid, found in online.items():
         if sid not in subs:
-            subs[sid] = Submission(student=sid, name=found.name, late=found.late, lms=found.lms,
-                                   problem=f"no file: online text only ({found.source!r}); the assignment "
-                                           f"needs the file {expected!r}.")
+            subs[sid] = Submission(
+                student=sid,
+                name=found.name,
+                late=found.late,
+                lms=found.lms,
+                problem=f"no file: online text only ({found.source!r}); the assignment needs the file {expected!r}.",
+            )
     return [subs[sid] for sid in sorted(subs)]
 
 

@@ -172,9 +172,9 @@ def _columns_by_content(cols: Columns, sample: list[list[str]], width: int, key:
     others = [j for j in range(width) if j != cols.id]
     valid = {j: _fraction(sample, j, lambda c: key.class_index(c) >= 0) for j in others}
     numeric = {j: _fraction(sample, j, _is_float) for j in others}
-    floats = [j for j in others if numeric[j] == 1.0 and not valid[j] == 1.0]
+    floats = [j for j in others if numeric[j] == 1.0 and valid[j] != 1.0]
     if len(floats) >= len(key.classes) > 1:
-        cols.scores = floats[-len(key.classes):]
+        cols.scores = floats[-len(key.classes) :]
     candidates = [j for j in others if j not in cols.scores and not (_is_sequence(sample, j) and len(others) > 1)]
     if not candidates:
         return

@@ -63,9 +63,14 @@ def per_class_scores(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> list
     for i, label in enumerate(labels):
         row = sum(cm[i])
         col = sum(r[i] for r in cm)
-        out.append({"label": label, "support": row,
-                    "precision": cm[i][i] / col if col else None,
-                    "recall": cm[i][i] / row if row else None})
+        out.append(
+            {
+                "label": label,
+                "support": row,
+                "precision": cm[i][i] / col if col else None,
+                "recall": cm[i][i] / row if row else None,
+            }
+        )
     return out
 
 
@@ -129,12 +134,16 @@ class _Frame:
         for k, name in enumerate(names):
             draw.text((self.left - 6, self.top + k * cell + cell / 2), name, fill="black", font=font, anchor="rm")
             if not rotate:
-                draw.text((self.left + k * cell + cell / 2, self.top + side + 4), name, fill="black", font=font, anchor="ma")
+                draw.text(
+                    (self.left + k * cell + cell / 2, self.top + side + 4), name, fill="black", font=font, anchor="ma"
+                )
             else:
                 tile = Image.new("L", (int(font.getlength(name)) + 2, cell), 0)
                 ImageDraw.Draw(tile).text((0, cell / 2), name, fill=255, font=font, anchor="lm")
                 image.paste((0, 0, 0), (self.left + k * cell, self.top + side + 4), tile.rotate(90, expand=True))
-        draw.text((self.left + side / 2, self.top + side + below), "predicted class", fill="black", font=small, anchor="ma")
+        draw.text(
+            (self.left + side / 2, self.top + side + below), "predicted class", fill="black", font=small, anchor="ma"
+        )
         axis = Image.new("L", (side, 14), 0)
         ImageDraw.Draw(axis).text((side / 2, 7), "true class", fill=255, font=small, anchor="mm")
         image.paste((0, 0, 0), (4, self.top), axis.rotate(90, expand=True))
@@ -185,8 +194,9 @@ def _matrix_html(cm: Sequence[Sequence[int]], labels: Sequence[str]) -> Any:
     head = "".join(f'<th class="num">{escape(x)}</th>' for x in labels)
     rows = [f"<tr><th>true \\ predicted</th>{head}</tr>"]
     for label, row in zip(labels, cm, strict=False):
-        tds = "".join('<td class="num" style="background:%s;color:%s">%d</td>' % (*cell_colours(int(v), peak), v)
-                      for v in row)
+        tds = "".join(
+            '<td class="num" style="background:%s;color:%s">%d</td>' % (*cell_colours(int(v), peak), v) for v in row
+        )
         rows.append(f"<tr><th>{escape(label)}</th>{tds}</tr>")
     return Markup("\n".join(rows))
 
@@ -210,37 +220,57 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
         for c, n in zip(classes, view.get("support") or [], strict=False):
             c["support"] = n
     cells = _matrix_html(cm, labels) if html else ""
-    scope = (f"Computed on the {view['n_rows']} public rows of the test set only."
-             if student.get("student_view") else "")
+    scope = f"Computed on the {view['n_rows']} public rows of the test set only." if student.get("student_view") else ""
     rubric = student.get("rubric") or {}
     metrics = []
     if r:
-        metrics = [("Top-1 accuracy", _pct(r.get("top1"))), (f"Top-{student.get('k', 3)} accuracy", _pct(r.get("top3"))),
-                   ("Rows scored", f"{r.get('n_scored', 0)} of {r.get('n_key', 0)}")]
+        metrics = [
+            ("Top-1 accuracy", _pct(r.get("top1"))),
+            (f"Top-{student.get('k', 3)} accuracy", _pct(r.get("top3"))),
+            ("Rows scored", f"{r.get('n_scored', 0)} of {r.get('n_key', 0)}"),
+        ]
         if student.get("public_top1") is not None:
-            metrics += [("Public top-1", _pct(student.get("public_top1"))),
-                        ("Private top-1", _pct(student.get("private_top1")))]
+            metrics += [
+                ("Public top-1", _pct(student.get("public_top1"))),
+                ("Private top-1", _pct(student.get("private_top1"))),
+            ]
         if r.get("params") is not None:
-            metrics += [("Parameters", f"{r['params']:,}"),
-                        ("Top-1 ÷ parameters", f"{r['top1_per_param']:.3e}" if r.get("top1_per_param") else "–")]
+            metrics += [
+                ("Parameters", f"{r['params']:,}"),
+                ("Top-1 ÷ parameters", f"{r['top1_per_param']:.3e}" if r.get("top1_per_param") else "–"),
+            ]
     if student.get("rank") is not None:
         metrics.append(("Leaderboard rank", f"{student['rank']} of {student.get('n_ranked', '?')}"))
     if student.get("alias") and r:
         metrics.append(("Your name on the leaderboard", str(student["alias"])))
     image = ""
     if heatmap is not None:
-        image = ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii")) if html else heatmap.name
+        image = (
+            ("data:image/png;base64," + base64.b64encode(heatmap.read_bytes()).decode("ascii"))
+            if html
+            else heatmap.name
+        )
     return {
         "title": esc(title),
-        "who": esc(strip_control(f"{student['name']} ({student['student']})" if student.get("name")
-                                 else student.get("student", ""))),
+        "who": esc(
+            strip_control(
+                f"{student['name']} ({student['student']})" if student.get("name") else student.get("student", "")
+            )
+        ),
         "status": student.get("status", "invalid"),
         "reason": esc(student.get("reason", "")),
         "source": esc(student.get("source", "")),
         "late": bool(student.get("late")),
         "metrics": [(esc(a), esc(b)) for a, b in metrics],
-        "rules": [{"name": esc(p["name"]), "points": f"{p['points']:g}", "max": f"{p['max_points']:g}",
-                   "why": esc(p["explanation"])} for p in rubric.get("rules", [])],
+        "rules": [
+            {
+                "name": esc(p["name"]),
+                "points": f"{p['points']:g}",
+                "max": f"{p['max_points']:g}",
+                "why": esc(p["explanation"]),
+            }
+            for p in rubric.get("rules", [])
+        ],
         "total": f"{rubric['total']:g}" if rubric else "",
         "max_total": f"{rubric['max_total']:g}" if rubric else "",
         "messages": [esc(m) for m in [*(w["message"] for w in r.get("warnings", [])), *student.get("notes", [])]],
@@ -248,8 +278,15 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
         "cm": cm,
         "cells": cells,
         "scope": esc(scope),
-        "classes": [{"label": esc(c["label"]), "support": c["support"], "precision": _pct(c["precision"]),
-                     "recall": _pct(c["recall"])} for c in classes],
+        "classes": [
+            {
+                "label": esc(c["label"]),
+                "support": c["support"],
+                "precision": _pct(c["precision"]),
+                "recall": _pct(c["recall"]),
+            }
+            for c in classes
+        ],
         "image": image,
     }
 

@@ -19,8 +19,7 @@ from grading.safety import defuse_cell, strip_control
 
 __all__ = ["gradebook_columns", "gradebook_rows", "render_gradebook", "write_atomic"]
 
-_BASE = ["student", "name", "status", "top1", "top3", "params", "top1_per_param",
-         "n_correct", "n_key", "n_missing"]
+_BASE = ["student", "name", "status", "top1", "top3", "params", "top1_per_param", "n_correct", "n_key", "n_missing"]
 
 
 def _cell(value: Any) -> str:
@@ -60,15 +59,29 @@ def gradebook_rows(students: Sequence[Mapping[str, Any]], rule_names: Sequence[s
         r = s.get("report") or {}
         rubric = s.get("rubric") or {}
         by_rule = {p["name"]: p["points"] for p in rubric.get("rules", [])}
-        row: list[Any] = [s["student"], s.get("name", ""), s["status"], r.get("top1"), r.get("top3"),
-                          r.get("params"), r.get("top1_per_param"), r.get("n_correct"), r.get("n_key"),
-                          r.get("n_missing")]
+        row: list[Any] = [
+            s["student"],
+            s.get("name", ""),
+            s["status"],
+            r.get("top1"),
+            r.get("top3"),
+            r.get("params"),
+            r.get("top1_per_param"),
+            r.get("n_correct"),
+            r.get("n_key"),
+            r.get("n_missing"),
+        ]
         if split:
             row += [s.get("public_top1"), s.get("private_top1")]
-        row += [s.get("rank"), *(by_rule.get(n) for n in rule_names),
-                rubric.get("total") if rule_names else None,
-                rubric.get("max_total") if rule_names else None,
-                s.get("late", False), s.get("reason", ""), s.get("feedback", "")]
+        row += [
+            s.get("rank"),
+            *(by_rule.get(n) for n in rule_names),
+            rubric.get("total") if rule_names else None,
+            rubric.get("max_total") if rule_names else None,
+            s.get("late", False),
+            s.get("reason", ""),
+            s.get("feedback", ""),
+        ]
         rows.append([_cell(v) for v in row])
     return rows
 

@@ -60,7 +60,7 @@ def normalize_id(raw: str) -> str:
     if "/" in text or "\\" in text:
         text = text.replace("\\", "/").rsplit("/", 1)[-1]
     dot = text.rfind(".")
-    if dot >= 0 and text[dot + 1:].lower() in _EXTENSIONS:
+    if dot >= 0 and text[dot + 1 :].lower() in _EXTENSIONS:
         text = text[:dot].strip()
     return text.lower()
 
@@ -189,7 +189,7 @@ class AnswerKey:
             if "/" in text or "\\" in text:
                 text = text.replace("\\", "/").rsplit("/", 1)[-1]
             dot = text.rfind(".")
-            if dot >= 0 and text[dot + 1:].lower() in extensions:
+            if dot >= 0 and text[dot + 1 :].lower() in extensions:
                 text = text[:dot].strip()
             loose = text.lower()
             index = loose_get(loose)
@@ -283,8 +283,7 @@ def _find(header: list[str], wanted: str | None, aliases: Sequence[str], role: s
         hint = difflib.get_close_matches(target, names, n=1)
         maybe = f" Did you mean {header[names.index(hint[0])]!r}?" if hint else ""
         raise UsageError(
-            f"{name}: there is no {role} column {wanted!r}; the header is "
-            f"{', '.join(map(repr, header))}.{maybe}"
+            f"{name}: there is no {role} column {wanted!r}; the header is {', '.join(map(repr, header))}.{maybe}"
         )
     for alias in aliases:
         if alias in names:

@@ -23,8 +23,7 @@ from grading.assignment import Ranking
 from grading.gradebook import _cell
 from grading.safety import strip_control
 
-__all__ = ["Entry", "anonymise", "build_leaderboard", "pseudonyms", "render_leaderboard_csv",
-           "render_leaderboard_html"]
+__all__ = ["Entry", "anonymise", "build_leaderboard", "pseudonyms", "render_leaderboard_csv", "render_leaderboard_html"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,19 @@ class Entry:
 
 def _entry(d: Mapping[str, Any], *, baseline: bool) -> Entry:
     r = d.get("report") or {}
-    return Entry(None, d.get("student", ""), d.get("name", ""), r.get("top1"), r.get("top3"), r.get("params"),
-                 r.get("top1_per_param"), d.get("public_top1"), d.get("private_top1"), baseline,
-                 "reference baseline" if baseline else "")
+    return Entry(
+        None,
+        d.get("student", ""),
+        d.get("name", ""),
+        r.get("top1"),
+        r.get("top3"),
+        r.get("params"),
+        r.get("top1_per_param"),
+        d.get("public_top1"),
+        d.get("private_top1"),
+        baseline,
+        "reference baseline" if baseline else "",
+    )
 
 
 def build_leaderboard(
@@ -175,17 +184,37 @@ def render_leaderboard_html(entries: Sequence[Entry], *, title: str, ranking: Ra
     from grading.feedback import template_env
 
     rows = [
-        {"rank": e.rank, "student": strip_control(e.student), "name": strip_control(e.name), "baseline": e.baseline,
-         "note": e.note,
-         "top1": _fmt(e.top1, "pct"), "top3": _fmt(e.top3, "pct"), "params": _fmt(e.params, "int"),
-         "ratio": _fmt(e.top1_per_param, "ratio"), "public": _fmt(e.public_top1, "pct"),
-         "private": _fmt(e.private_top1, "pct")}
+        {
+            "rank": e.rank,
+            "student": strip_control(e.student),
+            "name": strip_control(e.name),
+            "baseline": e.baseline,
+            "note": e.note,
+            "top1": _fmt(e.top1, "pct"),
+            "top3": _fmt(e.top3, "pct"),
+            "params": _fmt(e.params, "int"),
+            "ratio": _fmt(e.top1_per_param, "ratio"),
+            "public": _fmt(e.public_top1, "pct"),
+            "private": _fmt(e.private_top1, "pct"),
+        }
         for e in entries
     ]
-    rule = ("top-1 accuracy" if ranking.by == "top1" else
-            f"top-1 accuracy ÷ number of parameters, among submissions with top-1 ≥ {100 * ranking.min_top1:.0f}%")
+    rule = (
+        "top-1 accuracy"
+        if ranking.by == "top1"
+        else f"top-1 accuracy ÷ number of parameters, among submissions with top-1 ≥ {100 * ranking.min_top1:.0f}%"
+    )
     names = ranking.show == "names"
-    return template_env().get_template("leaderboard.html.j2").render(
-        title=title, rows=rows, split=split, rule=rule, k=k, n_ranked=sum(e.rank is not None for e in entries),
-        names=names)
-
+    return (
+        template_env()
+        .get_template("leaderboard.html.j2")
+        .render(
+            title=title,
+            rows=rows,
+            split=split,
+            rule=rule,
+            k=k,
+            n_ranked=sum(e.rank is not None for e in entries),
+            names=names,
+        )
+    )

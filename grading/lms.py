@@ -128,8 +128,13 @@ class LmsImport:
 
     def to_dict(self) -> dict[str, object]:
         """The ``lms`` entry of ``results.json`` (without the text)."""
-        return {"kind": self.kind, "column": self.column, "filled": self.filled,
-                "unmatched": list(self.unmatched), "warnings": list(self.warnings)}
+        return {
+            "kind": self.kind,
+            "column": self.column,
+            "filled": self.filled,
+            "unmatched": list(self.unmatched),
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass
@@ -197,14 +202,16 @@ def _scan(text: str, delimiter: str, where: str) -> list[_Record]:
                     q = text.find('"', j)
                     if q < 0:
                         line = text.count("\n", 0, start) + 1
-                        raise UsageError(f"{where}, line {line}: a quote (\") is opened and never closed; "
-                                         "download the file from the LMS again.")
+                        raise UsageError(
+                            f'{where}, line {line}: a quote (") is opened and never closed; '
+                            "download the file from the LMS again."
+                        )
                     if text.startswith('"', q + 1):
                         j = q + 2
                         continue
                     break
                 i = q + 1
-                value = text[start + 1:q].replace('""', '"')
+                value = text[start + 1 : q].replace('""', '"')
                 while i < n and text[i] not in (delimiter, "\r", "\n"):  # "a"b: keep what follows
                     value += text[i]
                     i += 1
@@ -234,13 +241,17 @@ def _sniff(first_line: str) -> str:
 def _pick_canvas_column(header: list[str], column: str | None, where: str) -> int:
     assignments = [j for j, h in enumerate(header) if _CANVAS_ASSIGNMENT.match(h)]
     if not assignments:
-        raise UsageError(f"{where}: a Canvas gradebook with no assignment column (a header such as "
-                         "'HW2 (88231)'); create the assignment in Canvas and export the gradebook again.")
+        raise UsageError(
+            f"{where}: a Canvas gradebook with no assignment column (a header such as "
+            "'HW2 (88231)'); create the assignment in Canvas and export the gradebook again."
+        )
     shown = ", ".join(repr(header[j]) for j in assignments)
     if column is None:
         if len(assignments) > 1:
-            raise UsageError(f"{where}: the gradebook has {len(assignments)} assignment columns ({shown}); "
-                             "choose one with --lms-column NAME (or [lms] column in assignment.toml).")
+            raise UsageError(
+                f"{where}: the gradebook has {len(assignments)} assignment columns ({shown}); "
+                "choose one with --lms-column NAME (or [lms] column in assignment.toml)."
+            )
         return assignments[0]
     wanted = column.strip()
     for j in assignments:
@@ -251,8 +262,10 @@ def _pick_canvas_column(header: list[str], column: str | None, where: str) -> in
     lowered = [j for j in assignments if header[j].strip().lower().startswith(wanted.lower())]
     if len(lowered) == 1:
         return lowered[0]
-    raise UsageError(f"{where}: no assignment column {column!r}; the gradebook has {shown}. "
-                     "Give the header, the assignment name or its number.")
+    raise UsageError(
+        f"{where}: no assignment column {column!r}; the gradebook has {shown}. "
+        "Give the header, the assignment name or its number."
+    )
 
 
 def read_lms_template(template: str | Path, *, column: str | None = None) -> LmsTemplate:
@@ -274,8 +287,10 @@ def read_lms_template(template: str | Path, *, column: str | None = None) -> Lms
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"the LMS template {where!r} does not exist; download it from Moodle "
-                         "(Download grading worksheet) or Canvas (Grades → Export).") from None
+        raise UsageError(
+            f"the LMS template {where!r} does not exist; download it from Moodle "
+            "(Download grading worksheet) or Canvas (Grades → Export)."
+        ) from None
     except OSError as exc:
         raise UsageError(f"the LMS template {where!r} cannot be read ({exc.strerror}).") from None
     try:
@@ -293,8 +308,10 @@ def read_lms_template(template: str | Path, *, column: str | None = None) -> Lms
         kind = "moodle"
         grade_name = column or "Grade"
         if grade_name.lower() not in lowered:
-            raise UsageError(f"{where}: no column {grade_name!r} in the Moodle worksheet; its header is "
-                             f"{', '.join(map(repr, header))}.")
+            raise UsageError(
+                f"{where}: no column {grade_name!r} in the Moodle worksheet; its header is "
+                f"{', '.join(map(repr, header))}."
+            )
         grade_col = lowered.index(grade_name.lower())
         id_col = lowered.index("identifier")
         feedback_col = lowered.index("feedback comments") if "feedback comments" in lowered else None
@@ -309,9 +326,22 @@ def read_lms_template(template: str | Path, *, column: str | None = None) -> Lms
         raise UsageError(
             f"{where}: neither a Moodle grading worksheet (missing {', '.join(map(repr, missing))}) nor a "
             f"Canvas gradebook export (needs 'Student' and 'ID'); the header is {', '.join(map(repr, header[:8]))}. "
-            "Download the template from the LMS without editing its first row.")
-    return LmsTemplate(path, text, encoding, delimiter, records, kind, header, id_col, grade_col,
-                       feedback_col, max_col, header[grade_col])
+            "Download the template from the LMS without editing its first row."
+        )
+    return LmsTemplate(
+        path,
+        text,
+        encoding,
+        delimiter,
+        records,
+        kind,
+        header,
+        id_col,
+        grade_col,
+        feedback_col,
+        max_col,
+        header[grade_col],
+    )
 
 
 def _quote(value: str, delimiter: str) -> str:
@@ -358,9 +388,11 @@ def _student_finder(tpl: LmsTemplate, grades: Mapping[str, LmsGrade]) -> Callabl
     lowered = [h.lower() for h in tpl.header]
     columns = [(lowered.index(c), c) for c in _STUDENT_COLUMNS[tpl.kind] if c in lowered]
     if not columns:  # Moodle without an ID number or Email address column
-        raise UsageError(f"{tpl.path}: no column names the students themselves (a Moodle worksheet needs "
-                         "'ID number' or 'Email address'); in Moodle, show the email among the identity fields "
-                         "and download the grading worksheet again.")
+        raise UsageError(
+            f"{tpl.path}: no column names the students themselves (a Moodle worksheet needs "
+            "'ID number' or 'Email address'); in Moodle, show the email among the identity fields "
+            "and download the grading worksheet again."
+        )
     wanted: dict[str, str] = {}
     for key in grades:
         wanted.setdefault(key.strip().casefold(), key)
@@ -449,8 +481,10 @@ def fill_lms_template(
         if tpl.max_col is not None and tpl.max_col < len(rec.values):
             maximum = _number(rec.values[tpl.max_col])
         if maximum is not None and g.grade > maximum + 1e-9:
-            warnings.append(f"{tpl.header[tpl.id_col]} {rec.values[tpl.id_col].strip()!r}: grade "
-                            f"{g.grade:g} is above the maximum {maximum:g} of {tpl.column!r}.")
+            warnings.append(
+                f"{tpl.header[tpl.id_col]} {rec.values[tpl.id_col].strip()!r}: grade "
+                f"{g.grade:g} is above the maximum {maximum:g} of {tpl.column!r}."
+            )
         start, end = rec.spans[tpl.grade_col]
         edits.append((start, end, _quote(_format_grade(g.grade), tpl.delimiter)))
         filled += 1
@@ -491,8 +525,10 @@ def moodle_date(when: float | None = None) -> str:
     """A time as Moodle writes it in a worksheet: ``Wednesday, 20 March 2024, 10:41 PM`` (local time)."""
     t = time.localtime(time.time() if when is None else when)
     hour = t.tm_hour % 12 or 12
-    return (f"{time.strftime('%A', t)}, {t.tm_mday} {time.strftime('%B %Y', t)}, "
-            f"{hour}:{t.tm_min:02d} {'AM' if t.tm_hour < 12 else 'PM'}")
+    return (
+        f"{time.strftime('%A', t)}, {t.tm_mday} {time.strftime('%B %Y', t)}, "
+        f"{hour}:{t.tm_min:02d} {'AM' if t.tm_hour < 12 else 'PM'}"
+    )
 
 
 def write_moodle_worksheet(
@@ -530,8 +566,16 @@ def write_moodle_worksheet(
     for pid, name in students:
         g = grades.get(pid)
         grade = "" if g is None or g.grade is None else _format_grade(g.grade)
-        writer.writerow([f"Participant {pid}", defuse_cell(" ".join(strip_control(name).split())), grade,
-                         f"{maximum:.2f}", stamp if grade else "-", _plain(g.feedback) if g else ""])
+        writer.writerow(
+            [
+                f"Participant {pid}",
+                defuse_cell(" ".join(strip_control(name).split())),
+                grade,
+                f"{maximum:.2f}",
+                stamp if grade else "-",
+                _plain(g.feedback) if g else "",
+            ]
+        )
     path = Path(out_dir) / MOODLE_WORKSHEET_FILENAME
     write_atomic(path, buf.getvalue())
     return path

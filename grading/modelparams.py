@@ -50,11 +50,28 @@ def count_parameters(path: str | Path) -> int:
         return _count_safetensors(path)
     if suffix in (".pt", ".pth", ".bin", ".ckpt"):
         return _count_torch(path)
-    raise UsageError(f"{path.name}: --model expects a .pt, .pth or .safetensors file, got {suffix or 'no extension'!r}.")
+    raise UsageError(
+        f"{path.name}: --model expects a .pt, .pth or .safetensors file, got {suffix or 'no extension'!r}."
+    )
 
 
-_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-                "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+_DTYPE_BYTES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
+}
 _MAX_HEADER = 100_000_000  # the safetensors library's own limit
 
 
@@ -97,13 +114,21 @@ def _count_safetensors(path: Path) -> int:
             raise UsageError(f"{what} has an unknown dtype {str(dtype)[:20]!r}.")
         if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
             raise UsageError(f"{what} has the shape {str(shape)[:40]}, not a list of non-negative integers.")
-        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(o) for o in offsets)
-                or not offsets[0] <= offsets[1] <= data_bytes):
-            raise UsageError(f"{what} has data offsets {str(offsets)[:40]} outside the file's {data_bytes} bytes of data.")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(_is_count(o) for o in offsets)
+            or not offsets[0] <= offsets[1] <= data_bytes
+        ):
+            raise UsageError(
+                f"{what} has data offsets {str(offsets)[:40]} outside the file's {data_bytes} bytes of data."
+            )
         numel = math.prod(shape)
         if offsets[1] - offsets[0] != numel * _DTYPE_BYTES[dtype]:
-            raise UsageError(f"{what}: its shape {shape} needs {numel * _DTYPE_BYTES[dtype]} bytes, "
-                             f"its offsets give {offsets[1] - offsets[0]}; the header does not match the data.")
+            raise UsageError(
+                f"{what}: its shape {shape} needs {numel * _DTYPE_BYTES[dtype]} bytes, "
+                f"its offsets give {offsets[1] - offsets[0]}; the header does not match the data."
+            )
         key = (offsets[0], offsets[1])
         if _is_buffer(name) or (numel and key in seen):
             continue

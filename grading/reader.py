@@ -238,7 +238,7 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
     sep = _SEP_LINE.match(text)
     if sep:  # Excel's "sep=;" line: the delimiter, then a blank line 1 (line numbers stay right)
         delimiter = sep.group("d")
-        text = sep.group(2) + text[sep.end():] if sep.group(2) else "\n"
+        text = sep.group(2) + text[sep.end() :] if sep.group(2) else "\n"
     else:
         delimiter = sniff_delimiter(text)
     if '"' in text:
@@ -348,12 +348,18 @@ def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], l
     return rows, lines, None
 
 
-def _ignore_quotes(text: str, delimiter: str, name: str, start: int, end: int) -> tuple[list[list[str]], list[int], Issue]:
+def _ignore_quotes(
+    text: str, delimiter: str, name: str, start: int, end: int
+) -> tuple[list[list[str]], list[int], Issue]:
     plain = text.replace("\r\n", "\n").replace("\r", "\n")
     rows, lines = _split_plain(plain, delimiter)
     rows = [[cell.strip().strip('"').strip() for cell in row] for row in rows]
     kept = [(row, line) for row, line in zip(rows, lines, strict=True) if any(row)]
-    issue = Issue("unbalanced_quote", f"{name}, line {start}: a quote (\") opens a cell and is not closed "
-                  f"{'before line ' + str(end) if end > start + 1 else 'on that line'}, which would make lines "
-                  f"{start} to {end} one cell; the file was read with quotes ignored. Remove the stray quote.", start)
+    issue = Issue(
+        "unbalanced_quote",
+        f'{name}, line {start}: a quote (") opens a cell and is not closed '
+        f"{'before line ' + str(end) if end > start + 1 else 'on that line'}, which would make lines "
+        f"{start} to {end} one cell; the file was read with quotes ignored. Remove the stray quote.",
+        start,
+    )
     return [r for r, _ in kept], [n for _, n in kept], issue

@@ -211,7 +211,6 @@ class GradeReport:
             "errors": [e.to_dict() for e in self.errors],
         }
 
-
     def write_json(self, folder: str | Path) -> Path:
         """Write :meth:`to_dict` to ``folder/<file stem>.json`` (the folder is created) and return its path.
 
@@ -264,7 +263,9 @@ def render_summary(report: GradeReport) -> Any:
         lines.append(f"  top-{report.k}  unavailable (see the warning below)")
     else:
         source = {"scores": "the score columns", "ranked": "the ranked columns", "class": "the class column"}
-        lines.append(f"  top-{report.k}  {_fmt(report.top3)}  (from {source.get(report.topk_source or '', 'the file')})")
+        lines.append(
+            f"  top-{report.k}  {_fmt(report.top3)}  (from {source.get(report.topk_source or '', 'the file')})"
+        )
     if report.params:
         lines.append(f"  params {report.params:,}   top-1 / params = {report.top1_per_param:.3e}")
     parts.append(Text("\n".join(lines)))

@@ -132,7 +132,9 @@ def _parse_rule(table: Any, index: int, where_file: str) -> Rule:
     if kind == "thresholds":
         steps_raw = table.get("steps")
         if not isinstance(steps_raw, list) or not steps_raw:
-            raise UsageError(f"{where}: steps must be a list like `steps = [{{at = 0.8, points = 5}}]`, got {steps_raw!r}.")
+            raise UsageError(
+                f"{where}: steps must be a list like `steps = [{{at = 0.8, points = 5}}]`, got {steps_raw!r}."
+            )
         steps = []
         for j, step in enumerate(steps_raw):
             if not isinstance(step, Mapping) or set(step) != {"at", "points"}:
@@ -206,8 +208,14 @@ def _competition_ranks(values: Mapping[str, float]) -> dict[str, int]:
     return {sid: 1 + sum(1 for o in ordered if o > v) for sid, v in values.items()}
 
 
-def _score_rule(rule: Rule, metrics: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None,
-                ranks: Mapping[str, int], n_ranked: int, sid: str) -> RuleScore:
+def _score_rule(
+    rule: Rule,
+    metrics: Mapping[str, Any] | None,
+    baseline: Mapping[str, Any] | None,
+    ranks: Mapping[str, int],
+    n_ranked: int,
+    sid: str,
+) -> RuleScore:
     def score(points: float, why: str) -> RuleScore:
         return RuleScore(rule.name, round(points, 2), rule.points, why)
 
@@ -219,8 +227,11 @@ def _score_rule(rule: Rule, metrics: Mapping[str, Any] | None, baseline: Mapping
     shown = _fmt(rule.metric, value)
     if rule.kind == "linear":
         frac = _clamp01((value - rule.floor) / (rule.target - rule.floor))
-        return score(rule.points * frac, f"{rule.metric} {shown}: 0 points at {_fmt(rule.metric, rule.floor)}, "
-                                         f"all at {_fmt(rule.metric, rule.target)}")
+        return score(
+            rule.points * frac,
+            f"{rule.metric} {shown}: 0 points at {_fmt(rule.metric, rule.floor)}, "
+            f"all at {_fmt(rule.metric, rule.target)}",
+        )
     if rule.kind == "thresholds":
         reached = [(at, p) for at, p in rule.steps if value >= at]
         if not reached:
@@ -241,8 +252,10 @@ def _score_rule(rule: Rule, metrics: Mapping[str, Any] | None, baseline: Mapping
         return score(0.0, f"not ranked: top-1 below {rule.min_top1:.3f} or {rule.metric} unavailable")
     rank = ranks[sid]
     frac = 1.0 if n_ranked <= 1 else (n_ranked - rank) / (n_ranked - 1)
-    return score(rule.min_points + (rule.points - rule.min_points) * frac,
-                 f"rank {rank} of {n_ranked} on {rule.metric} ({shown})")
+    return score(
+        rule.min_points + (rule.points - rule.min_points) * frac,
+        f"rank {rank} of {n_ranked} on {rule.metric} ({shown})",
+    )
 
 
 def score_class(
@@ -274,9 +287,6 @@ def score_class(
     max_total = round(sum(r.points for r in rules), 2)
     out: dict[str, RubricScore] = {}
     for sid, m in metrics.items():
-        parts = [
-            _score_rule(rule, m, baseline, *ranking.get(rule.name, ({}, 0)), sid)
-            for rule in rules
-        ]
+        parts = [_score_rule(rule, m, baseline, *ranking.get(rule.name, ({}, 0)), sid) for rule in rules]
         out[sid] = RubricScore(round(sum(p.points for p in parts), 2), max_total, parts)
     return out

@@ -146,12 +146,16 @@ def _member_problem(info: zipfile.ZipInfo, max_member_bytes: int) -> str | None:
     if info.flag_bits & 0x1:
         return "refused: the file is encrypted; ask for it without a password"
     if info.file_size > max_member_bytes:
-        return (f"refused: the file is {format_size(info.file_size)}, above the "
-                f"{format_size(max_member_bytes)} limit; raise [submission] max_size if it is genuine")
+        return (
+            f"refused: the file is {format_size(info.file_size)}, above the "
+            f"{format_size(max_member_bytes)} limit; raise [submission] max_size if it is genuine"
+        )
     long = next((p for p in parts if len(p.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES), None)
     if long is not None:
-        return (f"refused: the name {long[:40] + '…'!r} is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
-                f"more than the {_MAX_NAME_BYTES} a file system allows; ask the student to rename it")
+        return (
+            f"refused: the name {long[:40] + '…'!r} is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
+            f"more than the {_MAX_NAME_BYTES} a file system allows; ask the student to rename it"
+        )
     return None
 
 
@@ -160,14 +164,19 @@ def _write_problem(exc: OSError, target: Path, dest: Path) -> str:
     import errno
 
     if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)) or exc.errno in (
-            errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        errno.EEXIST,
+        errno.ENOTDIR,
+        errno.EISDIR,
+    ):
         clash = next((p for p in [target, *target.parents] if p != dest and p.exists()), target)
         if clash == target and target.is_file():
             return "refused: the zip holds this file twice; only the first copy was unpacked"
         kind = "folder" if clash.is_dir() else "file"
         rel = clash.relative_to(dest).as_posix() if clash.is_relative_to(dest) else clash.name
-        return (f"refused: the zip holds a file and a folder both named {rel!r} (the {kind} came first); "
-                "only the first was unpacked")
+        return (
+            f"refused: the zip holds a file and a folder both named {rel!r} (the {kind} came first); "
+            "only the first was unpacked"
+        )
     if exc.errno == errno.ENAMETOOLONG:
         return "refused: the path is longer than the file system allows; ask the student to rename it"
     return f"refused: it cannot be written ({exc.strerror or type(exc).__name__})"
@@ -201,26 +210,33 @@ def safe_extract(
     try:
         archive = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile:
-        raise UsageError(f"{where}: not a valid zip file; download the submissions again or unzip it yourself "
-                         "and pass the folder.") from None
+        raise UsageError(
+            f"{where}: not a valid zip file; download the submissions again or unzip it yourself and pass the folder."
+        ) from None
     except OSError as exc:
         raise UsageError(f"{where}: cannot read the zip ({exc.strerror}).") from None
     result = Extraction()
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         if len(infos) > max_members:
-            raise UsageError(f"{where}: holds {len(infos)} files, more than the {max_members} a class export can; "
-                             "refusing it as a possible zip bomb.")
+            raise UsageError(
+                f"{where}: holds {len(infos)} files, more than the {max_members} a class export can; "
+                "refusing it as a possible zip bomb."
+            )
         kept = [i for i in infos if i.file_size <= max_member_bytes]
         total = sum(i.file_size for i in kept)
         if total > max_total_bytes:
-            raise UsageError(f"{where}: would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
-                             "refusing it as a possible zip bomb.")
+            raise UsageError(
+                f"{where}: would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
+                "refusing it as a possible zip bomb."
+            )
         packed = sum(i.compress_size for i in kept)
         if total > _BOMB_FLOOR and total > _BOMB_RATIO * max(packed, 1):
-            raise UsageError(f"{where}: {format_size(packed)} of compressed data would unpack to {format_size(total)} "
-                             f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
-                             "as a possible zip bomb before writing anything.")
+            raise UsageError(
+                f"{where}: {format_size(packed)} of compressed data would unpack to {format_size(total)} "
+                f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
+                "as a possible zip bomb before writing anything."
+            )
         written = 0
         for info in infos:
             problem = _member_problem(info, max_member_bytes)
@@ -251,8 +267,11 @@ def safe_extract(
                         out.write(chunk)
             except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
                 target.unlink(missing_ok=True)
-                why = ("it unpacks to more than its declared size" if isinstance(exc, ValueError)
-                       else "it is damaged in the zip")
+                why = (
+                    "it unpacks to more than its declared size"
+                    if isinstance(exc, ValueError)
+                    else "it is damaged in the zip"
+                )
                 result.refused.append((info.filename, f"refused: {why}; ask the student to upload it again"))
                 continue
             written += size

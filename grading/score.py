@@ -78,12 +78,24 @@ def grade_file(
     if stat.S_ISDIR(info.st_mode):
         raise UsageError(f"{where!r} is a folder; grade a folder with grading.grade_class.") from None
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{where!r} is not a regular file (a pipe, socket or device); save the predictions "
-                         "to a CSV file and grade that.")
+        raise UsageError(
+            f"{where!r} is not a regular file (a pipe, socket or device); save the predictions "
+            "to a CSV file and grade that."
+        )
     if max_bytes is not None and info.st_size > max_bytes:
-        return _invalid(key, path.name, k, params, [Issue(
-            "too_large", f"{path.name}: refused: the file is {format_size(info.st_size)}, above the "
-            f"{format_size(max_bytes)} limit; raise it with --max-size (or [submission] max_size) if it is genuine.")])
+        return _invalid(
+            key,
+            path.name,
+            k,
+            params,
+            [
+                Issue(
+                    "too_large",
+                    f"{path.name}: refused: the file is {format_size(info.st_size)}, above the "
+                    f"{format_size(max_bytes)} limit; raise it with --max-size (or [submission] max_size) if it is genuine.",
+                )
+            ],
+        )
     try:
         with path.open("rb") as f:
             data = f.read() if max_bytes is None else f.read(max_bytes + 1)
@@ -92,8 +104,13 @@ def grade_file(
     except OSError as exc:
         raise UsageError(f"{where!r} cannot be read ({exc.strerror}).") from None
     if max_bytes is not None and len(data) > max_bytes:  # it grew while we looked
-        return _invalid(key, path.name, k, params, [Issue(
-            "too_large", f"{path.name}: refused: the file is above the {format_size(max_bytes)} limit.")])
+        return _invalid(
+            key,
+            path.name,
+            k,
+            params,
+            [Issue("too_large", f"{path.name}: refused: the file is above the {format_size(max_bytes)} limit.")],
+        )
     return grade_bytes(data, key, name=path.name, k=k, params=params)
 
 
@@ -110,8 +127,15 @@ def _examples(pairs: list[tuple[int, str]], total: int) -> str:
     return shown + (f", and {total - _SHOW} more" if total > _SHOW else "")
 
 
-def _invalid(key: AnswerKey, name: str, k: int, params: int | None, errors: list[Issue],
-             warnings: list[Issue] | None = None, **counts: int) -> GradeReport:
+def _invalid(
+    key: AnswerKey,
+    name: str,
+    k: int,
+    params: int | None,
+    errors: list[Issue],
+    warnings: list[Issue] | None = None,
+    **counts: int,
+) -> GradeReport:
     return GradeReport(
         status="invalid", name=name, labels=list(key.classes), ids=list(key.ids), y_true=key.y,
         y_pred=np.full(len(key), -1, dtype=np.int64), answered=np.zeros(len(key), dtype=bool), k=k,
@@ -140,8 +164,9 @@ def grade_bytes(
 _SEP_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 
 
-def _other_separator(row_key: np.ndarray, id_cells: list[str], delimiter: str,
-                     key: AnswerKey) -> tuple[list[int], str] | None:
+def _other_separator(
+    row_key: np.ndarray, id_cells: list[str], delimiter: str, key: AnswerKey
+) -> tuple[list[int], str] | None:
     """Rows whose id cell is really a whole row split by another separator (``'0000001.png;0'``)."""
     unknown = row_key < 0
     if not unknown.any():
@@ -149,8 +174,11 @@ def _other_separator(row_key: np.ndarray, id_cells: list[str], delimiter: str,
     for other in _SEP_NAMES:
         if other == delimiter:
             continue
-        hits = [i for i, c in enumerate(itertools.compress(id_cells, unknown)) if other in c
-                and key.index_of(c.split(other, 1)[0].strip().strip('"')) is not None]
+        hits = [
+            i
+            for i, c in enumerate(itertools.compress(id_cells, unknown))
+            if other in c and key.index_of(c.split(other, 1)[0].strip().strip('"')) is not None
+        ]
         if hits:
             return np.flatnonzero(unknown)[hits].tolist(), other
     return None
@@ -160,11 +188,22 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
     head = table.head(_SAMPLE + 2)
     skipped: list[Issue] = list(table.issues)
     title = 0
-    if len(head) > 2 and len(head[0]) < len(head[1]) and _names_columns(head[1], key) and not _names_columns(head[0], key):
+    if (
+        len(head) > 2
+        and len(head[0]) < len(head[1])
+        and _names_columns(head[1], key)
+        and not _names_columns(head[0], key)
+    ):
         title = 1  # a title line above the header
         shown = ", ".join(map(repr, head[0]))[:80]
-        skipped.append(Issue("title_line", f"{name}, line {table.lines[0]}: {shown} is not part of the table "
-                             "(a title above the header?); it was skipped.", table.lines[0]))
+        skipped.append(
+            Issue(
+                "title_line",
+                f"{name}, line {table.lines[0]}: {shown} is not part of the table "
+                "(a title above the header?); it was skipped.",
+                table.lines[0],
+            )
+        )
         head = head[1:]
     header = head[0] if looks_like_header(head[0], key) else None
     offset = title + (1 if header is not None else 0)
@@ -176,7 +215,7 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
             issue = Issue("no_rows", f"{name} has a single line ({cells[:80]}) and no rows of predictions; "
                           f"expected a CSV such as '{key.id_column},{key.label_column}' then one row per image.", 1)  # fmt: skip
         return _invalid(key, name, k, params, [issue])
-    cols = find_columns(header, head[offset - title:], key, name=name)
+    cols = find_columns(header, head[offset - title :], key, name=name)
     cols.warnings[:0] = skipped
     if cols.errors:
         return _invalid(key, name, k, params, cols.errors, skipped)
@@ -185,7 +224,9 @@ def _grade_table(table: Rows, key: AnswerKey, *, name: str, k: int, params: int 
 
 def _names_columns(row: list[str], key: AnswerKey) -> bool:
     names = set(map(normalize_header, row))
-    return bool(names & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column), normalize_header(key.label_column)})
+    return bool(
+        names & {*ID_ALIASES, *LABEL_ALIASES, normalize_header(key.id_column), normalize_header(key.label_column)}
+    )
 
 
 def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
@@ -200,7 +241,7 @@ def _lookup_ids(cells: list[str], key: AnswerKey) -> np.ndarray:
     found = np.fromiter((get(c, -1) for c in cells), dtype=np.int64, count=len(cells))
     misses = np.flatnonzero(found < 0)
     for start in range(0, len(misses), 65536):  # in chunks: a 50 MB file of unknown ids stays small
-        chunk = misses[start:start + 65536]
+        chunk = misses[start : start + 65536]
         found[chunk] = key.loose_indices([cells[r] for r in chunk.tolist()])
     return found
 
@@ -229,7 +270,9 @@ def _score(
         row_pred = _lookup_classes(label_cells, key)
     else:  # the best score is the prediction
         assert scores is not None and valid_scores is not None
-        label_cells = ["" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])]
+        label_cells = [
+            "" if not ok else str(key.classes[j]) for ok, j in zip(valid_scores, top_k_predictions(scores, 1)[:, 0])
+        ]
         row_pred = np.where(valid_scores, top_k_predictions(scores, 1)[:, 0], -1)
 
     known = np.flatnonzero(row_key >= 0)
@@ -246,7 +289,9 @@ def _score(
             if kr not in first_at:
                 first_at[kr] = r
                 keep.append(r)
-            elif row_pred[r] == row_pred[first_at[kr]] and (row_pred[r] >= 0 or label_cells[r] == label_cells[first_at[kr]]):
+            elif row_pred[r] == row_pred[first_at[kr]] and (
+                row_pred[r] >= 0 or label_cells[r] == label_cells[first_at[kr]]
+            ):
                 repeats.append((lines[r], f"{id_cells[r]!r} repeats line {lines[first_at[kr]]}"))
             else:
                 f = first_at[kr]
@@ -316,7 +361,9 @@ def _score(
 
     y_pred = np.full(n, -1, dtype=np.int64)
     y_pred[row_key[first_rows]] = row_pred[first_rows]
-    topk_hit, source = _top_k(rows, lines, first_rows, row_key, row_pred, cols, key, k, scores, valid_scores, name, warnings)
+    topk_hit, source = _top_k(
+        rows, lines, first_rows, row_key, row_pred, cols, key, k, scores, valid_scores, name, warnings
+    )
     return GradeReport(
         status="ok", name=name, labels=list(key.classes), ids=list(key.ids), y_true=key.y, y_pred=y_pred,
         answered=answered, topk_hit=topk_hit, k=k, topk_source=source, usage=key.usage, params=params,
@@ -346,7 +393,10 @@ def _top_k(
         hit[targets] = top_k_hits_from_indices(t, scores[first_rows], k)
         bad = first_rows[~valid_scores[first_rows]]
         if len(bad):
-            pairs = [(lines[r], ", ".join(rows[r][c] if c < len(rows[r]) else "" for c in cols.scores)) for r in bad[:4].tolist()]
+            pairs = [
+                (lines[r], ", ".join(rows[r][c] if c < len(rows[r]) else "" for c in cols.scores))
+                for r in bad[:4].tolist()
+            ]
             warnings.append(Issue(
                 "invalid_scores",
                 f"{name}: {_n(len(bad), 'row has', 'rows have')} a score that is not a number "
@@ -360,7 +410,9 @@ def _top_k(
         hit = np.zeros(n, dtype=bool)
         guesses = [row_pred[first_rows]]
         chosen = [rows[r] for r in first_rows.tolist()]
-        guesses += [_lookup_classes([row[c] if len(row) > c else "" for row in chosen], key) for c in cols.ranked[: k - 1]]
+        guesses += [
+            _lookup_classes([row[c] if len(row) > c else "" for row in chosen], key) for c in cols.ranked[: k - 1]
+        ]
         hit[targets] = np.any(np.stack(guesses) == key.y[targets][None, :], axis=0)
         return hit, "ranked"
     label = cols.label_name or key.label_column

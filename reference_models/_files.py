@@ -42,7 +42,7 @@ def decode_text(raw: bytes, where: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ModelError(
-            f"{where}, line {line}: byte {raw[exc.start:exc.start + 1]!r} is not UTF-8; "
+            f"{where}, line {line}: byte {raw[exc.start : exc.start + 1]!r} is not UTF-8; "
             "save the file as UTF-8 (e.g. 'CSV UTF-8' in Excel) and run again."
         ) from None
 
@@ -79,7 +79,9 @@ def check_output_file(path: Path | str, what: str = "--out", *, example: str = "
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError:
-        raise ModelError(f"{what} {str(path)!r}: the folder {str(parent)!r} is not writable; choose another path.") from None
+        raise ModelError(
+            f"{what} {str(path)!r}: the folder {str(parent)!r} is not writable; choose another path."
+        ) from None
     return path
 
 

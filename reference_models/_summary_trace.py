@@ -30,9 +30,7 @@ _DIMS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 def build_light(spec: Any, overrides: dict[str, Any]) -> nn.Module:
     """Build a registry model; a big one stays on the ``meta`` device (no memory, no init)."""
-    from reference_models.registry import make_config
-
-    from reference_models.registry import check_buildable
+    from reference_models.registry import check_buildable, make_config
 
     module = spec.load()
     config = check_buildable(spec.name, **overrides) if overrides else make_config(spec.name)
@@ -55,12 +53,15 @@ def parse_shape(value: Any, default: tuple[int, ...] | None, label: str) -> tupl
         if not shape or any(d < 1 for d in shape) or any(str(p).strip() != str(int(p)) for p in parts):
             raise ValueError
     except (TypeError, ValueError):
-        raise ModelError(f"input shape {value!r} is not a list of whole numbers ≥ 1 like '3x32x32' "
-                         "(C×H×W, no batch dimension).") from None
+        raise ModelError(
+            f"input shape {value!r} is not a list of whole numbers ≥ 1 like '3x32x32' (C×H×W, no batch dimension)."
+        ) from None
     if default is not None and len(shape) != len(default):
-        raise ModelError(f"{label} takes an input of {len(default)} number{'s' * (len(default) > 1)} like "
-                         f"{'x'.join(map(str, default))!r} "
-                         f"(no batch dimension); got {value!r}.")
+        raise ModelError(
+            f"{label} takes an input of {len(default)} number{'s' * (len(default) > 1)} like "
+            f"{'x'.join(map(str, default))!r} "
+            f"(no batch dimension); got {value!r}."
+        )
     return shape
 
 
@@ -172,7 +173,7 @@ def _spatial_dims(m: nn.Module) -> int:
 
 def _detail(m: nn.Module) -> str:
     parts: list[str] = []
-    if isinstance(m, _CONV) or isinstance(m, _POOL):
+    if isinstance(m, (_CONV, _POOL)):
         kernel, stride, padding, dilation = _window(m, _spatial_dims(m))
         if isinstance(m, _CONV):
             parts.append(f"{m.in_channels}→{m.out_channels}")
@@ -197,7 +198,7 @@ def _detail(m: nn.Module) -> str:
         parts.append(f"p={m.p:g}")
     elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool1d)):
         parts.append(f"→{_shape_text(_tup(m.output_size, 2 if '2d' in type(m).__name__ else 1))}")
-    if (isinstance(m, _CONV) or isinstance(m, nn.Linear)) and m.bias is None:
+    if (isinstance(m, (_CONV, nn.Linear))) and m.bias is None:
         parts.append("no bias")
     return ", ".join(parts)
 
@@ -234,15 +235,22 @@ def _shape_working(m: nn.Module, rec: dict[str, Any] | None) -> str:
     if not rec or rec["in"] is None or rec["out"] is None:
         return ""
     shape_in, shape_out = rec["in"], rec["out"]
-    if isinstance(m, _CONV) or isinstance(m, _POOL):
+    if isinstance(m, (_CONV, _POOL)):
         nd = _spatial_dims(m)
         if len(shape_in) < nd + 1 or len(shape_out) < nd + 1:
             return ""
         kernel, stride, padding, dilation = _window(m, nd)
         texts = []
         for i in range(nd):
-            step = conv_output_size(shape_in[-nd + i], kernel[i], stride[i], padding[i], dilation[i],
-                                    pool=isinstance(m, _POOL), ceil_mode=getattr(m, "ceil_mode", False))
+            step = conv_output_size(
+                shape_in[-nd + i],
+                kernel[i],
+                stride[i],
+                padding[i],
+                dilation[i],
+                pool=isinstance(m, _POOL),
+                ceil_mode=getattr(m, "ceil_mode", False),
+            )
             if step.result != shape_out[-nd + i]:
                 return ""
             texts.append(step.text().split(" = ", 1)[1])
@@ -276,8 +284,11 @@ def _notes_for(m: nn.Module, name: str, seen: dict[int, str], own: list, calls: 
     buffers = [(n, b) for n, b in m.named_buffers(recurse=False) if id(b) not in seen]
     if buffers:
         parts = " + ".join(str(b.numel()) for _, b in buffers)
-        notes.append(f"buffers {parts} = {sum(b.numel() for _, b in buffers):,}" if len(buffers) > 1
-                     else f"buffer {buffers[0][0]} {parts}")
+        notes.append(
+            f"buffers {parts} = {sum(b.numel() for _, b in buffers):,}"
+            if len(buffers) > 1
+            else f"buffer {buffers[0][0]} {parts}"
+        )
     if calls > 1:
         notes.append(f"called {calls}×, first output shown")
     elif calls == 0:
@@ -285,8 +296,7 @@ def _notes_for(m: nn.Module, name: str, seen: dict[int, str], own: list, calls: 
     return notes
 
 
-def make_table(model: nn.Module, label: str, shape: tuple[int, ...],
-               default: tuple[int, ...] | None) -> ParamTable:
+def make_table(model: nn.Module, label: str, shape: tuple[int, ...], default: tuple[int, ...] | None) -> ParamTable:
     """Trace ``model`` on one input of ``shape`` and build its table."""
     numel = sum(p.numel() for p in model.parameters())
     meta = numel > META_THRESHOLD or any(p.is_meta for p in model.parameters())
@@ -315,17 +325,33 @@ def make_table(model: nn.Module, label: str, shape: tuple[int, ...],
         notes = _notes_for(m, name, seen, own, rec["calls"] if rec else 0)
         for n, t in [*own, *m.named_buffers(recurse=False)]:
             seen.setdefault(id(t), f"{name}.{n}")
-        rows.append(LayerRow(
-            name=name, type=type(m).__name__, detail=_detail(m),
-            output_shape=rec["out"] if rec else None, shape_formula=_shape_working(m, rec),
-            params=sum(p.numel() for _, p in own), formula=_param_working(m, own),
-            trainable=sum(p.numel() for _, p in own if p.requires_grad),
-            buffers=sum(b.numel() for b in m.buffers(recurse=False)), notes=tuple(notes)))
+        rows.append(
+            LayerRow(
+                name=name,
+                type=type(m).__name__,
+                detail=_detail(m),
+                output_shape=rec["out"] if rec else None,
+                shape_formula=_shape_working(m, rec),
+                params=sum(p.numel() for _, p in own),
+                formula=_param_working(m, own),
+                trainable=sum(p.numel() for _, p in own if p.requires_grad),
+                buffers=sum(b.numel() for b in m.buffers(recurse=False)),
+                notes=tuple(notes),
+            )
+        )
     total = sum(r.params for r in rows)
     trainable = sum(r.trainable for r in rows)
     buffers = sum(b.numel() for b in model.buffers())
-    return ParamTable(model=label, input_shape=shape, layers=tuple(rows), total=total, trainable=trainable,
-                      non_trainable=total - trainable, buffers=buffers, numel_check=numel)
+    return ParamTable(
+        model=label,
+        input_shape=shape,
+        layers=tuple(rows),
+        total=total,
+        trainable=trainable,
+        non_trainable=total - trainable,
+        buffers=buffers,
+        numel_check=numel,
+    )
 
 
 def _accepted(model: nn.Module, shape: tuple[int, ...], meta: bool, sizes: Iterable[int]) -> list[int]:
@@ -343,8 +369,17 @@ def _accepted(model: nn.Module, shape: tuple[int, ...], meta: bool, sizes: Itera
     return ok
 
 
-def _explain(model: nn.Module, label: str, shape: tuple[int, ...], default: tuple[int, ...] | None,
-             culprit: nn.Module | None, rows: dict, trace: _Trace, exc: Exception, meta: bool) -> str:
+def _explain(
+    model: nn.Module,
+    label: str,
+    shape: tuple[int, ...],
+    default: tuple[int, ...] | None,
+    culprit: nn.Module | None,
+    rows: dict,
+    trace: _Trace,
+    exc: Exception,
+    meta: bool,
+) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if culprit is None:
         return f"{label}: input {_shape_text(shape)} fails outside any layer: {first_line}"
@@ -353,7 +388,7 @@ def _explain(model: nn.Module, label: str, shape: tuple[int, ...], default: tupl
     why = first_line
     if isinstance(culprit, _CONV) and got and got[0] != culprit.in_channels:
         why = f"input has {got[0]} channel{'s' * (got[0] != 1)}, expected {culprit.in_channels}"
-    elif (isinstance(culprit, _CONV) or isinstance(culprit, _POOL)) and got:
+    elif (isinstance(culprit, (_CONV, _POOL))) and got:
         nd = _spatial_dims(culprit)
         kernel, _, padding, dilation = _window(culprit, nd)
         pad = [0 if p == "same" else p for p in padding]

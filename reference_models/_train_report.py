@@ -46,10 +46,15 @@ def epoch_line(history: History, epochs: int) -> str:
 def _history_table(h: History) -> list[str]:
     n = len(h.epoch)
     top5 = lambda values: values if len(values) == n else [None] * n  # noqa: E731  (older weights: no top-5)
-    columns = [("epoch", [str(e) for e in h.epoch]), ("loss", [_num(v) for v in h.train_loss]),
-               ("top-1", [_pct(v) for v in h.train_accuracy]), ("top-5", [_pct(v) for v in top5(h.train_top5)]),
-               ("val loss", [_num(v) for v in h.val_loss]), ("val top-1", [_pct(v) for v in h.val_accuracy]),
-               ("val top-5", [_pct(v) for v in top5(h.val_top5)])]
+    columns = [
+        ("epoch", [str(e) for e in h.epoch]),
+        ("loss", [_num(v) for v in h.train_loss]),
+        ("top-1", [_pct(v) for v in h.train_accuracy]),
+        ("top-5", [_pct(v) for v in top5(h.train_top5)]),
+        ("val loss", [_num(v) for v in h.val_loss]),
+        ("val top-1", [_pct(v) for v in h.val_accuracy]),
+        ("val top-5", [_pct(v) for v in top5(h.val_top5)]),
+    ]
     columns = [(title, cells) for title, cells in columns if any(cells)]
     widths = [max(len(title), *(len(c) for c in cells)) for title, cells in columns]
     lines = ["  ".join(f"{title:>{w}}" for (title, _), w in zip(columns, widths, strict=True))]
@@ -115,22 +120,33 @@ def _regression_lines(run: TrainRun) -> list[str]:
     best = r["val_mse"] if r["val_mse"] is not None else r["train_mse"]
     verdict = "(< 0.1 as the handout asks)" if best < 0.1 else "(NOT below 0.1: train longer or change the model)"
     if r["val_mse"] is not None:
-        lines = [f"MSE on the {r['n_train']} training pairs {r['train_mse']:.4f}; on the {r['n_val']} held-out pairs {r['val_mse']:.4f} {verdict}"]
+        lines = [
+            f"MSE on the {r['n_train']} training pairs {r['train_mse']:.4f}; on the {r['n_val']} held-out pairs {r['val_mse']:.4f} {verdict}"
+        ]
     else:
         lines = [f"MSE on the {r['n_train']} pairs {r['train_mse']:.4f} {verdict} (no pairs held out)"]
     if "noise_mse" in r:
-        lines.append(f"the shipped sample's noise: its generating function {r['generating_function']} has MSE {r['noise_mse']:.4f} "
-                     f"on all {r['n_train'] + r['n_val']} pairs; a training MSE well below that means the model fits the noise "
-                     "(its f' then drifts from the function's)")
+        lines.append(
+            f"the shipped sample's noise: its generating function {r['generating_function']} has MSE {r['noise_mse']:.4f} "
+            f"on all {r['n_train'] + r['n_val']} pairs; a training MSE well below that means the model fits the noise "
+            "(its f' then drifts from the function's)"
+        )
     if "coefficients" in r:
         degree = len(r["coefficients"]) - 1
         lines.append("coefficients: " + ", ".join(f"w{degree - i} = {w:+.4f}" for i, w in enumerate(r["coefficients"])))
     kind = "polynomial" if "coefficients" in r else "mlp"
-    header = ["x", f"f'(x), this model ({kind})", f"least-squares degree-{r['least_squares_degree']} polynomial, same pairs"]
+    header = [
+        "x",
+        f"f'(x), this model ({kind})",
+        f"least-squares degree-{r['least_squares_degree']} polynomial, same pairs",
+    ]
     if "generating_function" in r:
         header.append("generating function")
-    rows = [[f"{d['x']:g}", f"{d['model']:+.4f}", f"{d['least_squares']:+.4f}"]
-            + ([f"{d['generating_function']:+.4f}"] if "generating_function" in d else []) for d in r["derivatives"]]
+    rows = [
+        [f"{d['x']:g}", f"{d['model']:+.4f}", f"{d['least_squares']:+.4f}"]
+        + ([f"{d['generating_function']:+.4f}"] if "generating_function" in d else [])
+        for d in r["derivatives"]
+    ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     lines.append("  ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     lines += ["  ".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True)) for row in rows]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -36,13 +37,13 @@ class _Usage(ModelError):
 
 def _check(
     name: str,
-    data: Optional[Path] = None,
-    weights: Optional[Path] = None,
+    data: Path | None = None,
+    weights: Path | None = None,
     *,
-    out_file: Optional[Path] = None,
+    out_file: Path | None = None,
     example: str = "out",
-    out_folder: Optional[Path] = None,
-    overrides: Optional[dict[str, Any]] = None,
+    out_folder: Path | None = None,
+    overrides: dict[str, Any] | None = None,
     config: Any = None,
 ) -> None:
     """Refuse a wrong command line (exit 2) before any work: model, settings (that it can be built with them),
@@ -70,18 +71,27 @@ def _check(
             raise _Usage(f"{what} {str(path)!r} does not exist; check the path.")
 
 
-def _check_weights(name: str, weights: Optional[Path]) -> None:
+def _check_weights(name: str, weights: Path | None) -> None:
     from reference_models.train import shipped_weights
 
     if weights is None and shipped_weights(name) is None:
-        raise _Usage(f"Model {name!r} ships no trained weights; pass --weights FILE (train one with: python -m reference_models train {name} --data DIR --out FILE).")
+        raise _Usage(
+            f"Model {name!r} ships no trained weights; pass --weights FILE (train one with: python -m reference_models train {name} --data DIR --out FILE)."
+        )
 
 
 @contextmanager
 def _progress(label: str) -> Iterator[Any]:
     """A rich progress bar on stderr; yields ``update(done, total)``."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     console = Console(stderr=True)
@@ -102,7 +112,9 @@ def _epoch_log(epochs: int) -> Any:
     from reference_models._train_report import epoch_line
 
     every = max(1, -(-epochs // 100))  # at most about 100 lines, and always the last epoch
-    return lambda h: typer.echo(epoch_line(h, epochs), err=True) if h.epoch[-1] % every == 0 or h.epoch[-1] == epochs else None
+    return lambda h: (
+        typer.echo(epoch_line(h, epochs), err=True) if h.epoch[-1] % every == 0 or h.epoch[-1] == epochs else None
+    )
 
 
 def _overrides(values: list[str]) -> dict[str, Any]:
@@ -119,9 +131,9 @@ def _overrides(values: list[str]) -> dict[str, Any]:
 
 
 Model = Annotated[str, typer.Argument(help="Model name, e.g. hw2-digits (derive params --list names them).")]
-Data = Annotated[Optional[Path], typer.Option(help="Data folder or file (see make-data); hw1-circles needs none.")]
-Weights = Annotated[Optional[Path], typer.Option(help="Weights (.safetensors); default: the model's shipped weights.")]
-Figures = Annotated[Optional[Path], typer.Option(help="Also write the figures (PNG) into this folder.")]
+Data = Annotated[Path | None, typer.Option(help="Data folder or file (see make-data); hw1-circles needs none.")]
+Weights = Annotated[Path | None, typer.Option(help="Weights (.safetensors); default: the model's shipped weights.")]
+Figures = Annotated[Path | None, typer.Option(help="Also write the figures (PNG) into this folder.")]
 
 
 @app.command("make-data")
@@ -155,14 +167,23 @@ def train(
     model: Model,
     out: Annotated[Path, typer.Option(help="Where to save the trained weights (.safetensors).")],
     data: Data = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Epochs (default: the task's).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs (default: the task's).")] = None,
     seed: Annotated[int, typer.Option(help="Seeds weights, data order and augmentation.")] = 0,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: the task's).")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Batch size (default: the task's).")] = None,
-    set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")] = [],  # noqa: B006
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: the task's).")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Batch size (default: the task's).")] = None,
+    set_: Annotated[
+        list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")
+    ] = [],  # noqa: B006
     figures: Figures = None,
-    threads: Annotated[int, typer.Option(help="CPU threads while training; the same seed gives the same bytes for the same --threads.")] = TRAIN_THREADS,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON: history (loss, top-1, top-5 per epoch), notes, HW1's regression answers.")] = False,
+    threads: Annotated[
+        int, typer.Option(help="CPU threads while training; the same seed gives the same bytes for the same --threads.")
+    ] = TRAIN_THREADS,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print JSON: history (loss, top-1, top-5 per epoch), notes, HW1's regression answers."
+        ),
+    ] = False,
 ) -> None:
     """Train MODEL on --data and save its weights; print the history (and HW1's coefficients and f')."""
     from dataclasses import replace
@@ -179,9 +200,19 @@ def train(
         raise _Usage(str(exc)) from None
     changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
     config = replace(DEFAULTS[task], seed=seed, threads=threads, **changes)
-    _check(model, data, out_file=out, example=f"{model}.safetensors", out_folder=figures, overrides=overrides, config=config)
+    _check(
+        model,
+        data,
+        out_file=out,
+        example=f"{model}.safetensors",
+        out_folder=figures,
+        overrides=overrides,
+        config=config,
+    )
     with _progress(f"train {model}") as update:
-        run = train_model(model, data, out, config, overrides=overrides, on_step=update, on_epoch=_epoch_log(config.epochs))
+        run = train_model(
+            model, data, out, config, overrides=overrides, on_step=update, on_epoch=_epoch_log(config.epochs)
+        )
     typer.echo(json.dumps(run.to_json()) if json_ else run.to_text())
     if figures:
         from reference_models.figures import write_figures
@@ -191,7 +222,13 @@ def train(
 
 
 @app.command()
-def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, figures: Figures = None) -> None:
+def evaluate(
+    model: Model,
+    data: Data = None,
+    weights: Weights = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    figures: Figures = None,
+) -> None:
     """Top-1/3/5, parameters and confusion matrix of MODEL on the test part of --data."""
     _check(model, data, weights, out_folder=figures)
     _check_weights(model, weights)
@@ -212,12 +249,18 @@ def evaluate(model: Model, data: Data = None, weights: Weights = None, json_: An
 
 
 @app.command()
-def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")], data: Data = None, weights: Weights = None) -> None:
+def predict(
+    model: Model,
+    out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")],
+    data: Data = None,
+    weights: Weights = None,
+) -> None:
     """Write the submission CSV grade reads (image,class,class_2,class_3) for the test part of --data."""
     _check(model, data, weights, out_file=out, example="HW2_prob1.csv")
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
-    from reference_models.predict import predict as run, write_submission
+    from reference_models.predict import predict as run
+    from reference_models.predict import write_submission
     from reference_models.train import load_model, seed_of
 
     net, metadata = load_model(model, weights)
@@ -230,7 +273,12 @@ def predict(model: Model, out: Annotated[Path, typer.Option(help="Submission CSV
 
 
 @app.command("figures")
-def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")], data: Data = None, weights: Weights = None) -> None:
+def figures_(
+    model: Model,
+    out: Annotated[Path, typer.Option(help="Folder for the PNG files.")],
+    data: Data = None,
+    weights: Weights = None,
+) -> None:
     """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary."""
     _check(model, data, weights, out_folder=out)
     _check_weights(model, weights)
@@ -242,7 +290,9 @@ def figures_(model: Model, out: Annotated[Path, typer.Option(help="Folder for th
     net, metadata = load_model(model, weights)
     test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
     evaluation = run(net, test, name=model) if test.labeled else None
-    for path in write_figures(model, net, data, out, history=history_of(metadata), evaluation=evaluation, seed=seed_of(metadata)):
+    for path in write_figures(
+        model, net, data, out, history=history_of(metadata), evaluation=evaluation, seed=seed_of(metadata)
+    ):
         typer.echo(f"wrote {path}")
 
 

@@ -73,7 +73,9 @@ class Evaluation:
         """A few lines for the terminal."""
         notes = [f"note: {n}" for n in self.notes]
         if self.mse is not None:
-            return "\n".join([*notes, f"{self.model}: MSE {self.mse:.4f} on {self.n} pairs, {self.params:,} parameters"])
+            return "\n".join(
+                [*notes, f"{self.model}: MSE {self.mse:.4f} on {self.n} pairs, {self.params:,} parameters"]
+            )
         pct = lambda v: "n/a" if v is None else f"{v:.2%}"  # noqa: E731
         lines = [
             *notes,
@@ -81,7 +83,9 @@ class Evaluation:
             f"parameters {self.params:,}; top-1 / parameters = {(self.top1 or 0) / max(self.params, 1):.3e}",
             "confusion matrix (rows: true class, columns: predicted):",
         ]
-        width = max(3, *(len(str(v)) for row in self.confusion_matrix or () for v in row), *(len(c) for c in self.classes))
+        width = max(
+            3, *(len(str(v)) for row in self.confusion_matrix or () for v in row), *(len(c) for c in self.classes)
+        )
         lines.append(" " * (width + 1) + " ".join(f"{c:>{width}}" for c in self.classes))
         for name, row in zip(self.classes, self.confusion_matrix or (), strict=False):
             lines.append(f"{name:>{width}} " + " ".join(f"{v:>{width}}" for v in row))
@@ -104,7 +108,9 @@ class Evaluation:
         }
 
 
-def evaluate(model: torch.nn.Module, data: Dataset, *, name: str, on_batch: Callable[[int, int], None] | None = None) -> Evaluation:
+def evaluate(
+    model: torch.nn.Module, data: Dataset, *, name: str, on_batch: Callable[[int, int], None] | None = None
+) -> Evaluation:
     """Score ``model`` on a labeled split.
 
     Raises:
@@ -117,7 +123,9 @@ def evaluate(model: torch.nn.Module, data: Dataset, *, name: str, on_batch: Call
     scores = predict_scores(model, data, on_batch=on_batch)
     params = count_parameters(model)
     if not data.classes:
-        return Evaluation(model=name, n=len(data), params=params, mse=float(np.mean((scores - data.y) ** 2)), notes=data.notes)
+        return Evaluation(
+            model=name, n=len(data), params=params, mse=float(np.mean((scores - data.y) ** 2)), notes=data.notes
+        )
     if scores.shape[1] != len(data.classes):
         raise ModelError(f"Model {name!r} outputs {scores.shape[1]} classes but the data has {len(data.classes)}.")
     matrix = confusion_matrix(data.y, ranked(scores, 1)[:, 0], n_classes=len(data.classes))

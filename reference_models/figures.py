@@ -70,7 +70,13 @@ def history_figure(history: History, *, title: str = "") -> Any:
     for ax, (what, train, val) in zip(axes[0], panels, strict=False):
         ax.plot(history.epoch, train, marker=marker, markersize=3, label=f"training {what}")
         if any(v is not None for v in val):
-            ax.plot(history.epoch, [np.nan if v is None else v for v in val], marker=marker, markersize=3, label=f"validation {what}")
+            ax.plot(
+                history.epoch,
+                [np.nan if v is None else v for v in val],
+                marker=marker,
+                markersize=3,
+                label=f"validation {what}",
+            )
         ax.set_xlabel("epoch")
         if len(history.epoch) <= 10:
             ax.set_xticks(history.epoch)  # one tick per epoch (a 1-epoch history has no 0.96, 0.98, ...)
@@ -84,7 +90,9 @@ def history_figure(history: History, *, title: str = "") -> Any:
     return fig
 
 
-def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], classes: Sequence[str], path: Path | str, *, title: str = "") -> Path:
+def plot_confusion_matrix(
+    matrix: np.ndarray | Sequence[Sequence[int]], classes: Sequence[str], path: Path | str, *, title: str = ""
+) -> Path:
     """Counts as a heatmap, rows = true class, columns = predicted; 7×6 in at 100 dpi."""
     plt = _pyplot()
     matrix = np.asarray(matrix)
@@ -92,7 +100,12 @@ def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], classes:
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ticks = np.arange(len(classes))
-    ax.set_xticks(ticks, labels=list(classes), rotation=45 if max(map(len, classes), default=0) > 2 else 0, ha="right" if max(map(len, classes), default=0) > 2 else "center")
+    ax.set_xticks(
+        ticks,
+        labels=list(classes),
+        rotation=45 if max(map(len, classes), default=0) > 2 else 0,
+        ha="right" if max(map(len, classes), default=0) > 2 else "center",
+    )
     ax.set_yticks(ticks, labels=list(classes))
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
@@ -105,7 +118,9 @@ def plot_confusion_matrix(matrix: np.ndarray | Sequence[Sequence[int]], classes:
     return _save(fig, path)
 
 
-def plot_decision_boundary(model: torch.nn.Module, train: Dataset, test: Dataset, path: Path | str, *, resolution: int = 300) -> Path:
+def plot_decision_boundary(
+    model: torch.nn.Module, train: Dataset, test: Dataset, path: Path | str, *, resolution: int = 300
+) -> Path:
     """All points (training ● and test ▲, coloured by true class) over the colour of the predicted class; 7×6 in."""
     import torch
 
@@ -125,7 +140,16 @@ def plot_decision_boundary(model: torch.nn.Module, train: Dataset, test: Dataset
     for data, marker, part in ((train, "o", "training"), (test, "^", "test")):
         for label, colour in enumerate(colours):
             mask = data.y == label
-            ax.scatter(data.x[mask, 0], data.x[mask, 1], c=colour, marker=marker, edgecolors="black", linewidths=0.5, s=36, label=f"{part}: {train.classes[label]} ({mask.sum()})")
+            ax.scatter(
+                data.x[mask, 0],
+                data.x[mask, 1],
+                c=colour,
+                marker=marker,
+                edgecolors="black",
+                linewidths=0.5,
+                s=36,
+                label=f"{part}: {train.classes[label]} ({mask.sum()})",
+            )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
@@ -137,7 +161,6 @@ def plot_decision_boundary(model: torch.nn.Module, train: Dataset, test: Dataset
 
 def saliency(model: torch.nn.Module, image: torch.Tensor, target: int | None = None) -> tuple[np.ndarray, int]:
     """|∂ score of ``target`` / ∂ input|, max over channels, (H, W); ``target`` defaults to the predicted class."""
-    import torch
 
     model.eval()
     x = image.detach().clone().unsqueeze(0).requires_grad_(True)
@@ -181,7 +204,11 @@ def plot_saliency(
     name = lambda i: classes[i] if classes else str(i)  # noqa: E731
     fig, axes = plt.subplots(1, 3, figsize=(12, 4), layout="constrained")
     axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
-    axes[0].set_title("input" + (f", true class {name(label)}" if label is not None else "") + (" (green: bounding box)" if box is not None else ""))
+    axes[0].set_title(
+        "input"
+        + (f", true class {name(label)}" if label is not None else "")
+        + (" (green: bounding box)" if box is not None else "")
+    )
     if box is not None:
         x, y, w, h = (int(v) for v in box)
         axes[0].add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor="#2ca02c", linewidth=1.5))
@@ -206,7 +233,15 @@ def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Module]:
     return convs[-1]
 
 
-def filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], *, n_filters: int = 16, steps: int = 60, lr: float = 0.1, seed: int = 0) -> np.ndarray:
+def filter_patterns(
+    model: torch.nn.Module,
+    input_shape: Sequence[int],
+    *,
+    n_filters: int = 16,
+    steps: int = 60,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> np.ndarray:
     """Inputs that maximise the mean activation of each of the first ``n_filters`` filters of the last conv layer.
 
     Gradient ascent (Adam) from grey plus small noise, with a faint L2 pull to grey
@@ -246,13 +281,19 @@ def filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], *, n_fil
     return x.detach().numpy()
 
 
-def plot_filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], path: Path | str, *, n_filters: int = 16, steps: int = 60) -> Path:
+def plot_filter_patterns(
+    model: torch.nn.Module, input_shape: Sequence[int], path: Path | str, *, n_filters: int = 16, steps: int = 60
+) -> Path:
     """A grid of the patterns of :func:`filter_patterns`; 10×10 in at 100 dpi."""
     plt = _pyplot()
     name, layer = last_conv(model)
     what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"  # type: ignore[attr-defined]
     patterns = filter_patterns(model, input_shape, n_filters=n_filters, steps=steps)
-    shown = f"all {len(patterns)}" if len(patterns) == layer.out_channels else f"the first {len(patterns)} of {layer.out_channels}"  # type: ignore[attr-defined]
+    shown = (
+        f"all {len(patterns)}"
+        if len(patterns) == layer.out_channels
+        else f"the first {len(patterns)} of {layer.out_channels}"
+    )  # type: ignore[attr-defined]
     cols = int(np.ceil(np.sqrt(len(patterns))))
     rows = int(np.ceil(len(patterns) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(10, 10), squeeze=False)
@@ -260,7 +301,12 @@ def plot_filter_patterns(model: torch.nn.Module, input_shape: Sequence[int], pat
         ax.axis("off")
         if i < len(patterns):
             p = patterns[i]
-            ax.imshow(p[0] if p.shape[0] == 1 else np.transpose(p, (1, 2, 0)), cmap="gray" if p.shape[0] == 1 else None, vmin=0, vmax=1)
+            ax.imshow(
+                p[0] if p.shape[0] == 1 else np.transpose(p, (1, 2, 0)),
+                cmap="gray" if p.shape[0] == 1 else None,
+                vmin=0,
+                vmax=1,
+            )
             ax.set_title(f"filter {i}", fontsize=9)
     fig.suptitle(f"Inputs that most activate {shown} filters of the last conv layer ({what})")
     fig.tight_layout()
@@ -294,7 +340,9 @@ def write_figures(
     if history is not None:
         written.append(plot_history(history, out / "history.png", title=f"{name}: training history"))
     if evaluation is not None and evaluation.confusion_matrix:
-        written.append(plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png"))
+        written.append(
+            plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png")
+        )
     if task == "circles":
         train, test = load_for(task, data, "train", seed=seed), load_for(task, data, "test", seed=seed)
         written.append(plot_decision_boundary(model, train, test, out / "decision_boundary.png"))
@@ -302,6 +350,12 @@ def write_figures(
         test = load_for(task, data, "test", seed=seed)
         label = None if test.y is None else int(test.y[0])
         box = None if test.boxes is None else test.boxes[0]
-        written.append(plot_saliency(model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes, box=box))
-        written.append(plot_filter_patterns(model, test.x.shape[1:] or get(name).input_shape, out / "filter_patterns.png"))
+        written.append(
+            plot_saliency(
+                model, to_tensor(test.x[:1])[0], out / "saliency.png", label=label, classes=test.classes, box=box
+            )
+        )
+        written.append(
+            plot_filter_patterns(model, test.x.shape[1:] or get(name).input_shape, out / "filter_patterns.png")
+        )
     return written

@@ -28,8 +28,13 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
-def tf_same_pad(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
-                dilation: tuple[int, int] = (1, 1), value: float = 0.0) -> torch.Tensor:
+def tf_same_pad(
+    x: torch.Tensor,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    value: float = 0.0,
+) -> torch.Tensor:
     """Pad ``x`` (N, C, H, W) as TensorFlow's 'same' does, the extra pixel bottom/right.
 
     >>> tf_same_pad(torch.zeros(1, 1, 16, 16), (3, 3), (1, 2)).shape
@@ -50,11 +55,26 @@ class Conv2dSame(nn.Conv2d):
 
     padding_mode_tf = "same"
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] = 1, dilation: int | tuple[int, int] = 1,
-                 groups: int = 1, bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
-                         dilation=dilation, groups=groups, bias=bias)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=0,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (N, C_in, H, W) -> (N, C_out, ⌈H/s_h⌉, ⌈W/s_w⌉)

@@ -76,7 +76,9 @@ class Predictions:
     class_names: tuple[str, ...]
 
 
-def predict(model: torch.nn.Module, data: Dataset, *, top: int = 3, on_batch: Callable[[int, int], None] | None = None) -> Predictions:
+def predict(
+    model: torch.nn.Module, data: Dataset, *, top: int = 3, on_batch: Callable[[int, int], None] | None = None
+) -> Predictions:
     """Predict every example of ``data`` (labels, if any, are ignored).
 
     Raises:
@@ -85,7 +87,9 @@ def predict(model: torch.nn.Module, data: Dataset, *, top: int = 3, on_batch: Ca
     if not data.classes:
         raise ModelError("predict writes class submissions; this data set is a regression set (use train or evaluate).")
     scores = predict_scores(model, data, on_batch=on_batch)
-    return Predictions(ids=data.ids, classes=ranked(scores, min(top, scores.shape[1])), scores=scores, class_names=data.classes)
+    return Predictions(
+        ids=data.ids, classes=ranked(scores, min(top, scores.shape[1])), scores=scores, class_names=data.classes
+    )
 
 
 def write_submission(predictions: Predictions, path: Path | str, *, id_column: str = "image") -> Path:
@@ -101,5 +105,7 @@ def write_submission(predictions: Predictions, path: Path | str, *, id_column: s
             for name, row in zip(predictions.ids, predictions.classes, strict=True):
                 writer.writerow([name, *(int(c) for c in row)])
     except OSError as exc:
-        raise ModelError(f"{path}: the submission cannot be written ({exc.strerror or exc}); choose another --out.") from None
+        raise ModelError(
+            f"{path}: the submission cannot be written ({exc.strerror or exc}); choose another --out."
+        ) from None
     return path

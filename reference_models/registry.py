@@ -39,20 +39,54 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
-        ModelSpec("hw1-regression", "hw1_regression", (1,),
-                  "HW1 2023: MLP 1-32-32-1 for the 20 (x, y) pairs (kind=polynomial: y = sum w_i x^i)"),
-        ModelSpec("hw1-cifar", "hw1_cifar", (3, 32, 32),
-                  "HW1 2023: the CIFAR-10 CNN of the handout's table, plus a ReLU after fc1 and fc2 (dense_relu=false: the literal table)"),
-        ModelSpec("hw1-cifar-improved", "hw1_cifar_improved", (3, 32, 32),
-                  "HW1 2023: adjusted CIFAR-10 CNN (3 VGG stages with batch-norm, 1.15 M parameters)"),
-        ModelSpec("hw1-circles", "hw1_circles", (2,), "HW1 2025: fully connected 2-16-16-2 classifier for make_circles"),
-        ModelSpec("fer-cnn4", "fer_cnn4", (1, 48, 48), "FER report: 4 conv + maxpool blocks (32, 64, 128, 128), 48x48 grey -> 7"),
-        ModelSpec("fer-cnn3", "fer_cnn3", (1, 48, 48), "FER reports: the 3-layer CNN [64, 128, 512] used for saliency maps"),
-        ModelSpec("fer-wide-resnet50-2", "fer_wide_resnet50_2", (3, 48, 48),
-                  "FER report: wide_resnet50_2, 7 classes, 48x48 grey faces repeated to 3 channels (66,848,583 parameters)"),
-        ModelSpec("wide-resnet50-2", "wide_resnet50_2", (3, 224, 224),
-                  "torchvision's wide_resnet50_2 in plain PyTorch, 1000 classes (68,883,240 parameters)"),
-        ModelSpec("hw2-digits", "hw2_digits", (1, 128, 128), "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)"),
+        ModelSpec(
+            "hw1-regression",
+            "hw1_regression",
+            (1,),
+            "HW1 2023: MLP 1-32-32-1 for the 20 (x, y) pairs (kind=polynomial: y = sum w_i x^i)",
+        ),
+        ModelSpec(
+            "hw1-cifar",
+            "hw1_cifar",
+            (3, 32, 32),
+            "HW1 2023: the CIFAR-10 CNN of the handout's table, plus a ReLU after fc1 and fc2 (dense_relu=false: the literal table)",
+        ),
+        ModelSpec(
+            "hw1-cifar-improved",
+            "hw1_cifar_improved",
+            (3, 32, 32),
+            "HW1 2023: adjusted CIFAR-10 CNN (3 VGG stages with batch-norm, 1.15 M parameters)",
+        ),
+        ModelSpec(
+            "hw1-circles", "hw1_circles", (2,), "HW1 2025: fully connected 2-16-16-2 classifier for make_circles"
+        ),
+        ModelSpec(
+            "fer-cnn4",
+            "fer_cnn4",
+            (1, 48, 48),
+            "FER report: 4 conv + maxpool blocks (32, 64, 128, 128), 48x48 grey -> 7",
+        ),
+        ModelSpec(
+            "fer-cnn3", "fer_cnn3", (1, 48, 48), "FER reports: the 3-layer CNN [64, 128, 512] used for saliency maps"
+        ),
+        ModelSpec(
+            "fer-wide-resnet50-2",
+            "fer_wide_resnet50_2",
+            (3, 48, 48),
+            "FER report: wide_resnet50_2, 7 classes, 48x48 grey faces repeated to 3 channels (66,848,583 parameters)",
+        ),
+        ModelSpec(
+            "wide-resnet50-2",
+            "wide_resnet50_2",
+            (3, 224, 224),
+            "torchvision's wide_resnet50_2 in plain PyTorch, 1000 classes (68,883,240 parameters)",
+        ),
+        ModelSpec(
+            "hw2-digits",
+            "hw2_digits",
+            (1, 128, 128),
+            "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)",
+        ),
     ]
 }
 
@@ -105,13 +139,19 @@ def _in_range(name: str, key: str, value: Any, default: Any, annotation: str) ->
             )
         bad = [v for v in value if isinstance(v, int) and not isinstance(v, bool) and v < 1]
         if bad:
-            raise ModelError(f"Model {name!r}: setting {key!r} takes sizes of 1 or more like {like!r}; got {list(value)!r}.")
+            raise ModelError(
+                f"Model {name!r}: setting {key!r} takes sizes of 1 or more like {like!r}; got {list(value)!r}."
+            )
     elif isinstance(default, int) and not isinstance(default, bool):
         low = 0 if key == "degree" or default == 0 else 1
         if value < low:
-            raise ModelError(f"Model {name!r}: setting {key!r} must be {low} or more (default {default!r}); got {value!r}.")
+            raise ModelError(
+                f"Model {name!r}: setting {key!r} must be {low} or more (default {default!r}); got {value!r}."
+            )
     elif isinstance(default, float) and "dropout" in key and not 0.0 <= value <= 1.0:
-        raise ModelError(f"Model {name!r}: setting {key!r} is a probability from 0 to 1 (default {default!r}); got {value!r}.")
+        raise ModelError(
+            f"Model {name!r}: setting {key!r} is a probability from 0 to 1 (default {default!r}); got {value!r}."
+        )
 
 
 def make_config(name: str, **overrides: Any) -> Any:
@@ -137,7 +177,9 @@ def make_config(name: str, **overrides: Any) -> Any:
     checked = {}
     for key, value in overrides.items():
         if key not in known:
-            raise ModelError(f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
+            raise ModelError(
+                f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{did_you_mean(key, known)}"
+            )
         checked[key] = _checked(name, key, value, getattr(defaults, key))
         _in_range(name, key, checked[key], getattr(defaults, key), annotations[key])
     return module.Config(**{f: getattr(defaults, f) for f in known} | checked)

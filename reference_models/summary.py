@@ -25,7 +25,7 @@ from typing import Any
 
 import jinja2
 
-from derive.shapes import conv_output_size, latex_math
+from derive.shapes import latex_math
 from reference_models import registry
 from reference_models.errors import ModelError
 
@@ -116,19 +116,35 @@ class ParamTable:
 
         with_notes = any(row.notes for row in self.layers)
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        for header, justify in [("Layer", "left"), ("Type", "left"), ("Output", "right"),
-                                ("Output size", "left"), ("Params", "right"), ("Working", "left")]:
+        for header, justify in [
+            ("Layer", "left"),
+            ("Type", "left"),
+            ("Output", "right"),
+            ("Output size", "left"),
+            ("Params", "right"),
+            ("Working", "left"),
+        ]:
             table.add_column(header, justify=justify, no_wrap=header in ("Output", "Params"))  # type: ignore[arg-type]
         if with_notes:
             table.add_column("Notes")
         for row in self.layers:
-            cells = [row.name, f"{row.type} {row.detail}".strip(), _shape_text(row.output_shape),
-                     row.shape_formula, f"{row.params:,}", row.formula]
+            cells = [
+                row.name,
+                f"{row.type} {row.detail}".strip(),
+                _shape_text(row.output_shape),
+                row.shape_formula,
+                f"{row.params:,}",
+                row.formula,
+            ]
             table.add_row(*cells, *(["; ".join(row.notes)] if with_notes else []))
         out = io.StringIO()
         console = Console(file=out, width=width or 1000, color_system=None, force_terminal=False, soft_wrap=False)
-        console.print(f"{self.model}: input {_shape_text(self.input_shape)} (batch dimension left out; "
-                      "shapes are C×H×W)", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"{self.model}: input {_shape_text(self.input_shape)} (batch dimension left out; shapes are C×H×W)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print(table)
         for line in self.summary_lines():
             console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -152,25 +168,49 @@ class ParamTable:
 
     def to_latex(self) -> str:
         """A ``tabular`` fragment (needs only amsmath) for an answer key; every name is escaped."""
-        rows = [{
-            "name": _tex_text(row.name),
-            "type": _tex_text(f"{row.type} {row.detail}".strip()),
-            "shape": f"${latex_math(_shape_text(row.output_shape))}$" if row.output_shape else "---",
-            "shape_formula": f"${_dims_colon(latex_math(row.shape_formula))}$" if row.shape_formula else "",
-            "params": latex_math(f"{row.params:,}"),
-            "formula": f"${latex_math(row.formula)}$" if row.formula else "",
-        } for row in self.layers]
+        rows = [
+            {
+                "name": _tex_text(row.name),
+                "type": _tex_text(f"{row.type} {row.detail}".strip()),
+                "shape": f"${latex_math(_shape_text(row.output_shape))}$" if row.output_shape else "---",
+                "shape_formula": f"${_dims_colon(latex_math(row.shape_formula))}$" if row.shape_formula else "",
+                "params": latex_math(f"{row.params:,}"),
+                "formula": f"${latex_math(row.formula)}$" if row.formula else "",
+            }
+            for row in self.layers
+        ]
         return _LATEX_TEMPLATE.render(
-            rows=rows, total=latex_math(f"{self.total:,}"), trainable=latex_math(f"{self.trainable:,}"),
-            non_trainable=latex_math(f"{self.non_trainable:,}"), buffers=latex_math(f"{self.buffers:,}"),
-            check=_tex_text(self.check_line()), model=_tex_text(self.model),
-            input_shape=latex_math(_shape_text(self.input_shape)))
+            rows=rows,
+            total=latex_math(f"{self.total:,}"),
+            trainable=latex_math(f"{self.trainable:,}"),
+            non_trainable=latex_math(f"{self.non_trainable:,}"),
+            buffers=latex_math(f"{self.buffers:,}"),
+            check=_tex_text(self.check_line()),
+            model=_tex_text(self.model),
+            input_shape=latex_math(_shape_text(self.input_shape)),
+        )
 
 
-_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                 "×": r"$\times$", "→": r"$\to$", "·": r"$\cdot$", "−": "-", "'": r"\textquotesingle{}",
-                 "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "×": r"$\times$",
+    "→": r"$\to$",
+    "·": r"$\cdot$",
+    "−": "-",
+    "'": r"\textquotesingle{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
 
 
 def _dims_colon(tex: str) -> str:
@@ -184,9 +224,16 @@ def _tex_text(text: str) -> str:
 
 
 _LATEX_TEMPLATE = jinja2.Environment(
-    block_start_string="((*", block_end_string="*))", variable_start_string="(((",
-    variable_end_string=")))", comment_start_string="((=", comment_end_string="=))",
-    undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+    block_start_string="((*",
+    block_end_string="*))",
+    variable_start_string="(((",
+    variable_end_string=")))",
+    comment_start_string="((=",
+    comment_end_string="=))",
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
 ).from_string(r"""% (((model))): input $(((input_shape)))$, shapes C$\times$H$\times$W
 \begin{tabular}{llrlrl}
 \hline
@@ -204,8 +251,9 @@ Layer & Type & Output & Output size & Parameters & Working \\
 """)
 
 
-def param_table(model_or_name: Any, input_shape: tuple[int, ...] | str | None = None,
-                *, overrides: dict[str, Any] | None = None) -> ParamTable:
+def param_table(
+    model_or_name: Any, input_shape: tuple[int, ...] | str | None = None, *, overrides: dict[str, Any] | None = None
+) -> ParamTable:
     """Trace a model and return its :class:`ParamTable`.
 
     Args:
@@ -231,5 +279,7 @@ def param_table(model_or_name: Any, input_shape: tuple[int, ...] | str | None = 
         if not overrides or isinstance(exc, ModelError):
             raise
         settings = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-        raise ModelError(f"{label} with {settings} cannot take an input of {'x'.join(map(str, shape))}: "
-                         f"{str(exc).splitlines()[0]}. Change the settings, or give --input.") from None
+        raise ModelError(
+            f"{label} with {settings} cannot take an input of {'x'.join(map(str, shape))}: "
+            f"{str(exc).splitlines()[0]}. Change the settings, or give --input."
+        ) from None

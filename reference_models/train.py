@@ -121,7 +121,13 @@ def distort(x: torch.Tensor, boxes: np.ndarray, strength: float, generator: torc
     u = (torch.rand(n, 4, generator=generator) * 2 - 1) * strength
     angle, scale, shear_x, shear_y = u[:, 0] * (torch.pi / 3), 1 + u[:, 1], u[:, 2], u[:, 3]
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    a = torch.stack([torch.stack([cos + shear_y * sin, -sin + shear_x * cos], 1), torch.stack([sin + shear_y * cos, cos - shear_x * sin], 1)], 1)
+    a = torch.stack(
+        [
+            torch.stack([cos + shear_y * sin, -sin + shear_x * cos], 1),
+            torch.stack([sin + shear_y * cos, cos - shear_x * sin], 1),
+        ],
+        1,
+    )
     b = torch.as_tensor(boxes, dtype=torch.float32)
     centre = torch.stack([(b[:, 0] + b[:, 2] / 2) / width * 2 - 1, (b[:, 1] + b[:, 3] / 2) / height * 2 - 1], 1)
     theta = torch.cat([a, (centre - (a @ centre.unsqueeze(-1)).squeeze(-1)).unsqueeze(-1)], 2)
@@ -149,7 +155,9 @@ def _hits(out: torch.Tensor, y: torch.Tensor, k: int) -> int:
     return int((best == y.numpy()[:, None]).any(axis=1).sum())
 
 
-def measure_top(model: torch.nn.Module, data: Dataset, *, batch_size: int = 256) -> tuple[float, float | None, float | None]:
+def measure_top(
+    model: torch.nn.Module, data: Dataset, *, batch_size: int = 256
+) -> tuple[float, float | None, float | None]:
     """Mean loss, top-1 and top-5 accuracy of ``model`` on a labeled split, in eval mode.
 
     Top-1 is ``None`` for regression, top-5 with 5 classes or fewer.
@@ -192,8 +200,16 @@ def check_train_config(config: TrainConfig) -> TrainConfig:
     checks = [
         (config.epochs >= 1, "The number of epochs (--epochs) must be 1 or more", config.epochs),
         (config.batch_size >= 1, "The batch size (--batch-size) must be 1 or more", config.batch_size),
-        (math.isfinite(config.lr) and config.lr > 0, "The learning rate (--lr) must be a number above 0, such as 0.001", config.lr),
-        (math.isfinite(config.weight_decay) and config.weight_decay >= 0, "The weight decay must be 0 or more", config.weight_decay),
+        (
+            math.isfinite(config.lr) and config.lr > 0,
+            "The learning rate (--lr) must be a number above 0, such as 0.001",
+            config.lr,
+        ),
+        (
+            math.isfinite(config.weight_decay) and config.weight_decay >= 0,
+            "The weight decay must be 0 or more",
+            config.weight_decay,
+        ),
         (config.threads >= 1, "The number of threads (--threads) must be 1 or more", config.threads),
         (0 <= config.distort <= 1, "The distortion strength must lie from 0 to 1", config.distort),
     ]
@@ -229,10 +245,14 @@ def fit(
 
     config = config or TrainConfig()
     if train.y is None or len(train) == 0:
-        raise ModelError("The training split has no labeled examples; training needs labels.csv (or the labels column).")
+        raise ModelError(
+            "The training split has no labeled examples; training needs labels.csv (or the labels column)."
+        )
     check_train_config(config)
     if config.augment and train.boxes is None:
-        raise ModelError("Augmentation moves each digit by its bounding box, but the training labels have no x,y,width,height columns.")
+        raise ModelError(
+            "Augmentation moves each digit by its bounding box, but the training labels have no x,y,width,height columns."
+        )
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
@@ -261,7 +281,9 @@ def _fit(
     total = steps_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     if total >= 10:
-        schedule: Any = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2)
+        schedule: Any = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total, pct_start=0.2
+        )
     else:  # too few steps for a warm-up: a constant rate
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _step: 1.0)
     history, step = History(), 0
@@ -298,7 +320,9 @@ def _fit(
         history.train_loss.append(loss_sum / seen)
         history.train_accuracy.append(correct / seen if train.classes else None)
         history.train_top5.append(correct5 / seen if top5 else None)
-        val_loss, val_acc, val_top5 = measure_top(model, val) if val is not None and val.y is not None else (None, None, None)
+        val_loss, val_acc, val_top5 = (
+            measure_top(model, val) if val is not None and val.y is not None else (None, None, None)
+        )
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_acc)
         history.val_top5.append(val_top5)
@@ -326,12 +350,16 @@ def _canonical(raw: bytes) -> bytes:
     import struct
 
     (size,) = struct.unpack("<Q", raw[:8])
-    header = json.dumps(json.loads(raw[8 : 8 + size]), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    header = json.dumps(
+        json.loads(raw[8 : 8 + size]), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
     header += b" " * (-len(header) % 8)
     return struct.pack("<Q", len(header)) + header + raw[8 + size :]
 
 
-def save_weights(model: torch.nn.Module, path: Path, *, name: str, config: Any = None, extra: dict[str, Any] | None = None) -> Path:
+def save_weights(
+    model: torch.nn.Module, path: Path, *, name: str, config: Any = None, extra: dict[str, Any] | None = None
+) -> Path:
     """Save ``model``'s state dict (parameters and buffers) as safetensors, with name and config in the metadata.
 
     The same weights always give the same bytes, and the file is replaced only
@@ -368,7 +396,9 @@ def shipped_weights(name: str) -> Path | None:
     return path if path.exists() else None
 
 
-def load_model(name: str, weights: Path | str | None = None, **overrides: Any) -> tuple[torch.nn.Module, dict[str, str]]:
+def load_model(
+    name: str, weights: Path | str | None = None, **overrides: Any
+) -> tuple[torch.nn.Module, dict[str, str]]:
     """Build model ``name`` and load ``weights`` (the shipped ones when ``None``); return it in eval mode with the metadata.
 
     Raises:
@@ -405,7 +435,9 @@ def load_model(name: str, weights: Path | str | None = None, **overrides: Any) -
         model.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
-        raise ModelError(f"{weights}: the tensors do not fit model {name!r}: {first[1].strip() if len(first) > 1 else first[0]}") from None
+        raise ModelError(
+            f"{weights}: the tensors do not fit model {name!r}: {first[1].strip() if len(first) > 1 else first[0]}"
+        ) from None
     model.eval()
     return model, metadata
 
@@ -503,9 +535,18 @@ def train_model(
     except (TypeError, ValueError, RuntimeError) as exc:  # a size only the data reveals
         raise ModelError(f"Model {name!r} cannot be built for this data: {str(exc).splitlines()[0]}") from None
     history = fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
-    path = save_weights(model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)})
-    return TrainRun(model=model, history=history, weights=path, train=train, val=val, name=name,
-                    data=None if data is None else Path(data))
+    path = save_weights(
+        model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)}
+    )
+    return TrainRun(
+        model=model,
+        history=history,
+        weights=path,
+        train=train,
+        val=val,
+        name=name,
+        data=None if data is None else Path(data),
+    )
 
 
 def history_of(metadata: dict[str, str]) -> History | None:

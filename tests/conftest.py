@@ -36,7 +36,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     if os.environ.get("CI") == "true":
         raise pytest.UsageError("CI=true but pdflatex/latexmk are missing: .ci/run should install TeX Live")
-    skip = pytest.mark.skip(reason="TeX Live not installed (apt-get install texlive-latex-base texlive-latex-recommended latexmk)")
+    skip = pytest.mark.skip(
+        reason="TeX Live not installed (apt-get install texlive-latex-base texlive-latex-recommended latexmk)"
+    )
     for item in items:
         if "latex" in item.keywords:
             item.add_marker(skip)
@@ -56,6 +58,8 @@ def golden(request: pytest.FixtureRequest):
             path.write_text(text, encoding="utf-8")
             return
         expected = path.read_text(encoding="utf-8")
-        assert text == expected, f"output differs from {path}; if the change is intended, run pytest --update-goldens and review the diff"
+        assert text == expected, (
+            f"output differs from {path}; if the change is intended, run pytest --update-goldens and review the diff"
+        )
 
     return check

@@ -23,23 +23,39 @@ from typing import Any
 
 import numpy as np
 
+from derive.network.forward_steps import (  # noqa: F401 - re-exported for derive.key
+    convention_notes,
+    eq_text,
+    forward_steps,
+    given,
+    given_latex,
+    ix,
+    question_latex,
+)
 from derive.network.graph import Forward, Symbol, forward, param_symbol, reach, symbols
-from derive.network.forward_steps import convention_notes, eq_text, forward_steps, given, ix
-from derive.network.forward_steps import given_latex, question_latex  # noqa: F401 - re-exported for derive.key
 from derive.network.layout import affine, dl, idx, matrix_pair, num, partial, vector_pair
 from derive.network.spec import Network
 from derive.network.values import check_values, element_name, resolve_wrt
 from derive.steps import Derivation, Step, format_number, latex_number
 
-__all__ = ["NetworkGradient", "all_network_gradients", "element_latex", "given_latex", "network_gradient", "question_latex"]
+__all__ = [
+    "NetworkGradient",
+    "all_network_gradients",
+    "element_latex",
+    "given_latex",
+    "network_gradient",
+    "question_latex",
+]
 
 CONVENTION = "A convolution is a cross-correlation, as in PyTorch (nn.Conv2d): the kernel is not flipped."
 ROUNDING = "Matrices and vectors show 4 significant digits; every sum is computed in float64."
 RES = "Result"
 _ALL_TERMS = 6  # a sum with more terms shows its zero terms as one count
-_DACT_TEX = {"sigmoid": (r"\sigma({0}) \left(1 - \sigma({0})\right)", "σ({0})·(1 - σ({0}))"),
-             "tanh": (r"\left(1 - \tanh^{{2}}({0})\right)", "(1 - tanh²({0}))"),
-             "relu": (r"\mathbb{{1}}[{0} > 0]", "𝟙[{0} > 0]")}
+_DACT_TEX = {
+    "sigmoid": (r"\sigma({0}) \left(1 - \sigma({0})\right)", "σ({0})·(1 - σ({0}))"),
+    "tanh": (r"\left(1 - \tanh^{{2}}({0})\right)", "(1 - tanh²({0}))"),
+    "relu": (r"\mathbb{{1}}[{0} > 0]", "𝟙[{0} > 0]"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,17 +91,26 @@ class NetworkGradient:
 
     def to_dict(self) -> dict[str, object]:
         """The JSON contract of ``derive grad`` plus ``notes``."""
-        return {"wrt": self.wrt, "loss": self.net.loss, "config": self.net.to_dict(),
-                "steps": [s.to_dict() for s in self.steps], "closed_form_latex": self.closed_form_latex,
-                "expanded_latex": self.expanded_latex, "value": self.value, "autograd": self.autograd,
-                "notes": list(self.notes)}
+        return {
+            "wrt": self.wrt,
+            "loss": self.net.loss,
+            "config": self.net.to_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+            "closed_form_latex": self.closed_form_latex,
+            "expanded_latex": self.expanded_latex,
+            "value": self.value,
+            "autograd": self.autograd,
+            "notes": list(self.notes),
+        }
 
     def to_derivation(self) -> Derivation:
         """As a :class:`~derive.steps.Derivation` for :mod:`derive.render`."""
         notes = list(self.notes)
         if self.difference is not None:
-            notes.append(f"Check: torch autograd (float64) gives {format_number(self.autograd, 12)}; "
-                         f"difference {self.difference:.1e}.")
+            notes.append(
+                f"Check: torch autograd (float64) gives {format_number(self.autograd, 12)}; "
+                f"difference {self.difference:.1e}."
+            )
         return Derivation(f"∂L/∂{self.wrt} ({self.net.describe()})", self.steps[:-1], self.steps[-1], tuple(notes))
 
     def _repr_markdown_(self) -> str:
@@ -150,8 +175,11 @@ def network_gradient(net: Network, wrt: str, *, values: Mapping | None = None, c
 def all_network_gradients(net: Network, *, values: Mapping | None = None, check: bool = True) -> list[NetworkGradient]:
     """Every gradient: each element of ``x``, then of each parameter in layer order (one autograd pass)."""
     ctx = _context(net, values, check)
-    return [_derive(ctx, name, tuple(int(i) for i in index))
-            for name, shape in net.tensor_shapes().items() for index in np.ndindex(*shape)]
+    return [
+        _derive(ctx, name, tuple(int(i) for i in index))
+        for name, shape in net.tensor_shapes().items()
+        for index in np.ndindex(*shape)
+    ]
 
 
 def element_latex(net: Network, wrt: str) -> str:
@@ -164,10 +192,12 @@ def element_latex(net: Network, wrt: str) -> str:
 def _loss_head(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     g = "Backward: the loss"
     d = dl(yh, "k")
-    rule = {"mse": (rf"2\left({yh.at('k')[0]} - y_{{k}}\right)", f"2·({yh.at('k')[1]} - y[k])"),
-            "half-mse": (rf"{yh.at('k')[0]} - y_{{k}}", f"{yh.at('k')[1]} - y[k]"),
-            "bce": ("p - y", "p - y"),
-            "softmax-ce": (r"p_{k} - [k = y]", "p[k] - [k = y]")}[net.loss]
+    rule = {
+        "mse": (rf"2\left({yh.at('k')[0]} - y_{{k}}\right)", f"2·({yh.at('k')[1]} - y[k])"),
+        "half-mse": (rf"{yh.at('k')[0]} - y_{{k}}", f"{yh.at('k')[1]} - y[k]"),
+        "bce": ("p - y", "p - y"),
+        "softmax-ce": (r"p_{k} - [k = y]", "p[k] - [k = y]"),
+    }[net.loss]
     if net.loss == "bce":
         d = dl(yh, "0")
         tex = rf"{d[0]} = \frac{{\partial L}}{{\partial p}} \frac{{\partial p}}{{\partial {yh.at('0')[0]}}} = \frac{{p - y}}{{p (1 - p)}} \, p (1 - p) = p - y"
@@ -177,7 +207,15 @@ def _loss_head(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     steps = [Step(d[1], tex, txt, None, g)]
     if fw is not None:
         vt, vx = vector_pair(fw.backward()[0][-1])
-        steps.append(Step(f"∂L/∂{yh.text}", rf"\frac{{\partial L}}{{\partial {yh.latex}}} = {vt}", eq_text(f"∂L/∂{yh.text}", vx), None, g))
+        steps.append(
+            Step(
+                f"∂L/∂{yh.text}",
+                rf"\frac{{\partial L}}{{\partial {yh.latex}}} = {vt}",
+                eq_text(f"∂L/∂{yh.text}", vx),
+                None,
+                g,
+            )
+        )
     return steps
 
 
@@ -205,7 +243,9 @@ def _consumers(net: Network, syms: list[Symbol], k: int, at: tuple[int, ...], fw
                 for j in range(ow):
                     m, n = r + ph - sh * i, q + pw - sw * j
                     if 0 <= m < kh and 0 <= n < kw:
-                        out.append(((o, i, j), w.at((o, c, m, n)), None if v is None else v[f"{layer.name}.w"][o, c, m, n]))
+                        out.append(
+                            ((o, i, j), w.at((o, c, m, n)), None if v is None else v[f"{layer.name}.w"][o, c, m, n])
+                        )
     else:  # pools
         c, r, q = at
         (kh, kw), (sh, sw) = layer.kernel, layer.stride
@@ -217,7 +257,9 @@ def _consumers(net: Network, syms: list[Symbol], k: int, at: tuple[int, ...], fw
                         out.append(((c, i, j), (rf"\frac{{1}}{{{kh * kw}}}", f"1/{kh * kw}"), 1.0 / (kh * kw)))
                     else:
                         won = None if fw is None else float(tuple(fw.winners[k][c, i, j]) == (r, q))
-                        out.append(((c, i, j), (rf"\mathbb{{1}}[{s.at(at)[0]} \text{{ wins}}]", f"𝟙[{s.at(at)[1]} wins]"), won))
+                        out.append(
+                            ((c, i, j), (rf"\mathbb{{1}}[{s.at(at)[0]} \text{{ wins}}]", f"𝟙[{s.at(at)[1]} wins]"), won)
+                        )
     return out
 
 
@@ -265,7 +307,10 @@ def _backward_layer(ctx: _Ctx, k: int, mask: np.ndarray) -> list[Step]:
             continue
         if layer.type == "act":
             mt, mx = matrix_pair(fw.local[k][c])
-            lt = partial((o.at(f"{c},\\cdot,\\cdot")[0], f"{o.text}[{c},:,:]"), (s.at(f"{c},\\cdot,\\cdot")[0], f"{s.text}[{c},:,:]"))
+            lt = partial(
+                (o.at(f"{c},\\cdot,\\cdot")[0], f"{o.text}[{c},:,:]"),
+                (s.at(f"{c},\\cdot,\\cdot")[0], f"{s.text}[{c},:,:]"),
+            )
             steps.append(Step(f"{lt[1]}", f"{lt[0]} = {mt}", eq_text(lt[1], mx), None, group))
         mt, mx = matrix_pair(deltas[k][c])
         d = dl(s, f"{c},\\cdot,\\cdot")
@@ -317,8 +362,10 @@ def _backward_rule(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, str
     if layer.type == "dense":
         w = param_symbol(f"{layer.name}.w")
         d, u = dl(s, "j"), dl(o, "k")
-        return (rf"{d[0]} = \sum_{{k=0}}^{{{layer.outputs - 1}}} {u[0]} \, {w.at('k,j')[0]}",
-                f"{d[1]} = Σ_k {u[1]} · {w.at('k,j')[1]}   (a sum over the {layer.outputs} unit{'s' if layer.outputs > 1 else ''} it feeds)")
+        return (
+            rf"{d[0]} = \sum_{{k=0}}^{{{layer.outputs - 1}}} {u[0]} \, {w.at('k,j')[0]}",
+            f"{d[1]} = Σ_k {u[1]} · {w.at('k,j')[1]}   (a sum over the {layer.outputs} unit{'s' if layer.outputs > 1 else ''} it feeds)",
+        )
     i = ix(shape) if layer.type == "act" else "c,r,s"
     d = dl(s, i)
     if layer.type == "act":
@@ -331,26 +378,32 @@ def _backward_rule(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, str
         return f"{d[0]} = {u[0]}", f"{d[1]} = {u[1]}"
     if layer.type == "maxpool":
         u = dl(o, "c,i,j")
-        return (rf"{d[0]} = \sum_{{(i,j)}} \mathbb{{1}}[{s.at(i)[0]} \text{{ is the max of window }} (i,j)] \, {u[0]}",
-                f"{d[1]} = Σ_(i,j) 𝟙[{s.at(i)[1]} is the max of window (i,j)] · {u[1]}   (the other inputs get 0)")
+        return (
+            rf"{d[0]} = \sum_{{(i,j)}} \mathbb{{1}}[{s.at(i)[0]} \text{{ is the max of window }} (i,j)] \, {u[0]}",
+            f"{d[1]} = Σ_(i,j) 𝟙[{s.at(i)[1]} is the max of window (i,j)] · {u[1]}   (the other inputs get 0)",
+        )
     if layer.type == "avgpool":
         kh, kw = layer.kernel
         u = dl(o, "c,i,j")
-        return (rf"{d[0]} = \frac{{1}}{{{kh * kw}}} \sum_{{(i,j) \ni (r,s)}} {u[0]}",
-                f"{d[1]} = (1/{kh * kw}) Σ over the windows (i,j) holding (r,s) of {u[1]}")
+        return (
+            rf"{d[0]} = \frac{{1}}{{{kh * kw}}} \sum_{{(i,j) \ni (r,s)}} {u[0]}",
+            f"{d[1]} = (1/{kh * kw}) Σ over the windows (i,j) holding (r,s) of {u[1]}",
+        )
     w = param_symbol(f"{layer.name}.w")
     (sh, sw), (ph, pw) = layer.stride, layer.padding
     u = dl(o, "o,i,j")
     cond = f"{affine(sh, 'i', 0)}+m{f'-{ph}' if ph else ''}=r,\\ {affine(sw, 'j', 0)}+n{f'-{pw}' if pw else ''}=s"
-    return (rf"{d[0]} = \sum_{{o}} \sum_{{i,j,m,n:\ {cond}}} {u[0]} \, {w.at('o,c,m,n')[0]}",
-            f"{d[1]} = Σ_o Σ over i,j,m,n with {cond.replace(chr(92) + ' ', ' ')} of {u[1]} · {w.at('o,c,m,n')[1]}")
+    return (
+        rf"{d[0]} = \sum_{{o}} \sum_{{i,j,m,n:\ {cond}}} {u[0]} \, {w.at('o,c,m,n')[0]}",
+        f"{d[1]} = Σ_o Σ over i,j,m,n with {cond.replace(chr(92) + ' ', ' ')} of {u[1]} · {w.at('o,c,m,n')[1]}",
+    )
 
 
 def _closed_form(net: Network, syms: list[Symbol], name: str, index: tuple[int, ...]) -> tuple[str, str] | None:
     """The index form of the last factor, where the layer is regular (a conv weight or bias)."""
     if name == "x":
         return _closed_form_input(net, syms, index)
-    if not net.layers[net.layer_of(name)].type == "conv":
+    if net.layers[net.layer_of(name)].type != "conv":
         return None
     k = net.layer_of(name)
     layer, s, o = net.layers[k], syms[k], syms[k + 1]
@@ -364,7 +417,9 @@ def _closed_form(net: Network, syms: list[Symbol], name: str, index: tuple[int, 
     d = dl(o, f"{oo},i,j")
     src = s.at(f"{c},{affine(sh, 'i', m - ph)},{affine(sw, 'j', n - pw)}")
     tail = r" \quad (\text{0 outside the input})" if ph or pw else ""
-    return f"{sums_t}{d[0]} \\, {src[0]}{tail}", f"Σ_i Σ_j {d[1]} · {src[1]}" + ("   (0 outside the input)" if ph or pw else "")
+    return f"{sums_t}{d[0]} \\, {src[0]}{tail}", f"Σ_i Σ_j {d[1]} · {src[1]}" + (
+        "   (0 outside the input)" if ph or pw else ""
+    )
 
 
 def _closed_form_input(net: Network, syms: list[Symbol], index: tuple[int, ...]) -> tuple[str, str] | None:
@@ -418,7 +473,13 @@ def _derive(ctx: _Ctx, name: str, index: tuple[int, ...]) -> NetworkGradient:
     term, (exp_t, exp_x) = _terms_step(lhs, up, cons, delta, group)
     closed = _closed_form(net, syms, name, index) or (exp_t, exp_x)
     value = term.value if fw is not None else None
-    closed_step = Step(f"{lhs[1]} (index form)", f"{lhs[0]} = {closed[0]}", f"{lhs[1]} = {closed[1]}", value, "Closed form (index form)")
+    closed_step = Step(
+        f"{lhs[1]} (index form)",
+        f"{lhs[0]} = {closed[0]}",
+        f"{lhs[1]} = {closed[1]}",
+        value,
+        "Closed form (index form)",
+    )
     result = Step(f"{lhs[1]} (term by term)", term.latex, term.text, value, RES)
     auto = None
     if ctx.auto is not None:
@@ -427,7 +488,14 @@ def _derive(ctx: _Ctx, name: str, index: tuple[int, ...]) -> NetworkGradient:
     if not cons:
         notes = (*notes, f"No element uses {wrt} (a stride or padding skips it), so L does not depend on it.")
     return NetworkGradient(
-        net=net, wrt=wrt, steps=(*ctx.first, *steps, closed_step, result),
-        closed_form_latex=f"{lhs[0]} = {closed[0]}", expanded_latex=f"{lhs[0]} = {exp_t}",
-        closed_form_text=f"{lhs[1]} = {closed[1]}", expanded_text=f"{lhs[1]} = {exp_x}",
-        value=value, autograd=auto, notes=notes)
+        net=net,
+        wrt=wrt,
+        steps=(*ctx.first, *steps, closed_step, result),
+        closed_form_latex=f"{lhs[0]} = {closed[0]}",
+        expanded_latex=f"{lhs[0]} = {exp_t}",
+        closed_form_text=f"{lhs[1]} = {closed[1]}",
+        expanded_text=f"{lhs[1]} = {exp_x}",
+        value=value,
+        autograd=auto,
+        notes=notes,
+    )

@@ -18,13 +18,26 @@ from derive.network.spec import Network
 from derive.network.values import check_values
 from derive.steps import Step, format_number, given_steps, latex_number
 
-__all__ = ["ACT_TEX", "FWD", "convention_notes", "eq_text", "forward_formula", "forward_steps", "given", "given_latex", "ix",
-           "question_latex"]
+__all__ = [
+    "ACT_TEX",
+    "FWD",
+    "convention_notes",
+    "eq_text",
+    "forward_formula",
+    "forward_steps",
+    "given",
+    "given_latex",
+    "ix",
+    "question_latex",
+]
 
 FWD = "Forward pass"
 _WIDE = 8  # columns of a given matrix per block
-ACT_TEX = {"sigmoid": (r"\sigma({0})", "σ({0})"), "tanh": (r"\tanh({0})", "tanh({0})"),
-           "relu": (r"\operatorname{{ReLU}}({0})", "ReLU({0})")}
+ACT_TEX = {
+    "sigmoid": (r"\sigma({0})", "σ({0})"),
+    "tanh": (r"\tanh({0})", "tanh({0})"),
+    "relu": (r"\operatorname{{ReLU}}({0})", "ReLU({0})"),
+}
 
 
 def given_latex(net: Network, values: Mapping) -> list[str]:
@@ -41,9 +54,12 @@ def question_latex(net: Network) -> str:
         tex, _ = forward_formula(net, k, syms[k], syms[k + 1])
         name = layer.name.replace("_", r"\_")
         rows.append(rf"\item \texttt{{{name}}} ({layer.type}): ${tex}$")
-    loss = {"mse": r"$L = \sum_k (\hat{y}_k - y_k)^2$", "half-mse": r"$L = \frac{1}{2}\sum_k (\hat{y}_k - y_k)^2$",
-            "bce": r"$p = \sigma(\hat{y}_0)$, $L = -[y \ln p + (1 - y) \ln (1 - p)]$",
-            "softmax-ce": r"$p = \operatorname{softmax}(\hat{y})$, $L = -\ln p_y$ with the class index $y$"}[net.loss]
+    loss = {
+        "mse": r"$L = \sum_k (\hat{y}_k - y_k)^2$",
+        "half-mse": r"$L = \frac{1}{2}\sum_k (\hat{y}_k - y_k)^2$",
+        "bce": r"$p = \sigma(\hat{y}_0)$, $L = -[y \ln p + (1 - y) \ln (1 - p)]$",
+        "softmax-ce": r"$p = \operatorname{softmax}(\hat{y})$, $L = -\ln p_y$ with the class index $y$",
+    }[net.loss]
     rows.append(rf"\item loss: {loss}")
     return "\\begin{itemize}\n" + "\n".join(rows) + "\n\\end{itemize}"
 
@@ -51,7 +67,7 @@ def question_latex(net: Network) -> str:
 def given(net: Network, v: Mapping[str, Any]) -> tuple[Step, ...]:
     out: dict[str, Any] = {}
     names: dict[str, str] = {}
-    for name, shape in net.tensor_shapes().items():
+    for name in net.tensor_shapes():
         sym = Symbol("x", "x") if name == "x" else param_symbol(name)
         arr = np.asarray(v[name])
         if arr.ndim == 2 and arr.shape[1] > _WIDE:  # a wide dense weight: blocks of columns that fit the page
@@ -78,8 +94,10 @@ def convention_notes(net: Network, syms: list[Symbol], fw: Forward) -> list[str]
         for (c, i, j), where in ties:
             names = ", ".join(syms[k].at((c, r, s))[1] for r, s in where)
             won = syms[k].at((c, *where[0]))[1]
-            notes.append(f"Tie in {net.layers[k].name}: window {syms[k + 1].at((c, i, j))[1]} has several maxima ({names}); "
-                         f"the gradient goes to {won}, the first in row-major order, as torch's max_pool2d does.")
+            notes.append(
+                f"Tie in {net.layers[k].name}: window {syms[k + 1].at((c, i, j))[1]} has several maxima ({names}); "
+                f"the gradient goes to {won}, the first in row-major order, as torch's max_pool2d does."
+            )
     for k, zeros in fw.zeros.items():
         if zeros:
             names = ", ".join(syms[k].at(z)[1] for z in zeros[:6]) + (" ..." if len(zeros) > 6 else "")
@@ -120,9 +138,19 @@ def forward_steps(net: Network, syms: list[Symbol], fw: Forward | None) -> list[
         cells = None
         if layer.type == "maxpool":
             win, out = fw.winners[k], fw.tensors[k + 1]
-            cells = [[[(rf"{s.at((c, *win[c, i, j]))[0]} {{=}} {latex_number(out[c, i, j], 4)}",
-                        f"{s.at((c, *win[c, i, j]))[1]}={format_number(out[c, i, j], 4)}")
-                       for j in range(out.shape[2])] for i in range(out.shape[1])] for c in range(out.shape[0])]
+            cells = [
+                [
+                    [
+                        (
+                            rf"{s.at((c, *win[c, i, j]))[0]} {{=}} {latex_number(out[c, i, j], 4)}",
+                            f"{s.at((c, *win[c, i, j]))[1]}={format_number(out[c, i, j], 4)}",
+                        )
+                        for j in range(out.shape[2])
+                    ]
+                    for i in range(out.shape[1])
+                ]
+                for c in range(out.shape[0])
+            ]
         steps += _blocks(o, fw.tensors[k + 1], o.text, FWD, cells)
     steps += _loss_forward(net, syms[-1], fw)
     return steps
@@ -138,8 +166,10 @@ def forward_formula(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, st
         one = shape[0] == 1
         c = "0" if one else "c"
         sum_c = "" if one else rf"\sum_{{c=0}}^{{{shape[0] - 1}}} "
-        tex = (rf"{o.at('o,i,j')[0]} = {sum_c}\sum_{{m=0}}^{{{kh - 1}}} \sum_{{n=0}}^{{{kw - 1}}} "
-               rf"{w.at(f'o,{c},m,n')[0]} \, {s.at(f'{c},{r},{q}')[0]}")
+        tex = (
+            rf"{o.at('o,i,j')[0]} = {sum_c}\sum_{{m=0}}^{{{kh - 1}}} \sum_{{n=0}}^{{{kw - 1}}} "
+            rf"{w.at(f'o,{c},m,n')[0]} \, {s.at(f'{c},{r},{q}')[0]}"
+        )
         txt = f"{o.at('o,i,j')[1]} = {'' if one else 'Σ_c '}Σ_m Σ_n {w.at(f'o,{c},m,n')[1]}·{s.at(f'{c},{r},{q}')[1]}"
         if layer.bias:
             tex, txt = tex + f" + {b.at('o')[0]}", txt + f" + {b.at('o')[1]}"
@@ -154,14 +184,21 @@ def forward_formula(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, st
         (kh, kw), (sh, sw) = layer.kernel, layer.stride
         src = s.at(f"c,{affine(sh, 'i', 0)}+m,{affine(sw, 'j', 0)}+n")
         if layer.type == "maxpool":
-            return (rf"{o.at('c,i,j')[0]} = \max_{{0 \le m < {kh},\ 0 \le n < {kw}}} {src[0]}",
-                    f"{o.at('c,i,j')[1]} = max over m < {kh}, n < {kw} of {src[1]}")
-        return (rf"{o.at('c,i,j')[0]} = \frac{{1}}{{{kh * kw}}} \sum_{{m=0}}^{{{kh - 1}}} \sum_{{n=0}}^{{{kw - 1}}} {src[0]}",
-                f"{o.at('c,i,j')[1]} = (1/{kh * kw}) Σ_m Σ_n {src[1]}")
+            return (
+                rf"{o.at('c,i,j')[0]} = \max_{{0 \le m < {kh},\ 0 \le n < {kw}}} {src[0]}",
+                f"{o.at('c,i,j')[1]} = max over m < {kh}, n < {kw} of {src[1]}",
+            )
+        return (
+            rf"{o.at('c,i,j')[0]} = \frac{{1}}{{{kh * kw}}} \sum_{{m=0}}^{{{kh - 1}}} \sum_{{n=0}}^{{{kw - 1}}} {src[0]}",
+            f"{o.at('c,i,j')[1]} = (1/{kh * kw}) Σ_m Σ_n {src[1]}",
+        )
     if layer.type == "flatten":
         _, h, w = shape
         u = f"{h * w}c + {w}i + j"
-        return (rf"{o.at('u')[0]} = {s.at('c,i,j')[0]}, \quad u = {u}", f"{o.at('u')[1]} = {s.at('c,i,j')[1]},  u = {u}")
+        return (
+            rf"{o.at('u')[0]} = {s.at('c,i,j')[0]}, \quad u = {u}",
+            f"{o.at('u')[1]} = {s.at('c,i,j')[1]},  u = {u}",
+        )
     w, b = param_symbol(f"{layer.name}.w"), param_symbol(f"{layer.name}.b")
     tex = rf"{o.at('k')[0]} = \sum_{{j=0}}^{{{shape[0] - 1}}} {w.at('k,j')[0]} \, {s.at('j')[0]}"
     txt = f"{o.at('k')[1]} = Σ_j {w.at('k,j')[1]}·{s.at('j')[1]}"
@@ -173,27 +210,52 @@ def forward_formula(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, st
 def _loss_forward(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     loss, n = net.loss, net.outputs
     val = None if fw is None else fw.loss
-    eq = (lambda t, x, v: (t, x) if v is None else (f"{t} = {latex_number(v)}", f"{x} = {format_number(v)}"))
+
+    def eq(t, x, v):
+        return (t, x) if v is None else (f"{t} = {latex_number(v)}", f"{x} = {format_number(v)}")
+
     steps = []
     if loss in ("mse", "half-mse"):
         half = (r"\frac{1}{2} ", "½ ") if loss == "half-mse" else ("", "")
         if n == 1:
-            tex, txt = rf"L = {half[0]}\left({yh.at('0')[0]} - y_{{0}}\right)^{{2}}", f"L = {half[1]}({yh.at('0')[1]} - y[0])²"
+            tex, txt = (
+                rf"L = {half[0]}\left({yh.at('0')[0]} - y_{{0}}\right)^{{2}}",
+                f"L = {half[1]}({yh.at('0')[1]} - y[0])²",
+            )
         else:
-            tex, txt = (rf"L = {half[0]}\sum_{{k=0}}^{{{n - 1}}} \left({yh.at('k')[0]} - y_{{k}}\right)^{{2}}",
-                        f"L = {half[1]}Σ_k ({yh.at('k')[1]} - y[k])²")
+            tex, txt = (
+                rf"L = {half[0]}\sum_{{k=0}}^{{{n - 1}}} \left({yh.at('k')[0]} - y_{{k}}\right)^{{2}}",
+                f"L = {half[1]}Σ_k ({yh.at('k')[1]} - y[k])²",
+            )
         steps.append(Step("L", *eq(tex, txt, val), val, FWD))
     elif loss == "bce":
         p = None if fw is None else float(fw.probs[0])
         steps.append(Step("p", *eq(rf"p = \sigma({yh.at('0')[0]})", f"p = σ({yh.at('0')[1]})", p), p, FWD))
-        steps.append(Step("L", *eq(r"L = -\left[y \ln p + (1 - y) \ln (1 - p)\right]", "L = -[y ln p + (1 - y) ln(1 - p)]", val), val, FWD))
+        steps.append(
+            Step(
+                "L",
+                *eq(r"L = -\left[y \ln p + (1 - y) \ln (1 - p)\right]", "L = -[y ln p + (1 - y) ln(1 - p)]", val),
+                val,
+                FWD,
+            )
+        )
     else:
-        steps.append(Step("p", rf"p_{{k}} = \frac{{e^{{{yh.at('k')[0]}}}}}{{\sum_{{j}} e^{{{yh.at('j')[0]}}}}}",
-                          f"p[k] = e^{yh.at('k')[1]} / Σ_j e^{yh.at('j')[1]}", None, FWD))
+        steps.append(
+            Step(
+                "p",
+                rf"p_{{k}} = \frac{{e^{{{yh.at('k')[0]}}}}}{{\sum_{{j}} e^{{{yh.at('j')[0]}}}}}",
+                f"p[k] = e^{yh.at('k')[1]} / Σ_j e^{yh.at('j')[1]}",
+                None,
+                FWD,
+            )
+        )
         if fw is not None:
             tex, txt = vector_pair(fw.probs)
             steps.append(Step("p", f"p = {tex}", eq_text("p", txt), None, FWD))
         y = "y" if fw is None else str(fw.values["y"])
-        tex, txt = rf"L = -\ln p_{{y}}" + ("" if fw is None else rf" = -\ln p_{{{y}}}"), "L = -ln p[y]" + ("" if fw is None else f" = -ln p[{y}]")
+        tex, txt = (
+            r"L = -\ln p_{y}" + ("" if fw is None else rf" = -\ln p_{{{y}}}"),
+            "L = -ln p[y]" + ("" if fw is None else f" = -ln p[{y}]"),
+        )
         steps.append(Step("L", *eq(tex, txt, val), val, FWD))
     return steps

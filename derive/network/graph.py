@@ -147,8 +147,9 @@ class Forward:
         onehot[y] = 1.0
         return self.probs - onehot
 
-    def backward(self, *, act_derivative: bool = True,
-                 dloss: np.ndarray | None = None) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    def backward(
+        self, *, act_derivative: bool = True, dloss: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
         """(``∂L/∂T[k]`` for every node, ``∂L/∂θ`` for ``x`` and every parameter), by the chain rule.
 
         The two options change the backward rule, as a student's mistake does (grading names them):
@@ -184,7 +185,7 @@ class Forward:
                 down = np.zeros_like(src)
                 size = layer.kernel[0] * layer.kernel[1]
                 for i, j, rows, cols in _windows(layer, src.shape, up.shape):
-                    down[:, rows.start:rows.stop, cols.start:cols.stop] += up[:, i, j][:, None, None] / size
+                    down[:, rows.start : rows.stop, cols.start : cols.stop] += up[:, i, j][:, None, None] / size
             else:  # conv
                 w = v[f"{layer.name}.w"]
                 ph, pw = layer.padding
@@ -192,13 +193,13 @@ class Forward:
                 dpad = np.zeros_like(padded)
                 dw = np.zeros_like(w)
                 for i, j, rows, cols in _windows(layer, src.shape, up.shape):
-                    patch = padded[:, rows.start:rows.stop, cols.start:cols.stop]
+                    patch = padded[:, rows.start : rows.stop, cols.start : cols.stop]
                     dw += up[:, i, j][:, None, None, None] * patch[None]
-                    dpad[:, rows.start:rows.stop, cols.start:cols.stop] += np.tensordot(up[:, i, j], w, axes=(0, 0))
+                    dpad[:, rows.start : rows.stop, cols.start : cols.stop] += np.tensordot(up[:, i, j], w, axes=(0, 0))
                 grads[f"{layer.name}.w"] = dw
                 if layer.bias:
                     grads[f"{layer.name}.b"] = up.sum(axis=(1, 2))
-                down = dpad[:, ph:ph + src.shape[1], pw:pw + src.shape[2]]
+                down = dpad[:, ph : ph + src.shape[1], pw : pw + src.shape[2]]
             deltas[k] = down
         grads["x"] = deltas[0]
         if not default:
@@ -210,7 +211,7 @@ class Forward:
 def _blocks(layer: Layer, src: np.ndarray, out: tuple[int, ...]):
     for i, j, rows, cols in _windows(layer, src.shape, out):
         for c in range(src.shape[0]):
-            yield c, i, j, src[c, rows.start:rows.stop, cols.start:cols.stop]
+            yield c, i, j, src[c, rows.start : rows.stop, cols.start : cols.stop]
 
 
 def forward(net: Network, values: Mapping[str, Any]) -> Forward:
@@ -225,7 +226,7 @@ def forward(net: Network, values: Mapping[str, Any]) -> Forward:
             padded = np.pad(src, ((0, 0), (ph, ph), (pw, pw)))
             out = np.zeros(shape)
             for i, j, rows, cols in _windows(layer, src.shape, shape):
-                out[:, i, j] = np.tensordot(w, padded[:, rows.start:rows.stop, cols.start:cols.stop], axes=3)
+                out[:, i, j] = np.tensordot(w, padded[:, rows.start : rows.stop, cols.start : cols.stop], axes=3)
             if layer.bias:
                 out += values[f"{layer.name}.b"][:, None, None]
         elif layer.type == "act":
@@ -246,7 +247,9 @@ def forward(net: Network, values: Mapping[str, Any]) -> Forward:
                 win[c, i, j] = (layer.stride[0] * i + r, layer.stride[1] * j + s)
                 top = np.argwhere(block == block[r, s])
                 if len(top) > 1:
-                    ties.append(((c, i, j), [(layer.stride[0] * i + int(a), layer.stride[1] * j + int(b)) for a, b in top]))
+                    ties.append(
+                        ((c, i, j), [(layer.stride[0] * i + int(a), layer.stride[1] * j + int(b)) for a, b in top])
+                    )
             if layer.type == "maxpool":
                 fw.winners[k], fw.ties[k] = win, ties
         elif layer.type == "flatten":
@@ -289,9 +292,7 @@ def reach(net: Network, name: str, index: tuple[int, ...]) -> tuple[int, list[np
         li = net.layer_of(name)
         layer, start = net.layers[li], li + 1
         m = np.zeros(net.shapes[start], dtype=bool)
-        if layer.type == "dense":
-            m[index[0]] = True
-        elif name.endswith(".b"):
+        if layer.type == "dense" or name.endswith(".b"):
             m[index[0]] = True
         else:
             o, c, mm, nn = index
@@ -314,7 +315,7 @@ def reach(net: Network, name: str, index: tuple[int, ...]) -> tuple[int, list[np
             padded = np.pad(cur, ((0, 0), (ph, ph), (pw, pw)))
             nxt = np.zeros(shape, dtype=bool)
             for i, j, rows, cols in _windows(layer, cur.shape, shape):
-                block = padded[:, rows.start:rows.stop, cols.start:cols.stop]
+                block = padded[:, rows.start : rows.stop, cols.start : cols.stop]
                 if layer.type == "conv":
                     nxt[:, i, j] = block.any()
                 else:

@@ -55,8 +55,11 @@ def num(x: float, digits: int = 6) -> tuple[str, str]:
     return (rf"\left({tex}\right)", f"({txt})") if float(x) < 0 and txt != "0" else (tex, txt)
 
 
-def matrix_pair(rows: np.ndarray | Sequence[Sequence[float]], cells: Sequence[Sequence[tuple[str, str]]] | None = None,
-                digits: int = DIGITS) -> tuple[str, str]:
+def matrix_pair(
+    rows: np.ndarray | Sequence[Sequence[float]],
+    cells: Sequence[Sequence[tuple[str, str]]] | None = None,
+    digits: int = DIGITS,
+) -> tuple[str, str]:
     """A 2-D block as a LaTeX ``array`` and as aligned text rows (``cells`` overrides the numbers)."""
     scale = ("", "")
     if cells is None:
@@ -64,7 +67,7 @@ def matrix_pair(rows: np.ndarray | Sequence[Sequence[float]], cells: Sequence[Se
         top = float(np.max(np.abs(arr))) if arr.size else 0.0
         if 0.0 < top < 0.01 and np.ndim(arr) == 2 and arr.shape[1] > 4:  # a TA factors out the power of ten
             e = int(np.floor(np.log10(top)))
-            arr = arr / 10.0 ** e
+            arr = arr / 10.0**e
             scale = (rf"10^{{{e}}} \cdot ", f"1e{e} × ")
         cells = [[(latex_number(float(v), digits), format_number(float(v), digits)) for v in row] for row in arr]
     width = max(len(c[1]) for row in cells for c in row)
@@ -79,8 +82,11 @@ def vector_pair(values: Sequence[float], digits: int = DIGITS) -> tuple[str, str
     """A vector: ``(a, b, c)``, or rows of six numbers when it is long."""
     vals = [float(v) for v in values]
     if len(vals) <= _ROW:
-        return (f"({', '.join(latex_number(v, digits) for v in vals)})", f"({', '.join(format_number(v, digits) for v in vals)})")
-    rows = [vals[k:k + _ROW] for k in range(0, len(vals), _ROW)]
+        return (
+            f"({', '.join(latex_number(v, digits) for v in vals)})",
+            f"({', '.join(format_number(v, digits) for v in vals)})",
+        )
+    rows = [vals[k : k + _ROW] for k in range(0, len(vals), _ROW)]
     cells = [[(latex_number(v, digits), format_number(v, digits)) for v in row] for row in rows]
     cells[-1] += [("", "")] * (_ROW - len(cells[-1]))
     tex, text = matrix_pair([], cells)

@@ -24,8 +24,16 @@ SHORT = 64
 """An index form longer than this (a sum over many positions) is left out of the ``--all`` table."""
 
 
-def grad_net(net_path: str | Path, *, wrt: str | None = None, values: str | Path | None = None,
-             random: int | None = None, all_: bool = False, fmt: str = "text", check: bool = True) -> str:
+def grad_net(
+    net_path: str | Path,
+    *,
+    wrt: str | None = None,
+    values: str | Path | None = None,
+    random: int | None = None,
+    all_: bool = False,
+    fmt: str = "text",
+    check: bool = True,
+) -> str:
     """Everything ``derive grad --net`` prints: read the files, derive, render as text, latex or json.
 
     Raises:
@@ -34,16 +42,22 @@ def grad_net(net_path: str | Path, *, wrt: str | None = None, values: str | Path
     if values is not None and random is not None:
         raise DeriveError("--values and --random both give numbers: use one of them.")
     if not all_ and wrt is None:
-        raise DeriveError("Missing --wrt: name one element, such as --wrt \"conv1.w[0,0,1,1]\" or --wrt \"x[0,2,1]\", or use --all.")
+        raise DeriveError(
+            'Missing --wrt: name one element, such as --wrt "conv1.w[0,0,1,1]" or --wrt "x[0,2,1]", or use --all.'
+        )
     if all_ and wrt is not None:
         raise DeriveError("--all derives every gradient: drop --wrt, or drop --all.")
     net = load_network(net_path)
-    numbers = load_values(values, net) if values is not None else random_values(net, random) if random is not None else None
+    numbers = (
+        load_values(values, net) if values is not None else random_values(net, random) if random is not None else None
+    )
     if all_:
         grads = all_network_gradients(net, values=numbers, check=check)
         if fmt == "json":
             return json.dumps([g.to_dict() for g in grads], indent=2, ensure_ascii=False) + "\n"
-        return render_network_table_latex(grads, standalone=True) if fmt == "latex" else render_network_table_text(grads)
+        return (
+            render_network_table_latex(grads, standalone=True) if fmt == "latex" else render_network_table_text(grads)
+        )
     g = network_gradient(net, wrt, values=numbers, check=check)
     if fmt == "json":
         return json.dumps(g.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -103,5 +117,7 @@ def render_network_table_latex(gradients: Sequence[NetworkGradient], *, standalo
     text = "\n".join(body) + "\n"
     if not standalone:
         return text
-    return ("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
-            "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n")
+    return (
+        "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
+        "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
+    )

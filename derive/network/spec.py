@@ -54,7 +54,17 @@ from typing import Any
 from derive._files import read_user_text
 from derive.errors import DeriveError, did_you_mean
 
-__all__ = ["ACTS", "LAYER_TYPES", "LOSSES", "Layer", "MAX_ELEMENTS", "Network", "load_network", "network_from_dict", "parse_network"]
+__all__ = [
+    "ACTS",
+    "LAYER_TYPES",
+    "LOSSES",
+    "Layer",
+    "MAX_ELEMENTS",
+    "Network",
+    "load_network",
+    "network_from_dict",
+    "parse_network",
+]
 
 LAYER_TYPES = ("conv", "act", "maxpool", "avgpool", "flatten", "dense", "loss")
 """The layer types a network file may use."""
@@ -93,8 +103,13 @@ class Layer:
         """The layer as the network file writes it (only the keys of its type)."""
         out: dict[str, Any] = {"type": self.type, "name": self.name}
         if self.type == "conv":
-            out.update(kernel=list(self.kernel), channels=self.channels, stride=list(self.stride),
-                       padding=list(self.padding), bias=self.bias)
+            out.update(
+                kernel=list(self.kernel),
+                channels=self.channels,
+                stride=list(self.stride),
+                padding=list(self.padding),
+                bias=self.bias,
+            )
         elif self.type in ("maxpool", "avgpool"):
             out.update(size=list(self.kernel), stride=list(self.stride))
         elif self.type == "dense":
@@ -125,8 +140,10 @@ class Network:
 
         :func:`network_from_dict` reads it back to the same network; ``answers.json`` stores it.
         """
-        return {"input": list(self.input),
-                "layer": [layer.to_dict() for layer in self.layers] + [{"type": "loss", "fn": self.loss}]}
+        return {
+            "input": list(self.input),
+            "layer": [layer.to_dict() for layer in self.layers] + [{"type": "loss", "fn": self.loss}],
+        }
 
     @property
     def outputs(self) -> int:
@@ -162,9 +179,13 @@ class Network:
         parts = [f"input {'×'.join(map(str, self.input))}"]
         for layer in self.layers:
             if layer.type == "conv":
-                extra = "".join([f", stride {_pair(layer.stride)}" if layer.stride != (1, 1) else "",
-                                 f", padding {_pair(layer.padding)}" if layer.padding != (0, 0) else "",
-                                 ", bias" if layer.bias else ""])
+                extra = "".join(
+                    [
+                        f", stride {_pair(layer.stride)}" if layer.stride != (1, 1) else "",
+                        f", padding {_pair(layer.padding)}" if layer.padding != (0, 0) else "",
+                        ", bias" if layer.bias else "",
+                    ]
+                )
                 parts.append(f"{layer.name} {layer.channels}×{layer.kernel[0]}×{layer.kernel[1]}{extra}")
             elif layer.type == "act":
                 parts.append(layer.fn)
@@ -175,7 +196,9 @@ class Network:
                 parts.append("flatten")
             else:
                 parts.append(f"{layer.name} {layer.outputs}{', bias' if layer.bias else ''}")
-        parts.append({"mse": "MSE", "half-mse": "half-MSE", "bce": "sigmoid + BCE", "softmax-ce": "softmax + CE"}[self.loss])
+        parts.append(
+            {"mse": "MSE", "half-mse": "half-MSE", "bce": "sigmoid + BCE", "softmax-ce": "softmax + CE"}[self.loss]
+        )
         return " → ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,16 +229,20 @@ def parse_network(text: str, *, source: str = "<network>") -> Network:
     return network_from_dict(data, source=source)
 
 
-def network_from_dict(data: Mapping[str, Any], *, source: str = "<network>", extra_keys: tuple[str, ...] = ()) -> Network:
+def network_from_dict(
+    data: Mapping[str, Any], *, source: str = "<network>", extra_keys: tuple[str, ...] = ()
+) -> Network:
     """Validate an already-parsed network table (also a problem-set item, whose own keys are ``extra_keys``)."""
     for key in data:
         if key not in ("input", "layer", *extra_keys):
-            raise DeriveError(f"{source}: unknown key {key!r}; a network file has 'input' and [[layer]] tables."
-                              f"{did_you_mean(str(key), ['input', 'layer'])}")
+            raise DeriveError(
+                f"{source}: unknown key {key!r}; a network file has 'input' and [[layer]] tables."
+                f"{did_you_mean(str(key), ['input', 'layer'])}"
+            )
     shape = _input(data.get("input"), source)
     raw_layers = data.get("layer")
     if not isinstance(raw_layers, list) or not raw_layers:
-        raise DeriveError(f"{source}: no layers: add [[layer]] tables, the last one of type = \"loss\".")
+        raise DeriveError(f'{source}: no layers: add [[layer]] tables, the last one of type = "loss".')
     layers: list[Layer] = []
     shapes = [shape]
     counts: dict[str, int] = {}
@@ -234,36 +261,50 @@ def network_from_dict(data: Mapping[str, Any], *, source: str = "<network>", ext
         allowed = ("type", "name", *_KEYS[kind])
         for key in raw:
             if key not in allowed:
-                raise DeriveError(f"{where} ({kind}): unknown key {key!r}; a {kind} layer takes "
-                                  f"{', '.join(allowed[1:]) or 'only name'}.{did_you_mean(str(key), allowed)}")
+                raise DeriveError(
+                    f"{where} ({kind}): unknown key {key!r}; a {kind} layer takes "
+                    f"{', '.join(allowed[1:]) or 'only name'}.{did_you_mean(str(key), allowed)}"
+                )
         if kind == "loss":
             loss = _choice(raw, "fn", LOSSES, f"{where} (loss)")
             continue
         counts[kind] = counts.get(kind, 0) + 1
         name = raw.get("name", f"{kind}{counts[kind]}")
         if not isinstance(name, str) or not _NAME.fullmatch(name) or name in ("x", "y"):
-            raise DeriveError(f"{where} ({kind}): name {name!r} is not valid: expected a letter, then letters, digits or _ "
-                              "(at most 16), such as 'conv1'.")
+            raise DeriveError(
+                f"{where} ({kind}): name {name!r} is not valid: expected a letter, then letters, digits or _ "
+                "(at most 16), such as 'conv1'."
+            )
         if name in names:
-            raise DeriveError(f"{where} ({kind}): name {name!r} is already used by layer {names[name]}; names must differ.")
+            raise DeriveError(
+                f"{where} ({kind}): name {name!r} is already used by layer {names[name]}; names must differ."
+            )
         names[name] = n
         layer = _layer(kind, name, raw, shapes[-1], f"{where} ({name})")
         layers.append(layer)
         shapes.append(_output_shape(layer, shapes[-1], f"{where} ({name})"))
     if not loss:
-        raise DeriveError(f"{source}: no loss: end with a [[layer]] of type = \"loss\" and fn = one of {', '.join(LOSSES)}.")
+        raise DeriveError(
+            f'{source}: no loss: end with a [[layer]] of type = "loss" and fn = one of {", ".join(LOSSES)}.'
+        )
     if not layers:
         raise DeriveError(f"{source}: only a loss: add the layers before it.")
     out = shapes[-1]
     if len(out) != 1:
-        raise DeriveError(f"{source}: the loss needs a flat output, but the last layer gives {_shape(out)}; "
-                          "add a flatten layer (and a dense layer) before the loss.")
+        raise DeriveError(
+            f"{source}: the loss needs a flat output, but the last layer gives {_shape(out)}; "
+            "add a flatten layer (and a dense layer) before the loss."
+        )
     if loss == "bce" and out[0] != 1:
-        raise DeriveError(f"{source}: the bce loss takes one output, but the last layer gives {out[0]}; "
-                          "use outputs = 1, or fn = \"softmax-ce\" for several classes.")
+        raise DeriveError(
+            f"{source}: the bce loss takes one output, but the last layer gives {out[0]}; "
+            'use outputs = 1, or fn = "softmax-ce" for several classes.'
+        )
     if loss == "softmax-ce" and out[0] < 2:
-        raise DeriveError(f"{source}: softmax-ce needs at least 2 outputs (one per class), but the last layer gives "
-                          f"{out[0]}; use fn = \"bce\" for one output.")
+        raise DeriveError(
+            f"{source}: softmax-ce needs at least 2 outputs (one per class), but the last layer gives "
+            f'{out[0]}; use fn = "bce" for one output.'
+        )
     return Network(input=shape, layers=tuple(layers), loss=loss, shapes=tuple(shapes))
 
 
@@ -272,14 +313,21 @@ def _shape(s: tuple[int, ...]) -> str:
 
 
 def _input(value: Any, source: str) -> tuple[int, ...]:
-    ok = isinstance(value, list) and len(value) in (1, 3) and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+    ok = (
+        isinstance(value, list)
+        and len(value) in (1, 3)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+    )
     if not ok:
-        raise DeriveError(f"{source}: key 'input' must be [C, H, W] (channels, rows, columns) such as [1, 4, 4], "
-                          f"or [n] for a flat input; got {value!r}.")
+        raise DeriveError(
+            f"{source}: key 'input' must be [C, H, W] (channels, rows, columns) such as [1, 4, 4], "
+            f"or [n] for a flat input; got {value!r}."
+        )
     if math.prod(value) > MAX_ELEMENTS:
-        raise DeriveError(f"{source}: input {'×'.join(map(str, value))} is too large for a worked answer "
-                          f"(at most {MAX_ELEMENTS} numbers).")
+        raise DeriveError(
+            f"{source}: input {'×'.join(map(str, value))} is too large for a worked answer "
+            f"(at most {MAX_ELEMENTS} numbers)."
+        )
     return tuple(value)
 
 
@@ -300,7 +348,9 @@ def _whole(value: Any, key: str, where: str, *, low: int) -> int:
 def _two(value: Any, key: str, where: str, *, low: int) -> tuple[int, int]:
     pair = value if isinstance(value, list) else [value, value]
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low for v in pair):
-        raise DeriveError(f"{where}: key {key!r} must be a whole number >= {low} or [rows, cols] of them, got {value!r}.")
+        raise DeriveError(
+            f"{where}: key {key!r} must be a whole number >= {low} or [rows, cols] of them, got {value!r}."
+        )
     return pair[0], pair[1]
 
 
@@ -311,10 +361,15 @@ def _layer(kind: str, name: str, raw: Mapping[str, Any], shape: tuple[int, ...],
     if kind == "conv":
         if "kernel" not in raw:
             raise DeriveError(f"{where}: missing key 'kernel': give the kernel size, such as kernel = [3, 3].")
-        return Layer(kind, name, kernel=_two(raw["kernel"], "kernel", where, low=1),
-                     channels=_whole(raw.get("channels", 1), "channels", where, low=1),
-                     stride=_two(raw.get("stride", 1), "stride", where, low=1),
-                     padding=_two(raw.get("padding", 0), "padding", where, low=0), bias=bias)
+        return Layer(
+            kind,
+            name,
+            kernel=_two(raw["kernel"], "kernel", where, low=1),
+            channels=_whole(raw.get("channels", 1), "channels", where, low=1),
+            stride=_two(raw.get("stride", 1), "stride", where, low=1),
+            padding=_two(raw.get("padding", 0), "padding", where, low=0),
+            bias=bias,
+        )
     if kind == "act":
         return Layer(kind, name, fn=_choice(raw, "fn", ACTS, where))
     if kind in ("maxpool", "avgpool"):
@@ -333,21 +388,27 @@ def _output_shape(layer: Layer, shape: tuple[int, ...], where: str) -> tuple[int
     kind = layer.type
     if kind in ("conv", "maxpool", "avgpool"):
         if len(shape) != 3:
-            raise DeriveError(f"{where}: a {kind} layer needs a C×H×W input, but it gets {_shape(shape)}; "
-                              "put it before the flatten layer.")
+            raise DeriveError(
+                f"{where}: a {kind} layer needs a C×H×W input, but it gets {_shape(shape)}; "
+                "put it before the flatten layer."
+            )
         c, h, w = shape
         (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
         dims = []
         for side, size, k, s, p in (("rows", h, kh, sh, ph), ("columns", w, kw, sw, pw)):
             if k > size + 2 * p:
                 what = "kernel" if kind == "conv" else "window"
-                raise DeriveError(f"{where}: the {what} {kh}×{kw} does not fit the input {c}×{h}×{w}"
-                                  f"{f' with padding {p}' if p else ''} ({k} > {size + 2 * p} {side}); "
-                                  f"use a smaller {'kernel' if kind == 'conv' else 'size'}"
-                                  f"{' or more padding' if kind == 'conv' else ''}.")
+                raise DeriveError(
+                    f"{where}: the {what} {kh}×{kw} does not fit the input {c}×{h}×{w}"
+                    f"{f' with padding {p}' if p else ''} ({k} > {size + 2 * p} {side}); "
+                    f"use a smaller {'kernel' if kind == 'conv' else 'size'}"
+                    f"{' or more padding' if kind == 'conv' else ''}."
+                )
             if (size + 2 * p - k) % s:
-                raise DeriveError(f"{where}: stride {s} does not fit the {side}: ({size} + 2·{p} − {k}) = {size + 2 * p - k} "
-                                  f"is not a multiple of {s}, so the last {side[:-1]} would be dropped; change the stride or the size.")
+                raise DeriveError(
+                    f"{where}: stride {s} does not fit the {side}: ({size} + 2·{p} − {k}) = {size + 2 * p - k} "
+                    f"is not a multiple of {s}, so the last {side[:-1]} would be dropped; change the stride or the size."
+                )
             dims.append((size + 2 * p - k) // s + 1)
         out = (layer.channels if kind == "conv" else c, *dims)
     elif kind == "flatten":
@@ -356,11 +417,15 @@ def _output_shape(layer: Layer, shape: tuple[int, ...], where: str) -> tuple[int
         out = (math.prod(shape),)
     elif kind == "dense":
         if len(shape) != 1:
-            raise DeriveError(f"{where}: a dense layer needs a flat input, but it gets {_shape(shape)}; "
-                              "add a flatten layer before it.")
+            raise DeriveError(
+                f"{where}: a dense layer needs a flat input, but it gets {_shape(shape)}; "
+                "add a flatten layer before it."
+            )
         out = (layer.outputs,)
     else:
         out = shape
     if math.prod(out) > MAX_ELEMENTS:
-        raise DeriveError(f"{where}: the output {_shape(out)} is too large for a worked answer (at most {MAX_ELEMENTS} numbers).")
+        raise DeriveError(
+            f"{where}: the output {_shape(out)} is too large for a worked answer (at most {MAX_ELEMENTS} numbers)."
+        )
     return out

@@ -30,8 +30,12 @@ from derive.network.spec import Network
 
 __all__ = ["check_values", "element_name", "expected_layout", "load_values", "random_values", "resolve_wrt"]
 
-_DIMS = {"x": ("channel", "row", "column"), "conv.w": ("output channel", "input channel", "kernel row", "kernel column"),
-         "dense.w": ("output", "input"), "b": ("output",)}
+_DIMS = {
+    "x": ("channel", "row", "column"),
+    "conv.w": ("output channel", "input channel", "kernel row", "kernel column"),
+    "dense.w": ("output", "input"),
+    "b": ("output",),
+}
 
 
 def element_name(name: str, index: tuple[int, ...]) -> str:
@@ -50,11 +54,15 @@ def _dims(net: Network, name: str) -> tuple[str, ...]:
 
 def expected_layout(net: Network) -> dict[str, str]:
     """Key → what a values file must hold there."""
-    out = {name: f"{'×'.join(map(str, shape))} nested lists" if len(shape) > 1 else f"a list of {shape[0]} numbers"
-           for name, shape in net.tensor_shapes().items()}
+    out = {
+        name: f"{'×'.join(map(str, shape))} nested lists" if len(shape) > 1 else f"a list of {shape[0]} numbers"
+        for name, shape in net.tensor_shapes().items()
+    }
     k = net.outputs
-    out["y"] = {"softmax-ce": f"the class index, a whole number from 0 to {k - 1}",
-                "bce": "the label, a number from 0 to 1"}.get(net.loss, f"the target, {k} number{'s' * (k > 1)}")
+    out["y"] = {
+        "softmax-ce": f"the class index, a whole number from 0 to {k - 1}",
+        "bce": "the label, a number from 0 to 1",
+    }.get(net.loss, f"the target, {k} number{'s' * (k > 1)}")
     return out
 
 
@@ -74,37 +82,51 @@ def resolve_wrt(net: Network, text: str) -> tuple[str, tuple[int, ...]]:
         if base in shapes:
             shape = shapes[base]
             example = element_name(base, (0,) * len(shape))
-            raise DeriveError(f"--wrt {text!r} names a whole tensor: name one element with {len(shape)} "
-                              f"ind{'ices' if len(shape) > 1 else 'ex'} in brackets, such as {example!r}.")
+            raise DeriveError(
+                f"--wrt {text!r} names a whole tensor: name one element with {len(shape)} "
+                f"ind{'ices' if len(shape) > 1 else 'ex'} in brackets, such as {example!r}."
+            )
         hint = did_you_mean(base, names)
         if hint and "[" in raw:  # suggest the element, not only the tensor
-            hint = hint.replace("'?", raw[raw.index("["):].replace(" ", "") + "'?")
+            hint = hint.replace("'?", raw[raw.index("[") :].replace(" ", "") + "'?")
         if re.fullmatch(r"[avwbczh]\d*", base) and base not in shapes:
-            hint = (f" The classic names such as {base!r} belong to derive grad without --net; here name one element, "
-                    f"such as {element_name('conv1.w', (0, 0, 1, 1)) if 'conv1.w' in shapes else element_name(names[0], (0,) * len(shapes[names[0]]))!r}.")
+            hint = (
+                f" The classic names such as {base!r} belong to derive grad without --net; here name one element, "
+                f"such as {element_name('conv1.w', (0, 0, 1, 1)) if 'conv1.w' in shapes else element_name(names[0], (0,) * len(shapes[names[0]]))!r}."
+            )
         if base.split(".")[0] in {layer.name for layer in net.layers} and base.endswith(".b"):
             layer = base.split(".")[0]
             raise DeriveError(f"--wrt {text!r}: {layer} has no bias (bias = false in the network file).")
-        raise DeriveError(f"--wrt {text!r} is not an element of this network: expected a name of "
-                          f"{', '.join(names)} and indices in brackets, such as {element_name(names[-1], (0,) * len(shapes[names[-1]]))!r}.{hint}")
+        raise DeriveError(
+            f"--wrt {text!r} is not an element of this network: expected a name of "
+            f"{', '.join(names)} and indices in brackets, such as {element_name(names[-1], (0,) * len(shapes[names[-1]]))!r}.{hint}"
+        )
     name, index = match.group(1), tuple(int(v) for v in match.group(2).split(","))
     if name not in shapes:
         layer = name.split(".")[0]
         if name.endswith(".b") and layer in {lay.name for lay in net.layers if lay.type in ("conv", "dense")}:
-            raise DeriveError(f"--wrt {text!r}: {layer} has no bias (bias = false in the network file); "
-                              f"add bias = true to derive ∂L/∂{name}.")
-        raise DeriveError(f"--wrt {text!r}: this network has no tensor {name!r}; it has {', '.join(names)}."
-                          f"{did_you_mean(name, names)}")
+            raise DeriveError(
+                f"--wrt {text!r}: {layer} has no bias (bias = false in the network file); "
+                f"add bias = true to derive ∂L/∂{name}."
+            )
+        raise DeriveError(
+            f"--wrt {text!r}: this network has no tensor {name!r}; it has {', '.join(names)}."
+            f"{did_you_mean(name, names)}"
+        )
     shape = shapes[name]
     dims = _dims(net, name)
     if len(index) != len(shape):
-        raise DeriveError(f"--wrt {text!r}: {name} has {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} "
-                          f"({', '.join(dims)}; shape {'×'.join(map(str, shape))}), got {len(index)}.")
+        raise DeriveError(
+            f"--wrt {text!r}: {name} has {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} "
+            f"({', '.join(dims)}; shape {'×'.join(map(str, shape))}), got {len(index)}."
+        )
     for k, (i, n) in enumerate(zip(index, shape)):
         if not 0 <= i < n:
             near = element_name(name, tuple(min(max(v, 0), m - 1) for v, m in zip(index, shape)))
-            raise DeriveError(f"--wrt {text!r}: the {dims[k]} index {i} is out of range; {name}'s {dims[k]} indices run "
-                              f"from 0 to {n - 1} (shape {'×'.join(map(str, shape))}). Did you mean {near!r}?")
+            raise DeriveError(
+                f"--wrt {text!r}: the {dims[k]} index {i} is out of range; {name}'s {dims[k]} indices run "
+                f"from 0 to {n - 1} (shape {'×'.join(map(str, shape))}). Did you mean {near!r}?"
+            )
     return name, index
 
 
@@ -126,8 +148,10 @@ def _array(x: Any, key: str, shape: tuple[int, ...]) -> np.ndarray:
                 raise DeriveError(f"values: {key}[{','.join(map(str, at))}] is {v!r}, not a finite number.")
             return float(v)
         if not isinstance(v, list) or len(v) != shape[depth]:
-            raise DeriveError(f"values: {key!r} must be {'×'.join(map(str, shape))} nested lists"
-                              f"{' (a list of numbers)' if len(shape) == 1 else ''}; got {_shape_of(x)}.")
+            raise DeriveError(
+                f"values: {key!r} must be {'×'.join(map(str, shape))} nested lists"
+                f"{' (a list of numbers)' if len(shape) == 1 else ''}; got {_shape_of(x)}."
+            )
         return [walk(e, depth + 1, (*at, i)) for i, e in enumerate(v)]
 
     return np.array(walk(x, 0, ()), dtype=np.float64).reshape(shape)
@@ -147,8 +171,10 @@ def check_values(net: Network, values: Any) -> dict[str, Any]:
             extra = ""
             if str(key).endswith(".b") and str(key)[:-2] in {lay.name for lay in net.layers}:
                 extra = f" ({str(key)[:-2]} has no bias: drop {key!r}, or add bias = true)"
-            raise DeriveError(f"values: unknown key {key!r}{extra}; expected keys {', '.join(layout)}."
-                              f"{did_you_mean(str(key), list(layout))}")
+            raise DeriveError(
+                f"values: unknown key {key!r}{extra}; expected keys {', '.join(layout)}."
+                f"{did_you_mean(str(key), list(layout))}"
+            )
     for key, what in layout.items():
         if key not in values:
             raise DeriveError(f"values: missing key {key!r}: expected {what}.")
@@ -158,7 +184,9 @@ def check_values(net: Network, values: Any) -> dict[str, Any]:
         if isinstance(y, float) and y.is_integer():
             y = int(y)
         if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < k:
-            raise DeriveError(f"values: 'y' is {y!r}, but softmax-ce needs the class index, a whole number from 0 to {k - 1}.")
+            raise DeriveError(
+                f"values: 'y' is {y!r}, but softmax-ce needs the class index, a whole number from 0 to {k - 1}."
+            )
         out["y"] = y
     elif net.loss == "bce":
         y = y[0] if isinstance(y, list) and len(y) == 1 else y
@@ -202,8 +230,13 @@ def random_values(net: Network, seed: int) -> dict[str, Any]:
     for _ in range(200):
         out = {name: tensor(shape) for name, shape in net.tensor_shapes().items()}
         k = net.outputs
-        out["y"] = rng.randrange(k) if net.loss == "softmax-ce" else rng.randint(0, 1) if net.loss == "bce" else \
-            [round(rng.uniform(0, 1), 1) for _ in range(k)]
+        out["y"] = (
+            rng.randrange(k)
+            if net.loss == "softmax-ce"
+            else rng.randint(0, 1)
+            if net.loss == "bce"
+            else [round(rng.uniform(0, 1), 1) for _ in range(k)]
+        )
         if forward(net, check_values(net, out)).clear(0.05, 0.005):
             return out
     return out

@@ -13,10 +13,19 @@ from typing import Any
 from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 
 _WHERE = {
-    "AnswersResult": "grade", "ItemResult": "grade", "StudentResult": "grade", "grade_answer": "grade",
-    "grade_answers": "grade", "MISTAKES": "mistakes", "Unreadable": "parse", "parse_formula": "parse",
-    "read_number": "read", "lms_grades": "report", "render_answers_summary": "report",
-    "write_answers_report": "report", "load_variants": "variants",
+    "AnswersResult": "grade",
+    "ItemResult": "grade",
+    "StudentResult": "grade",
+    "grade_answer": "grade",
+    "grade_answers": "grade",
+    "MISTAKES": "mistakes",
+    "Unreadable": "parse",
+    "parse_formula": "parse",
+    "read_number": "read",
+    "lms_grades": "report",
+    "render_answers_summary": "report",
+    "write_answers_report": "report",
+    "load_variants": "variants",
 }
 
 __all__ = [

@@ -26,8 +26,18 @@ from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, N_POINTS
 from grading.answers.variants import Question, Variant, load_variants
 from grading.errors import UsageError
 
-__all__ = ["AnswersResult", "DEFAULT_ATOL", "DEFAULT_RTOL", "ItemResult", "N_POINTS", "StudentResult",
-           "VERDICTS", "grade_answer", "grade_answers", "grade_variants"]
+__all__ = [
+    "AnswersResult",
+    "DEFAULT_ATOL",
+    "DEFAULT_RTOL",
+    "ItemResult",
+    "N_POINTS",
+    "StudentResult",
+    "VERDICTS",
+    "grade_answer",
+    "grade_answers",
+    "grade_variants",
+]
 
 VERDICTS = ("correct", "wrong", "unreadable", "missing")
 
@@ -48,9 +58,15 @@ class ItemResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract's item: question, answer, verdict, misconception, expected, points, why."""
-        return {"question": self.question, "answer": self.answer, "verdict": self.verdict,
-                "misconception": self.misconception, "expected": self.expected, "points": self.points,
-                "why": self.why}
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "verdict": self.verdict,
+            "misconception": self.misconception,
+            "expected": self.expected,
+            "points": self.points,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,8 +88,13 @@ class StudentResult:
         return math.fsum(i.max_points for i in self.items)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"student": self.student, "name": self.name, "points": _round(self.points),
-                "max_points": _round(self.max_points), "items": [i.to_dict() for i in self.items]}
+        return {
+            "student": self.student,
+            "name": self.name,
+            "points": _round(self.points),
+            "max_points": _round(self.max_points),
+            "items": [i.to_dict() for i in self.items],
+        }
 
 
 def _round(x: float) -> float:
@@ -108,9 +129,13 @@ class AnswersResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: status, students, misconceptions, warnings, errors (and ``lms`` when a template was filled)."""
-        doc: dict[str, Any] = {"status": self.status, "students": [s.to_dict() for s in self.students],
-                               "misconceptions": self.misconceptions, "warnings": list(self.warnings),
-                               "errors": list(self.errors)}
+        doc: dict[str, Any] = {
+            "status": self.status,
+            "students": [s.to_dict() for s in self.students],
+            "misconceptions": self.misconceptions,
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+        }
         if self.lms is not None:
             doc["lms"] = self.lms
         return doc
@@ -118,14 +143,16 @@ class AnswersResult:
 
 # ------------------------------------------------------------------ one answer
 
+
 def _closeness(rtol: float, atol: float, integer: bool):  # type: ignore[no-untyped-def]
     if integer:
         return lambda a, b: abs(a - b) < 1e-9 * max(1.0, abs(b))
     return lambda a, b: abs(a - b) <= max(rtol * abs(b), atol)
 
 
-def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-                 seed: int = 0) -> ItemResult:
+def grade_answer(
+    question: Question, text: str | None, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL, seed: int = 0
+) -> ItemResult:
     """Grade one student's answer ``text`` (``None`` when blank) to ``question``.
 
     Args:
@@ -157,8 +184,11 @@ def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_
         if not expr.free_symbols:
             number = evaluate(expr, {})
             if math.isnan(number):
-                return result("unreadable", why="the expression has no finite value (a log of a negative number, "
-                                                "a division by zero or an overflow).")
+                return result(
+                    "unreadable",
+                    why="the expression has no finite value (a log of a negative number, "
+                    "a division by zero or an overflow).",
+                )
             expr = None
     if expr is None:
         assert number is not None
@@ -182,21 +212,31 @@ def grade_answer(question: Question, text: str | None, *, rtol: float = DEFAULT_
     if math.isnan(answers[0]):
         return result("wrong", why="the formula has no finite value at your numbers.")
     if close(answers[0], rights[0]):
-        return result("wrong", why="the formula gives the right number at your values but not at other values, "
-                                   "so it is not the gradient.")
+        return result(
+            "wrong",
+            why="the formula gives the right number at your values but not at other values, so it is not the gradient.",
+        )
     return result("wrong", why=f"the formula gives {answers[0]:.6g} at your values.")
 
 
 # ------------------------------------------------------------------ a class
 
-def grade_variants(variants: Sequence[Variant], answers: Mapping[str, Mapping[str, str | None]], *,
-                   rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> tuple[StudentResult, ...]:
+
+def grade_variants(
+    variants: Sequence[Variant],
+    answers: Mapping[str, Mapping[str, str | None]],
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> tuple[StudentResult, ...]:
     """Grade every variant's answers (a student with no row gets every question ``missing``)."""
     out = []
     for v in variants:
         row = answers.get(v.student)
-        items = tuple(grade_answer(q, None if row is None else row.get(q.name), rtol=rtol, atol=atol, seed=_seed(v))
-                      for q in v.questions)
+        items = tuple(
+            grade_answer(q, None if row is None else row.get(q.name), rtol=rtol, atol=atol, seed=_seed(v))
+            for q in v.questions
+        )
         out.append(StudentResult(v.student, v.name, items, v, submitted=row is not None))
     return tuple(out)
 
@@ -226,9 +266,16 @@ def _write_lms(result: AnswersResult, template: Any, out: Path) -> AnswersResult
     return dataclasses.replace(result, lms=lms)
 
 
-def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = DEFAULT_RTOL,
-                  atol: float = DEFAULT_ATOL, out: str | Path | None = None,
-                  lms_template: str | Path | None = None, lms_column: str | None = None) -> AnswersResult:
+def grade_answers(
+    responses: str | Path,
+    variants: str | Path,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    out: str | Path | None = None,
+    lms_template: str | Path | None = None,
+    lms_column: str | None = None,
+) -> AnswersResult:
     """Grade a class's derivation answers against each student's own variant.
 
     Args:
@@ -264,23 +311,43 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
     try:
         read = read_responses(responses, [v.student for v in vs], questions)
     except InvalidSubmission as exc:
-        return AnswersResult("invalid", errors=(str(exc),), questions=questions, rtol=rtol, atol=atol,
-                             source=str(responses))
+        return AnswersResult(
+            "invalid", errors=(str(exc),), questions=questions, rtol=rtol, atol=atol, source=str(responses)
+        )
     warnings = list(read.warnings)
     if not read.answers:
-        return AnswersResult("invalid", errors=(f"{Path(responses).name}: no row names a student of answers.json; "
-                                                 "check that the student column holds the roster's ids.",),
-                             warnings=tuple(warnings), questions=questions, rtol=rtol, atol=atol, source=str(responses))
+        return AnswersResult(
+            "invalid",
+            errors=(
+                f"{Path(responses).name}: no row names a student of answers.json; "
+                "check that the student column holds the roster's ids.",
+            ),
+            warnings=tuple(warnings),
+            questions=questions,
+            rtol=rtol,
+            atol=atol,
+            source=str(responses),
+        )
     absent = [v.student for v in vs if v.student not in read.answers]
     if absent:
-        warnings.append(f"{len(absent)} student(s) of answers.json have no row, every answer missing: "
-                        f"{', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}.")
+        warnings.append(
+            f"{len(absent)} student(s) of answers.json have no row, every answer missing: "
+            f"{', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}."
+        )
     students = grade_variants(vs, read.answers, rtol=rtol, atol=atol)
-    stale = sorted({i.question for s in students for i, q in zip(s.items, s.variant.questions)
-                    if abs(i.expected - q.value) > 1e-9 * max(1.0, abs(q.value))})
+    stale = sorted(
+        {
+            i.question
+            for s in students
+            for i, q in zip(s.items, s.variant.questions)
+            if abs(i.expected - q.value) > 1e-9 * max(1.0, abs(q.value))
+        }
+    )
     if stale:
-        warnings.append(f"answers.json's value of {', '.join(stale)} differs from the engine's today; the engine's is "
-                        "used. Was the problem set or gradkit changed after `derive key`? Re-run it to be sure.")
+        warnings.append(
+            f"answers.json's value of {', '.join(stale)} differs from the engine's today; the engine's is "
+            "used. Was the problem set or gradkit changed after `derive key`? Re-run it to be sure."
+        )
     result = AnswersResult("graded", students, tuple(warnings), (), questions, rtol, atol, str(responses))
     if template is not None and out is not None:
         result = _write_lms(result, template, Path(out))
@@ -289,4 +356,3 @@ def grade_answers(responses: str | Path, variants: str | Path, *, rtol: float = 
 
         write_answers_report(result, Path(out))
     return result
-

@@ -19,71 +19,98 @@ from typing import Any
 from derive.graph import Graph, Node, chain_paths, evaluate, forward
 from derive.values import leaf_values
 
-__all__ = ["EXPLAIN", "MISTAKES", "bn_mistakes", "bn_numbers", "conv_chain", "conv_mistakes", "diagnose",
-           "diagnose_points", "explain", "network_mistakes", "shape_mistakes", "softmax_mistakes"]
+__all__ = [
+    "EXPLAIN",
+    "MISTAKES",
+    "bn_mistakes",
+    "bn_numbers",
+    "conv_chain",
+    "conv_mistakes",
+    "diagnose",
+    "diagnose_points",
+    "explain",
+    "network_mistakes",
+    "shape_mistakes",
+    "softmax_mistakes",
+]
 
 MISTAKES = (
-    "bce-missing-sigmoid-derivative", "factor-2", "flipped-kernel", "missing-softmax-derivative",
-    "no-activation-derivative", "one-path", "one-term", "reversed-coefficients", "shape-no-padding", "shape-no-plus-one", "shape-no-stride",
-    "shape-padding-once", "shape-plus-one-twice", "sign", "transposed-index", "unbiased-variance",
+    "bce-missing-sigmoid-derivative",
+    "factor-2",
+    "flipped-kernel",
+    "missing-softmax-derivative",
+    "no-activation-derivative",
+    "one-path",
+    "one-term",
+    "reversed-coefficients",
+    "shape-no-padding",
+    "shape-no-plus-one",
+    "shape-no-stride",
+    "shape-padding-once",
+    "shape-plus-one-twice",
+    "sign",
+    "transposed-index",
+    "unbiased-variance",
 )
 """Every mistake id ``grade --variants`` may name."""
 
 EXPLAIN: dict[str, str] = {
     "factor-2": "At the step ∂L/∂ŷ your answer is off by a factor of 2: the derivative of (ŷ − y)² is 2(ŷ − y), "
-                "that of ½(ŷ − y)² is (ŷ − y); use the loss the question gives.",
+    "that of ½(ŷ − y)² is (ŷ − y); use the loss the question gives.",
     "sign": "Your answer has the right size but the wrong sign: check ∂L/∂ŷ (ŷ minus y, not y minus ŷ) and the sign "
-            "of every factor of the chain rule.",
+    "of every factor of the chain rule.",
     "flipped-kernel": "At the forward pass you flipped the kernel (a true convolution); nn.Conv2d and the course use "
-                      "cross-correlation, z_ij = Σ w_mn a_(i+m)(j+n), with the kernel not flipped.",
+    "cross-correlation, z_ij = Σ w_mn a_(i+m)(j+n), with the kernel not flipped.",
     "no-activation-derivative": "At the step ∂h/∂z you took the activation's derivative as 1; for the sigmoid it is "
-                                "σ(z)(1 − σ(z)) (tanh: 1 − tanh²(z), ReLU: 1 where z > 0).",
+    "σ(z)(1 − σ(z)) (tanh: 1 − tanh²(z), ReLU: 1 where z > 0).",
     "one-term": "At the step that sums over the output positions you kept one term only; the variable reaches several "
-                "outputs z_ij, and the gradient adds one term per position.",
+    "outputs z_ij, and the gradient adds one term per position.",
     "transposed-index": "At the indices: your answer is the gradient of the transposed entry (w_ji for w_ij); the first "
-                        "index is the row, the second the column.",
+    "index is the row, the second the column.",
     "bce-missing-sigmoid-derivative": "At the step ∂L/∂ŷ = ∂L/∂p · ∂p/∂ŷ you used ∂L/∂p alone; the output sigmoid adds the "
-                                      "factor p(1 − p), which makes ∂L/∂ŷ = p − y.",
+    "factor p(1 − p), which makes ∂L/∂ŷ = p − y.",
     "missing-softmax-derivative": "At the step ∂L/∂z_i you stopped at ∂L/∂ŷ_i = −y_i/ŷ_i; the softmax's derivative still "
-                                  "has to be applied, which gives ŷ_i − y_i.",
+    "has to be applied, which gives ŷ_i − y_i.",
     "unbiased-variance": "At the step σ²_B you divided by m − 1 (the unbiased variance); batch norm normalises with the "
-                         "biased batch variance, divided by m.",
+    "biased batch variance, divided by m.",
     "one-path": "At the step ∂L/∂x_i you kept the path through x̂_i only; x_i also reaches L through σ²_B and μ_B, and "
-                "the three terms add up.",
+    "the three terms add up.",
     "reversed-coefficients": "At reading the fit you took the coefficients in the wrong order: numpy.polyfit returns "
-                             "the highest power first (w_m, …, w_0); numpy.polynomial.polynomial.polyfit returns w_0 first.",
+    "the highest power first (w_m, …, w_0); numpy.polynomial.polynomial.polyfit returns w_0 first.",
     "shape-plus-one-twice": "At the output-size formula you added 1 inside the floor as well (as the FER report does); "
-                            "it is ⌊(W + 2P − K)/S⌋ + 1, with the +1 outside only.",
+    "it is ⌊(W + 2P − K)/S⌋ + 1, with the +1 outside only.",
     "shape-no-padding": "At the output-size formula you left out the padding: the padded input is W + 2P wide, "
-                        "so the size is ⌊(W + 2P − K)/S⌋ + 1.",
+    "so the size is ⌊(W + 2P − K)/S⌋ + 1.",
     "shape-padding-once": "At the output-size formula you padded one side only: padding P is added on both sides, "
-                          "W + 2P, not W + P.",
+    "W + 2P, not W + P.",
     "shape-no-plus-one": "At the output-size formula you left out the + 1 after the floor: a kernel of size K fits "
-                         "⌊(W + 2P − K)/S⌋ + 1 times.",
+    "⌊(W + 2P − K)/S⌋ + 1 times.",
     "shape-no-stride": "At the output-size formula you left out the stride: divide by S inside the floor, "
-                       "⌊(W + 2P − K)/S⌋ + 1.",
+    "⌊(W + 2P − K)/S⌋ + 1.",
 }
 """One sentence per mistake, naming the step of the derivation where it happens."""
 
-_SOFTMAX_ONE_TERM = ("At the step ∂L/∂z_i = Σ_k ∂L/∂ŷ_k · ∂ŷ_k/∂z_i you kept the k = i term only; the softmax couples "
-                     "every output, and the other terms (−ŷ_k ŷ_i) make it ŷ_i − y_i.")
+_SOFTMAX_ONE_TERM = (
+    "At the step ∂L/∂z_i = Σ_k ∂L/∂ŷ_k · ∂ŷ_k/∂z_i you kept the k = i term only; the softmax couples "
+    "every output, and the other terms (−ŷ_k ŷ_i) make it ŷ_i − y_i."
+)
 
 
 _SIGN = {
     "softmax-ce": "Your answer has the right size but the wrong sign: ∂L/∂z_i is ŷ_i − y_i (prediction minus target), "
-                  "not y_i − ŷ_i.",
+    "not y_i − ŷ_i.",
     "batchnorm": "Your answer has the right size but the wrong sign: check the signs of (x_i − μ_B), of −½ in "
-                 "∂L/∂σ²_B and of −1/√(σ²_B + ε) in ∂L/∂μ_B.",
+    "∂L/∂σ²_B and of −1/√(σ²_B + ε) in ∂L/∂μ_B.",
 }
 
 
 _NETWORK = {
     "missing-softmax-derivative": "At the step ∂L/∂ŷ_k (softmax + cross-entropy) you stopped at ∂L/∂p_k = −[k = y]/p_k; "
-                                  "the softmax's derivative still has to be applied, which gives p_k − [k = y].",
+    "the softmax's derivative still has to be applied, which gives p_k − [k = y].",
     "transposed-index": "At the indices: your answer is the gradient of the element with its last two indices swapped "
-                        "(row and column, e.g. w[o,c,n,m] for w[o,c,m,n]); the first is the row, the second the column.",
+    "(row and column, e.g. w[o,c,n,m] for w[o,c,m,n]); the first is the row, the second the column.",
     "flipped-kernel": "At the forward pass you flipped the kernel (a true convolution); nn.Conv2d and the course use "
-                      "cross-correlation, z[o,i,j] = Σ_c Σ_m Σ_n w[o,c,m,n] x[c,i+m,j+n], with the kernel not flipped.",
+    "cross-correlation, z[o,i,j] = Σ_c Σ_m Σ_n w[o,c,m,n] x[c,i+m,j+n], with the kernel not flipped.",
 }
 
 
@@ -107,6 +134,7 @@ Close = Callable[[float, float], bool]
 
 # ---------------------------------------------------------------- naming one
 
+
 def diagnose(answer: float, right: float, mistakes: Mapping[str, Sequence[float]], close: Close) -> str | None:
     """The one mistake ``answer`` matches whose value differs from ``right`` and from the other mistakes'.
 
@@ -118,8 +146,9 @@ def diagnose(answer: float, right: float, mistakes: Mapping[str, Sequence[float]
     return diagnose_points([answer], [right], [mistakes], close)
 
 
-def diagnose_points(answers: Sequence[float], rights: Sequence[float],
-                    mistakes: Sequence[Mapping[str, Sequence[float]]], close: Close) -> str | None:
+def diagnose_points(
+    answers: Sequence[float], rights: Sequence[float], mistakes: Sequence[Mapping[str, Sequence[float]]], close: Close
+) -> str | None:
     """:func:`diagnose` over several points: a formula matches a mistake when it does at every point."""
     ids = list(mistakes[0])
     found: list[str] = []
@@ -196,8 +225,11 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
         out["factor-2"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: v * scale if n.op == "mse" else v))]
     else:
         out["bce-missing-sigmoid-derivative"] = [
-            math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "sigmoid" else v))]
-    out["no-activation-derivative"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "act" else v))]
+            math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "sigmoid" else v))
+        ]
+    out["no-activation-derivative"] = [
+        math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "act" else v))
+    ]
     terms = conv_chain(graph, env, wrt)
     if len(terms) > 1:
         out["one-term"] = terms
@@ -207,7 +239,11 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
         flipped_wrt = p.name("w", kh - 1 - m, kw - 1 - n)
     flipped_env = forward(graph, leaf_values(_flipped(values, p.kernel_symbol), p))
     # ∂z/∂w_mn read off the flipped kernel is the right ∂L/∂w_(K−1−m)(K−1−n); ∂z/∂a takes the flipped weight
-    local = conv_chain(graph, env, flipped_wrt) if node.role == "kernel" else conv_chain(graph, env, wrt, _flip_local(graph, env))
+    local = (
+        conv_chain(graph, env, flipped_wrt)
+        if node.role == "kernel"
+        else conv_chain(graph, env, wrt, _flip_local(graph, env))
+    )
     out["flipped-kernel"] = [math.fsum(conv_chain(graph, flipped_env, flipped_wrt)), math.fsum(local)]
     if node.role in ("input", "kernel") and node.index[0] != node.index[1]:
         i, j = node.index
@@ -218,6 +254,7 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
 
 
 # ---------------------------------------------------------------- network
+
 
 def _net_grad(net: Any, values: Mapping[str, Any], name: str, index: tuple[int, ...], **rule: Any) -> float:
     from derive.network.graph import forward as net_forward
@@ -278,6 +315,7 @@ def network_mistakes(net: Any, values: Mapping[str, Any], wrt: str, right: float
 
 # ---------------------------------------------------------------- softmax-ce
 
+
 def softmax_mistakes(problem: Any, env: Mapping[str, float], wrt: str, right: float) -> dict[str, list[float]]:
     """Each mistake's ∂L/∂``wrt`` for a softmax-ce (or sigmoid + cross-entropy) question; ``env`` from the model."""
     out: dict[str, list[float]] = {"sign": [-right]}
@@ -293,6 +331,7 @@ def softmax_mistakes(problem: Any, env: Mapping[str, float], wrt: str, right: fl
 
 
 # ---------------------------------------------------------------- batchnorm
+
 
 def bn_numbers(values: Mapping[str, Any], *, ddof: int = 0) -> dict[str, Any]:
     """The batch-norm forward and backward numbers, with the variance divided by ``m − ddof``.
@@ -310,8 +349,18 @@ def bn_numbers(values: Mapping[str, Any], *, ddof: int = 0) -> dict[str, Any]:
     dvar = math.fsum(d * (xi - mu) for d, xi in zip(dxhat, x)) * -0.5 * (var + eps) ** -1.5
     dmu = math.fsum(-d / std for d in dxhat) + dvar * math.fsum(-2 * (xi - mu) for xi in x) / (m - ddof)
     dx = [d / std + dvar * 2 * (xi - mu) / (m - ddof) + dmu / m for d, xi in zip(dxhat, x)]
-    return {"mu": mu, "var": var, "std": std, "xhat": xhat, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "dx": dx,
-            "dgamma": math.fsum(d * xh for d, xh in zip(dy, xhat)), "dbeta": math.fsum(dy)}
+    return {
+        "mu": mu,
+        "var": var,
+        "std": std,
+        "xhat": xhat,
+        "dxhat": dxhat,
+        "dvar": dvar,
+        "dmu": dmu,
+        "dx": dx,
+        "dgamma": math.fsum(d * xh for d, xh in zip(dy, xhat)),
+        "dbeta": math.fsum(dy),
+    }
 
 
 def _bn_pick(n: Mapping[str, Any], wrt: str) -> float:
@@ -330,6 +379,7 @@ def bn_mistakes(values: Mapping[str, Any], wrt: str, right: float) -> dict[str, 
 
 
 # ---------------------------------------------------------------- conv-shape
+
 
 def shape_mistakes(w: int, k: int, s: int, p: int | str) -> dict[str, list[float]]:
     """The output sizes a student gets with each shape mistake, for one dimension (padding a number or 'valid')."""

@@ -164,7 +164,6 @@ class SoftmaxModel(Model):
         return random_values(self.problem, seed)
 
 
-
 class BatchNormModel(Model):
     kind = "batchnorm"
 
@@ -172,7 +171,8 @@ class BatchNormModel(Model):
         self.problem = problem
         m = problem.batch
         self.names = {"gamma", "beta", "eps", "mu", "var", "sigmaB", "m"} | {
-            f"{s}{k}" for s in ("x", "dy", "xhat") for k in range(m)}
+            f"{s}{k}" for s in ("x", "dy", "xhat") for k in range(m)
+        }
         self.aliases = {"muB": "mu", "sigmaB2": "var", "varB": "var", "epsilon": "eps"}
 
     def resolve(self, spelled: str) -> str | None:
@@ -185,8 +185,15 @@ class BatchNormModel(Model):
 
     def env(self, values: Any) -> dict[str, float]:
         n = mk.bn_numbers(values)
-        out = {"gamma": values["gamma"], "beta": values["beta"], "eps": values["eps"], "mu": n["mu"], "var": n["var"],
-               "sigmaB": math.sqrt(n["var"]), "m": float(self.problem.batch)}
+        out = {
+            "gamma": values["gamma"],
+            "beta": values["beta"],
+            "eps": values["eps"],
+            "mu": n["mu"],
+            "var": n["var"],
+            "sigmaB": math.sqrt(n["var"]),
+            "m": float(self.problem.batch),
+        }
         for k in range(self.problem.batch):
             out[f"x{k}"], out[f"dy{k}"], out[f"xhat{k}"] = values["x"][k], values["dy"][k], n["xhat"][k]
         return out
@@ -259,8 +266,9 @@ class PolyfitModel(Model):
         # reversed-coefficients: numpy.polyfit's array (w_m first) read as w_0 first, and f' from that reading
         backwards = w[::-1]
         self.reversed = {f"w{k}": float(w[k]) for k in range(m + 1)}
-        self.reversed.update({f"f'({p!r})": float(np.polyval(np.polyder(backwards), p)) if m > 0 else 0.0
-                              for p in problem.at})
+        self.reversed.update(
+            {f"f'({p!r})": float(np.polyval(np.polyder(backwards), p)) if m > 0 else 0.0 for p in problem.at}
+        )
 
     def right(self, values: Any, wrt: str) -> float:
         return self.numbers[wrt]
@@ -318,8 +326,14 @@ def _cached(kind: str, config: str) -> Model:
     from derive.problemset import make_problem
 
     problem = make_problem(kind, json.loads(config), where=f"answers.json ({kind})")
-    return {"conv-gradient": ConvModel, "softmax-ce": SoftmaxModel, "batchnorm": BatchNormModel,
-            "conv-shape": ShapeModel, "polyfit": PolyfitModel, "network": NetworkModel}[kind](problem)
+    return {
+        "conv-gradient": ConvModel,
+        "softmax-ce": SoftmaxModel,
+        "batchnorm": BatchNormModel,
+        "conv-shape": ShapeModel,
+        "polyfit": PolyfitModel,
+        "network": NetworkModel,
+    }[kind](problem)
 
 
 def model_for(kind: str, config: Mapping[str, Any], value: float) -> Model:

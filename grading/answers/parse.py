@@ -55,16 +55,70 @@ class _Tok:
     text: str
 
 
-_FUNCS = {"sigma": "sigma", "sigmoid": "sigma", "σ": "sigma", "exp": "exp", "log": "log", "ln": "log",
-          "sqrt": "sqrt", "√": "sqrt", "tanh": "tanh", "relu": "relu", "ReLU": "relu"}
-_GREEK = {"gamma": "gamma", "beta": "beta", "mu": "mu", "epsilon": "eps", "varepsilon": "eps", "eps": "eps",
-          "gamma_": "gamma"}
+_FUNCS = {
+    "sigma": "sigma",
+    "sigmoid": "sigma",
+    "σ": "sigma",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "sqrt": "sqrt",
+    "√": "sqrt",
+    "tanh": "tanh",
+    "relu": "relu",
+    "ReLU": "relu",
+}
+_GREEK = {
+    "gamma": "gamma",
+    "beta": "beta",
+    "mu": "mu",
+    "epsilon": "eps",
+    "varepsilon": "eps",
+    "eps": "eps",
+    "gamma_": "gamma",
+}
 _UNICODE = {"γ": "gamma", "β": "beta", "μ": "mu", "ε": "eps", "ϵ": "eps", "ŷ": "yhat"}
-_SKIP_CMDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
-              "Biggl", "Biggr", "quad", "qquad", "displaystyle", "limits"}
+_SKIP_CMDS = {
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "Biggl",
+    "Biggr",
+    "quad",
+    "qquad",
+    "displaystyle",
+    "limits",
+}
 _MUL_CMDS = {"cdot", "times", "ast", "cdotp"}
-_CHAR_MAP = {"−": "-", "–": "-", "—": "-", "‐": "-", "·": "*", "⋅": "*", "×": "*", "∙": "*", "∗": "*", "÷": "/",
-             "≈": "=", "≅": "=", "≃": "=", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2002": " ", "\u2003": " "}
+_CHAR_MAP = {
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "‐": "-",
+    "·": "*",
+    "⋅": "*",
+    "×": "*",
+    "∙": "*",
+    "∗": "*",
+    "÷": "/",
+    "≈": "=",
+    "≅": "=",
+    "≃": "=",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u2002": " ",
+    "\u2003": " ",
+}
 _SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -96,7 +150,9 @@ def _tokens(s: str) -> list[_Tok]:
             m = _NUMBER.match(s, i)
             assert m is not None
             if len(m.group()) > _MAX_NUMBER:
-                raise Unreadable(f"the number {m.group()[:12]!r}... is too long; write at most {_MAX_NUMBER} characters.")
+                raise Unreadable(
+                    f"the number {m.group()[:12]!r}... is too long; write at most {_MAX_NUMBER} characters."
+                )
             out.append(_Tok("NUM", m.group()))
             i = m.end()
         elif ch == "\\":
@@ -105,7 +161,7 @@ def _tokens(s: str) -> list[_Tok]:
                 if i + 1 < n and s[i + 1] in ",;:! ":
                     i += 2
                     continue
-                raise Unreadable(f"unexpected {s[i:i + 2]!r} at character {i + 1}.")
+                raise Unreadable(f"unexpected {s[i : i + 2]!r} at character {i + 1}.")
             i = m.end()
             cmd = m.group(1)
             if cmd in _SKIP_CMDS:
@@ -208,7 +264,9 @@ class _Parser:
 
     def starts_primary(self) -> bool:
         t = self.peek()
-        return t is not None and (t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT") or (t.kind == "OP" and t.text in "([{"))
+        return t is not None and (
+            t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT") or (t.kind == "OP" and t.text in "([{")
+        )
 
     def term(self) -> sympy.Expr:
         factors = [self.unary()]
@@ -255,8 +313,10 @@ class _Parser:
         inner = self.expr()
         if not self.is_op(_CLOSE[t.text]):
             got = self.peek()
-            raise Unreadable("unbalanced parenthesis: " + (f"{t.text!r} is never closed." if got is None
-                                                           else f"expected {_CLOSE[t.text]!r}, got {got.text!r}."))
+            raise Unreadable(
+                "unbalanced parenthesis: "
+                + (f"{t.text!r} is never closed." if got is None else f"expected {_CLOSE[t.text]!r}, got {got.text!r}.")
+            )
         self.take()
         return inner
 
@@ -317,7 +377,7 @@ class _Parser:
                 if u is not None and u.kind == "OP" and u.text == "{":
                     self.take()
                     u = self.peek()
-                    if u is None or u.kind != "NAME" or self.toks[self.k + 1:self.k + 2] != [_Tok("OP", "}")]:
+                    if u is None or u.kind != "NAME" or self.toks[self.k + 1 : self.k + 2] != [_Tok("OP", "}")]:
                         raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
                     self.take()
                     self.take()
@@ -334,7 +394,9 @@ class _Parser:
             if t.kind == "FUNC":
                 self.take()
                 nxt = self.peek()
-                arg = self.group(t.text) if nxt is not None and nxt.kind == "OP" and nxt.text in _CLOSE else self.power()
+                arg = (
+                    self.group(t.text) if nxt is not None and nxt.kind == "OP" and nxt.text in _CLOSE else self.power()
+                )
                 return _apply(t.text, arg)
             if t.kind == "OP" and t.text in _CLOSE:
                 return self.group("it")
@@ -389,6 +451,7 @@ def parse_formula(text: str, resolve: Resolve | Mapping[str, str]) -> sympy.Expr
 
 
 # --------------------------------------------------------------- evaluating
+
 
 def _sig(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))

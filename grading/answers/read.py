@@ -82,9 +82,13 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidSubmission(f"{path}: no such responses file; give a CSV with a 'student' column and one column per question.") from None
+        raise InvalidSubmission(
+            f"{path}: no such responses file; give a CSV with a 'student' column and one column per question."
+        ) from None
     except IsADirectoryError:
-        raise InvalidSubmission(f"{path} is a folder; give the responses CSV (student,{','.join(questions)}).") from None
+        raise InvalidSubmission(
+            f"{path} is a folder; give the responses CSV (student,{','.join(questions)})."
+        ) from None
     except OSError as exc:
         raise InvalidSubmission(f"{path}: cannot read it ({exc}).") from None
     rows = read_rows(data, name=path.name, fast=False)
@@ -96,16 +100,22 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
         columns = {q: moodle[k] for k, q in enumerate(questions, start=1) if k in moodle}
         ident = [names.index(c) for c in ("id number", "email address", "email") if c in names]
         if not ident:
-            raise InvalidSubmission(f"{path.name}, line 1: a Moodle quiz download without an 'ID number' or 'Email address' "
-                                    "column; add one of them to the report's identity fields and download it again.")
+            raise InvalidSubmission(
+                f"{path.name}, line 1: a Moodle quiz download without an 'ID number' or 'Email address' "
+                "column; add one of them to the report's identity fields and download it again."
+            )
         extra = sorted(set(moodle) - set(range(1, len(questions) + 1)))
         if extra:
-            out.warnings.append(f"{path.name}: 'Response {extra[0]}' and later have no question in answers.json; ignored.")
+            out.warnings.append(
+                f"{path.name}: 'Response {extra[0]}' and later have no question in answers.json; ignored."
+            )
     else:
         sid = next((names.index(c) for c in _ID_COLUMNS if c in names), None)
         if sid is None:
-            raise InvalidSubmission(f"{path.name}, line 1: no 'student' column; the header has "
-                                    f"{', '.join(repr(h) for h in header)}. Name the column of student ids 'student'.")
+            raise InvalidSubmission(
+                f"{path.name}, line 1: no 'student' column; the header has "
+                f"{', '.join(repr(h) for h in header)}. Name the column of student ids 'student'."
+            )
         ident = [sid]
         columns = {}
         for q in questions:
@@ -114,8 +124,10 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
                     columns[q] = j
                     break
     if not columns:
-        raise InvalidSubmission(f"{path.name}, line 1: no column is a question; expected columns named "
-                                f"{', '.join(repr(q) for q in questions)} (as in answers.json).")
+        raise InvalidSubmission(
+            f"{path.name}, line 1: no column is a question; expected columns named "
+            f"{', '.join(repr(q) for q in questions)} (as in answers.json)."
+        )
     for q in questions:
         if q not in columns:
             out.warnings.append(f"{path.name}: no column {q!r}; every student's {q} counts as missing.")
@@ -130,16 +142,20 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
                 unknown.append(f"{shown!r} (line {line})")
             continue
         if who in out.answers:
-            out.warnings.append(f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); "
-                                "this later row is graded." if moodle else
-                                f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); the first row is graded.")
+            out.warnings.append(
+                f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); this later row is graded."
+                if moodle
+                else f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); the first row is graded."
+            )
             if not moodle:
                 continue
         out.lines[who] = line
         out.answers[who] = {q: _cell(row, j) for q, j in columns.items()}
     if unknown:
-        out.warnings.append(f"{path.name}: {len(unknown)} row(s) name no student of answers.json, not graded: "
-                            f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}.")
+        out.warnings.append(
+            f"{path.name}: {len(unknown)} row(s) name no student of answers.json, not graded: "
+            f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}."
+        )
     return out
 
 

@@ -20,8 +20,14 @@ from grading.answers.mistakes import explain
 from grading.gradebook import write_atomic
 from grading.safety import defuse_cell, strip_control
 
-__all__ = ["lms_grades", "render_answers_gradebook", "render_answers_summary", "render_feedback_text",
-           "write_answers_report"]
+__all__ = [
+    "lms_grades",
+    "render_answers_gradebook",
+    "render_answers_summary",
+    "render_feedback_text",
+    "write_answers_report",
+]
+
 
 def _safe(text: str | None, limit: int = 60) -> str:
     """A student's text for one line of a terminal or a spreadsheet: no control characters, bounded."""
@@ -41,6 +47,7 @@ def _pts(x: float) -> str:
 
 # ------------------------------------------------------------------ terminal
 
+
 def render_answers_summary(result: AnswersResult) -> Any:
     """A rich renderable: per question the counts of each verdict, then the class's mistakes by count."""
     from rich.console import Group
@@ -51,8 +58,10 @@ def render_answers_summary(result: AnswersResult) -> Any:
     if not result.ok:
         return Group(*(Text(f"✗ {e}") for e in result.errors), *(Text(f"! {w}") for w in result.warnings))
     n = len(result.students)
-    head = Text(f"Derivation answers: {len(result.questions)} question(s), {n} student(s), "
-                f"numbers within {result.rtol * 100:g} % (or {result.atol:g} near zero).")
+    head = Text(
+        f"Derivation answers: {len(result.questions)} question(s), {n} student(s), "
+        f"numbers within {result.rtol * 100:g} % (or {result.atol:g} near zero)."
+    )
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("question")
     for v in VERDICTS:
@@ -81,8 +90,12 @@ def _lms_lines(lms: dict[str, Any] | None, shown: int = 10) -> list[Any]:
 
     if not lms:
         return []
-    lines = [Text(f"{lms['file']}: {lms['filled']} grades filled in {_safe(lms['column'])!r} "
-                  f"({lms['kind'].capitalize()}); upload it as the README says.")]
+    lines = [
+        Text(
+            f"{lms['file']}: {lms['filled']} grades filled in {_safe(lms['column'])!r} "
+            f"({lms['kind'].capitalize()}); upload it as the README says."
+        )
+    ]
     unmatched = lms["unmatched"]
     if unmatched:
         names = ", ".join(_safe(u) for u in unmatched[:shown]) + (", …" if len(unmatched) > shown else "")
@@ -92,6 +105,7 @@ def _lms_lines(lms: dict[str, Any] | None, shown: int = 10) -> list[Any]:
 
 
 # ------------------------------------------------------------------ files
+
 
 def _values_text(student: StudentResult) -> list[str]:
     seen: dict[str, str] = {}

@@ -60,7 +60,9 @@ def load_variants(path: str | Path) -> tuple[Variant, ...]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"--variants {str(path)!r}: no such file; give the answers.json that `derive key --roster` wrote.") from None
+        raise UsageError(
+            f"--variants {str(path)!r}: no such file; give the answers.json that `derive key --roster` wrote."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--variants {str(path)!r}: cannot read it ({exc}).") from None
     try:
@@ -73,7 +75,9 @@ def load_variants(path: str | Path) -> tuple[Variant, ...]:
 def parse_variants(data: Any, *, source: str = "answers.json") -> tuple[Variant, ...]:
     """Check the parsed JSON of ``answers.json`` and build the variants (see :func:`load_variants`)."""
     if not isinstance(data, list) or not data:
-        raise UsageError(f"{source}: expected a list with one entry per student, as `derive key --roster` writes; {_FIX}.")
+        raise UsageError(
+            f"{source}: expected a list with one entry per student, as `derive key --roster` writes; {_FIX}."
+        )
     variants: list[Variant] = []
     seen: set[str] = set()
     for n, entry in enumerate(data, start=1):
@@ -95,8 +99,10 @@ def parse_variants(data: Any, *, source: str = "answers.json") -> tuple[Variant,
     names = [q.name for q in variants[0].questions]
     for v in variants[1:]:
         if [q.name for q in v.questions] != names:
-            raise UsageError(f"{source}: student {v.student!r} has other questions than {variants[0].student!r}; "
-                             f"write every variant from one problem set.")
+            raise UsageError(
+                f"{source}: student {v.student!r} has other questions than {variants[0].student!r}; "
+                f"write every variant from one problem set."
+            )
     return tuple(variants)
 
 
@@ -115,11 +121,21 @@ def _question(raw: Any, where: str) -> Question:
     kind = raw["kind"]
     wrt = raw.get("wrt") if isinstance(raw.get("wrt"), str) else raw["name"]
     if kind not in KNOWN_KINDS:  # a newer derive key's kind: graded as a number against 'value'
-        return Question(raw["name"], str(raw.get("item", "")), kind, wrt, model_for(kind, {}, float(value)),
-                        raw.get("values"), 1.0 if points is None else float(points), float(value))
+        return Question(
+            raw["name"],
+            str(raw.get("item", "")),
+            kind,
+            wrt,
+            model_for(kind, {}, float(value)),
+            raw.get("values"),
+            1.0 if points is None else float(points),
+            float(value),
+        )
     for key, type_ in (("wrt", str), ("problem", Mapping)):
         if not isinstance(raw.get(key), type_):
-            raise UsageError(f"{where}: key {key!r} is missing or not a {'string' if type_ is str else 'table'}; {_FIX}.")
+            raise UsageError(
+                f"{where}: key {key!r} is missing or not a {'string' if type_ is str else 'table'}; {_FIX}."
+            )
     try:
         model = model_for(kind, raw["problem"], float(value))
         values = None if raw.get("values") is None else model.check(raw["values"])
@@ -137,5 +153,13 @@ def _question(raw: Any, where: str) -> Question:
                 raise DeriveError("a derivation question needs its 'values'")
     except DeriveError as exc:
         raise UsageError(f"{where}: {exc}") from None
-    return Question(raw["name"], str(raw.get("item", "")), kind, raw["wrt"], model, values,
-                    1.0 if points is None else float(points), float(value))
+    return Question(
+        raw["name"],
+        str(raw.get("item", "")),
+        kind,
+        raw["wrt"],
+        model,
+        values,
+        1.0 if points is None else float(points),
+        float(value),
+    )

@@ -50,8 +50,10 @@ def _regression_part(pairs: Dataset, part: str, seed: int) -> Dataset:
     k = min(len(inner), max(1, int(round(REGRESSION_HELD_OUT * n))))
     held = np.sort(np.random.default_rng(seed).choice(inner, size=k, replace=False))
     rest = np.setdiff1d(np.arange(n), held)
-    note = (f"{k} of the {n} pairs (data rows {', '.join(str(i + 1) for i in held)}, chosen with seed {seed}, never the smallest "
-            f"or largest x) are held out: the model is fitted on the other {len(rest)}, and the validation MSE is on pairs it never saw.")
+    note = (
+        f"{k} of the {n} pairs (data rows {', '.join(str(i + 1) for i in held)}, chosen with seed {seed}, never the smallest "
+        f"or largest x) are held out: the model is fitted on the other {len(rest)}, and the validation MSE is on pairs it never saw."
+    )
     return pairs.subset(rest if part == "train" else held).noted(note)
 
 

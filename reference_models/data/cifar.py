@@ -74,8 +74,10 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data = np.asarray(batch[b"data"], dtype=np.uint8)
     labels = np.asarray(batch[b"labels"], dtype=np.int64)
     if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise ModelError(f"{path}: b'data' is {data.shape}, expected (N, 3072) with N labels; got {len(labels)} labels.")
-    if labels.size and not (0 <= labels.min() and labels.max() <= 9):
+        raise ModelError(
+            f"{path}: b'data' is {data.shape}, expected (N, 3072) with N labels; got {len(labels)} labels."
+        )
+    if labels.size and not (labels.min() >= 0 and labels.max() <= 9):
         raise ModelError(f"{path}: labels must lie in 0..9, found {int(labels.min())}..{int(labels.max())}.")
     return data.reshape(-1, 3, 32, 32), labels
 
@@ -103,6 +105,9 @@ def load_cifar10(path: Path | str, split: str = "train") -> Dataset:
     expected = FULL_SIZE[split]
     if len(present) < len(names) or len(y) != expected:
         missing = [n for n in names if not (root / n).is_file()]
-        notes = (f"{root}: found {len(y):,} of CIFAR-10's {expected:,} {split} images"
-                 + (f" (missing {', '.join(missing)})" if missing else "") + ".",)
+        notes = (
+            f"{root}: found {len(y):,} of CIFAR-10's {expected:,} {split} images"
+            + (f" (missing {', '.join(missing)})" if missing else "")
+            + ".",
+        )
     return Dataset(x=x, y=y, ids=tuple(str(i) for i in range(len(y))), classes=CLASSES, notes=notes)

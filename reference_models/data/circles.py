@@ -30,7 +30,9 @@ def make_circles_split(seed: int = 0) -> tuple[Dataset, Dataset]:
     from sklearn.datasets import make_circles
 
     x, y = make_circles(n_samples=N_SAMPLES, factor=FACTOR, noise=NOISE, random_state=seed)
-    full = Dataset(x=x.astype(np.float32), y=y.astype(np.int64), ids=tuple(str(i) for i in range(N_SAMPLES)), classes=CLASSES)
+    full = Dataset(
+        x=x.astype(np.float32), y=y.astype(np.int64), ids=tuple(str(i) for i in range(N_SAMPLES)), classes=CLASSES
+    )
     return _split(full, seed)
 
 
@@ -45,8 +47,13 @@ def _split(full: Dataset, seed: int) -> tuple[Dataset, Dataset]:
 def _part(train: Dataset, test: Dataset, split: str) -> Dataset:
     if split == "all":
         index = np.argsort(np.array([int(i) for i in train.ids + test.ids]))
-        both = Dataset(np.concatenate([train.x, test.x]), np.concatenate([train.y, test.y]), train.ids + test.ids, CLASSES,
-                       notes=train.notes)
+        both = Dataset(
+            np.concatenate([train.x, test.x]),
+            np.concatenate([train.y, test.y]),
+            train.ids + test.ids,
+            CLASSES,
+            notes=train.notes,
+        )
         return both.subset(index)
     if split not in ("train", "test"):
         raise ModelError(f"split must be 'train', 'test' or 'all', not {split!r}.")
@@ -72,13 +79,17 @@ def load_circles_csv(path: Path | str, split: str = "train", *, seed: int = 0) -
     if file.is_dir():
         found = sorted(file.glob("*.csv"))
         if len(found) != 1:
-            raise ModelError(f"{file}: is a folder with {len(found)} CSV files; pass the circles CSV itself (make-data circles writes circles.csv).")
+            raise ModelError(
+                f"{file}: is a folder with {len(found)} CSV files; pass the circles CSV itself (make-data circles writes circles.csv)."
+            )
         file = found[0]
     reader = csv.reader(io.StringIO(read_text(file)))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS[:3] if c not in header]
     if missing:
-        raise ModelError(f"{file}, line 1: the header is {header!r}; expected the columns x1,x2,label[,split] as make-data circles writes.")
+        raise ModelError(
+            f"{file}, line 1: the header is {header!r}; expected the columns x1,x2,label[,split] as make-data circles writes."
+        )
     col = {c: header.index(c) for c in COLUMNS if c in header}
     xs, ys, parts = [], [], []
     for line, row in enumerate(reader, start=2):
@@ -88,9 +99,13 @@ def load_circles_csv(path: Path | str, split: str = "train", *, seed: int = 0) -
         try:
             point = (float(cells["x1"]), float(cells["x2"]))
         except ValueError:
-            raise ModelError(f"{file}, line {line}: x1 and x2 must be numbers, got {cells['x1']!r} and {cells['x2']!r}.") from None
+            raise ModelError(
+                f"{file}, line {line}: x1 and x2 must be numbers, got {cells['x1']!r} and {cells['x2']!r}."
+            ) from None
         if not np.isfinite(point).all():
-            raise ModelError(f"{file}, line {line}: x1 and x2 must be finite numbers, got {cells['x1']!r} and {cells['x2']!r}.")
+            raise ModelError(
+                f"{file}, line {line}: x1 and x2 must be finite numbers, got {cells['x1']!r} and {cells['x2']!r}."
+            )
         if cells["label"] not in ("0", "1"):
             raise ModelError(f"{file}, line {line}: label must be 0 (outer) or 1 (inner), got {cells['label']!r}.")
         if "split" in cells and cells["split"].lower() not in ("train", "test"):
@@ -100,13 +115,20 @@ def load_circles_csv(path: Path | str, split: str = "train", *, seed: int = 0) -
         parts.append(cells.get("split", "").lower())
     if len(xs) < 2:
         raise ModelError(f"{file}: found {len(xs)} point(s); a classifier needs points of both classes.")
-    full = Dataset(x=np.array(xs, dtype=np.float32), y=np.array(ys, dtype=np.int64), ids=tuple(str(i) for i in range(len(xs))), classes=CLASSES)
+    full = Dataset(
+        x=np.array(xs, dtype=np.float32),
+        y=np.array(ys, dtype=np.int64),
+        ids=tuple(str(i) for i in range(len(xs))),
+        classes=CLASSES,
+    )
     if "split" in col:
         marks = np.array(parts)
         train, test = full.subset(np.flatnonzero(marks == "train")), full.subset(np.flatnonzero(marks == "test"))
         for name, data in (("train", train), ("test", test)):
             if len(data) == 0:
-                raise ModelError(f"{file}: no row has split {name!r}; mark 70 % of the points 'train' and the rest 'test'.")
+                raise ModelError(
+                    f"{file}: no row has split {name!r}; mark 70 % of the points 'train' and the rest 'test'."
+                )
         return _part(train, test, split)
     if min(np.bincount(full.y, minlength=2)) < 2:
         raise ModelError(f"{file}: a 70/30 split needs at least 2 points of each class; add points or a split column.")

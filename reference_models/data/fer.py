@@ -34,7 +34,9 @@ def _csv_path(path: Path) -> Path:
     if path.is_dir():
         found = sorted(path.glob("*.csv"))
         if len(found) != 1:
-            raise ModelError(f"{path}: expected one FER2013 CSV in the folder, found {len(found)}; pass the file itself.")
+            raise ModelError(
+                f"{path}: expected one FER2013 CSV in the folder, found {len(found)}; pass the file itself."
+            )
         return found[0]
     if not path.is_file():
         raise ModelError(f"{path}: no such file; pass fer2013.csv (columns emotion,pixels,Usage).")
@@ -44,13 +46,17 @@ def _csv_path(path: Path) -> Path:
 def _random_split(n: int, split: str, seed: int, file: Path) -> tuple[np.ndarray, str]:
     """Row numbers of ``split`` when the file has no Usage column, and the note that says how they were chosen."""
     if n < 3:
-        raise ModelError(f"{file}: no Usage column and only {n} row(s); a train/validation/test split needs 3 or more (or add Usage).")
+        raise ModelError(
+            f"{file}: no Usage column and only {n} row(s); a train/validation/test split needs 3 or more (or add Usage)."
+        )
     order = np.random.default_rng(seed).permutation(n)
     n_val, n_test = max(1, round(VAL_FRACTION * n)), max(1, round(TEST_FRACTION * n))
     parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
-    note = (f"{file} has no Usage column: its {n:,} rows were split at random with seed {seed} into "
-            f"{len(parts['train']):,} train, {len(parts['val']):,} validation and {len(parts['test']):,} test rows (80/10/10); "
-            "add a Usage column (Training, PublicTest, PrivateTest) to choose the split.")
+    note = (
+        f"{file} has no Usage column: its {n:,} rows were split at random with seed {seed} into "
+        f"{len(parts['train']):,} train, {len(parts['val']):,} validation and {len(parts['test']):,} test rows (80/10/10); "
+        "add a Usage column (Training, PublicTest, PrivateTest) to choose the split."
+    )
     return np.sort(parts[split]), note
 
 
@@ -90,9 +96,13 @@ def load_fer2013(path: Path | str, split: str = "train", *, seed: int = 0) -> Da
         try:
             pixels = np.array(row["pixels"].split(), dtype=np.int64)
         except (ValueError, OverflowError):
-            raise ModelError(f"{file}, line {line}: pixels must be integers from 0 to 255 separated by spaces.") from None
+            raise ModelError(
+                f"{file}, line {line}: pixels must be integers from 0 to 255 separated by spaces."
+            ) from None
         if pixels.size != SIDE * SIDE or pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
-            raise ModelError(f"{file}, line {line}: expected {SIDE * SIDE} pixels from 0 to 255, got {pixels.size} values.")
+            raise ModelError(
+                f"{file}, line {line}: expected {SIDE * SIDE} pixels from 0 to 255, got {pixels.size} values."
+            )
         if labeled:
             if row["emotion"] not in {str(c) for c in range(7)}:
                 raise ModelError(f"{file}, line {line}: emotion {row['emotion']!r} is not a number from 0 to 6.")

@@ -206,9 +206,15 @@ class _Folder:
             names = [n for n in self.zip.namelist() if not n.startswith("__MACOSX/")]
             labels = sorted((n for n in names if PurePosixPath(n).name == "labels.csv"), key=len)
             pngs = [n for n in names if n.lower().endswith(".png")]
-            root = str(PurePosixPath(labels[0]).parent) if labels else (str(PurePosixPath(pngs[0]).parent) if pngs else ".")
+            root = (
+                str(PurePosixPath(labels[0]).parent)
+                if labels
+                else (str(PurePosixPath(pngs[0]).parent) if pngs else ".")
+            )
             self.prefix = "" if root == "." else root + "/"
-            self.names = sorted(n[len(self.prefix) :] for n in names if n.startswith(self.prefix) and "/" not in n[len(self.prefix) :])
+            self.names = sorted(
+                n[len(self.prefix) :] for n in names if n.startswith(self.prefix) and "/" not in n[len(self.prefix) :]
+            )
         elif path.is_dir():
             self.names = sorted(p.name for p in path.iterdir() if p.is_file())
         else:
@@ -219,7 +225,9 @@ class _Folder:
             try:
                 return self.zip.read(self.prefix + name)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged member (bad CRC, truncated)
-                raise ModelError(f"{self.path}: {name!r} cannot be read from the zip ({exc}); re-download or re-zip it.") from None
+                raise ModelError(
+                    f"{self.path}: {name!r} cannot be read from the zip ({exc}); re-download or re-zip it."
+                ) from None
         return read_bytes(self.path / name)
 
 
@@ -250,18 +258,27 @@ def _read_labels(text: str, where: str) -> tuple[list[str], np.ndarray, np.ndarr
             try:
                 box = [int(float(v)) for v in cells]
             except ValueError:
-                raise ModelError(f"{where}, line {line}: x, y, width and height must be whole numbers (or all four empty), "
-                                 f"got {cells!r}.") from None
+                raise ModelError(
+                    f"{where}, line {line}: x, y, width and height must be whole numbers (or all four empty), "
+                    f"got {cells!r}."
+                ) from None
         names.append(row[0].strip())
         labels.append(label)
         boxes.append(box)
     notes: tuple[str, ...] = ()
     if has_box and boxless:
         shown = ", ".join(map(str, boxless[:5])) + (", ..." if len(boxless) > 5 else "")
-        notes = (f"{where}: {len(boxless)} row(s) have no box (line {shown}), so the boxes are not used: "
-                 "training does not move the digits.",)
+        notes = (
+            f"{where}: {len(boxless)} row(s) have no box (line {shown}), so the boxes are not used: "
+            "training does not move the digits.",
+        )
         has_box = False
-    return names, np.array(labels, dtype=np.int64), np.array(boxes, dtype=np.int64).reshape(-1, 4) if has_box else None, notes
+    return (
+        names,
+        np.array(labels, dtype=np.int64),
+        np.array(boxes, dtype=np.int64).reshape(-1, 4) if has_box else None,
+        notes,
+    )
 
 
 def _decode_png(raw: bytes, where: str) -> np.ndarray:
@@ -274,7 +291,9 @@ def _decode_png(raw: bytes, where: str) -> np.ndarray:
             pixels = np.asarray(image.convert("L")) if size == (IMAGE_SIZE, IMAGE_SIZE) else None
     except (OSError, SyntaxError, ValueError) as exc:  # PIL: unidentified (OSError), truncated, bad chunks
         why = "not a PNG or any image format" if isinstance(exc, UnidentifiedImageError) else str(exc)
-        raise ModelError(f"{where}: not a readable image ({why}); replace the file, or remove it and its line from labels.csv.") from None
+        raise ModelError(
+            f"{where}: not a readable image ({why}); replace the file, or remove it and its line from labels.csv."
+        ) from None
     if pixels is None:
         raise ModelError(f"{where}: the image is {size[0]}×{size[1]}; HW2 images are {IMAGE_SIZE}×{IMAGE_SIZE}.")
     return pixels
@@ -296,7 +315,9 @@ def load_hw2(path: Path | str) -> Dataset:
         names, y, boxes, notes = _read_labels(decode_text(folder.read("labels.csv"), where), where)
         missing = sorted(set(names) - set(folder.names))
         if missing:
-            raise ModelError(f"{path}: labels.csv lists {len(missing)} image(s) that are not there, e.g. {missing[0]!r}.")
+            raise ModelError(
+                f"{path}: labels.csv lists {len(missing)} image(s) that are not there, e.g. {missing[0]!r}."
+            )
     else:
         names, y, boxes, notes = [n for n in folder.names if n.lower().endswith(".png")], None, None, ()
     if not names:

@@ -41,12 +41,21 @@ def build(config: Config | None = None) -> nn.Module:
     blocks: list[tuple[str, nn.Module]] = []
     width, size = c.in_channels, c.image_size
     for i, out in enumerate(c.channels, start=1):
-        blocks.append((f"block{i}", nn.Sequential(OrderedDict([
-            ("conv", nn.Conv2d(width, out, 3, padding=1)),  # (N, width, s, s) -> (N, out, s, s)
-            ("bn", nn.BatchNorm2d(out)),
-            ("relu", nn.ReLU()),
-            ("pool", nn.MaxPool2d(2)),  # -> (N, out, ⌊s/2⌋, ⌊s/2⌋)
-        ]))))
+        blocks.append(
+            (
+                f"block{i}",
+                nn.Sequential(
+                    OrderedDict(
+                        [
+                            ("conv", nn.Conv2d(width, out, 3, padding=1)),  # (N, width, s, s) -> (N, out, s, s)
+                            ("bn", nn.BatchNorm2d(out)),
+                            ("relu", nn.ReLU()),
+                            ("pool", nn.MaxPool2d(2)),  # -> (N, out, ⌊s/2⌋, ⌊s/2⌋)
+                        ]
+                    )
+                ),
+            )
+        )
         width, size = out, size // 2
     blocks += [
         ("flatten", nn.Flatten()),  # (N, 512, 6, 6) -> (N, 18432)

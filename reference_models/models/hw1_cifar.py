@@ -65,21 +65,25 @@ def build(config: Config | None = None) -> nn.Module:
     h, w = math.ceil(h / 1), math.ceil(w / 2)  # conv2, stride 1×2, 'same'
     h, w = math.ceil(h / 2), math.ceil(w / 2)  # pool2, stride 2×2, 'same'
     flat = c.channels[1] * h * w  # 64·8·4 = 2048 for 32×32
-    return nn.Sequential(OrderedDict([
-        ("conv1", Conv2dSame(c.in_channels, c.channels[0], 3, stride=1)),  # (N, 3, 32, 32) -> (N, 32, 32, 32)
-        ("relu1", nn.ReLU()),
-        ("pool1", MaxPool2dSame(2, stride=2)),  # -> (N, 32, 16, 16)
-        ("drop1", nn.Dropout(c.dropout)),
-        ("conv2", Conv2dSame(c.channels[0], c.channels[1], 3, stride=(1, 2))),  # -> (N, 64, 16, 8)
-        ("relu2", nn.ReLU()),
-        ("pool2", MaxPool2dSame(2, stride=2)),  # -> (N, 64, 8, 4)
-        ("drop2", nn.Dropout(c.dropout)),
-        ("flatten", nn.Flatten()),  # -> (N, 2048)
-        ("fc1", nn.Linear(flat, c.hidden[0])),  # -> (N, 1024)
-        ("relu3", nn.ReLU() if c.dense_relu else nn.Identity()),
-        ("drop3", nn.Dropout(c.dropout)),
-        ("fc2", nn.Linear(c.hidden[0], c.hidden[1])),  # -> (N, 1024)
-        ("relu4", nn.ReLU() if c.dense_relu else nn.Identity()),
-        ("drop4", nn.Dropout(c.dropout)),
-        ("fc3", nn.Linear(c.hidden[1], c.num_classes)),  # -> (N, 10) logits
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", Conv2dSame(c.in_channels, c.channels[0], 3, stride=1)),  # (N, 3, 32, 32) -> (N, 32, 32, 32)
+                ("relu1", nn.ReLU()),
+                ("pool1", MaxPool2dSame(2, stride=2)),  # -> (N, 32, 16, 16)
+                ("drop1", nn.Dropout(c.dropout)),
+                ("conv2", Conv2dSame(c.channels[0], c.channels[1], 3, stride=(1, 2))),  # -> (N, 64, 16, 8)
+                ("relu2", nn.ReLU()),
+                ("pool2", MaxPool2dSame(2, stride=2)),  # -> (N, 64, 8, 4)
+                ("drop2", nn.Dropout(c.dropout)),
+                ("flatten", nn.Flatten()),  # -> (N, 2048)
+                ("fc1", nn.Linear(flat, c.hidden[0])),  # -> (N, 1024)
+                ("relu3", nn.ReLU() if c.dense_relu else nn.Identity()),
+                ("drop3", nn.Dropout(c.dropout)),
+                ("fc2", nn.Linear(c.hidden[0], c.hidden[1])),  # -> (N, 1024)
+                ("relu4", nn.ReLU() if c.dense_relu else nn.Identity()),
+                ("drop4", nn.Dropout(c.dropout)),
+                ("fc3", nn.Linear(c.hidden[1], c.num_classes)),  # -> (N, 10) logits
+            ]
+        )
+    )

@@ -56,9 +56,27 @@ class Config:
 
 
 LAYER_NAMES = (
-    "pool0", "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2",
-    "depthwise3", "pointwise3", "bn3", "relu3", "pool3", "depthwise4", "pointwise4", "bn4", "relu4",
-    "global_pool", "flatten", "fc",
+    "pool0",
+    "conv1",
+    "bn1",
+    "relu1",
+    "pool1",
+    "conv2",
+    "bn2",
+    "relu2",
+    "pool2",
+    "depthwise3",
+    "pointwise3",
+    "bn3",
+    "relu3",
+    "pool3",
+    "depthwise4",
+    "pointwise4",
+    "bn4",
+    "relu4",
+    "global_pool",
+    "flatten",
+    "fc",
 )
 """The layers' names in order (``pool0`` only when ``input_pool`` > 1); the figures and tables show them."""
 
@@ -80,7 +98,7 @@ def _numbered_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *
     """Load weights saved before the layers had names (``15.weight`` → ``pointwise4.weight``)."""
     names = list(module._modules)
     for key in [k for k in state_dict if k.startswith(prefix)]:
-        head, _, rest = key[len(prefix):].partition(".")
+        head, _, rest = key[len(prefix) :].partition(".")
         if head.isdigit() and int(head) < len(names):
             state_dict[f"{prefix}{names[int(head)]}.{rest}"] = state_dict.pop(key)
 

@@ -49,8 +49,9 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 base_width: int = 64) -> None:
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, base_width: int = 64
+    ) -> None:
         super().__init__()
         width = int(planes * (base_width / 64.0))
         self.conv1 = nn.Conv2d(inplanes, width, 1, bias=False)

@@ -64,7 +64,9 @@ def test_all_table_with_random_numbers() -> None:
 
 
 def test_all_json_is_a_list() -> None:
-    data = json.loads(runner.invoke(app, ["grad", "--all", "--input", "3x3", "--kernel", "2x2", "--format", "json"]).output)
+    data = json.loads(
+        runner.invoke(app, ["grad", "--all", "--input", "3x3", "--kernel", "2x2", "--format", "json"]).output
+    )
     assert [d["wrt"] for d in data][:3] == ["a00", "a01", "a02"] and len(data) == 9 + 4 + 4
 
 
@@ -77,14 +79,23 @@ def test_renamed_one_based_course() -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--wrt", "w33"], "derive: error: Unknown variable 'w33': kernel indices run from 0 to 2. Did you mean 'w22'?"),
+        (
+            ["--wrt", "w33"],
+            "derive: error: Unknown variable 'w33': kernel indices run from 0 to 2. Did you mean 'w22'?",
+        ),
         (["--wrt", "w11", "--kernel", "5x5"], "derive: error: Kernel 5x5 is larger than the padded input 4x4"),
         (["--wrt", "w11", "--stride", "2"], "derive: error: Stride 2 does not fit the rows"),
         (["--wrt", "w11", "--input", "four"], "derive: error: --input 'four' is not a size"),
         (["--wrt", "w11", "--values", "missing.json"], "derive: error: values file 'missing.json' does not exist."),
-        (["--wrt", "w11", "--values", "x.json", "--random", "1"], "derive: error: --values and --random both give numbers"),
+        (
+            ["--wrt", "w11", "--values", "x.json", "--random", "1"],
+            "derive: error: --values and --random both give numbers",
+        ),
         ([], "derive: error: Missing --wrt"),
-        (["--wrt", "w11", "--loss", "bce", "--half-mse"], "derive: error: half_mse (--half-mse) only applies to the MSE loss"),
+        (
+            ["--wrt", "w11", "--loss", "bce", "--half-mse"],
+            "derive: error: half_mse (--half-mse) only applies to the MSE loss",
+        ),
     ],
     ids=["unknown-var", "kernel", "stride", "input", "values-file", "both-numbers", "no-wrt", "half-bce"],
 )

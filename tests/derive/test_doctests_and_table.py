@@ -12,7 +12,17 @@ import pytest
 from derive import Problem, all_gradients, random_values
 from derive.table import render_table_latex, render_table_text
 
-MODULES = ["derive", "derive.problem", "derive.graph", "derive.numeric", "derive.printer", "derive.steps", "derive.engine", "derive.values", "derive.render"]
+MODULES = [
+    "derive",
+    "derive.problem",
+    "derive.graph",
+    "derive.numeric",
+    "derive.printer",
+    "derive.steps",
+    "derive.engine",
+    "derive.values",
+    "derive.render",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -26,7 +36,31 @@ def test_table_text_lists_every_variable_with_its_check() -> None:
     grads = all_gradients(problem, values=random_values(problem, 4))
     out = render_table_text(grads)
     rows = [line for line in out.splitlines() if line.startswith("∂L/∂")]
-    assert [r.split(" = ")[0] for r in rows] == [f"∂L/∂{n}" for n in ("a₀₀ a₀₁ a₀₂ a₁₀ a₁₁ a₁₂ a₂₀ a₂₁ a₂₂ w₀₀ w₀₁ w₁₀ w₁₁ b v₀ v₁ v₂ v₃".split())]
+    assert [r.split(" = ")[0] for r in rows] == [
+        f"∂L/∂{n}"
+        for n in (
+            [
+                "a₀₀",
+                "a₀₁",
+                "a₀₂",
+                "a₁₀",
+                "a₁₁",
+                "a₁₂",
+                "a₂₀",
+                "a₂₁",
+                "a₂₂",
+                "w₀₀",
+                "w₀₁",
+                "w₁₀",
+                "w₁₁",
+                "b",
+                "v₀",
+                "v₁",
+                "v₂",
+                "v₃",
+            ]
+        )
+    ]
     assert all("autograd" in r for r in rows)
 
 
@@ -34,10 +68,15 @@ def test_table_text_lists_every_variable_with_its_check() -> None:
 def test_table_latex_compiles(tmp_path: Path) -> None:
     problem = Problem(loss="bce", conv_bias=True, dense_bias=True)
     tex = tmp_path / "all.tex"
-    tex.write_text(render_table_latex(all_gradients(problem, values=random_values(problem, 0), check=False), standalone=True))
+    tex.write_text(
+        render_table_latex(all_gradients(problem, values=random_values(problem, 0), check=False), standalone=True)
+    )
     run = subprocess.run(
         ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull \\hbox" not in (tmp_path / "all.log").read_text(errors="replace")
@@ -58,8 +97,17 @@ def test_cli_grad_shows_the_given_numbers(tmp_path: Path) -> None:
     from derive.cli import app
 
     path = tmp_path / "v.json"
-    path.write_text('{"a": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], "w": [[0.5,0,0],[0,0,0],[0,0,-0.25]], "v": [1,2,3,4], "y": 0.75}')
-    cases = (("text", "a = [ 1   2   3   4 ]", "y = 0.75"), ("latex", r"a &= \left(\begin{array}{rrrr} 1 & 2 & 3 & 4 \\", "y &= 0.75"))
+    path.write_text(
+        '{"a": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], "w": [[0.5,0,0],[0,0,0],[0,0,-0.25]], "v": [1,2,3,4], "y": 0.75}'
+    )
+    cases = (
+        ("text", "a = [ 1   2   3   4 ]", "y = 0.75"),
+        ("latex", r"a &= \left(\begin{array}{rrrr} 1 & 2 & 3 & 4 \\", "y &= 0.75"),
+    )
     for fmt, matrix, target in cases:
-        out = CliRunner().invoke(app, ["grad", "--wrt", "w11", "--values", str(path), "--no-check", "--format", fmt]).output
+        out = (
+            CliRunner()
+            .invoke(app, ["grad", "--wrt", "w11", "--values", str(path), "--no-check", "--format", fmt])
+            .output
+        )
         assert matrix in out and target in out, out[:600]

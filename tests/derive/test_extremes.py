@@ -70,7 +70,10 @@ def test_beyond_float64_is_one_sentence(y: float) -> None:
     if y == 1.0:
         assert gradient(Problem(loss="bce"), "w00", values=conv_values(200.0, y)).check == "ok"
         return
-    with pytest.raises(DeriveError, match=r"^values: ∂L/∂p is beyond float64 at ŷ = 799.9\d+ \(p = σ\(ŷ\) rounds to 1\).*\|ŷ\| < 700\.$"):
+    with pytest.raises(
+        DeriveError,
+        match=r"^values: ∂L/∂p is beyond float64 at ŷ = 799.9\d+ \(p = σ\(ŷ\) rounds to 1\).*\|ŷ\| < 700\.$",
+    ):
         gradient(Problem(loss="bce"), "w00", values=conv_values(200.0, y))
 
 
@@ -111,8 +114,21 @@ def test_relu_kink_is_explained_not_a_mismatch() -> None:
 def test_kink_on_the_command_line_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     path = tmp_path / "kink.json"
     path.write_text(json.dumps(KINK))
-    code, out, err = run_main(monkeypatch, capsys, "grad", "--wrt", "w00", "--input", "1x3", "--kernel", "1x3",
-                              "--activation", "relu", "--values", str(path))
+    code, out, err = run_main(
+        monkeypatch,
+        capsys,
+        "grad",
+        "--wrt",
+        "w00",
+        "--input",
+        "1x3",
+        "--kernel",
+        "1x3",
+        "--activation",
+        "relu",
+        "--values",
+        str(path),
+    )
     assert code == 0 and err == "" and "not meaningful at that point" in " ".join(out.split())
 
 
@@ -125,8 +141,10 @@ def test_a_real_mismatch_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     path.write_text(json.dumps(conv_values(0.5, 0.3)))
     code, out, err = run_main(monkeypatch, capsys, "grad", "--wrt", "w11", "--values", str(path))
     assert code == 1 and "MISMATCH" in out
-    assert err == ("derive: error: torch autograd disagrees with the derived value of w11; "
-                   "this is a bug in derive, please report the command and values.\n")
+    assert err == (
+        "derive: error: torch autograd disagrees with the derived value of w11; "
+        "this is a bug in derive, please report the command and values.\n"
+    )
     code, out, err = run_main(monkeypatch, capsys, "grad", "--all", "--values", str(path), "--format", "json")
     assert code == 1 and err.startswith("derive: error: torch autograd disagrees")
 
@@ -139,20 +157,66 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 
 BAD_NUMBERS = [
-    ("relu-mse-1e200", lambda t: ["grad", "--wrt", "w00", "--activation", "relu", "--values", _write(
-        t, "e200.json", json.dumps({"a": [[1e200] + [1.0] * 3] + ONES4[1:], "w": [[1e200, 1, 1], [1, 1, 1], [1, 1, 1]],
-                                    "v": [1, 1, 1, 1], "y": 1}))],
-     "values: z₀₀ is beyond float64 (|x| > 1.8e308) at these numbers"),
-    ("batchnorm-1e200", lambda t: ["batchnorm", "--wrt", "x0", "--values", _write(
-        t, "bn.json", json.dumps({"x": [1e200, 2e200, 3, 4], "gamma": 1, "beta": 0, "dy": [1, 2, 3, 4]}))],
-     "values: the batch-norm variance σ²_B is beyond float64"),
-    ("y-400-digits", lambda t: ["grad", "--wrt", "w00", "--values", _write(
-        t, "y.json", '{"a": %s, "w": %s, "v": [1, 1, 1, 1], "y": %s}' % (json.dumps(ONES4), json.dumps(ONES3), "9" * 400))],
-     "values: 'y' is a whole number of 400 digits, beyond float64 (|x| > 1.8e308)."),
-    ("deep-json", lambda t: ["grad", "--wrt", "w00", "--values", _write(t, "deep.json", "[" * 100_000 + "]" * 100_000)],
-     "the JSON is nested too deeply to read"),
-    ("num-classes-negative", lambda t: ["params", "hw1-cifar", "--set", "num_classes=-1"],
-     "Model 'hw1-cifar': setting 'num_classes' must be 1 or more (default 10); got -1."),
+    (
+        "relu-mse-1e200",
+        lambda t: [
+            "grad",
+            "--wrt",
+            "w00",
+            "--activation",
+            "relu",
+            "--values",
+            _write(
+                t,
+                "e200.json",
+                json.dumps(
+                    {
+                        "a": [[1e200] + [1.0] * 3] + ONES4[1:],
+                        "w": [[1e200, 1, 1], [1, 1, 1], [1, 1, 1]],
+                        "v": [1, 1, 1, 1],
+                        "y": 1,
+                    }
+                ),
+            ),
+        ],
+        "values: z₀₀ is beyond float64 (|x| > 1.8e308) at these numbers",
+    ),
+    (
+        "batchnorm-1e200",
+        lambda t: [
+            "batchnorm",
+            "--wrt",
+            "x0",
+            "--values",
+            _write(t, "bn.json", json.dumps({"x": [1e200, 2e200, 3, 4], "gamma": 1, "beta": 0, "dy": [1, 2, 3, 4]})),
+        ],
+        "values: the batch-norm variance σ²_B is beyond float64",
+    ),
+    (
+        "y-400-digits",
+        lambda t: [
+            "grad",
+            "--wrt",
+            "w00",
+            "--values",
+            _write(
+                t,
+                "y.json",
+                '{"a": %s, "w": %s, "v": [1, 1, 1, 1], "y": %s}' % (json.dumps(ONES4), json.dumps(ONES3), "9" * 400),
+            ),
+        ],
+        "values: 'y' is a whole number of 400 digits, beyond float64 (|x| > 1.8e308).",
+    ),
+    (
+        "deep-json",
+        lambda t: ["grad", "--wrt", "w00", "--values", _write(t, "deep.json", "[" * 100_000 + "]" * 100_000)],
+        "the JSON is nested too deeply to read",
+    ),
+    (
+        "num-classes-negative",
+        lambda t: ["params", "hw1-cifar", "--set", "num_classes=-1"],
+        "Model 'hw1-cifar': setting 'num_classes' must be 1 or more (default 10); got -1.",
+    ),
 ]
 
 
@@ -165,19 +229,33 @@ def test_bad_numbers_are_one_line_exit_2(case, args, message, tmp_path: Path, mo
 
 
 TYPER_ERRORS = [
-    (["grad", "--wrt", "w00", "--padding", "same"],
-     "derive: error: --padding takes a whole number; got 'same'. ('same' is TensorFlow's rule, for derive shape; "
-     "for the same output size with stride 1 pad (K − 1)/2, e.g. --padding 1 for a 3x3 kernel.) See 'derive grad --help'."),
-    (["grad", "--wrt", "w00", "--loss", "foo"], "derive: error: --loss takes one of mse, bce; got 'foo'. See 'derive grad --help'."),
-    (["grad", "--wrt", "w00", "--activation", "softmax"],
-     "derive: error: --activation takes one of sigmoid, tanh, relu; got 'softmax'. (softmax is an output layer: "
-     "'derive softmax-ce' derives it.) See 'derive grad --help'."),
-    (["grad", "--wrt", "w00", "--format", "pdf"],
-     "derive: error: --format takes one of text, latex, json; got 'pdf'. (for a PDF: --format latex > file.tex, "
-     "then pdflatex file.tex; or 'derive key'.) See 'derive grad --help'."),
-    (["grad", "--wrt", "w00", "--random", "abc"], "derive: error: --random takes a whole number; got 'abc'. See 'derive grad --help'."),
-    (["grad", "--wrt", "w00", "--loss", "bse"],
-     "derive: error: --loss takes one of mse, bce; got 'bse'. Did you mean 'mse'? See 'derive grad --help'."),
+    (
+        ["grad", "--wrt", "w00", "--padding", "same"],
+        "derive: error: --padding takes a whole number; got 'same'. ('same' is TensorFlow's rule, for derive shape; "
+        "for the same output size with stride 1 pad (K − 1)/2, e.g. --padding 1 for a 3x3 kernel.) See 'derive grad --help'.",
+    ),
+    (
+        ["grad", "--wrt", "w00", "--loss", "foo"],
+        "derive: error: --loss takes one of mse, bce; got 'foo'. See 'derive grad --help'.",
+    ),
+    (
+        ["grad", "--wrt", "w00", "--activation", "softmax"],
+        "derive: error: --activation takes one of sigmoid, tanh, relu; got 'softmax'. (softmax is an output layer: "
+        "'derive softmax-ce' derives it.) See 'derive grad --help'.",
+    ),
+    (
+        ["grad", "--wrt", "w00", "--format", "pdf"],
+        "derive: error: --format takes one of text, latex, json; got 'pdf'. (for a PDF: --format latex > file.tex, "
+        "then pdflatex file.tex; or 'derive key'.) See 'derive grad --help'.",
+    ),
+    (
+        ["grad", "--wrt", "w00", "--random", "abc"],
+        "derive: error: --random takes a whole number; got 'abc'. See 'derive grad --help'.",
+    ),
+    (
+        ["grad", "--wrt", "w00", "--loss", "bse"],
+        "derive: error: --loss takes one of mse, bce; got 'bse'. Did you mean 'mse'? See 'derive grad --help'.",
+    ),
     (["shape", "--kernel", "3"], "derive: error: Missing option '--in'. See 'derive shape --help'."),
 ]
 
@@ -190,9 +268,29 @@ def test_typer_errors_are_one_line(args: list[str], line: str, monkeypatch, caps
 
 def test_options_still_parse(monkeypatch, capsys) -> None:
     """The plain coercion gives the same values typer's did: ints, enums, flags, paths."""
-    code, out, err = run_main(monkeypatch, capsys, "grad", "--wrt", "w11", "--input", "5x5", "--stride", "2",
-                              "--padding", "0", "--activation", "tanh", "--loss", "bce", "--no-conv-bias",
-                              "--random", "3", "--format", "json", "--no-check")
+    code, out, err = run_main(
+        monkeypatch,
+        capsys,
+        "grad",
+        "--wrt",
+        "w11",
+        "--input",
+        "5x5",
+        "--stride",
+        "2",
+        "--padding",
+        "0",
+        "--activation",
+        "tanh",
+        "--loss",
+        "bce",
+        "--no-conv-bias",
+        "--random",
+        "3",
+        "--format",
+        "json",
+        "--no-check",
+    )
     assert code == 0 and err == ""
     data = json.loads(out)
     assert data["config"]["stride"] == 2 and data["config"]["activation"] == "tanh" and data["loss"] == "bce"

@@ -96,7 +96,14 @@ def test_given_matrix_wider_than_ten_columns_compiles(tmp_path: Path) -> None:
         pytest.skip("no pdflatex")
     p = Problem(input=(12, 12), kernel=(11, 11))
     tex = tmp_path / "wide.tex"
-    tex.write_text(render_latex(gradient(p, "v0", values=random_values(p, 0), check=False).to_derivation(), standalone=True))
-    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    tex.write_text(
+        render_latex(gradient(p, "v0", values=random_values(p, 0), check=False).to_derivation(), standalone=True)
+    )
+    run = subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stdout[-2000:]

@@ -39,7 +39,9 @@ def _wide(problem: Problem, seed: int) -> dict:
 
     rng = random.Random(seed)
     values = random_values(problem, seed)
-    values["a"] = [[rng.choice([-1, 1]) * rng.uniform(0, 1) * 10.0 ** rng.randint(-8, 2) for _ in row] for row in values["a"]]
+    values["a"] = [
+        [rng.choice([-1, 1]) * rng.uniform(0, 1) * 10.0 ** rng.randint(-8, 2) for _ in row] for row in values["a"]
+    ]
     return values
 
 
@@ -50,7 +52,9 @@ def _documents() -> list[str]:
         if wrt is None:
             docs.append(render_table_latex(all_gradients(problem, values=values, check=False), standalone=True))
         else:
-            docs.append(render_latex(gradient(problem, wrt, values=values, check=False).to_derivation(), standalone=True))
+            docs.append(
+                render_latex(gradient(problem, wrt, values=values, check=False).to_derivation(), standalone=True)
+            )
     return docs
 
 
@@ -61,15 +65,26 @@ def _batch(docs: list[str]) -> str:
     lines = set(preamble.replace(",longtable", "").split("\n")) | {r"\setlength{\parindent}{0pt}"}
     assert all(set(p.replace(",longtable", "").split("\n")) <= lines for p in preambles)
     bodies = [d.split(r"\begin{document}", 1)[1].rsplit(r"\end{document}", 1)[0] for d in docs]
-    return preamble + "\\setlength{\\parindent}{0pt}\n\\begin{document}\n" + "\n\\clearpage\n".join(bodies) + "\\end{document}\n"
+    return (
+        preamble
+        + "\\setlength{\\parindent}{0pt}\n\\begin{document}\n"
+        + "\n\\clearpage\n".join(bodies)
+        + "\\end{document}\n"
+    )
 
 
 @pytest.mark.latex
 def test_sweep_compiles_inside_the_page(tmp_path: Path) -> None:
     tex = tmp_path / "sweep.tex"
     tex.write_text(_batch(_documents()), encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                         cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300)
+    run = subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=300,
+    )
     log = (tmp_path / "sweep.log").read_text(errors="replace")
     assert run.returncode == 0, re.findall(r"^!.*$", log, re.M)[:3]
     wide = [float(x) for x in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
@@ -82,7 +97,9 @@ def test_given_matrices_and_vectors_are_broken() -> None:
     problem = Problem(input=(28, 28), kernel=(1, 1))
     text = render_latex(gradient(problem, "w00", values=random_values(problem, 1), check=False).to_derivation())
     given = text.split(r"\paragraph{Given}")[1].split(r"\paragraph{")[0]
-    assert given.count(r"\begin{array}") == 4 + 1 and "(columns 1--7 of 28)" in given and "(columns 22--28 of 28)" in given
+    assert (
+        given.count(r"\begin{array}") == 4 + 1 and "(columns 1--7 of 28)" in given and "(columns 22--28 of 28)" in given
+    )
     assert max(len(line) for line in given.splitlines() if line.startswith(("v &=", "&\\quad"))) < 200
 
 

@@ -29,7 +29,10 @@ def test_functions_and_derivatives() -> None:
 
 
 def test_user_text_is_escaped() -> None:
-    assert escape_latex(r"HW#1 & 50% $x_1$ {a} \o ~^") == r"HW\#1 \& 50\% \$x\_1\$ \{a\} \textbackslash{}o \textasciitilde{}\textasciicircum{}"
+    assert (
+        escape_latex(r"HW#1 & 50% $x_1$ {a} \o ~^")
+        == r"HW\#1 \& 50\% \$x\_1\$ \{a\} \textbackslash{}o \textasciitilde{}\textasciicircum{}"
+    )
     assert escape_latex("∂L/∂w₁₀") == r"$\partial$L/$\partial$w$_{10}$"
     assert escape_latex("中") == "?"
 
@@ -62,12 +65,22 @@ def test_generic_derivation_renders() -> None:
     assert r"\section*{Softmax \& CE}" in frag and "documentclass" not in frag and r"10\% \& more" in frag
     doc = render_latex([d, d], standalone=True)
     assert doc.count(r"\section*") == 2 and doc.rstrip().endswith(r"\end{document}")
-    assert d.to_dict()["result"] == {"name": "∂L/∂z₁", "latex": r"\frac{\partial L}{\partial z_{1}} = s_{1} - y_{1}", "value": None}
+    assert d.to_dict()["result"] == {
+        "name": "∂L/∂z₁",
+        "latex": r"\frac{\partial L}{\partial z_{1}} = s_{1} - y_{1}",
+        "value": None,
+    }
 
 
 def test_all_is_sorted_and_complete() -> None:
     assert derive.__all__ == sorted(derive.__all__)
     for name in derive.__all__:
         assert getattr(derive, name) is not None
-    public = {n for n in dir(derive) if not n.startswith("_") and n[0].isupper() or n in ("gradient", "all_gradients", "load_values", "random_values")}
+    public = {
+        n
+        for n in dir(derive)
+        if not n.startswith("_")
+        and n[0].isupper()
+        or n in ("gradient", "all_gradients", "load_values", "random_values")
+    }
     assert public <= set(derive.__all__) | {"TYPE_CHECKING"}

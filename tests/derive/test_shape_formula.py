@@ -75,7 +75,8 @@ def test_bad_numbers(kwargs: dict, message: str) -> None:
 
 def test_latex_of_the_working() -> None:
     assert conv_output_size(32, 3, 2, 1).latex() == (
-        r"\left\lfloor (W + 2P - K)/S\right\rfloor  + 1 = \left\lfloor (32 + 2 \cdot 1 - 3)/2\right\rfloor  + 1 = 16")
+        r"\left\lfloor (W + 2P - K)/S\right\rfloor  + 1 = \left\lfloor (32 + 2 \cdot 1 - 3)/2\right\rfloor  + 1 = 16"
+    )
 
 
 def test_pool_corners_follow_torch_on_a_grid() -> None:
@@ -89,7 +90,9 @@ def test_pool_corners_follow_torch_on_a_grid() -> None:
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     differ = []
-    for n, k, s, p, d, ceil in itertools.product(range(1, 7), range(1, 5), range(1, 4), range(0, 3), range(1, 4), (False, True)):
+    for n, k, s, p, d, ceil in itertools.product(
+        range(1, 7), range(1, 5), range(1, 4), range(0, 3), range(1, 4), (False, True)
+    ):
         try:
             expected = F.max_pool2d(torch.zeros(1, 1, n, n), k, s, p, d, ceil_mode=ceil).shape[-1]
         except RuntimeError:

@@ -19,12 +19,14 @@ from grading.answers.variants import parse_variants
 from grading.errors import UsageError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ROSTER = (Student("b001", "Chen Mei-Ling"), Student("b002", "=HYPERLINK(\"x\")"), Student("b003", "Zoë O'Brien"))
+ROSTER = (Student("b001", "Chen Mei-Ling"), Student("b002", '=HYPERLINK("x")'), Student("b003", "Zoë O'Brien"))
 ITEM_FIELDS = {"question", "answer", "verdict", "misconception", "expected", "points", "why"}
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grading", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "grading", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def responses(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Path:
@@ -54,11 +56,16 @@ def test_answers_json_has_what_grading_needs(keys):
 
 
 def test_repeated_names_are_qualified_in_questions():
-    text = ('title = "t"\n[[item]]\nkind = "batchnorm"\nwrt = ["x0"]\n'
-            '[[item]]\nid = "b"\nkind = "batchnorm"\nwrt = ["x0", "gamma"]\npoints = 4\n')
+    text = (
+        'title = "t"\n[[item]]\nkind = "batchnorm"\nwrt = ["x0"]\n'
+        '[[item]]\nid = "b"\nkind = "batchnorm"\nwrt = ["x0", "gamma"]\npoints = 4\n'
+    )
     qs = solve(parse_problem_set(text)).to_dict()["questions"]
     assert [(q["name"], q["item"], q["wrt"], q["points"]) for q in qs] == [
-        ("1.x0", "1", "x0", None), ("b.x0", "b", "x0", 2.0), ("gamma", "b", "gamma", 2.0)]
+        ("1.x0", "1", "x0", None),
+        ("b.x0", "b", "x0", 2.0),
+        ("gamma", "b", "gamma", 2.0),
+    ]
 
 
 # Every problem set of examples/ (the network files beside them, board-net*.toml, are not sets).
@@ -88,11 +95,33 @@ def test_every_example_kind_grades(example, tmp_path):
 
 def test_moodle_quiz_responses(keys, tmp_path):
     data = {e["student"]: e["answers"] for e in json.loads(keys.read_text(encoding="utf-8"))}
-    header = ["Surname", "First name", "ID number", "Email address", "State", "Started on", "Completed",
-              "Time taken", "Grade/10.00", "Response 1", "Response 2"]
+    header = [
+        "Surname",
+        "First name",
+        "ID number",
+        "Email address",
+        "State",
+        "Started on",
+        "Completed",
+        "Time taken",
+        "Grade/10.00",
+        "Response 1",
+        "Response 2",
+    ]
     rows = [
-        ["Chen", "Mei-Ling", "b001", "b001@ntu.edu.tw", "Finished", "", "", "5 mins", "10.00",
-         f"{data['b001']['w11']:.5g}".replace(".", ","), "-"],
+        [
+            "Chen",
+            "Mei-Ling",
+            "b001",
+            "b001@ntu.edu.tw",
+            "Finished",
+            "",
+            "",
+            "5 mins",
+            "10.00",
+            f"{data['b001']['w11']:.5g}".replace(".", ","),
+            "-",
+        ],
         ["O'Brien", "Zoë", "", "b003@ntu.edu.tw", "Finished", "", "", "", "", "q+1", f"≈ {data['b003']['a00']:.4g}"],
         ["Overall average", "", "", "", "", "", "", "", "5.00", "", ""],
     ]
@@ -111,9 +140,14 @@ def test_moodle_quiz_responses(keys, tmp_path):
 
 def test_lms_mapping_and_report_files(keys, tmp_path):
     data = {e["student"]: e["answers"] for e in json.loads(keys.read_text(encoding="utf-8"))}
-    path = responses(tmp_path / "r.csv", [{"student": "b001", "w11": repr(data["b001"]["w11"]), "a00": "=1+1"},
-                                          {"student": "b002", "w11": repr(-data["b002"]["w11"]), "a00": ""}],
-                     ["w11", "a00"])
+    path = responses(
+        tmp_path / "r.csv",
+        [
+            {"student": "b001", "w11": repr(data["b001"]["w11"]), "a00": "=1+1"},
+            {"student": "b002", "w11": repr(-data["b002"]["w11"]), "a00": ""},
+        ],
+        ["w11", "a00"],
+    )
     result = grade_answers(path, keys, out=tmp_path / "results")
     grades = lms_grades(result)
     assert grades["b001"][0] == 5.0 and grades["b003"] == (0.0, grades["b003"][1])
@@ -122,7 +156,7 @@ def test_lms_mapping_and_report_files(keys, tmp_path):
     assert gradebook.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(gradebook.decode("utf-8-sig"))))
     assert rows[0][:5] == ["student", "name", "submitted", "points", "max_points"]
-    assert rows[2][1] == "'=HYPERLINK(\"x\")" and len(rows) == 4
+    assert rows[2][1] == '\'=HYPERLINK("x")' and len(rows) == 4
     feedback = (tmp_path / "results" / "feedback" / "b002.txt").read_text(encoding="utf-8")
     assert "Your numbers:" in feedback and "The right value is" in feedback
     doc = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
@@ -142,8 +176,10 @@ def test_usage_errors_name_the_fix(tmp_path):
 
 def test_cli_end_to_end(keys, tmp_path):
     data = {e["student"]: e for e in json.loads(keys.read_text(encoding="utf-8"))}
-    rows = [{"student": s, "w11": repr(-data[s]["answers"]["w11"]), "a00": repr(data[s]["answers"]["a00"])}
-            for s in ("b001", "b002", "b003")]
+    rows = [
+        {"student": s, "w11": repr(-data[s]["answers"]["w11"]), "a00": repr(data[s]["answers"]["a00"])}
+        for s in ("b001", "b002", "b003")
+    ]
     responses(tmp_path / "responses.csv", rows, ["w11", "a00"])
     out = run("responses.csv", "--variants", str(keys), "--json", "--out", "results", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -157,19 +193,30 @@ def test_cli_end_to_end(keys, tmp_path):
     # b001's ∂L/∂w11 is -0.00027: its negative is as close to a one-term answer, so no mistake is named
     assert [s["items"][0]["misconception"] for s in doc["students"]] == [None, "sign", "sign"]
     assert doc["misconceptions"] == {"sign": 2}
-    assert (tmp_path / "results" / "gradebook.csv").exists() and len(list((tmp_path / "results" / "feedback").iterdir())) == 3
+    assert (tmp_path / "results" / "gradebook.csv").exists() and len(
+        list((tmp_path / "results" / "feedback").iterdir())
+    ) == 3
     summary = run("responses.csv", "--variants", str(keys), cwd=tmp_path)
     assert summary.returncode == 0, summary.stderr
     assert "sign: 2 students" in summary.stdout and "question" in summary.stdout
 
 
-@pytest.mark.parametrize(("content", "args", "code", "message"), [
-    ("name,w11\nx,1\n", (), 1, "responses.csv, line 1: no 'student' column"),
-    ("student,foo\nb001,1\n", (), 1, "responses.csv, line 1: no column is a question; expected columns named 'w11', 'a00'"),
-    ("student,w11\nnobody,1\n", (), 1, "no row names a student of answers.json"),
-    ("student,w11\nb001,1\n", ("--key", "key.csv"), 2, "--variants grades derivation answers"),
-    ("student,w11\nb001,1\n", ("--rtol", "-1"), 2, "--rtol -1.0: expected a relative tolerance"),
-], ids=["no-student", "no-question", "nobody-known", "with-key", "bad-rtol"])
+@pytest.mark.parametrize(
+    ("content", "args", "code", "message"),
+    [
+        ("name,w11\nx,1\n", (), 1, "responses.csv, line 1: no 'student' column"),
+        (
+            "student,foo\nb001,1\n",
+            (),
+            1,
+            "responses.csv, line 1: no column is a question; expected columns named 'w11', 'a00'",
+        ),
+        ("student,w11\nnobody,1\n", (), 1, "no row names a student of answers.json"),
+        ("student,w11\nb001,1\n", ("--key", "key.csv"), 2, "--variants grades derivation answers"),
+        ("student,w11\nb001,1\n", ("--rtol", "-1"), 2, "--rtol -1.0: expected a relative tolerance"),
+    ],
+    ids=["no-student", "no-question", "nobody-known", "with-key", "bad-rtol"],
+)
 def test_cli_exit_codes(keys, tmp_path, content, args, code, message):
     (tmp_path / "responses.csv").write_text(content)
     out = run("responses.csv", "--variants", str(keys), *args, cwd=tmp_path)

@@ -34,7 +34,9 @@ def close(a: float, b: float) -> bool:
 
 
 def expect(q: Question, value: float, mistake: str, others: dict[str, list[float]], right: float) -> str | None:
-    distinct = not close(value, right) and not any(close(value, u) for m, vs in others.items() if m != mistake for u in vs)
+    distinct = not close(value, right) and not any(
+        close(value, u) for m, vs in others.items() if m != mistake for u in vs
+    )
     got = grade_answer(q, f"{value:.8g}")
     assert got.verdict == ("correct" if close(value, right) else "wrong")
     assert got.misconception == (mistake if distinct else None), (mistake, value, right, others)
@@ -45,8 +47,17 @@ def expect(q: Question, value: float, mistake: str, others: dict[str, list[float
 
 # ------------------------------------------------------------------ conv-gradient, in torch
 
-def conv_torch(q: Question, wrt: str, *, half: bool | None = None, flip: bool | str = False, no_act: bool = False,
-               only: tuple[int, int] | None = None, no_sigmoid: bool = False) -> float:
+
+def conv_torch(
+    q: Question,
+    wrt: str,
+    *,
+    half: bool | None = None,
+    flip: bool | str = False,
+    no_act: bool = False,
+    only: tuple[int, int] | None = None,
+    no_sigmoid: bool = False,
+) -> float:
     p, v = q.model.problem, q.values
     t = lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True)  # noqa: E731
     a, w, dense, y = t(v["a"]), t(v["w"]), t(v["v"]), torch.tensor(v["y"], dtype=torch.float64)
@@ -77,7 +88,7 @@ CONV = {
     "hw2": 'title = "t"\n[[item]]\nkind = "conv-gradient"\nloss = "mse"\nwrt = ["w11", "a00", "w01", "a21"]\n',
     "hw1-2025": 'title = "t"\n[[item]]\nkind = "conv-gradient"\nloss = "bce"\nwrt = ["w00", "a21", "w12"]\n',
     "tanh-padded": 'title = "t"\n[[item]]\nkind = "conv-gradient"\nactivation = "tanh"\npadding = 1\ninput = [3, 3]\n'
-                   'kernel = [2, 2]\nwrt = ["w01", "a12", "a11"]\n',
+    'kernel = [2, 2]\nwrt = ["w01", "a12", "a11"]\n',
     "half-mse": 'title = "t"\n[[item]]\nkind = "conv-gradient"\nhalf_mse = true\nwrt = ["w10", "a11"]\n',
 }
 
@@ -85,8 +96,10 @@ CONV = {
 def conv_mistakes_torch(q: Question) -> tuple[float, dict[str, list[float]]]:
     wrt, p = q.wrt, q.model.problem
     right = conv_torch(q, wrt)
-    out: dict[str, list[float]] = {"sign": [-right], "flipped-kernel": [conv_torch(q, wrt, flip=True),
-                                                                           conv_torch(q, wrt, flip="local")]}
+    out: dict[str, list[float]] = {
+        "sign": [-right],
+        "flipped-kernel": [conv_torch(q, wrt, flip=True), conv_torch(q, wrt, flip="local")],
+    }
     out["no-activation-derivative"] = [conv_torch(q, wrt, no_act=True)]
     if p.loss == "mse":
         out["factor-2"] = [conv_torch(q, wrt, half=not p.half_mse)]
@@ -125,8 +138,15 @@ def test_each_conv_mistake_is_named_somewhere():
     if len(SEEN) < 2:  # run alone: grade the two handout problems once
         for problem in ("hw2", "hw1-2025", "tanh-padded"):
             test_conv_mistakes_from_torch_models_are_named(problem, STUDENTS[0])
-    assert SEEN >= {"sign", "flipped-kernel", "no-activation-derivative", "factor-2", "one-term",
-                    "transposed-index", "bce-missing-sigmoid-derivative"}
+    assert {
+        "sign",
+        "flipped-kernel",
+        "no-activation-derivative",
+        "factor-2",
+        "one-term",
+        "transposed-index",
+        "bce-missing-sigmoid-derivative",
+    } <= SEEN
 
 
 # ------------------------------------------------------------------ softmax-ce and sigmoid + BCE
@@ -145,8 +165,11 @@ def softmax_torch(q: Question) -> tuple[float, dict[str, list[float]]]:
     (-(y * torch.log(yhat)).sum()).backward()
     dl_dyhat = yhat.grad
     jac = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), z.detach())
-    return right, {"sign": [-right], "missing-softmax-derivative": [float(dl_dyhat[i])],
-                   "one-term": [float(dl_dyhat[i] * jac[i, i])]}
+    return right, {
+        "sign": [-right],
+        "missing-softmax-derivative": [float(dl_dyhat[i])],
+        "one-term": [float(dl_dyhat[i] * jac[i, i])],
+    }
 
 
 @pytest.mark.parametrize("student", STUDENTS, ids=lambda s: s.id)
@@ -247,14 +270,19 @@ def test_fer_report_shape_error_is_named():
 
 # ------------------------------------------------------------------ formulas diagnosed
 
-@pytest.mark.parametrize(("text", "mistake"), [
-    ("(yhat - y)*v0*sigma(z00)*(1 - sigma(z00))*w00", "factor-2"),
-    (r"\left(\hat{y}-y\right) v_{0}\,\sigma(z_{00})\left(1-\sigma(z_{00})\right) w_{00}", "factor-2"),
-    ("2*(y - yhat)*v0*h00*(1 - h00)*w00", "sign"),
-    ("2(ŷ − y)·v₀·w₀₀", "no-activation-derivative"),
-    (r"2\left(\hat{y}-y\right) v_{0} h_{00}(1-h_{00}) w_{22}", "flipped-kernel"),
-    ("2*(yhat - y)*v0*h00*(1 - h00)*w00", None),
-], ids=["factor-2", "factor-2-latex", "sign", "no-act-unicode", "flipped-latex", "right"])
+
+@pytest.mark.parametrize(
+    ("text", "mistake"),
+    [
+        ("(yhat - y)*v0*sigma(z00)*(1 - sigma(z00))*w00", "factor-2"),
+        (r"\left(\hat{y}-y\right) v_{0}\,\sigma(z_{00})\left(1-\sigma(z_{00})\right) w_{00}", "factor-2"),
+        ("2*(y - yhat)*v0*h00*(1 - h00)*w00", "sign"),
+        ("2(ŷ − y)·v₀·w₀₀", "no-activation-derivative"),
+        (r"2\left(\hat{y}-y\right) v_{0} h_{00}(1-h_{00}) w_{22}", "flipped-kernel"),
+        ("2*(yhat - y)*v0*h00*(1 - h00)*w00", None),
+    ],
+    ids=["factor-2", "factor-2-latex", "sign", "no-act-unicode", "flipped-latex", "right"],
+)
 def test_formula_mistakes_a00(text, mistake):
     q = questions(CONV["hw2"], STUDENTS[0])["a00"]
     got = grade_answer(q, text)
@@ -281,4 +309,6 @@ def test_fast_chain_rule_equals_the_engine_and_torch(problem):
             point = q.model.check(q.model.random_values(seed))
             fast = q.model.right_at(point, q.wrt)
             assert fast == pytest.approx(q.model.right(point, q.wrt), rel=1e-12, abs=1e-15)
-            assert fast == pytest.approx(conv_torch(Question(**{**q.__dict__, "values": point}), q.wrt), rel=1e-9, abs=1e-12)
+            assert fast == pytest.approx(
+                conv_torch(Question(**{**q.__dict__, "values": point}), q.wrt), rel=1e-9, abs=1e-12
+            )

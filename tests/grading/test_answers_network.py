@@ -29,7 +29,7 @@ F = torch.nn.functional
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
-MSE_NET = '''title = "Small mse network"
+MSE_NET = """title = "Small mse network"
 [[item]]
 kind = "network"
 wrt = ["conv1.w[1,0,0,1]", "x[0,1,2]", "dense1.w[1,3]", "conv1.b[0]"]
@@ -54,11 +54,15 @@ fn = "sigmoid"
 [[item.layer]]
 type = "loss"
 fn = "mse"
-'''
+"""
 
-BCE_NET = MSE_NET.replace("Small mse", "Small bce").replace('fn = "mse"', 'fn = "bce"').replace(
-    'outputs = 2', 'outputs = 1').replace('"dense1.w[1,3]"', '"dense1.w[0,3]"').replace(
-    'fn = "sigmoid"', 'fn = "relu"')
+BCE_NET = (
+    MSE_NET.replace("Small mse", "Small bce")
+    .replace('fn = "mse"', 'fn = "bce"')
+    .replace("outputs = 2", "outputs = 1")
+    .replace('"dense1.w[1,3]"', '"dense1.w[0,3]"')
+    .replace('fn = "sigmoid"', 'fn = "relu"')
+)
 
 
 def close(a: float, b: float) -> bool:
@@ -67,8 +71,17 @@ def close(a: float, b: float) -> bool:
 
 # ------------------------------------------------------------------ the torch model, from the table
 
-def torch_grad(problem: dict, values: dict, wrt: str, *, loss: str | None = None, no_act: bool = False,
-               flip: bool = False, no_prob_derivative: bool = False) -> float:
+
+def torch_grad(
+    problem: dict,
+    values: dict,
+    wrt: str,
+    *,
+    loss: str | None = None,
+    no_act: bool = False,
+    flip: bool = False,
+    no_prob_derivative: bool = False,
+) -> float:
     """∂L/∂wrt in float64 autograd, with the mistake built into the network."""
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in values.items() if k != "y"}
     h = t["x"]
@@ -77,8 +90,13 @@ def torch_grad(problem: dict, values: dict, wrt: str, *, loss: str | None = None
         kind, name = layer["type"], layer.get("name")
         if kind == "conv":
             w = t[f"{name}.w"]
-            h = F.conv2d(h[None], torch.flip(w, [2, 3]) if flip else w, t.get(f"{name}.b"),
-                         stride=layer["stride"], padding=layer["padding"])[0]
+            h = F.conv2d(
+                h[None],
+                torch.flip(w, [2, 3]) if flip else w,
+                t.get(f"{name}.b"),
+                stride=layer["stride"],
+                padding=layer["padding"],
+            )[0]
         elif kind == "act":
             act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[layer["fn"]]
             h = h + (act(h) - h).detach() if no_act else act(h)  # straight through: ∂h/∂z = 1
@@ -140,6 +158,7 @@ def torch_mistakes(q: dict, values: dict) -> tuple[float, dict[str, list[float]]
 
 # ------------------------------------------------------------------ answers.json and responses
 
+
 def keys(tmp: Path, toml: Path, seed: int) -> list[dict]:
     write_keys(load_problem_set(toml), tmp, seed=seed, roster=read_roster(EXAMPLES / "roster.csv"), tex_only=True)
     return json.loads((tmp / "answers.json").read_text(encoding="utf-8"))
@@ -188,8 +207,15 @@ def test_right_answers_are_correct_and_equal_the_stored_values(answers):
             assert item.expected == pytest.approx(oracle(s, q)[0], rel=1e-10, abs=1e-13)
 
 
-MISTAKES = ["sign", "factor-2", "no-activation-derivative", "bce-missing-sigmoid-derivative",
-            "missing-softmax-derivative", "transposed-index", "flipped-kernel"]
+MISTAKES = [
+    "sign",
+    "factor-2",
+    "no-activation-derivative",
+    "bce-missing-sigmoid-derivative",
+    "missing-softmax-derivative",
+    "transposed-index",
+    "flipped-kernel",
+]
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
@@ -200,7 +226,8 @@ def test_each_torch_mistake_is_named_per_student(answers, mistake):
         for q in s["questions"]:
             cases.append(oracle(s, q)[1].get(mistake, []))
     for c in range(max(map(len, cases))):
-        def answer(s: dict, q: dict) -> str:
+
+        def answer(s: dict, q: dict, c: int = c) -> str:
             right, ms = oracle(s, q)
             vs = ms.get(mistake, [])
             return f"{(vs[c] if c < len(vs) else right):.10g}"
@@ -218,7 +245,13 @@ def test_each_torch_mistake_is_named_per_student(answers, mistake):
                 others = [u for m, us in ms.items() if m != mistake for u in us]
                 distinct = not close(value, right) and not any(close(value, u) for u in others)
                 assert item.verdict == ("correct" if close(value, right) else "wrong"), (s["student"], q["name"])
-                assert item.misconception == (mistake if distinct else None), (s["student"], q["name"], value, right, ms)
+                assert item.misconception == (mistake if distinct else None), (
+                    s["student"],
+                    q["name"],
+                    value,
+                    right,
+                    ms,
+                )
                 if distinct:
                     assert item.why == explain(mistake, "network") and item.why.startswith(("At ", "Your answer"))
                     NAMED.setdefault(path.parent.name, set()).add(mistake)
@@ -252,8 +285,9 @@ def test_a_formula_is_unreadable_with_why(answers):
 def test_out_writes_feedback_with_the_mistake(answers):
     path, data = answers
     s0 = next(s["student"] for s in data if any(abs(q["value"]) > 1e-3 for q in s["questions"]))  # ReLU may kill all
-    responses = write_responses(path.parent / "out.csv", data,
-                                lambda s, q: f"{-q['value'] if s['student'] == s0 else q['value']:.10g}")
+    responses = write_responses(
+        path.parent / "out.csv", data, lambda s, q: f"{-q['value'] if s['student'] == s0 else q['value']:.10g}"
+    )
     out = path.parent / "results"
     result = grade_answers(responses, path, out=out)
     assert result.status == "graded"

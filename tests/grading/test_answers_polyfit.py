@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from numpy.polynomial import Polynomial
 from numpy.polynomial import polynomial as P
@@ -62,13 +61,17 @@ def test_polyfit_questions_carry_the_pairs_and_rebuild(hw1):
         assert q["value"] == pytest.approx(right[q["wrt"]], rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"x": [1.0, 2.0]}, r"keys 'x' and 'y' must be two lists of as many finite numbers"),
-    ({"y": "pairs.csv"}, r"keys 'x' and 'y' must be two lists"),
-    ({"degree": 30}, r"key 'degree' must be a whole number from 0 to 10"),
-    ({"x": [0.0, 1.0], "y": [1.0, 2.0]}, r"2 pairs cannot fix the 4 coefficients of a degree-3 polynomial"),
-    ({"rows": 3}, r"unknown key 'rows'"),
-], ids=["lengths", "not-a-list", "degree", "too-few", "unknown-key"])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"x": [1.0, 2.0]}, r"keys 'x' and 'y' must be two lists of as many finite numbers"),
+        ({"y": "pairs.csv"}, r"keys 'x' and 'y' must be two lists"),
+        ({"degree": 30}, r"key 'degree' must be a whole number from 0 to 10"),
+        ({"x": [0.0, 1.0], "y": [1.0, 2.0]}, r"2 pairs cannot fix the 4 coefficients of a degree-3 polynomial"),
+        ({"rows": 3}, r"unknown key 'rows'"),
+    ],
+    ids=["lengths", "not-a-list", "degree", "too-few", "unknown-key"],
+)
 def test_bad_polyfit_config(change, message):
     config = {"data": None, "degree": 3, "at": [3.0], "x": [0.0, 1.0, 2.0, 3.0, 4.0], "y": [1.0, 2.0, 0.0, 5.0, 3.0]}
     with pytest.raises(DeriveError, match=rf"^answers.json \(polyfit\): {message}"):
@@ -86,8 +89,10 @@ def test_polyfit_numbers_and_reversed_coefficients(hw1, tmp_path):
     slipped_poly = Polynomial(low_first[::-1])
     slipped.update({f"f'({p!r})": float(slipped_poly.deriv()(p)) for p in problem["at"]})
     names = list(right)
-    rows = [["b002", *[f"{slipped[n]:.6g}" for n in names]],
-            ["b001", *[f"{right[n] * 1.005:.8g}" for n in names]]]  # within 1 %
+    rows = [
+        ["b002", *[f"{slipped[n]:.6g}" for n in names]],
+        ["b001", *[f"{right[n] * 1.005:.8g}" for n in names]],
+    ]  # within 1 %
     path = write_csv(tmp_path / "r.csv", ["student", *names], rows)
     by = {s.student: s for s in grade_answers(path, hw1).students}
     graded = {i.question: i for i in by["b001"].items}
@@ -102,12 +107,27 @@ def test_polyfit_numbers_and_reversed_coefficients(hw1, tmp_path):
 
 
 def test_a_kind_without_a_model_is_graded_against_its_value(tmp_path):
-    network = {"kind": "future-network", "item": "4", "wrt": "dL/dW1[0,0]", "values": {"W1": [[0.5, -1.0]], "x": [1, 2]},
-               "points": 2.0}
-    entries = [{"student": s, "name": None, "seed": 1, "values": {}, "answers": {}, "questions": [
-        {**network, "name": "g", "value": 0.125},
-        {"name": "loss", "kind": "future-kind", "value": -3.5},  # nothing but name, kind and value
-    ]} for s in ("s1", "s2", "s3", "s4", "s5")]
+    network = {
+        "kind": "future-network",
+        "item": "4",
+        "wrt": "dL/dW1[0,0]",
+        "values": {"W1": [[0.5, -1.0]], "x": [1, 2]},
+        "points": 2.0,
+    }
+    entries = [
+        {
+            "student": s,
+            "name": None,
+            "seed": 1,
+            "values": {},
+            "answers": {},
+            "questions": [
+                {**network, "name": "g", "value": 0.125},
+                {"name": "loss", "kind": "future-kind", "value": -3.5},  # nothing but name, kind and value
+            ],
+        }
+        for s in ("s1", "s2", "s3", "s4", "s5")
+    ]
     parse_variants(entries)
     (tmp_path / "answers.json").write_text(json.dumps(entries), encoding="utf-8")
     rows = [["s1", "0.1251", "≈ −3,5"], ["s2", "0.2", "-3.0"], ["s3", "2*W1 + x", "1/8"], ["s4", "", "1e400"]]
@@ -115,7 +135,10 @@ def test_a_kind_without_a_model_is_graded_against_its_value(tmp_path):
     got = {s.student: [(i.verdict, i.misconception, i.why) for i in s.items] for s in result.students}
     assert got["s1"] == [("correct", None, None), ("correct", None, None)]
     assert got["s2"] == [("wrong", None, None), ("wrong", None, None)]
-    assert got["s3"] == [("unreadable", None, "unknown name 'W1'; this question takes a number."), ("wrong", None, None)]
+    assert got["s3"] == [
+        ("unreadable", None, "unknown name 'W1'; this question takes a number."),
+        ("wrong", None, None),
+    ]
     assert [v for v, _, _ in got["s4"]] == ["missing", "wrong"]
     assert got["s5"] == [("missing", None, None)] * 2
     assert result.students[0].points == 3.0 and result.students[0].max_points == 3.0
@@ -127,9 +150,22 @@ def run(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_end_to_end_hw1_2023_cli(tmp_path):
-    roster = write_csv(tmp_path / "roster.csv", ["student", "name"], [["b001", "Chen"], ["b002", "Lin"], ["b003", "Wang"]])
-    made = run("derive", "key", str(EXAMPLES / "hw1-2023.toml"), "--roster", str(roster), "--seed", "3", "--tex",
-               "--out", str(tmp_path / "keys"), cwd=tmp_path)
+    roster = write_csv(
+        tmp_path / "roster.csv", ["student", "name"], [["b001", "Chen"], ["b002", "Lin"], ["b003", "Wang"]]
+    )
+    made = run(
+        "derive",
+        "key",
+        str(EXAMPLES / "hw1-2023.toml"),
+        "--roster",
+        str(roster),
+        "--seed",
+        "3",
+        "--tex",
+        "--out",
+        str(tmp_path / "keys"),
+        cwd=tmp_path,
+    )
     assert made.returncode == 0, made.stderr
     answers = tmp_path / "keys" / "answers.json"
     key = {e["student"]: e["answers"] for e in json.loads(answers.read_text(encoding="utf-8"))}
@@ -138,12 +174,14 @@ def test_end_to_end_hw1_2023_cli(tmp_path):
     right = [f"{key['b001'][n]:.6g}" for n in names]
     right[names.index("params")] = f"{key['b001']['params']:,}"
     b2 = {n: f"{key['b002'][n]:.6g}" for n in names}
-    b2["w2"] = f"{-key['b002']['w2']:.6g}"                      # wrong sign, no named mistake
-    b2["w3"] = f"{key['b002']['w0']:.6g}"                       # numpy.polyfit's order read backwards
-    b2["f'(0.1)"] = "3*w3*0.1^2 + 2*w2*0.1 + w1"               # a formula: this question takes a number
+    b2["w2"] = f"{-key['b002']['w2']:.6g}"  # wrong sign, no named mistake
+    b2["w3"] = f"{key['b002']['w0']:.6g}"  # numpy.polyfit's order read backwards
+    b2["f'(0.1)"] = "3*w3*0.1^2 + 2*w2*0.1 + w1"  # a formula: this question takes a number
     b2["params"] = f"{key['b002']['params'] + 1}"
-    b2["w10"] = ""                                              # missing
-    path = write_csv(tmp_path / "responses.csv", ["student", *names], [["b001", *right], ["b002", *[b2[n] for n in names]]])
+    b2["w10"] = ""  # missing
+    path = write_csv(
+        tmp_path / "responses.csv", ["student", *names], [["b001", *right], ["b002", *[b2[n] for n in names]]]
+    )
     graded = run("grading", str(path), "--variants", str(answers), "--json", cwd=tmp_path)
     assert graded.returncode == 0, graded.stderr
     doc = json.loads(graded.stdout)
@@ -152,9 +190,17 @@ def test_end_to_end_hw1_2023_cli(tmp_path):
     assert all(i["verdict"] == "correct" for i in by["b001"].values())
     assert by["b001"]["w3"]["points"] == pytest.approx(10 / 7) and sum(i["points"] for i in by["b001"].values()) == 30
     verdicts = {n: (i["verdict"], i["misconception"]) for n, i in by["b002"].items()}
-    assert verdicts == {"w3": ("wrong", "reversed-coefficients"), "w2": ("wrong", None), "w1": ("correct", None),
-                        "w0": ("correct", None), "f'(3.0)": ("correct", None), "f'(0.1)": ("unreadable", None),
-                        "f'(-0.5)": ("correct", None), "params": ("wrong", None), "w10": ("missing", None)}
+    assert verdicts == {
+        "w3": ("wrong", "reversed-coefficients"),
+        "w2": ("wrong", None),
+        "w1": ("correct", None),
+        "w0": ("correct", None),
+        "f'(3.0)": ("correct", None),
+        "f'(0.1)": ("unreadable", None),
+        "f'(-0.5)": ("correct", None),
+        "params": ("wrong", None),
+        "w10": ("missing", None),
+    }
     assert by["b002"]["f'(0.1)"]["why"] == "unknown name 'w3'; this question takes a number."
     assert [i["verdict"] for i in by["b003"].values()] == ["missing"] * len(names)
     assert doc["misconceptions"] == {"reversed-coefficients": 1}

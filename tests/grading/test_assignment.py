@@ -122,33 +122,72 @@ def test_example_assignment_is_valid(tmp_path: Path) -> None:
         ('k = 0\n[key]\npath = "key.csv"\n', r"k must be a positive integer .*got 0"),
         ('[key]\npath = "key.csv"\nlabels = "0-9"\n', r"labels must be a list .*got '0-9'"),
         ('[key]\npath = "key.csv"\nlabels = [1, "1"]\n', r"labels lists '1' twice"),
-        ('[key]\npath = "key.csv"\n[submission]\nmax_size = "lots"\n', r"max_size: expected a positive size .*got 'lots'"),
+        (
+            '[key]\npath = "key.csv"\n[submission]\nmax_size = "lots"\n',
+            r"max_size: expected a positive size .*got 'lots'",
+        ),
         ('[key]\npath = "key.csv"\n[submission]\nfilename = "../x.csv"\n', r"bare file name, got '../x.csv'"),
         ('[key]\npath = "key.csv"\n[ranking]\nby = "acc"\n', r"by must be 'top1' or 'top1_per_param', got 'acc'"),
         ('[key]\npath = "key.csv"\n[ranking]\nmin_top1 = 80\n', r"min_top1 must be an accuracy from 0 to 1 .*got 80"),
-        ('[key]\npath = "key.csv"\n[ranking]\nshow = "anonymous"\n',
-         r"show must be 'names', 'ids' or 'pseudonyms' .*got 'anonymous'"),
+        (
+            '[key]\npath = "key.csv"\n[ranking]\nshow = "anonymous"\n',
+            r"show must be 'names', 'ids' or 'pseudonyms' .*got 'anonymous'",
+        ),
         ('[key]\npath = "key.csv"\n[baseline]\nname = "x"\n', r"\[baseline\]: needs predictions = "),
-        ('[key]\npath = "key.csv"\n[baseline]\ntop1 = 0.6\nparams = -3\n', r"params must be a positive integer .*got -3"),
+        (
+            '[key]\npath = "key.csv"\n[baseline]\ntop1 = 0.6\nparams = -3\n',
+            r"params must be a positive integer .*got -3",
+        ),
         ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "beat"\npoints = 1\n', r"rule must be one of .*got 'beat'"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nfloor = 50\ntarget = 90\npoints = 1\n',
-         r"floor = 50.0 is not an accuracy from 0 to 1\. Write accuracies as fractions, e\.g\. 0\.5 for 50%"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nfloor = 0.9\ntarget = 0.5\npoints = 1\n',
-         r"target \(0.5\) must be above floor \(0.9\)"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nflor = 0.5\ntarget = 0.9\npoints = 1\n',
-         r"unknown key 'flor' for a 'linear' rule.*Did you mean 'floor'\?"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "baseline"\nmargin = 0.1\npoints = 10\n',
-         r"compares with the baseline, but there is no \[baseline\] table"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nname = "a"\nrule = "rank"\npoints = 1\n'
-         '[[rubric]]\nname = "a"\nrule = "rank"\npoints = 1\n', r"two \[\[rubric\]\] rules are named 'a'"),
-        ('[key]\npath = "key.csv"\n[[rubric]]\nrule = "thresholds"\nsteps = [0.5, 0.9]\n',
-         r"step #1 must be `\{at = <value>, points = <points>\}`, got 0.5"),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nfloor = 50\ntarget = 90\npoints = 1\n',
+            r"floor = 50.0 is not an accuracy from 0 to 1\. Write accuracies as fractions, e\.g\. 0\.5 for 50%",
+        ),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nfloor = 0.9\ntarget = 0.5\npoints = 1\n',
+            r"target \(0.5\) must be above floor \(0.9\)",
+        ),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nrule = "linear"\nflor = 0.5\ntarget = 0.9\npoints = 1\n',
+            r"unknown key 'flor' for a 'linear' rule.*Did you mean 'floor'\?",
+        ),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nrule = "baseline"\nmargin = 0.1\npoints = 10\n',
+            r"compares with the baseline, but there is no \[baseline\] table",
+        ),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nname = "a"\nrule = "rank"\npoints = 1\n'
+            '[[rubric]]\nname = "a"\nrule = "rank"\npoints = 1\n',
+            r"two \[\[rubric\]\] rules are named 'a'",
+        ),
+        (
+            '[key]\npath = "key.csv"\n[[rubric]]\nrule = "thresholds"\nsteps = [0.5, 0.9]\n',
+            r"step #1 must be `\{at = <value>, points = <points>\}`, got 0.5",
+        ),
     ],
     ids=[
-        "not-toml", "no-key", "key-missing", "typo-in-key", "typo-top-level", "k-zero", "labels-string",
-        "labels-duplicate", "size-words", "filename-path", "rank-by", "floor-percent", "show-unknown", "baseline-empty",
-        "params-negative", "rule-unknown", "rubric-percent", "target-below-floor", "rubric-typo",
-        "baseline-rule-without-baseline", "rule-names-twice", "steps-bare",
+        "not-toml",
+        "no-key",
+        "key-missing",
+        "typo-in-key",
+        "typo-top-level",
+        "k-zero",
+        "labels-string",
+        "labels-duplicate",
+        "size-words",
+        "filename-path",
+        "rank-by",
+        "floor-percent",
+        "show-unknown",
+        "baseline-empty",
+        "params-negative",
+        "rule-unknown",
+        "rubric-percent",
+        "target-below-floor",
+        "rubric-typo",
+        "baseline-rule-without-baseline",
+        "rule-names-twice",
+        "steps-bare",
     ],
 )
 def test_bad_assignment_files(tmp_path: Path, text: str, message: str) -> None:
@@ -180,7 +219,7 @@ def test_parse_size_refuses(value: object) -> None:
 
 
 def test_params_file(tmp_path: Path) -> None:
-    (tmp_path / "params.csv").write_text("student,params\n12345,\"1,250,858\"\nb1, 5000\n\n", encoding="utf-8")
+    (tmp_path / "params.csv").write_text('student,params\n12345,"1,250,858"\nb1, 5000\n\n', encoding="utf-8")
     path = write(tmp_path, '[key]\npath = "key.csv"\n[submission]\nparams_file = "params.csv"\n')
     a = load_assignment(path)
     assert a.params_file == (tmp_path / "params.csv").resolve()
@@ -189,5 +228,7 @@ def test_params_file(tmp_path: Path) -> None:
 
 def test_params_file_bad_row(tmp_path: Path) -> None:
     (tmp_path / "params.csv").write_text("student,params\nb1,lots\n", encoding="utf-8")
-    with pytest.raises(UsageError, match=r"params.csv, line 2: expected `student,params` with a positive integer, got \['b1', 'lots'\]"):
+    with pytest.raises(
+        UsageError, match=r"params.csv, line 2: expected `student,params` with a positive integer, got \['b1', 'lots'\]"
+    ):
         read_params_file(tmp_path / "params.csv")

@@ -87,26 +87,35 @@ def moodle_zip(path: Path, entries: dict[str, str | bytes]) -> Path:
 
 
 def test_moodle_zip_folders_and_flat_names(tmp_path: Path, key: Path) -> None:
-    z = moodle_zip(tmp_path / "HW2-submissions.zip", {
-        "Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv": predictions(19),
-        "Ada Lovelace_12345_onlinetext_/onlinetext.html": "<p>hi</p>",
-        "Chen, Wei_12346_assignsubmission_file_/HW2_prob1.csv": predictions(12),
-        "王小明_12347_assignsubmission_file_HW2_prob1.csv": predictions(16),
-    })
+    z = moodle_zip(
+        tmp_path / "HW2-submissions.zip",
+        {
+            "Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv": predictions(19),
+            "Ada Lovelace_12345_onlinetext_/onlinetext.html": "<p>hi</p>",
+            "Chen, Wei_12346_assignsubmission_file_/HW2_prob1.csv": predictions(12),
+            "王小明_12347_assignsubmission_file_HW2_prob1.csv": predictions(16),
+        },
+    )
     grade_class(z, key, tmp_path / "out", feedback=False)
     book = by_student(tmp_path / "out")
     assert {s: (r["name"], r["top1"]) for s, r in book.items()} == {
-        "12345": ("Ada Lovelace", "0.95"), "12346": ("Chen, Wei", "0.6"), "12347": ("王小明", "0.8")}
+        "12345": ("Ada Lovelace", "0.95"),
+        "12346": ("Chen, Wei", "0.6"),
+        "12347": ("王小明", "0.8"),
+    }
     assert not any(p.name.startswith(".unpacked") for p in (tmp_path / "out").iterdir())
 
 
 def test_canvas_zip_late_and_resubmission(tmp_path: Path, key: Path) -> None:
-    z = moodle_zip(tmp_path / "submissions.zip", {
-        "lovelaceada_12345_67890_HW2_prob1.csv": predictions(20),
-        "chenwei_LATE_12346_67891_HW2_prob1.csv": predictions(4),
-        "chenwei_LATE_12346_67891_HW2_prob1-1.csv": predictions(14),
-        "turingalan_12348_67893_report.pdf": b"%PDF-1.4",
-    })
+    z = moodle_zip(
+        tmp_path / "submissions.zip",
+        {
+            "lovelaceada_12345_67890_HW2_prob1.csv": predictions(20),
+            "chenwei_LATE_12346_67891_HW2_prob1.csv": predictions(4),
+            "chenwei_LATE_12346_67891_HW2_prob1-1.csv": predictions(14),
+            "turingalan_12348_67893_report.pdf": b"%PDF-1.4",
+        },
+    )
     result = grade_class(z, key, tmp_path / "out", feedback=False)
     book = by_student(tmp_path / "out")
     assert book["12345"]["name"] == "lovelaceada"
@@ -150,17 +159,29 @@ def test_zip_slip_and_symlinks_are_refused(tmp_path: Path, key: Path) -> None:
     reasons = {s["student"]: s["reason"] for s in result.students}
     assert by_student(out)["alice"]["status"] == "ok"
     assert "symbolic link" in reasons["trudy"]
-    assert "a '..' in the path" in reasons["mallory"] and "zip entry 'mallory/..\\\\..\\\\escape2.csv'" in reasons["mallory"]
+    assert (
+        "a '..' in the path" in reasons["mallory"]
+        and "zip entry 'mallory/..\\\\..\\\\escape2.csv'" in reasons["mallory"]
+    )
     assert result.refused == [
-        {"entry": "../../escape.csv", "reason": "refused: a '..' in the path would be written outside the output folder"},
-        {"entry": "/abs/HW2_prob1.csv", "reason": "refused: an absolute path would be written outside the output folder"}]
+        {
+            "entry": "../../escape.csv",
+            "reason": "refused: a '..' in the path would be written outside the output folder",
+        },
+        {
+            "entry": "/abs/HW2_prob1.csv",
+            "reason": "refused: an absolute path would be written outside the output folder",
+        },
+    ]
     assert set(reasons) == {"alice", "mallory", "trudy"}  # an absolute path makes up no student
 
 
 def test_oversize_files_refused_before_reading(tmp_path: Path, key: Path) -> None:
     a = Assignment(key_path=key, max_bytes=1000)
-    z = moodle_zip(tmp_path / "big.zip", {"big/HW2_prob1.csv": predictions(20) + "x" * 5000,
-                                          "small/HW2_prob1.csv": predictions(20)})
+    z = moodle_zip(
+        tmp_path / "big.zip",
+        {"big/HW2_prob1.csv": predictions(20) + "x" * 5000, "small/HW2_prob1.csv": predictions(20)},
+    )
     grade_class(z, a, tmp_path / "out", feedback=False)
     book = by_student(tmp_path / "out")
     assert book["small"]["status"] == "ok"
@@ -176,7 +197,9 @@ def test_zip_bomb_refused_as_a_whole(tmp_path: Path, key: Path) -> None:
     from grading.safety import safe_extract
 
     z = moodle_zip(tmp_path / "bomb.zip", {f"s{i}/HW2_prob1.csv": "0" * 2000 for i in range(5)})
-    with pytest.raises(UsageError, match="would unpack to 10.0 kB, more than 5.0 kB; refusing it as a possible zip bomb"):
+    with pytest.raises(
+        UsageError, match="would unpack to 10.0 kB, more than 5.0 kB; refusing it as a possible zip bomb"
+    ):
         safe_extract(z, tmp_path, max_member_bytes=4000, max_total_bytes=5000)
     with pytest.raises(UsageError, match="holds 5 files, more than the 3"):
         safe_extract(z, tmp_path, max_member_bytes=4000, max_members=3)
@@ -184,8 +207,12 @@ def test_zip_bomb_refused_as_a_whole(tmp_path: Path, key: Path) -> None:
 
 @pytest.mark.parametrize(
     ("source", "message"),
-    [("missing", "does not exist; give the folder or the zip"), ("one.csv", "is a single file, not a folder"),
-     ("empty", "holds no submissions"), ("broken.zip", None)],
+    [
+        ("missing", "does not exist; give the folder or the zip"),
+        ("one.csv", "is a single file, not a folder"),
+        ("empty", "holds no submissions"),
+        ("broken.zip", None),
+    ],
 )
 def test_bad_sources(tmp_path: Path, key: Path, source: str, message: str | None) -> None:
     (tmp_path / "one.csv").write_text(predictions(1))
@@ -201,7 +228,8 @@ def test_outputs_results_json_and_assignment_file(tmp_path: Path, key: Path) -> 
         'title = "HW2"\n[key]\npath = "key.csv"\n[baseline]\nname = "Handout CNN"\npredictions = "baseline.csv"\n'
         'params = 1000\n[ranking]\nby = "top1_per_param"\nmin_top1 = 0.5\n'
         '[[rubric]]\nname = "Accuracy"\nrule = "linear"\nfloor = 0.5\ntarget = 1.0\npoints = 70\n'
-        '[[rubric]]\nname = "Beat the handout"\nrule = "baseline"\nmargin = 0.1\npoints = 10\n')
+        '[[rubric]]\nname = "Beat the handout"\nrule = "baseline"\nmargin = 0.1\npoints = 10\n'
+    )
     subs = tmp_path / "subs"
     subs.mkdir()
     for sid, n in [("s1", 20), ("s2", 16), ("s3", 8)]:
@@ -209,7 +237,12 @@ def test_outputs_results_json_and_assignment_file(tmp_path: Path, key: Path) -> 
     out = tmp_path / "out"
     result = grade_class(subs, tmp_path / "assignment.toml", out, params={"s1": 4000, "s2": 100, "s3": 10})
     assert sorted(p.name for p in out.iterdir()) == [
-        "feedback", "gradebook.csv", "leaderboard.csv", "leaderboard.html", "results.json"]
+        "feedback",
+        "gradebook.csv",
+        "leaderboard.csv",
+        "leaderboard.html",
+        "results.json",
+    ]
     doc = json.loads((out / "results.json").read_text())
     assert doc["n_students"] == 3 and doc["baseline"]["report"]["top1"] == 0.7
     book = by_student(out)
@@ -224,8 +257,10 @@ def test_outputs_results_json_and_assignment_file(tmp_path: Path, key: Path) -> 
 
 def test_progress_callback_and_public_private(tmp_path: Path) -> None:
     key = tmp_path / "key.csv"
-    key.write_text("image,class,Usage\n" + "".join(
-        f"{i:07d}.png,{t},{'Public' if i < 10 else 'Private'}\n" for i, t in enumerate(TRUTH)))
+    key.write_text(
+        "image,class,Usage\n"
+        + "".join(f"{i:07d}.png,{t},{'Public' if i < 10 else 'Private'}\n" for i, t in enumerate(TRUTH))
+    )
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "a.csv").write_text(predictions(15))
@@ -240,7 +275,10 @@ def test_progress_callback_and_public_private(tmp_path: Path) -> None:
     assert (book["a"]["public_top1"], book["a"]["private_top1"]) == ("1", "0.5")
     assert (book["b"]["public_top1"], book["b"]["private_top1"]) == ("0.5", "0")
     board = (tmp_path / "out" / "leaderboard.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert board[0] == '"rank","student","name","top1","top3","params","top1_per_param","public_top1","private_top1","note"'
+    assert (
+        board[0]
+        == '"rank","student","name","top1","top3","params","top1_per_param","public_top1","private_top1","note"'
+    )
 
 
 def test_hand_edited_gradebook_is_kept(tmp_path: Path, key: Path) -> None:
@@ -282,25 +320,34 @@ def test_unused_names_are_importable() -> None:
 
 def test_spreadsheets_get_advice_and_text_tables_are_read(tmp_path: Path, key: Path) -> None:
     root = tmp_path / "subs"
-    for sid, name, data in [("xl", "HW2_prob1.xlsx", b"PK\x03\x04junk"), ("num", "preds.numbers", b"PK\x03\x04"),
-                            ("tsv", "HW2_prob1.tsv", predictions(20).replace(",", "\t").encode()),
-                            ("txt", "answers.txt", predictions(10).encode()),
-                            ("pdf", "report.pdf", b"%PDF-1.4")]:
+    for sid, name, data in [
+        ("xl", "HW2_prob1.xlsx", b"PK\x03\x04junk"),
+        ("num", "preds.numbers", b"PK\x03\x04"),
+        ("tsv", "HW2_prob1.tsv", predictions(20).replace(",", "\t").encode()),
+        ("txt", "answers.txt", predictions(10).encode()),
+        ("pdf", "report.pdf", b"%PDF-1.4"),
+    ]:
         (root / sid).mkdir(parents=True)
         (root / sid / name).write_bytes(data)
     result = grade_class(root, key, tmp_path / "out")
     rows = {s["student"]: s for s in result.students}
-    assert rows["xl"]["reason"] == ("'xl/HW2_prob1.xlsx' is a spreadsheet (.xlsx), not a CSV file; open it, save the "
-                                    "sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as 'HW2_prob1.csv'.")
+    assert rows["xl"]["reason"] == (
+        "'xl/HW2_prob1.xlsx' is a spreadsheet (.xlsx), not a CSV file; open it, save the "
+        "sheet as CSV (Excel: File > Save As > CSV UTF-8) and submit it as 'HW2_prob1.csv'."
+    )
     assert "'num/preds.numbers' is a spreadsheet (.numbers)" in rows["num"]["reason"]
     assert (rows["tsv"]["status"], rows["tsv"]["report"]["top1"]) == ("ok", 1.0)
-    assert rows["tsv"]["notes"] == ["no CSV file; read 'tsv/HW2_prob1.tsv' as CSV (please submit 'HW2_prob1.csv' next time)."]
+    assert rows["tsv"]["notes"] == [
+        "no CSV file; read 'tsv/HW2_prob1.tsv' as CSV (please submit 'HW2_prob1.csv' next time)."
+    ]
     assert rows["txt"]["report"]["top1"] == 0.5
     # Nothing was graded for these students: their feedback names no file as graded.
     for sid in ("xl", "num", "pdf"):
         assert rows[sid]["source"] == ""
         assert "File graded" not in (tmp_path / "out" / "feedback" / f"{sid}.md").read_text(encoding="utf-8")
-    assert "File graded:** tsv/HW2\\_prob1.tsv" in (tmp_path / "out" / "feedback" / "tsv.md").read_text(encoding="utf-8")
+    assert "File graded:** tsv/HW2\\_prob1.tsv" in (tmp_path / "out" / "feedback" / "tsv.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_flat_folder_keeps_a_student_who_sent_a_spreadsheet(tmp_path: Path, key: Path) -> None:
@@ -319,13 +366,18 @@ def test_flat_folder_keeps_a_student_who_sent_a_spreadsheet(tmp_path: Path, key:
 
 @pytest.mark.parametrize("show", ["ids", "pseudonyms"])
 def test_leaderboard_posted_to_the_class_hides_names(tmp_path: Path, key: Path, show: str) -> None:
-    z = moodle_zip(tmp_path / "class.zip", {
-        "Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv": predictions(19),
-        "Chen, Wei_12346_assignsubmission_file_/HW2_prob1.csv": predictions(12),
-    })
+    z = moodle_zip(
+        tmp_path / "class.zip",
+        {
+            "Ada Lovelace_12345_assignsubmission_file_/HW2_prob1.csv": predictions(19),
+            "Chen, Wei_12346_assignsubmission_file_/HW2_prob1.csv": predictions(12),
+        },
+    )
     a = Assignment(key_path=key, title="HW2", ranking=Ranking(show=show))
     result = grade_class(z, a, tmp_path / "out")
-    published = [(tmp_path / "out" / f).read_text(encoding="utf-8-sig") for f in ("leaderboard.html", "leaderboard.csv")]
+    published = [
+        (tmp_path / "out" / f).read_text(encoding="utf-8-sig") for f in ("leaderboard.html", "leaderboard.csv")
+    ]
     for text in published:
         assert "Lovelace" not in text and "Chen" not in text
         assert ("12345" in text) == (show == "ids")
@@ -335,8 +387,9 @@ def test_leaderboard_posted_to_the_class_hides_names(tmp_path: Path, key: Path, 
         alias = rows["12345"]["alias"]
         assert alias.startswith("anon-") and alias != rows["12346"]["alias"]
         assert all(alias in text for text in published)
-        assert f"Your name on the leaderboard | {alias}" in (
-            tmp_path / "out" / "feedback" / "12345.md").read_text(encoding="utf-8")
+        assert f"Your name on the leaderboard | {alias}" in (tmp_path / "out" / "feedback" / "12345.md").read_text(
+            encoding="utf-8"
+        )
         again = grade_class(z, a, tmp_path / "again", feedback=False)
         assert again.students[0]["alias"] == alias  # stable from run to run
 

@@ -16,7 +16,9 @@ LABELS = [i % 10 for i in range(20)]
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grading", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "grading", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -36,7 +38,9 @@ def test_summary_of_one_file(folder):
     assert "top-3  unavailable" in text
     assert "Confusion matrix (rows = true class, columns = predicted class)" in text
     assert "recall" in text and "precision" in text
-    assert "HW2_prob1.csv, line 5: class 'eight' is not a number from 0 to 9; the row counts as wrong." in " ".join(text.split())
+    assert "HW2_prob1.csv, line 5: class 'eight' is not a number from 0 to 9; the row counts as wrong." in " ".join(
+        text.split()
+    )
     assert "scikit-learn" in text  # the tie rule is stated
 
 
@@ -64,9 +68,18 @@ def test_invalid_file_exits_1(folder):
         (["HW2_prob1.csv"], "grade: error: no answer key: pass --key key.csv"),
         (["nope.csv", "--key", "key.csv"], "grade: error: 'nope.csv' does not exist"),
         (["HW2_prob1.csv", "--key", "nokey.csv"], "grade: error: the answer key 'nokey.csv' does not exist"),
-        (["HW2_prob1.csv", "--key", "key.csv", "--k", "0"], "grade: error: k must be a whole number of at least 1, got 0."),
-        (["HW2_prob1.csv", "--key", "key.csv", "--params", "5", "--model", "m.pt"], "grade: error: give either --params N or --model FILE"),
-        (["HW2_prob1.csv", "--key", "key.csv", "--model", "m.pt"], "grade: error: the model file 'm.pt' does not exist"),
+        (
+            ["HW2_prob1.csv", "--key", "key.csv", "--k", "0"],
+            "grade: error: k must be a whole number of at least 1, got 0.",
+        ),
+        (
+            ["HW2_prob1.csv", "--key", "key.csv", "--params", "5", "--model", "m.pt"],
+            "grade: error: give either --params N or --model FILE",
+        ),
+        (
+            ["HW2_prob1.csv", "--key", "key.csv", "--model", "m.pt"],
+            "grade: error: the model file 'm.pt' does not exist",
+        ),
     ],
     ids=["no-key", "no-file", "no-key-file", "k0", "params-and-model", "no-model"],
 )

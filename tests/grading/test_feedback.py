@@ -10,15 +10,36 @@ from grading.feedback import draw_confusion_png, md_escape, per_class_scores, re
 
 CM = [[3, 1, 0], [0, 2, 1], [1, 0, 4]]
 STUDENT = {
-    "student": "<script>alert(1)</script>", "name": "*Ada* <b>Lovelace</b> & co", "status": "ok",
-    "source": "sub/HW2_prob1.csv", "late": True, "k": 3, "rank": 2, "n_ranked": 5,
-    "public_top1": 0.8, "private_top1": 0.7,
+    "student": "<script>alert(1)</script>",
+    "name": "*Ada* <b>Lovelace</b> & co",
+    "status": "ok",
+    "source": "sub/HW2_prob1.csv",
+    "late": True,
+    "k": 3,
+    "rank": 2,
+    "n_ranked": 5,
+    "public_top1": 0.8,
+    "private_top1": 0.7,
     "notes": ["graded the only CSV, '<img src=x onerror=alert(1)>'"],
-    "report": {"top1": 0.75, "top3": 0.9, "n_scored": 12, "n_key": 12, "params": 1000, "top1_per_param": 0.00075,
-               "labels": [0, 1, 2], "confusion_matrix": CM, "errors": [],
-               "warnings": [{"code": "missing", "message": "2 rows are missing", "line": None}]},
-    "rubric": {"total": 42.5, "max_total": 70, "rules": [
-        {"name": "Accuracy", "points": 42.5, "max_points": 70, "explanation": "top1 0.750: 0 points at 0.500"}]},
+    "report": {
+        "top1": 0.75,
+        "top3": 0.9,
+        "n_scored": 12,
+        "n_key": 12,
+        "params": 1000,
+        "top1_per_param": 0.00075,
+        "labels": [0, 1, 2],
+        "confusion_matrix": CM,
+        "errors": [],
+        "warnings": [{"code": "missing", "message": "2 rows are missing", "line": None}],
+    },
+    "rubric": {
+        "total": 42.5,
+        "max_total": 70,
+        "rules": [
+            {"name": "Accuracy", "points": 42.5, "max_points": 70, "explanation": "top1 0.750: 0 points at 0.500"}
+        ],
+    },
 }
 
 
@@ -45,8 +66,15 @@ def test_no_key_label_row_by_row() -> None:
 
 
 def test_invalid_submission_shows_reason() -> None:
-    bad = {"student": "b1", "name": "", "status": "invalid", "reason": "b1.csv is empty.", "notes": [],
-           "report": None, "rubric": None}
+    bad = {
+        "student": "b1",
+        "name": "",
+        "status": "invalid",
+        "reason": "b1.csv is empty.",
+        "notes": [],
+        "report": None,
+        "rubric": None,
+    }
     md = render_feedback(bad, title="HW2", html=False)
     assert "## Your file could not be graded" in md and "b1.csv is empty." in md
     assert "Confusion" not in md
@@ -55,8 +83,16 @@ def test_invalid_submission_shows_reason() -> None:
 def test_per_class_scores_exact() -> None:
     scores = per_class_scores(CM, ["0", "1", "2"])
     assert [(s["support"], s["precision"], s["recall"]) for s in scores] == [
-        (4, 0.75, 0.75), (3, 2 / 3, 2 / 3), (5, 0.8, 0.8)]
-    assert per_class_scores([[0, 0], [1, 0]], ["a", "b"])[1] == {"label": "b", "support": 1, "precision": None, "recall": 0.0}
+        (4, 0.75, 0.75),
+        (3, 2 / 3, 2 / 3),
+        (5, 0.8, 0.8),
+    ]
+    assert per_class_scores([[0, 0], [1, 0]], ["a", "b"])[1] == {
+        "label": "b",
+        "support": 1,
+        "precision": None,
+        "recall": 0.0,
+    }
 
 
 def test_md_escape() -> None:
@@ -102,4 +138,7 @@ def test_html_feedback_colours_the_table_and_needs_no_image() -> None:
     html = render_feedback(STUDENT, title="HW2", html=True)
     assert "<img" not in html
     peak = max(max(r) for r in CM)
-    assert f'style="background:{cell_colours(CM[0][0], peak)[0]};color:{cell_colours(CM[0][0], peak)[1]}">{CM[0][0]}</td>' in html
+    assert (
+        f'style="background:{cell_colours(CM[0][0], peak)[0]};color:{cell_colours(CM[0][0], peak)[1]}">{CM[0][0]}</td>'
+        in html
+    )

@@ -45,9 +45,14 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 
 SUFFIX = "_{pid}_assignsubmission_file_"
 LONG = "長" * ((255 - len(SUFFIX.format(pid=52115).encode())) // 3)  # a folder name of 255 bytes at most
-HOSTILE = {"52110": "Mallory $x^$ Evil", "52111": "<script>alert(1)<img src=x onerror=alert(1)>",
-           "52112": "=cmd|' -C calc'!A0",
-           "52113": "鄭呈毅", "52114": "Eve \x1b[31mred\x1b[0m\x07", "52115": LONG}
+HOSTILE = {
+    "52110": "Mallory $x^$ Evil",
+    "52111": "<script>alert(1)<img src=x onerror=alert(1)>",
+    "52112": "=cmd|' -C calc'!A0",
+    "52113": "鄭呈毅",
+    "52114": "Eve \x1b[31mred\x1b[0m\x07",
+    "52115": LONG,
+}
 
 
 def test_every_student_has_exactly_one_row_in_every_output(tmp_path: Path, key: Path) -> None:
@@ -59,8 +64,11 @@ def test_every_student_has_exactly_one_row_in_every_output(tmp_path: Path, key: 
             f.writestr(f"{folder}/HW2_prob1.csv", predictions(10 + int(pid) % 10))
     template = tmp_path / "worksheet.csv"
     head, *_ = MOODLE_TEMPLATE.read_text(encoding="utf-8").splitlines()
-    template.write_text(head + "\n" + "".join(
-        f'"Participant {pid}","x",a@b,"Submitted for grading",,100.00,Yes,-,-,\n' for pid in HOSTILE))
+    template.write_text(
+        head
+        + "\n"
+        + "".join(f'"Participant {pid}","x",a@b,"Submitted for grading",,100.00,Yes,-,-,\n' for pid in HOSTILE)
+    )
     rubric = parse_rubric([{"name": "Accuracy", "rule": "linear", "floor": 0.0, "target": 1.0, "points": 100}])
     out = tmp_path / "out"
     result = grade_class(z, Assignment(key_path=key, rubric=rubric), out, heatmaps=True, lms_template=template)
@@ -120,7 +128,9 @@ def test_zip_bomb_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     assert z.stat().st_size < 500_000
     dest = tmp_path / "dest"
     dest.mkdir()
-    with pytest.raises(UsageError, match=r"would unpack to 59\.4 MB \(\d+ times more; CSV files compress about 10 times\)"):
+    with pytest.raises(
+        UsageError, match=r"would unpack to 59\.4 MB \(\d+ times more; CSV files compress about 10 times\)"
+    ):
         safe_extract(z, dest, max_member_bytes=10_000_000)
     assert not any(dest.iterdir())
 
@@ -145,8 +155,10 @@ def test_online_text_only_participant_gets_an_invalid_row(tmp_path: Path, key: P
     rows = {s["student"]: s for s in result.students}
     assert rows["1"]["status"] == "ok"
     assert rows["2"]["status"] == "invalid" and rows["2"]["name"] == "Bo"
-    assert rows["2"]["reason"] == ("no file: online text only ('Bo_2_assignsubmission_onlinetext_/onlinetext.html'); "
-                                   "the assignment needs the file 'HW2_prob1.csv'.")
+    assert rows["2"]["reason"] == (
+        "no file: online text only ('Bo_2_assignsubmission_onlinetext_/onlinetext.html'); "
+        "the assignment needs the file 'HW2_prob1.csv'."
+    )
 
 
 def test_output_files_have_ordinary_permissions(tmp_path: Path, key: Path) -> None:
@@ -166,19 +178,40 @@ def test_output_files_have_ordinary_permissions(tmp_path: Path, key: Path) -> No
 
 MESSY = [
     ("sep-line", "sep=;\r\nimage;class\r\n" + "".join(f"{i};{t}\r\n" for i, t in zip(IDS, TRUTH)), 1.0, []),
-    ("title-line", "HW2 predictions of Ada\nimage,class\n" + predictions().split("\n", 1)[1], 1.0,
-     ["s.csv, line 1: 'HW2 predictions of Ada' is not part of the table (a title above the header?); it was skipped."]),
-    ("mixed-separators", "image,class\n" + "".join(f"{i}{';' if n % 2 else ','}{t}\n"
-                                                    for n, (i, t) in enumerate(zip(IDS, TRUTH))), 0.5,
-     ["s.csv: 10 rows separate their cells with semicolons while the file uses commas (line 3: '0000001.png;1', "
-      "line 5: '0000003.png;3', line 7: '0000005.png;5', and 7 more); they are ignored. Save the file again with one "
-      "separator (in Excel: File > Save As > CSV UTF-8)."]),
-    ("unbalanced-quote", predictions().replace("0000004.png,4", '0000004.png,"4'), 1.0,
-     ["s.csv, line 6: a quote (\") opens a cell and is not closed before line 21, which would make lines 6 to 21 one "
-      "cell; the file was read with quotes ignored. Remove the stray quote."]),
+    (
+        "title-line",
+        "HW2 predictions of Ada\nimage,class\n" + predictions().split("\n", 1)[1],
+        1.0,
+        [
+            "s.csv, line 1: 'HW2 predictions of Ada' is not part of the table (a title above the header?); it was skipped."
+        ],
+    ),
+    (
+        "mixed-separators",
+        "image,class\n" + "".join(f"{i}{';' if n % 2 else ','}{t}\n" for n, (i, t) in enumerate(zip(IDS, TRUTH))),
+        0.5,
+        [
+            "s.csv: 10 rows separate their cells with semicolons while the file uses commas (line 3: '0000001.png;1', "
+            "line 5: '0000003.png;3', line 7: '0000005.png;5', and 7 more); they are ignored. Save the file again with one "
+            "separator (in Excel: File > Save As > CSV UTF-8)."
+        ],
+    ),
+    (
+        "unbalanced-quote",
+        predictions().replace("0000004.png,4", '0000004.png,"4'),
+        1.0,
+        [
+            's.csv, line 6: a quote (") opens a cell and is not closed before line 21, which would make lines 6 to 21 one '
+            "cell; the file was read with quotes ignored. Remove the stray quote."
+        ],
+    ),
     ("ids-written-5.0", "image,class\n" + "".join(f"{n}.0,{t}\n" for n, t in enumerate(TRUTH)), 1.0, []),
-    ("superscript-id", predictions() + "²,3\n", 1.0,
-     ["s.csv: 1 row has an id that is not in the answer key (line 22: '²'); it is ignored."]),
+    (
+        "superscript-id",
+        predictions() + "²,3\n",
+        1.0,
+        ["s.csv: 1 row has an id that is not in the answer key (line 22: '²'); it is ignored."],
+    ),
 ]
 
 
@@ -198,7 +231,7 @@ def test_fuzzed_files_never_raise(edits: list[tuple[int, int, list[str]]]) -> No
     text = predictions(12)
     for at, cut, insert in edits:
         at %= len(text) + 1
-        text = text[:at] + "".join(insert) + text[at + cut:]
+        text = text[:at] + "".join(insert) + text[at + cut :]
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -222,7 +255,8 @@ def test_one_file_fifo_device_and_size_limit(tmp_path: Path) -> None:
     report = grade_file(big, KEY, max_bytes=1000)
     assert report.status == "invalid" and report.errors[0].message == (
         "big.csv: refused: the file is 2.3 kB, above the 1.0 kB limit; raise it with --max-size "
-        "(or [submission] max_size) if it is genuine.")
+        "(or [submission] max_size) if it is genuine."
+    )
     assert grade_file(big, KEY, max_bytes=5000).status == "ok"
 
 
@@ -245,16 +279,31 @@ def _safetensors(header: bytes, data: bytes = b"") -> bytes:
 
 SAFETENSORS = [
     ("deep-nesting", _safetensors(b"[" * 100_000 + b"]" * 100_000), r"its header is not the expected JSON"),
-    ("null-shape", _safetensors(b'{"w":{"dtype":"F32","shape":null,"data_offsets":[0,4]}}', b"\0" * 4),
-     r"tensor 'w' has the shape None, not a list of non-negative integers"),
-    ("string-shape", _safetensors(b'{"w":{"dtype":"F32","shape":"25","data_offsets":[0,4]}}', b"\0" * 4),
-     r"tensor 'w' has the shape 25, not a list"),
-    ("negative-dims", _safetensors(b'{"w":{"dtype":"F32","shape":[-5,-5],"data_offsets":[0,100]}}', b"\0" * 100),
-     r"tensor 'w' has the shape \[-5, -5\], not a list of non-negative integers"),
-    ("offsets-past-end", _safetensors(b'{"w":{"dtype":"F32","shape":[25],"data_offsets":[0,100]}}', b"\0" * 8),
-     r"tensor 'w' has data offsets \[0, 100\] outside the file's 8 bytes of data"),
-    ("shape-disagrees", _safetensors(b'{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,8]}}', b"\0" * 8),
-     r"its shape \[5\] needs 20 bytes, its offsets give 8"),
+    (
+        "null-shape",
+        _safetensors(b'{"w":{"dtype":"F32","shape":null,"data_offsets":[0,4]}}', b"\0" * 4),
+        r"tensor 'w' has the shape None, not a list of non-negative integers",
+    ),
+    (
+        "string-shape",
+        _safetensors(b'{"w":{"dtype":"F32","shape":"25","data_offsets":[0,4]}}', b"\0" * 4),
+        r"tensor 'w' has the shape 25, not a list",
+    ),
+    (
+        "negative-dims",
+        _safetensors(b'{"w":{"dtype":"F32","shape":[-5,-5],"data_offsets":[0,100]}}', b"\0" * 100),
+        r"tensor 'w' has the shape \[-5, -5\], not a list of non-negative integers",
+    ),
+    (
+        "offsets-past-end",
+        _safetensors(b'{"w":{"dtype":"F32","shape":[25],"data_offsets":[0,100]}}', b"\0" * 8),
+        r"tensor 'w' has data offsets \[0, 100\] outside the file's 8 bytes of data",
+    ),
+    (
+        "shape-disagrees",
+        _safetensors(b'{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,8]}}', b"\0" * 8),
+        r"its shape \[5\] needs 20 bytes, its offsets give 8",
+    ),
     ("not-an-object", _safetensors(b"[1,2]"), r"its header is not a JSON object of tensors"),
 ]
 
@@ -270,8 +319,10 @@ def test_crafted_safetensors_headers_are_refused(tmp_path: Path, data: bytes, me
 
 def test_students_see_public_rows_only_in_their_matrix(tmp_path: Path) -> None:
     key = tmp_path / "key.csv"
-    key.write_text("image,class,Usage\n" + "".join(f"{i},{t},{'Public' if n < 10 else 'Private'}\n"
-                                                   for n, (i, t) in enumerate(zip(IDS, TRUTH))))
+    key.write_text(
+        "image,class,Usage\n"
+        + "".join(f"{i},{t},{'Public' if n < 10 else 'Private'}\n" for n, (i, t) in enumerate(zip(IDS, TRUTH)))
+    )
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "one.csv").write_text(f"image,class\n{IDS[15]},{TRUTH[15]}\n")  # one Private row

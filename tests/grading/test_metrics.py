@@ -40,7 +40,9 @@ def test_accuracy_and_confusion_matrix_match_sklearn(data):
     y_true, y_pred, _, n_classes = data
     labels = list(range(n_classes))
     assert accuracy_score(y_true, y_pred) == pytest.approx(skm.accuracy_score(y_true, y_pred))
-    np.testing.assert_array_equal(confusion_matrix(y_true, y_pred, labels=labels), skm.confusion_matrix(y_true, y_pred, labels=labels))
+    np.testing.assert_array_equal(
+        confusion_matrix(y_true, y_pred, labels=labels), skm.confusion_matrix(y_true, y_pred, labels=labels)
+    )
     np.testing.assert_array_equal(confusion_matrix(y_true, y_pred), skm.confusion_matrix(y_true, y_pred))
 
 
@@ -64,7 +66,9 @@ def test_top1_from_scores_is_sklearn_top1_not_argmax(data):
     y_true, _, scores, n_classes = data
     labels = list(range(n_classes))
     best = top_k_predictions(scores, 1)[:, 0]
-    assert skm.accuracy_score(y_true, best) == pytest.approx(skm.top_k_accuracy_score(y_true, scores, k=1, labels=labels))
+    assert skm.accuracy_score(y_true, best) == pytest.approx(
+        skm.top_k_accuracy_score(y_true, scores, k=1, labels=labels)
+    )
 
 
 def test_tie_goes_to_the_later_class():
@@ -80,7 +84,9 @@ def test_precision_recall_match_sklearn(data):
     y_true, y_pred, _, n_classes = data
     labels = list(range(n_classes))
     precision, recall = precision_recall_scores(y_true, y_pred, labels=labels)
-    np.testing.assert_allclose(precision, skm.precision_score(y_true, y_pred, labels=labels, average=None, zero_division=0))
+    np.testing.assert_allclose(
+        precision, skm.precision_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    )
     np.testing.assert_allclose(recall, skm.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0))
 
 

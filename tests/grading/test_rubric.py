@@ -70,7 +70,7 @@ def test_rank_on_ratio_with_floor_and_ties() -> None:
     metrics = {
         "a": {"top1": 0.90, "top1_per_param": 3e-6},
         "b": {"top1": 0.85, "top1_per_param": 2e-6},
-        "c": {"top1": 0.95, "top1_per_param": 2e-6},   # tie with b: both rank 2
+        "c": {"top1": 0.95, "top1_per_param": 2e-6},  # tie with b: both rank 2
         "d": {"top1": 0.81, "top1_per_param": 1e-6},
         "tiny": {"top1": 0.30, "top1_per_param": 1e-2},  # best ratio, useless model: not ranked
         "noparams": {"top1": 0.99, "top1_per_param": None},
@@ -79,7 +79,13 @@ def test_rank_on_ratio_with_floor_and_ties() -> None:
     scores = score_class(parse_rubric([rule]), metrics)
     # 4 ranked: ranks 1, 2, 2, 4 -> 15, 15 - 10/3, same, 5
     assert {s: v.total for s, v in scores.items()} == {
-        "a": 15.0, "b": 11.67, "c": 11.67, "d": 5.0, "tiny": 0.0, "noparams": 0.0, "invalid": 0.0,
+        "a": 15.0,
+        "b": 11.67,
+        "c": 11.67,
+        "d": 5.0,
+        "tiny": 0.0,
+        "noparams": 0.0,
+        "invalid": 0.0,
     }
     assert scores["b"].rules[0].explanation.startswith("rank 2 of 4 on top1_per_param")
     assert "not ranked" in scores["tiny"].rules[0].explanation
@@ -101,6 +107,15 @@ def test_total_is_the_sum_and_invalid_gets_zero() -> None:
 
 def test_to_dict_round_trips_rule_detail() -> None:
     d = score_class(parse_rubric([LINEAR]), {"s": {"top1": 0.7}})["s"].to_dict()
-    assert d == {"total": 20.0, "max_total": 40.0, "rules": [
-        {"name": "acc", "points": 20.0, "max_points": 40.0,
-         "explanation": "top1 0.700: 0 points at 0.500, all at 0.900"}]}
+    assert d == {
+        "total": 20.0,
+        "max_total": 40.0,
+        "rules": [
+            {
+                "name": "acc",
+                "points": 20.0,
+                "max_points": 40.0,
+                "explanation": "top1 0.700: 0 points at 0.500, all at 0.900",
+            }
+        ],
+    }

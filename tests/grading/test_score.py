@@ -58,14 +58,20 @@ def test_grade_matches_sklearn_and_properties_hold(case):
     assert report.top1 == pytest.approx(skm.accuracy_score(y, y_pred))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hits = [skm.top_k_accuracy_score([t], [s], k=3, labels=labels) if kp else 0.0 for t, s, kp in zip(y, scores, keep)]
+        hits = [
+            skm.top_k_accuracy_score([t], [s], k=3, labels=labels) if kp else 0.0 for t, s, kp in zip(y, scores, keep)
+        ]
     assert report.top3 == pytest.approx(np.mean(hits))
     cm = np.array(report.to_dict()["confusion_matrix"])
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y[keep], pred[keep], labels=labels))
     assert np.trace(cm) == report.n_correct
-    assert 0.0 <= report.top1 <= report.top3 <= 1.0 or report.top1 > report.top3  # top-3 from scores may miss the class column
+    assert (
+        0.0 <= report.top1 <= report.top3 <= 1.0 or report.top1 > report.top3
+    )  # top-3 from scores may miss the class column
     np.testing.assert_allclose(report.recall, skm.recall_score(y, y_pred, labels=labels, average=None, zero_division=0))
-    np.testing.assert_allclose(report.precision, skm.precision_score(y, y_pred, labels=labels, average=None, zero_division=0))
+    np.testing.assert_allclose(
+        report.precision, skm.precision_score(y, y_pred, labels=labels, average=None, zero_division=0)
+    )
     assert report.n_missing == int((~keep).sum()) and report.n_scored + report.n_missing == report.n_key
 
 
@@ -76,7 +82,10 @@ def test_ranked_columns_top1_le_top3_le_1_and_order_invariance(case):
     ranked = np.argsort(scores, axis=1, kind="stable")[:, ::-1]
 
     def csv(rows):
-        return ("image,class,class_2,class_3\n" + "".join(f"{ids[i]},{ranked[i, 0]},{ranked[i, 1]},{ranked[i, 2]}\n" for i in rows)).encode()
+        return (
+            "image,class,class_2,class_3\n"
+            + "".join(f"{ids[i]},{ranked[i, 0]},{ranked[i, 1]},{ranked[i, 2]}\n" for i in rows)
+        ).encode()
 
     rows = [i for i in order if keep[i]]
     a = grade_bytes(csv(rows), key)
@@ -95,7 +104,13 @@ def test_json_fields_are_exactly_the_contract(tmp_path):
         json.dumps(d)
     assert ok.to_dict()["top1"] == 0.5 and ok.to_dict()["top1_per_param"] == 0.5 / 1000
     assert bad.to_dict()["status"] == "invalid" and bad.to_dict()["top1"] is None
-    assert bad.to_dict()["errors"] == [{"code": "empty", "message": "submission.csv is empty; the student submitted a file with no rows.", "line": None}]
+    assert bad.to_dict()["errors"] == [
+        {
+            "code": "empty",
+            "message": "submission.csv is empty; the student submitted a file with no rows.",
+            "line": None,
+        }
+    ]
 
 
 ANIMALS = ["aardvark", "bonobo", "capybara", "dugong", "echidna"]
@@ -128,7 +143,9 @@ def test_no_message_reveals_a_key_label(text):
 
 def test_usage_split_gives_public_and_private_scores(tmp_path):
     key_csv = tmp_path / "key.csv"
-    key_csv.write_text("id,label,Usage\n" + "".join(f"{i},{i % 3},{'Public' if i < 4 else 'Private'}\n" for i in range(10)))
+    key_csv.write_text(
+        "id,label,Usage\n" + "".join(f"{i},{i % 3},{'Public' if i < 4 else 'Private'}\n" for i in range(10))
+    )
     key = load_key(key_csv)
     assert key.usage is not None and key.usage[:4] == ["Public"] * 4
     report = grade_bytes(("id,label\n" + "".join(f"{i},{i % 3 if i < 4 else 0}\n" for i in range(10))).encode(), key)
@@ -154,9 +171,19 @@ KEY_CASES = [
     ("header-only", "image,class\n", {}, r"key\.csv has a header but no rows"),
     ("no-id", "foo,class\na,1\n", {}, r"key\.csv: no id column among 'foo', 'class'"),
     ("no-label", "image,foo\na,1\n", {}, r"key\.csv: no label column among 'image', 'foo'"),
-    ("named-column-absent", "image,class\na,1\n", {"label_column": "klass"}, r"there is no label column 'klass'.*Did you mean 'class'\?"),
+    (
+        "named-column-absent",
+        "image,class\na,1\n",
+        {"label_column": "klass"},
+        r"there is no label column 'klass'.*Did you mean 'class'\?",
+    ),
     ("duplicate-id", "image,class\na,1\na,1\n", {}, r"key\.csv, line 3: id 'a' already appears on line 2"),
-    ("label-not-in-list", "image,class\na,1\nb,12\n", {"labels": list(range(10))}, r"key\.csv, line 3: label 12 is not in the class list"),
+    (
+        "label-not-in-list",
+        "image,class\na,1\nb,12\n",
+        {"labels": list(range(10))},
+        r"key\.csv, line 3: label 12 is not in the class list",
+    ),
     ("empty-label", "image,class\na,\n", {}, r"key\.csv, line 2: the label cell of id 'a' is empty"),
     ("short-row", "image,x,class\na,1\n", {}, r"key\.csv, line 2: the row has 2 cells, 3 are needed"),
     ("no-header-3-columns", "a.png,1,2\n", {}, r"no header row and 3 columns"),

@@ -30,8 +30,13 @@ def autograd(values: dict) -> dict[str, float]:
     )
     (out[:, 0] * torch.tensor(values["dy"], dtype=f64)).sum().backward()
     assert torch.allclose(x.grad, x2.grad, atol=1e-12)
-    return {"gamma": gamma.grad.item(), "beta": beta.grad.item(), "var": var.grad.item(), "mu": mu.grad.item(),
-            **{f"x{i}": g for i, g in enumerate(x.grad.tolist())}}
+    return {
+        "gamma": gamma.grad.item(),
+        "beta": beta.grad.item(),
+        "var": var.grad.item(),
+        "mu": mu.grad.item(),
+        **{f"x{i}": g for i, g in enumerate(x.grad.tolist())},
+    }
 
 
 @settings(max_examples=30, deadline=None)

@@ -31,11 +31,15 @@ wrt = ["z0"]
 values = "random"
 """
 
-needs_cjk = pytest.mark.skipif(pdf.cjk_font() is None, reason=f"LuaLaTeX or a CJK font missing (apt-get install {pdf.CJK_PACKAGES})")
+needs_cjk = pytest.mark.skipif(
+    pdf.cjk_font() is None, reason=f"LuaLaTeX or a CJK font missing (apt-get install {pdf.CJK_PACKAGES})"
+)
 
 
 def _text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_escape_keeps_chinese_only_for_a_unicode_document() -> None:
@@ -87,7 +91,9 @@ def test_no_cjk_font_is_one_clear_message(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(LatexError) as info:
         write_keys(ps, tmp_path / "keys", roster=ROSTER[:1])
     message = str(info.value)
-    assert message.startswith("The subtitle ('作業二（二）') is Chinese (or Japanese/Korean) text, which pdflatex cannot set.")
+    assert message.startswith(
+        "The subtitle ('作業二（二）') is Chinese (or Japanese/Korean) text, which pdflatex cannot set."
+    )
     assert "sudo apt-get install texlive-luatex fonts-arphic-uming" in message and "\n" not in message
     assert len(list((tmp_path / "keys" / "tex").glob("*.tex"))) == 2 and not list((tmp_path / "keys").glob("*.pdf"))
     if shutil.which("pdflatex"):

@@ -14,8 +14,9 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def derive(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
 
 
 def test_softmax_ce_json_matches_autograd(tmp_path: Path) -> None:
@@ -48,8 +49,16 @@ def test_key_tex_and_roster(tmp_path: Path) -> None:
     run = derive("key", str(EXAMPLES / "hw2-2024.toml"), "--tex", "--out", "k.pdf", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "wrote k.tex" in run.stdout and "w11 = " in run.stdout and (tmp_path / "k.tex").exists()
-    run = derive("key", str(EXAMPLES / "hw2-2024.toml"), "--tex", "--roster", str(EXAMPLES / "roster.csv"),
-                 "--seed", "4", cwd=tmp_path)
+    run = derive(
+        "key",
+        str(EXAMPLES / "hw2-2024.toml"),
+        "--tex",
+        "--roster",
+        str(EXAMPLES / "roster.csv"),
+        "--seed",
+        "4",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads((tmp_path / "keys" / "answers.json").read_text(encoding="utf-8"))
     assert len(data) == 5 and set(data[0]["answers"]) == {"w11", "a00"}
@@ -72,8 +81,16 @@ def test_key_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_batchnorm_latex_compiles_with_greek_titles(tmp_path: Path) -> None:
     run = derive("batchnorm", "--all", "--random", "2", "--format", "latex", "--no-check")
     assert run.returncode == 0, run.stderr
-    assert r"\section*{$\partial$L/$\partial${}$\gamma$ through batch normalisation}" in run.stdout and "?" not in run.stdout
+    assert (
+        r"\section*{$\partial$L/$\partial${}$\gamma$ through batch normalisation}" in run.stdout
+        and "?" not in run.stdout
+    )
     (tmp_path / "bn.tex").write_text(run.stdout, encoding="utf-8")
-    pdf = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "bn.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    pdf = subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "bn.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert pdf.returncode == 0, pdf.stdout[-2000:]

@@ -7,7 +7,15 @@ import importlib
 
 import pytest
 
-MODULES = ["derive.softmax_ce", "derive.batchnorm", "derive.problemset", "derive.sheet", "derive.key", "derive.pdf", "derive.polyfit"]
+MODULES = [
+    "derive.softmax_ce",
+    "derive.batchnorm",
+    "derive.problemset",
+    "derive.sheet",
+    "derive.key",
+    "derive.pdf",
+    "derive.polyfit",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -108,8 +108,10 @@ def test_answers_json_layout(tmp_path: Path) -> None:
 
 
 def test_repeated_variable_names_are_qualified() -> None:
-    text = ('title = "t"\n[[item]]\nkind = "batchnorm"\nwrt = ["x0"]\n'
-            '[[item]]\nid = "b"\nkind = "batchnorm"\nwrt = ["x0", "gamma"]\n')
+    text = (
+        'title = "t"\n[[item]]\nkind = "batchnorm"\nwrt = ["x0"]\n'
+        '[[item]]\nid = "b"\nkind = "batchnorm"\nwrt = ["x0", "gamma"]\n'
+    )
     assert list(solve(parse_problem_set(text)).answers()) == ["1.x0", "b.x0", "gamma"]
 
 
@@ -124,7 +126,7 @@ def test_latex_escape_covers_the_specials() -> None:
     tt = {ch: rf"\texttt{{\char{ord(ch)}}}" for ch in "_{}~^\\<>|$"}
     assert latex_escape("A&B%C#D") == r"A\&B\%C\#D"
     assert latex_escape("_{}~^\\<>|$") == "".join(tt.values())
-    assert latex_escape("Zoë Ñúñez Łukasz") == r'Zo\"{e} \~{N}\'{u}\~{n}ez \L{}ukasz'
+    assert latex_escape("Zoë Ñúñez Łukasz") == r"Zo\"{e} \~{N}\'{u}\~{n}ez \L{}ukasz"
     assert latex_escape("陳") == r"\texttt{[U+9673]}"
 
 
@@ -151,7 +153,7 @@ def test_term_by_term_sum_is_broken_over_lines_not_shrunk() -> None:
     """A long conv-gradient sum breaks at its top-level + signs (as derive grad's LaTeX does)."""
     sheet = solve(load_problem_set(EXAMPLES / "hw2-2024.toml"), seed=1)
     answers = render_tex(sheet)
-    term_by_term = answers[answers.index("(term by term)"):]
+    term_by_term = answers[answers.index("(term by term)") :]
     first = term_by_term[: term_by_term.index(r"\end{aligned}")]
     assert r"\\ &\quad + " in first, first[:800]
 

@@ -40,10 +40,20 @@ def test_student_sheets_print_names_as_written(tmp_path: Path) -> None:
     ps = load_problem_set(EXAMPLES / "hw1-2025.toml")
     students = (Student("r12922004", "Zoë O'Brien"), Student("b1_#2", NAME))
     seen: list[tuple[int, int]] = []
-    files = write_keys(ps, tmp_path / "keys", seed=9, roster=students, jobs=2,
-                       on_progress=lambda done, total: seen.append((done, total)))
-    assert sorted(p.name for p in files.pdfs) == ["b1__2-answers.pdf", "b1__2-questions.pdf",
-                                                 "r12922004-answers.pdf", "r12922004-questions.pdf"]
+    files = write_keys(
+        ps,
+        tmp_path / "keys",
+        seed=9,
+        roster=students,
+        jobs=2,
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    assert sorted(p.name for p in files.pdfs) == [
+        "b1__2-answers.pdf",
+        "b1__2-questions.pdf",
+        "r12922004-answers.pdf",
+        "r12922004-questions.pdf",
+    ]
     assert seen[-1] == (4, 4)
     questions = pdf_text(tmp_path / "keys" / "b1__2-questions.pdf")
     assert f"Student: {NAME} (b1_#2)" in questions

@@ -44,15 +44,21 @@ def test_the_hw1_2023_key_has_part_one_exactly() -> None:
 
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(-9, 9), min_size=1, max_size=5), st.sampled_from([(3.0, 0.1, -0.5), (1.0,), (-2.0, 2.5)]))
-def test_noise_free_data_gives_back_its_polynomial(tmp_path_factory, coefficients: list[int], at: tuple[float, ...]) -> None:
+def test_noise_free_data_gives_back_its_polynomial(
+    tmp_path_factory, coefficients: list[int], at: tuple[float, ...]
+) -> None:
     from numpy.polynomial import Polynomial
 
     degree = len(coefficients) - 1
     xs = np.linspace(-2, 2, 9)
     folder = tmp_path_factory.mktemp("p")
-    (folder / "pairs.csv").write_text("x,y\n" + "\n".join(f"{float(x)!r},{float(np.polyval(coefficients, x))!r}" for x in xs) + "\n")
-    ps = parse_problem_set(f'title = "t"\n[[item]]\nkind = "polyfit"\ndata = "pairs.csv"\ndegree = {degree}\nat = {list(at)}\n',
-                           source=str(folder / "set.toml"))  # data is relative to the problem set's folder
+    (folder / "pairs.csv").write_text(
+        "x,y\n" + "\n".join(f"{float(x)!r},{float(np.polyval(coefficients, x))!r}" for x in xs) + "\n"
+    )
+    ps = parse_problem_set(
+        f'title = "t"\n[[item]]\nkind = "polyfit"\ndata = "pairs.csv"\ndegree = {degree}\nat = {list(at)}\n',
+        source=str(folder / "set.toml"),
+    )  # data is relative to the problem set's folder
     item = ps.items[0]
     answers = {p.name: p.value for p in solve(ps).solved[0].parts}
     assert item.wrt == tuple(f"w{k}" for k in range(degree, -1, -1)) + tuple(f"f'({p!r})" for p in at)
@@ -63,8 +69,10 @@ def test_noise_free_data_gives_back_its_polynomial(tmp_path_factory, coefficient
 
 def test_the_key_shows_the_working_and_escapes_the_file_name(tmp_path: Path) -> None:
     (tmp_path / "my_pairs&1.csv").write_text("x,y\n0,1\n1,3\n2,5\n3,7.5\n")
-    ps = parse_problem_set('title = "t"\n[[item]]\nkind = "polyfit"\ndata = "my_pairs&1.csv"\ndegree = 1\nat = [3.0]\n',
-                           source=str(tmp_path / "set.toml"))
+    ps = parse_problem_set(
+        'title = "t"\n[[item]]\nkind = "polyfit"\ndata = "my_pairs&1.csv"\ndegree = 1\nat = [3.0]\n',
+        source=str(tmp_path / "set.toml"),
+    )
     tex = render_tex(solve(ps))
     assert r"\texttt{my\texttt{\char95}pairs\&1.csv}" in tex and "my_pairs&1" not in tex
     assert r"\boxed{w_{1} = " in tex and r"f'(x) = w_{1}" in tex and r"X^\top X\, w = X^\top y" in tex
@@ -81,8 +89,16 @@ BAD = [
     ("at-empty", "at = []\n", r"key 'at' must list the points"),
     ("at-twice", "at = [1, 1.0]\n", r"key 'at' names a point twice: \[1, 1\.0\]\."),
     ("data-missing", 'data = "nope.csv"\n', r"key 'data': .*nope\.csv: no such file; pass a CSV of x,y pairs\."),
-    ("too-few", 'data = "two.csv"\ndegree = 3\n', r"key 'data': 2 pairs cannot fix the 4 coefficients of a degree-3 polynomial; lower 'degree' to 1 or less\."),
-    ("unknown", "wrt = [\"w3\"]\n", r"unknown key 'wrt'; expected one of at, data, degree, id, kind, points, question, title\."),
+    (
+        "too-few",
+        'data = "two.csv"\ndegree = 3\n',
+        r"key 'data': 2 pairs cannot fix the 4 coefficients of a degree-3 polynomial; lower 'degree' to 1 or less\.",
+    ),
+    (
+        "unknown",
+        'wrt = ["w3"]\n',
+        r"unknown key 'wrt'; expected one of at, data, degree, id, kind, points, question, title\.",
+    ),
 ]
 
 

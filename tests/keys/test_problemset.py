@@ -22,11 +22,15 @@ def test_examples_load(name: str) -> None:
 
 
 def test_handout_questions_are_asked() -> None:
-    asked = {name: [w for item in load_problem_set(EXAMPLES / name).items for w in item.wrt]
-             for name in ("hw1-2023.toml", "hw2-2024.toml", "hw1-2025.toml")}
-    assert asked == {"hw1-2023.toml": ["w3", "w2", "w1", "w0", "f'(3.0)", "f'(0.1)", "f'(-0.5)", "params", "w10"],
-                     "hw2-2024.toml": ["w11", "a00"],
-                     "hw1-2025.toml": ["w00", "a21"]}
+    asked = {
+        name: [w for item in load_problem_set(EXAMPLES / name).items for w in item.wrt]
+        for name in ("hw1-2023.toml", "hw2-2024.toml", "hw1-2025.toml")
+    }
+    assert asked == {
+        "hw1-2023.toml": ["w3", "w2", "w1", "w0", "f'(3.0)", "f'(0.1)", "f'(-0.5)", "params", "w10"],
+        "hw2-2024.toml": ["w11", "a00"],
+        "hw1-2025.toml": ["w00", "a21"],
+    }
     bce = load_problem_set(EXAMPLES / "hw1-2025.toml").items[0].problem
     assert bce.loss == "bce" and bce.activation == "sigmoid"
 
@@ -42,25 +46,63 @@ BAD = [
     ('title = "t"\n', r"no questions: add at least one \[\[item\]\]"),
     ('title = "t"\ntitel = "x"\n' + GOOD_ITEM, "unknown key 'titel'.*Did you mean 'title'"),
     ('title = "t"\nseed = -1\n' + GOOD_ITEM, "key 'seed' must be a whole number >= 0, got -1"),
-    ('title = "t"\n[[item]]\nkind = "conv-grad"\n', r"item 1: key 'kind' must be one of .* got 'conv-grad'. Did you mean 'conv-gradient'"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\n', r"item 1 \(conv-gradient\): key 'wrt' must list the variables asked"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w33"]\n', r"key 'wrt': Unknown variable 'w33'.*Did you mean 'w22'"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nlos = "mse"\n', "unknown key 'los'.*Did you mean 'loss'"),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-grad"\n',
+        r"item 1: key 'kind' must be one of .* got 'conv-grad'. Did you mean 'conv-gradient'",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\n',
+        r"item 1 \(conv-gradient\): key 'wrt' must list the variables asked",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w33"]\n',
+        r"key 'wrt': Unknown variable 'w33'.*Did you mean 'w22'",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nlos = "mse"\n',
+        "unknown key 'los'.*Did you mean 'loss'",
+    ),
     ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nloss = "cross"\n', "Unknown loss 'cross'"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\npoints = -2\n', "key 'points' must be a number >= 0, got -2"),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\npoints = -2\n',
+        "key 'points' must be a number >= 0, got -2",
+    ),
     ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11", "w_{1,1}"]\n', "names a variable twice"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nvalues = "rand"\n', "key 'values' must be \"random\" or a table"),
-    ('title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nvalues = { a = 1 }\n', r"item 1 \(conv-gradient\), values: (unknown key|missing key)"),
-    ('title = "t"\n[[item]]\nkind = "softmax-ce"\nwrt = ["z4"]\n', r"unknown variable 'z4'; this problem has z0, z1, z2"),
-    ('title = "t"\n[[item]]\nkind = "softmax-ce"\nclasses = 3\nwrt = ["z0"]\nvalues = { z = [1, 2, 3], y = [1, 1, 0] }\n', "'y' must be one-hot"),
-    ('title = "t"\n[[item]]\nkind = "batchnorm"\nbatch = 1\nwrt = ["x0"]\n', r"item 1 \(batchnorm\): The batch size m must be a whole number from 2 to 16, got 1"),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nvalues = "rand"\n',
+        "key 'values' must be \"random\" or a table",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\nvalues = { a = 1 }\n',
+        r"item 1 \(conv-gradient\), values: (unknown key|missing key)",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "softmax-ce"\nwrt = ["z4"]\n',
+        r"unknown variable 'z4'; this problem has z0, z1, z2",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "softmax-ce"\nclasses = 3\nwrt = ["z0"]\nvalues = { z = [1, 2, 3], y = [1, 1, 0] }\n',
+        "'y' must be one-hot",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "batchnorm"\nbatch = 1\nwrt = ["x0"]\n',
+        r"item 1 \(batchnorm\): The batch size m must be a whole number from 2 to 16, got 1",
+    ),
     ('title = "t"\n[[item]]\nkind = "conv-shape"\nkernel = 3\n', "missing key 'input'"),
     ('title = "t"\n[[item]]\nkind = "conv-shape"\ninput = 2\nkernel = 5\n', "output would be empty"),
     ('title = "t"\n[[item]]\nkind = "conv-shape"\ninput = 8\nkernel = 3\nwrt = ["out"]\n', "unknown key 'wrt'"),
-    ('title = "t"\n[[item]]\nkind = "params"\nmodel = "hw1-cifr"\n', "unknown model 'hw1-cifr'.*Did you mean 'hw1-cifar'"),
-    ('title = "t"\n[[item]]\nkind = "params"\nmodel = "hw1-cifar"\ninput_shape = "3x32"\n', "key 'input_shape' must be a list"),
-    ('title = "t"\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x0"]\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x1"]\n',
-     "item 2: id 'q' is already used by item 1"),
+    (
+        'title = "t"\n[[item]]\nkind = "params"\nmodel = "hw1-cifr"\n',
+        "unknown model 'hw1-cifr'.*Did you mean 'hw1-cifar'",
+    ),
+    (
+        'title = "t"\n[[item]]\nkind = "params"\nmodel = "hw1-cifar"\ninput_shape = "3x32"\n',
+        "key 'input_shape' must be a list",
+    ),
+    (
+        'title = "t"\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x0"]\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x1"]\n',
+        "item 2: id 'q' is already used by item 1",
+    ),
 ]
 
 

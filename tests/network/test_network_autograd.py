@@ -28,15 +28,27 @@ def networks(draw: st.DrawFn) -> dict:
     c, h, w = draw(st.integers(1, 2)), draw(st.integers(3, 6)), draw(st.integers(3, 6))
     layers: list[dict] = []
     if draw(st.integers(0, 3)):
-        layers.append({"type": "conv", "kernel": [draw(st.integers(1, 3)), draw(st.integers(1, 3))],
-                       "channels": draw(st.integers(1, 2)), "stride": draw(st.integers(1, 2)),
-                       "padding": draw(st.integers(0, 1)), "bias": draw(st.booleans())})
+        layers.append(
+            {
+                "type": "conv",
+                "kernel": [draw(st.integers(1, 3)), draw(st.integers(1, 3))],
+                "channels": draw(st.integers(1, 2)),
+                "stride": draw(st.integers(1, 2)),
+                "padding": draw(st.integers(0, 1)),
+                "bias": draw(st.booleans()),
+            }
+        )
     if draw(st.booleans()):
         layers.append({"type": "act", "fn": draw(st.sampled_from(["sigmoid", "tanh", "relu"]))})
     if draw(st.integers(0, 3)):
         size = draw(st.sampled_from([1, 2, 2, 2]))
-        layers.append({"type": draw(st.sampled_from(["maxpool", "avgpool"])), "size": [size, size],
-                       "stride": draw(st.integers(1, 2))})
+        layers.append(
+            {
+                "type": draw(st.sampled_from(["maxpool", "avgpool"])),
+                "size": [size, size],
+                "stride": draw(st.integers(1, 2)),
+            }
+        )
     layers.append({"type": "flatten"})
     if draw(st.booleans()):
         layers.append({"type": "dense", "outputs": draw(st.integers(1, 3)), "bias": draw(st.booleans())})
@@ -63,8 +75,13 @@ def cases(draw: st.DrawFn) -> tuple:
         assume(False)  # a stride that does not fit: the file is refused (tested in test_network_bad_files)
     values = {name: _tensor(draw, shape) for name, shape in net.tensor_shapes().items()}
     k = net.outputs
-    values["y"] = draw(st.integers(0, k - 1)) if net.loss == "softmax-ce" else draw(st.floats(0, 1)) if net.loss == "bce" \
+    values["y"] = (
+        draw(st.integers(0, k - 1))
+        if net.loss == "softmax-ce"
+        else draw(st.floats(0, 1))
+        if net.loss == "bce"
         else draw(st.lists(st.floats(-1, 1), min_size=k, max_size=k))
+    )
     assume(forward(net, check_values(net, values)).clear(1e-6, 1e-9))  # away from ReLU's kink and max-pool ties
     return net, values
 
@@ -100,29 +117,37 @@ def _one_layer(loss: str, act: str | None = None, outputs: int = 1) -> str:
 
 
 EXTREMES = [
-    ("bce", None, 1, 60.0, 0.0),       # p = σ(ŷ) rounds to 1: ln(1 − p) would be -inf
+    ("bce", None, 1, 60.0, 0.0),  # p = σ(ŷ) rounds to 1: ln(1 − p) would be -inf
     ("bce", None, 1, -60.0, 1.0),
     ("softmax-ce", None, 3, 900.0, 2),  # e^900 overflows: the log-sum-exp does not
     ("softmax-ce", None, 3, -900.0, 0),
     ("mse", "sigmoid", 1, 45.0, [0.5]),  # σ(1 − σ) with 1 − σ = σ(−z): no cancellation
     ("mse", "sigmoid", 1, -800.0, [0.5]),
-    ("mse", "tanh", 1, 30.0, [0.5]),    # sech² rather than 1 − tanh²
+    ("mse", "tanh", 1, 30.0, [0.5]),  # sech² rather than 1 − tanh²
 ]
 
 
 @pytest.mark.parametrize("loss, act, outputs, scale, y", EXTREMES, ids=[f"{c[0]}-{c[1]}-{c[3]}" for c in EXTREMES])
 def test_stable_at_the_extremes(loss: str, act: str | None, outputs: int, scale: float, y: object) -> None:
     net = parse_network(_one_layer(loss, act, outputs))
-    values = {"x": [1.0, 0.5], "dense1.w": [[scale, scale / 2] if k == 0 else [0.1, -0.1] for k in range(outputs)],
-              "dense1.b": [0.0] * outputs, "y": y}
+    values = {
+        "x": [1.0, 0.5],
+        "dense1.w": [[scale, scale / 2] if k == 0 else [0.1, -0.1] for k in range(outputs)],
+        "dense1.b": [0.0] * outputs,
+        "y": y,
+    }
     if act:
         values["dense2.w"] = [[1.0] * outputs for _ in range(outputs)]
     for g in all_network_gradients(net, values=values):
         assert math.isfinite(g.value) and close(g.value, g.autograd), (g.wrt, g.value, g.autograd)
 
 
-COMBOS = [(pool, act, loss) for pool in ("maxpool", "avgpool") for act in ("sigmoid", "tanh", "relu")
-          for loss in ("mse", "half-mse", "bce", "softmax-ce")]
+COMBOS = [
+    (pool, act, loss)
+    for pool in ("maxpool", "avgpool")
+    for act in ("sigmoid", "tanh", "relu")
+    for loss in ("mse", "half-mse", "bce", "softmax-ce")
+]
 
 
 @pytest.mark.parametrize("pool, act, loss", COMBOS, ids=["-".join(c) for c in COMBOS])
@@ -131,10 +156,20 @@ def test_each_pool_activation_and_loss(pool: str, act: str, loss: str) -> None:
     from derive.network.values import random_values
 
     outputs = 1 if loss == "bce" else 3
-    net = network_from_dict({"input": [2, 5, 5], "layer": [
-        {"type": "conv", "kernel": [2, 2], "channels": 2, "stride": 1, "padding": 1, "bias": True},
-        {"type": "act", "fn": act}, {"type": pool, "size": [2, 2], "stride": 2}, {"type": "flatten"},
-        {"type": "dense", "outputs": 3, "bias": True}, {"type": "act", "fn": act},
-        {"type": "dense", "outputs": outputs}, {"type": "loss", "fn": loss}]})
+    net = network_from_dict(
+        {
+            "input": [2, 5, 5],
+            "layer": [
+                {"type": "conv", "kernel": [2, 2], "channels": 2, "stride": 1, "padding": 1, "bias": True},
+                {"type": "act", "fn": act},
+                {"type": pool, "size": [2, 2], "stride": 2},
+                {"type": "flatten"},
+                {"type": "dense", "outputs": 3, "bias": True},
+                {"type": "act", "fn": act},
+                {"type": "dense", "outputs": outputs},
+                {"type": "loss", "fn": loss},
+            ],
+        }
+    )
     grads = all_network_gradients(net, values=random_values(net, 7))
     assert max(g.difference for g in grads) < 1e-12

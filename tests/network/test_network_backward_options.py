@@ -11,9 +11,11 @@ from derive.network.graph import forward
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-NET = ('input = [1, 4, 4]\n[[layer]]\ntype = "conv"\nkernel = 2\nchannels = 2\n[[layer]]\ntype = "act"\nfn = "sigmoid"\n'
-       '[[layer]]\ntype = "avgpool"\nsize = 3\n[[layer]]\ntype = "flatten"\n[[layer]]\ntype = "dense"\noutputs = 3\n'
-       '[[layer]]\ntype = "loss"\nfn = "softmax-ce"\n')
+NET = (
+    'input = [1, 4, 4]\n[[layer]]\ntype = "conv"\nkernel = 2\nchannels = 2\n[[layer]]\ntype = "act"\nfn = "sigmoid"\n'
+    '[[layer]]\ntype = "avgpool"\nsize = 3\n[[layer]]\ntype = "flatten"\n[[layer]]\ntype = "dense"\noutputs = 3\n'
+    '[[layer]]\ntype = "loss"\nfn = "softmax-ce"\n'
+)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -15,9 +15,18 @@ from derive.network import load_network, network_gradient, random_values
 from derive.softmax_ce import SoftmaxCE, derive_softmax_ce
 
 BOARD = Path(__file__).parents[2] / "examples" / "board-net.toml"
-MODULES = ["derive.network", "derive.network.spec", "derive.network.values", "derive.network.graph",
-           "derive.network.layout", "derive.network.forward_steps", "derive.network.derivation", "derive.network.render", "derive.network.autograd",
-           "derive.notebook"]
+MODULES = [
+    "derive.network",
+    "derive.network.spec",
+    "derive.network.values",
+    "derive.network.graph",
+    "derive.network.layout",
+    "derive.network.forward_steps",
+    "derive.network.derivation",
+    "derive.network.render",
+    "derive.network.autograd",
+    "derive.notebook",
+]
 
 
 def results() -> list:
@@ -25,7 +34,9 @@ def results() -> list:
         derive.gradient(derive.Problem(), "w11", values=derive.random_values(derive.Problem(), 0), check=False),
         derive_softmax_ce(SoftmaxCE(classes=3), "z1", values={"z": [1.0, 2.0, 0.5], "y": [0, 1, 0]}),
         derive_batchnorm(BatchNorm(), "x0", values=bn_values(BatchNorm(), 1)),
-        network_gradient(load_network(BOARD), "conv1.w[0,0,1,1]", values=random_values(load_network(BOARD), 3), check=False),
+        network_gradient(
+            load_network(BOARD), "conv1.w[0,0,1,1]", values=random_values(load_network(BOARD), 3), check=False
+        ),
     ]
 
 

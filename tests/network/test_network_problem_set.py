@@ -15,7 +15,7 @@ from derive.sheet import solve
 
 SET = Path(__file__).parents[2] / "examples" / "board-net-set.toml"
 
-ITEM = '''title = "t"
+ITEM = """title = "t"
 [[item]]
 kind = "network"
 wrt = {wrt}
@@ -34,7 +34,7 @@ outputs = 1
 [[item.layer]]
 type = {loss}
 fn = "mse"
-'''
+"""
 
 
 def test_variants_differ_per_student_and_match_the_engine() -> None:
@@ -58,14 +58,20 @@ def test_question_and_answer_sheets_render() -> None:
 
 
 BAD = [
-    (ITEM.format(wrt='["conv1.w[0,0,3,0]"]', loss='"loss"'),
-     "<set>, item 1 (network): key 'wrt': 'conv1.w[0,0,3,0]': the kernel row index 3 is out of range; conv1.w's kernel "
-     "row indices run from 0 to 2 (shape 1×1×3×3). Did you mean 'conv1.w[0,0,2,0]'?"),
-    (ITEM.format(wrt='["x[0,0,0]"]', loss='"los"'),
-     "<set>, item 1 (network), layer 5: unknown layer type 'los'; expected one of conv, act, maxpool, avgpool, flatten, "
-     "dense, loss. Did you mean 'loss'?"),
-    (ITEM.format(wrt="[]", loss='"loss"'),
-     "<set>, item 1 (network): key 'wrt' must list the variables asked, such as [\"conv1.w[0,0,1,1]\"], got []."),
+    (
+        ITEM.format(wrt='["conv1.w[0,0,3,0]"]', loss='"loss"'),
+        "<set>, item 1 (network): key 'wrt': 'conv1.w[0,0,3,0]': the kernel row index 3 is out of range; conv1.w's kernel "
+        "row indices run from 0 to 2 (shape 1×1×3×3). Did you mean 'conv1.w[0,0,2,0]'?",
+    ),
+    (
+        ITEM.format(wrt='["x[0,0,0]"]', loss='"los"'),
+        "<set>, item 1 (network), layer 5: unknown layer type 'los'; expected one of conv, act, maxpool, avgpool, flatten, "
+        "dense, loss. Did you mean 'loss'?",
+    ),
+    (
+        ITEM.format(wrt="[]", loss='"loss"'),
+        "<set>, item 1 (network): key 'wrt' must list the variables asked, such as [\"conv1.w[0,0,1,1]\"], got [].",
+    ),
 ]
 
 

@@ -39,7 +39,17 @@ def test_board_text_reads_like_an_answer() -> None:
 
 def test_json_has_the_grad_contract() -> None:
     data = json.loads(grad_net(BOARD, wrt="dense1.w[2,1]", random=3, fmt="json"))
-    assert list(data) == ["wrt", "loss", "config", "steps", "closed_form_latex", "expanded_latex", "value", "autograd", "notes"]
+    assert list(data) == [
+        "wrt",
+        "loss",
+        "config",
+        "steps",
+        "closed_form_latex",
+        "expanded_latex",
+        "value",
+        "autograd",
+        "notes",
+    ]
     assert data["wrt"] == "dense1.w[2,1]" and data["loss"] == "softmax-ce"
     assert [layer["name"] for layer in data["config"]["layers"]] == ["conv1", "act1", "maxpool1", "flatten1", "dense1"]
     assert all(list(s) == ["name", "latex", "value"] for s in data["steps"])
@@ -57,10 +67,18 @@ def test_ties_and_relu_at_zero_are_named_with_torchs_convention() -> None:
     values = random_values(net, 3)
     values["conv1.w"] = [[[[0.0] * 3] * 3] * 2] * 2  # every z is 0: ReLU at its kink, every window a tie
     g = network_gradient(net, "conv1.w[0,0,0,0]", values=values)
-    assert any(n.startswith("Tie in maxpool1: window q[0,0,0] has several maxima (h[0,0,0], h[0,0,1], h[0,1,0], h[0,1,1]); "
-                            "the gradient goes to h[0,0,0], the first in row-major order, as torch's max_pool2d does.") for n in g.notes)
-    assert any(n.startswith("ReLU at exactly 0 (z[0,0,0], z[0,0,1]") and n.endswith("its derivative there is taken as 0, torch's convention.")
-               for n in g.notes)
+    assert any(
+        n.startswith(
+            "Tie in maxpool1: window q[0,0,0] has several maxima (h[0,0,0], h[0,0,1], h[0,1,0], h[0,1,1]); "
+            "the gradient goes to h[0,0,0], the first in row-major order, as torch's max_pool2d does."
+        )
+        for n in g.notes
+    )
+    assert any(
+        n.startswith("ReLU at exactly 0 (z[0,0,0], z[0,0,1]")
+        and n.endswith("its derivative there is taken as 0, torch's convention.")
+        for n in g.notes
+    )
     assert g.value == g.autograd == 0.0
 
 
@@ -74,14 +92,26 @@ def test_all_table_lists_every_element_with_its_check() -> None:
 
 def _compile(tmp_path: Path, name: str, tex: str) -> str:
     (tmp_path / f"{name}.tex").write_text(tex, encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-2000:]
     return (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
 
 
-LATEX = [(BOARD, "conv1.w[0,0,1,1]"), (BOARD, "x[0,2,1]"), (BIGGEST, "conv1.w[2,1,0,0]"), (BIGGEST, "x[0,3,3]"),
-         (BIGGEST, "dense1.w[1,5]"), (BIGGEST, "conv1.b[1]"), (BIGGEST, None)]
+LATEX = [
+    (BOARD, "conv1.w[0,0,1,1]"),
+    (BOARD, "x[0,2,1]"),
+    (BIGGEST, "conv1.w[2,1,0,0]"),
+    (BIGGEST, "x[0,3,3]"),
+    (BIGGEST, "dense1.w[1,5]"),
+    (BIGGEST, "conv1.b[1]"),
+    (BIGGEST, None),
+]
 
 
 @pytest.mark.latex
@@ -99,24 +129,36 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_cli_end_to_end_and_one_line_errors(tmp_path: Path) -> None:
     values = tmp_path / "v.json"
     values.write_text(json.dumps(random_values(load_network(BOARD), 2)))
-    ok = run("--net", str(BOARD), "--wrt", "conv1.w[0,0,1,1]", "--values", str(values), "--format", "json", "--no-check")
+    ok = run(
+        "--net", str(BOARD), "--wrt", "conv1.w[0,0,1,1]", "--values", str(values), "--format", "json", "--no-check"
+    )
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["value"] == network_gradient(load_network(BOARD), "conv1.w[0,0,1,1]",
-                                                              values=json.loads(values.read_text()), check=False).value
+    assert (
+        json.loads(ok.stdout)["value"]
+        == network_gradient(
+            load_network(BOARD), "conv1.w[0,0,1,1]", values=json.loads(values.read_text()), check=False
+        ).value
+    )
     bad = run("--net", str(BOARD), "--wrt", "conv1.w[0,0,3,1]", "--no-check")
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr == ("derive: error: --wrt 'conv1.w[0,0,3,1]': the kernel row index 3 is out of range; conv1.w's kernel "
-                          "row indices run from 0 to 2 (shape 2×2×3×3). Did you mean 'conv1.w[0,0,2,1]'?\n")
+    assert bad.stderr == (
+        "derive: error: --wrt 'conv1.w[0,0,3,1]': the kernel row index 3 is out of range; conv1.w's kernel "
+        "row indices run from 0 to 2 (shape 2×2×3×3). Did you mean 'conv1.w[0,0,2,1]'?\n"
+    )
     both = run("--net", str(BOARD), "--wrt", "x[0,0,0]", "--random", "1", "--values", str(values))
     assert both.returncode == 2 and "use one of them" in both.stderr
     classic = run("--net", str(BOARD), "--wrt", "x[0,0,0]", "--loss", "bce")
-    assert classic.returncode == 2 and classic.stderr.startswith("derive: error: --net describes the whole network: drop the classic")
+    assert classic.returncode == 2 and classic.stderr.startswith(
+        "derive: error: --net describes the whole network: drop the classic"
+    )
 
 
 def test_cli_without_numbers_does_not_import_torch_or_sympy() -> None:
-    code = ("import sys; from derive.cli import app; from typer.testing import CliRunner; "
-            f"r = CliRunner().invoke(app, ['grad', '--net', {str(BOARD)!r}, '--wrt', 'x[0,0,0]']); "
-            "assert r.exit_code == 0, r.output; print('torch' in sys.modules, 'sympy' in sys.modules)")
+    code = (
+        "import sys; from derive.cli import app; from typer.testing import CliRunner; "
+        f"r = CliRunner().invoke(app, ['grad', '--net', {str(BOARD)!r}, '--wrt', 'x[0,0,0]']); "
+        "assert r.exit_code == 0, r.output; print('torch' in sys.modules, 'sympy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False False", out.stderr
 

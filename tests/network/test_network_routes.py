@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from derive import Problem, gradient, random_values
-from derive.network import load_network, network_gradient, network_from_dict
+from derive.network import load_network, network_from_dict, network_gradient
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "hw2-2024-net.toml"
 
@@ -36,9 +36,18 @@ def test_the_shipped_file_and_the_classic_command_agree(seed: int) -> None:
 
 
 def test_the_2025_variant_with_a_second_sigmoid_and_cross_entropy_agrees() -> None:
-    net = network_from_dict({"input": [1, 4, 4], "layer": [
-        {"type": "conv", "kernel": [3, 3]}, {"type": "act", "fn": "sigmoid"}, {"type": "flatten"},
-        {"type": "dense", "outputs": 1}, {"type": "loss", "fn": "bce"}]})
+    net = network_from_dict(
+        {
+            "input": [1, 4, 4],
+            "layer": [
+                {"type": "conv", "kernel": [3, 3]},
+                {"type": "act", "fn": "sigmoid"},
+                {"type": "flatten"},
+                {"type": "dense", "outputs": 1},
+                {"type": "loss", "fn": "bce"},
+            ],
+        }
+    )
     problem = Problem(loss="bce")
     values = random_values(problem, 5)
     for classic, element in (("w00", "conv1.w[0,0,0,0]"), ("a21", "x[0,2,1]"), ("v3", "dense1.w[0,3]")):

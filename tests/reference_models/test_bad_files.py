@@ -78,7 +78,11 @@ def _huge_fer_pixel(tmp_path: Path) -> tuple[str, Path]:
 
 
 BAD_FILES: list[tuple[str, Callable[[Path], tuple[str, Path]], str]] = [
-    ("truncated-png", _truncated_png, r"test/0000001\.png: not a readable image \(image file is truncated\); replace the file"),
+    (
+        "truncated-png",
+        _truncated_png,
+        r"test/0000001\.png: not a readable image \(image file is truncated\); replace the file",
+    ),
     ("text-as-png", _text_as_png, r"test/0000002\.png: not a readable image \(not a PNG or any image format\)"),
     ("latin1-labels", _latin1_labels, r"labels\.csv, line 3: byte b'\\xe9' is not UTF-8; save the file as UTF-8"),
     ("damaged-zip", _damaged_zip_member, r"test\.zip: '0000000\.png' cannot be read from the zip \(Bad CRC-32"),
@@ -98,8 +102,16 @@ def test_a_broken_file_is_one_sentence(tmp_path: Path, make: Callable[[Path], tu
 BAD_SETTINGS = [
     ("unknown", {"nope": 1}, r"has no setting 'nope'; its settings are: channels, input_pool, num_classes\.$"),
     ("typo", {"chanels": [8, 8, 8, 8]}, r"has no setting 'chanels'.* Did you mean 'channels'\?"),
-    ("text-for-list", {"channels": "abc"}, r"'channels' takes a list of whole numbers like \[8, 16, 24, 24\]; got 'abc'"),
-    ("floats-in-list", {"channels": [1.5, 2, 3, 4]}, r"'channels' takes a list of whole numbers .*got \(1\.5, 2, 3, 4\)"),
+    (
+        "text-for-list",
+        {"channels": "abc"},
+        r"'channels' takes a list of whole numbers like \[8, 16, 24, 24\]; got 'abc'",
+    ),
+    (
+        "floats-in-list",
+        {"channels": [1.5, 2, 3, 4]},
+        r"'channels' takes a list of whole numbers .*got \(1\.5, 2, 3, 4\)",
+    ),
     ("bool-for-int", {"input_pool": True}, r"'input_pool' takes a whole number like 2; got True"),
 ]
 
@@ -135,7 +147,9 @@ def test_an_unwritable_folder_is_found_even_by_root() -> None:
         check_output_file("/proc/w.safetensors")
 
 
-def test_train_refuses_a_bad_out_and_bad_settings_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_refuses_a_bad_out_and_bad_settings_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import reference_models.train as train
 
     monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained before checking"))
@@ -143,7 +157,9 @@ def test_train_refuses_a_bad_out_and_bad_settings_before_training(tmp_path: Path
         train.train_model("hw1-circles", None, tmp_path)
     with pytest.raises(ModelError, match="has no setting 'depth'"):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"depth": 3})
-    with pytest.raises(ModelError, match=r"setting 'hidden' takes sizes of 1 or more like \[16, 16\]; got \[-4, 2\]\.$"):
+    with pytest.raises(
+        ModelError, match=r"setting 'hidden' takes sizes of 1 or more like \[16, 16\]; got \[-4, 2\]\.$"
+    ):
         train.train_model("hw1-circles", None, tmp_path / "w.safetensors", overrides={"hidden": [-4, 2]})
     with pytest.raises(ModelError, match=r"^hw1-regression: kind must be 'mlp' or 'polynomial'; got 'spline'\.$"):
         train.train_model("hw1-regression", None, tmp_path / "w.safetensors", overrides={"kind": "spline"})
@@ -158,17 +174,30 @@ def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *a
 
 def test_cli_exit_codes_for_broken_files_and_bad_command_lines(tmp_path: Path, capsys, monkeypatch) -> None:
     _, folder = _truncated_png(tmp_path)
-    code, err = _cli(capsys, monkeypatch, "predict", "hw2-digits", "--data", str(folder), "--out", str(tmp_path / "p.csv"))
+    code, err = _cli(
+        capsys, monkeypatch, "predict", "hw2-digits", "--data", str(folder), "--out", str(tmp_path / "p.csv")
+    )
     assert code == 1 and err.count("\n") == 1 and "not a readable image" in err and "Traceback" not in err
     code, err = _cli(capsys, monkeypatch, "predict", "hw2-digits", "--data", str(folder), "--out", str(tmp_path))
-    assert code == 2 and err.count("\n") == 1 and "is a folder; name a file inside it, e.g." in err and "HW2_prob1.csv" in err
-    code, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--set", "hiden=[4]", "--out", str(tmp_path / "w.safetensors"))
+    assert (
+        code == 2
+        and err.count("\n") == 1
+        and "is a folder; name a file inside it, e.g." in err
+        and "HW2_prob1.csv" in err
+    )
+    code, err = _cli(
+        capsys, monkeypatch, "train", "hw1-circles", "--set", "hiden=[4]", "--out", str(tmp_path / "w.safetensors")
+    )
     assert code == 2 and err.count("\n") == 1 and "Did you mean 'hidden'?" in err
-    code, err = _cli(capsys, monkeypatch, "make-data", "hw2", "--out", str(folder / "labels.csv"), "--n-train", "1", "--n-test", "1")
+    code, err = _cli(
+        capsys, monkeypatch, "make-data", "hw2", "--out", str(folder / "labels.csv"), "--n-train", "1", "--n-test", "1"
+    )
     assert code == 2 and err.count("\n") == 1 and "is a file, not a folder" in err
 
 
 @pytest.mark.parametrize("option", ["--epochs", "--batch-size"])
-def test_cli_refuses_zero_epochs_or_batch_size_as_a_usage_error(option: str, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_cli_refuses_zero_epochs_or_batch_size_as_a_usage_error(
+    option: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
     code, err = _cli(capsys, monkeypatch, "train", "hw1-circles", option, "0", "--out", str(tmp_path / "w.safetensors"))
     assert code == 2 and f"Invalid value for '{option}'" in err and "greater than or equal to 1" in err

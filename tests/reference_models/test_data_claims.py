@@ -16,7 +16,6 @@ from reference_models.data.hw2 import load_hw2
 from reference_models.data.regression import load_xy_csv
 from reference_models.errors import ModelError
 
-
 # ---------------------------------------------------------------- circles: --data and --seed mean what they say
 
 
@@ -46,7 +45,11 @@ def test_a_circles_csv_without_split_is_split_with_the_stated_seed(tmp_path: Pat
 
 CIRCLES_BAD = [
     ("garbage", b"\x00\x01garbage\xff", r"byte .* is not UTF-8"),
-    ("header", "a,b,c\n1,2,0\n", r"line 1: the header is \['a', 'b', 'c'\]; expected the columns x1,x2,label\[,split\]"),
+    (
+        "header",
+        "a,b,c\n1,2,0\n",
+        r"line 1: the header is \['a', 'b', 'c'\]; expected the columns x1,x2,label\[,split\]",
+    ),
     ("number", "x1,x2,label,split\n1,abc,0,train\n", r"line 2: x1 and x2 must be numbers, got '1' and 'abc'"),
     ("label", "x1,x2,label,split\n1,2,2,train\n", r"line 2: label must be 0 \(outer\) or 1 \(inner\), got '2'"),
     ("split", "x1,x2,label,split\n1,2,0,dev\n", r"line 2: split must be 'train' or 'test', got 'dev'"),
@@ -80,7 +83,9 @@ def test_fer_without_usage_is_split_80_10_10_with_the_seed_and_says_so(tmp_path:
     parts = {p: load_fer2013(tmp_path / "train.csv", p, seed=4) for p in ("train", "val", "test")}
     assert [len(parts[p]) for p in ("train", "val", "test")] == [32, 4, 4]
     ids = [set(parts[p].ids) for p in parts]
-    assert ids[0].isdisjoint(ids[1]) and ids[0].isdisjoint(ids[2]) and ids[1].isdisjoint(ids[2])  # evaluate never scores training rows
+    assert (
+        ids[0].isdisjoint(ids[1]) and ids[0].isdisjoint(ids[2]) and ids[1].isdisjoint(ids[2])
+    )  # evaluate never scores training rows
     assert set().union(*ids) == {str(i) for i in range(40)}
     note = parts["test"].notes[0]
     assert "has no Usage column" in note and "seed 4" in note and "32 train, 4 validation and 4 test" in note
@@ -93,14 +98,18 @@ def test_fer_with_usage_says_nothing_and_an_unlabeled_file_keeps_every_row(tmp_p
     _fer(tmp_path / "u.csv", 5, usage=True)
     assert load_fer2013(tmp_path / "u.csv", "train").notes == ()
     rng = np.random.default_rng(1)
-    (tmp_path / "test.csv").write_text("pixels\n" + "\n".join(" ".join(map(str, rng.integers(0, 256, 2304))) for _ in range(3)) + "\n")
+    (tmp_path / "test.csv").write_text(
+        "pixels\n" + "\n".join(" ".join(map(str, rng.integers(0, 256, 2304))) for _ in range(3)) + "\n"
+    )
     unlabeled = load_fer2013(tmp_path / "test.csv", "test")
     assert len(unlabeled) == 3 and unlabeled.y is None and unlabeled.notes == ()
 
 
 def test_fer_too_small_to_split_is_refused(tmp_path: Path) -> None:
     _fer(tmp_path / "t.csv", 2, usage=False)
-    with pytest.raises(ModelError, match=r"no Usage column and only 2 row\(s\); a train/validation/test split needs 3 or more"):
+    with pytest.raises(
+        ModelError, match=r"no Usage column and only 2 row\(s\); a train/validation/test split needs 3 or more"
+    ):
         load_fer2013(tmp_path / "t.csv", "train")
 
 
@@ -163,5 +172,8 @@ def test_labels_with_empty_box_cells_load_without_boxes_and_say_so(tmp_path: Pat
 
 
 def test_labels_with_half_a_box_are_refused_in_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"line 2: x, y, width and height must be whole numbers \(or all four empty\), got \['1', '2', '', ''\]"):
+    with pytest.raises(
+        ModelError,
+        match=r"line 2: x, y, width and height must be whole numbers \(or all four empty\), got \['1', '2', '', ''\]",
+    ):
         load_hw2(_hw2(tmp_path, ["0000000.png,3,1,2"]))

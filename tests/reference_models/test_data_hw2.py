@@ -28,7 +28,7 @@ def test_shapes_labels_and_ids(small) -> None:
 
 def test_boxes_lie_inside_the_image_and_hold_all_the_ink(small) -> None:
     for image, (x, y, w, h) in zip(small.x[:, 0], small.boxes, strict=True):
-        assert 0 <= x and 0 <= y and x + w <= IMAGE_SIZE and y + h <= IMAGE_SIZE
+        assert x >= 0 and y >= 0 and x + w <= IMAGE_SIZE and y + h <= IMAGE_SIZE
         assert max(w, h) in range(SIZES[0] - 6, SIZES[0] + 1) or max(w, h) in range(SIZES[1] - 12, SIZES[1] + 1)
         outside = image.copy()
         outside[y : y + h, x : x + w] = 0
@@ -60,9 +60,9 @@ def _matches(image: np.ndarray, box: np.ndarray, split: str) -> bool:
         for glyph in glyphs:
             bx, by, bw, bh = _ink_box(glyph)
             left, top = x - bx, y - by
-            if (bw, bh) == (w, h) and 0 <= left <= IMAGE_SIZE - size and 0 <= top <= IMAGE_SIZE - size:
-                if np.array_equal(image[top : top + size, left : left + size], glyph):
-                    return True
+            inside = 0 <= left <= IMAGE_SIZE - size and 0 <= top <= IMAGE_SIZE - size
+            if (bw, bh) == (w, h) and inside and np.array_equal(image[top : top + size, left : left + size], glyph):
+                return True
     return False
 
 
@@ -85,7 +85,11 @@ def test_written_folder_reads_back_identically(tmp_path: Path) -> None:
     assert rows[0] == ["image", "class", "x", "y", "width", "height"] and rows[1][0] == "0000000.png" and len(rows) == 6
     train = load_hw2(tmp_path / "train")
     again = render(12, split="train", seed=0)
-    assert np.array_equal(train.x, again.x) and np.array_equal(train.y, again.y) and np.array_equal(train.boxes, again.boxes)
+    assert (
+        np.array_equal(train.x, again.x)
+        and np.array_equal(train.y, again.y)
+        and np.array_equal(train.boxes, again.boxes)
+    )
 
 
 def test_zip_with_a_nested_folder_and_an_unlabeled_test_folder(tmp_path: Path) -> None:
@@ -115,11 +119,31 @@ def _folder(tmp_path: Path, labels: str, images: dict[str, tuple[int, int]]) -> 
 
 
 BAD = [
-    ("header", "file,label\n0000000.png,1\n", {"0000000.png": (128, 128)}, r"header is \['file', 'label'\]; expected it to start with 'image,class'"),
+    (
+        "header",
+        "file,label\n0000000.png,1\n",
+        {"0000000.png": (128, 128)},
+        r"header is \['file', 'label'\]; expected it to start with 'image,class'",
+    ),
     ("class", "image,class\n0000000.png,eight\n", {"0000000.png": (128, 128)}, r"line 2: expected a class from 0 to 9"),
-    ("range", "image,class\n0000000.png,12\n", {"0000000.png": (128, 128)}, r"line 2: class '12' is not a digit from 0 to 9"),
-    ("missing", "image,class\n0000001.png,1\n", {"0000000.png": (128, 128)}, r"lists 1 image\(s\) that are not there, e.g. '0000001.png'"),
-    ("size", "image,class\n0000000.png,1\n", {"0000000.png": (64, 64)}, r"0000000.png: the image is 64×64; HW2 images are 128×128"),
+    (
+        "range",
+        "image,class\n0000000.png,12\n",
+        {"0000000.png": (128, 128)},
+        r"line 2: class '12' is not a digit from 0 to 9",
+    ),
+    (
+        "missing",
+        "image,class\n0000001.png,1\n",
+        {"0000000.png": (128, 128)},
+        r"lists 1 image\(s\) that are not there, e.g. '0000001.png'",
+    ),
+    (
+        "size",
+        "image,class\n0000000.png,1\n",
+        {"0000000.png": (64, 64)},
+        r"0000000.png: the image is 64×64; HW2 images are 128×128",
+    ),
 ]
 
 

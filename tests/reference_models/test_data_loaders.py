@@ -21,7 +21,12 @@ def _batch(path: Path, n: int, seed: int) -> tuple[np.ndarray, list[int]]:
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
     labels = [int(v) for v in rng.integers(0, 10, size=n)]
-    path.write_bytes(pickle.dumps({b"batch_label": b"training batch", b"labels": labels, b"data": data, b"filenames": [b"a.png"] * n}, protocol=2))
+    path.write_bytes(
+        pickle.dumps(
+            {b"batch_label": b"training batch", b"labels": labels, b"data": data, b"filenames": [b"a.png"] * n},
+            protocol=2,
+        )
+    )
     return data, labels
 
 
@@ -78,7 +83,15 @@ def _pixels(value: int) -> str:
 
 
 def test_fer_splits_by_usage(tmp_path: Path) -> None:
-    f = _fer(tmp_path / "fer2013.csv", [("0", _pixels(1), "Training"), ("3", _pixels(2), "PublicTest"), ("6", _pixels(3), "Training"), ("4", _pixels(4), "PrivateTest")])
+    f = _fer(
+        tmp_path / "fer2013.csv",
+        [
+            ("0", _pixels(1), "Training"),
+            ("3", _pixels(2), "PublicTest"),
+            ("6", _pixels(3), "Training"),
+            ("4", _pixels(4), "PrivateTest"),
+        ],
+    )
     train = load_fer2013(f, "train")
     assert train.x.shape == (2, 1, 48, 48) and train.y.tolist() == [0, 6] and train.ids == ("0", "2")
     assert int(train.x[1].max()) == 3
@@ -123,7 +136,11 @@ def test_the_shipped_regression_sample_is_the_documented_function() -> None:
     assert load_xy_csv(SAMPLE_CSV).x.shape == (20, 1)
 
 
-@pytest.mark.parametrize("text", ["x,y\n1,2\n3,4\n", "1;2\n3;4\n", "1\t2\n3\t4\n\n", "\ufeffX , Y\n1 , 2\n3 , 4\n"], ids=["header", "semicolon", "tab", "bom-spaces"])
+@pytest.mark.parametrize(
+    "text",
+    ["x,y\n1,2\n3,4\n", "1;2\n3;4\n", "1\t2\n3\t4\n\n", "\ufeffX , Y\n1 , 2\n3 , 4\n"],
+    ids=["header", "semicolon", "tab", "bom-spaces"],
+)
 def test_regression_csv_dialects(tmp_path: Path, text: str) -> None:
     (tmp_path / "d.csv").write_text(text, encoding="utf-8")
     data = load_xy_csv(tmp_path / "d.csv")
@@ -132,7 +149,11 @@ def test_regression_csv_dialects(tmp_path: Path, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("x,y\n1,2\n3,abc\n", r"line 3: expected two numbers x,y, got \['3', 'abc'\]"), ("x,y\n1,2\n", r"found 1 \(x, y\) pair\(s\)"), ("1,nan\n2,3\n", "two finite numbers")],
+    [
+        ("x,y\n1,2\n3,abc\n", r"line 3: expected two numbers x,y, got \['3', 'abc'\]"),
+        ("x,y\n1,2\n", r"found 1 \(x, y\) pair\(s\)"),
+        ("1,nan\n2,3\n", "two finite numbers"),
+    ],
     ids=["text", "too-few", "nan"],
 )
 def test_regression_bad_csv(tmp_path: Path, text: str, message: str) -> None:

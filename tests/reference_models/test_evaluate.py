@@ -73,7 +73,12 @@ class _Fixed(torch.nn.Module):
 
 def test_evaluate_json_has_the_contract_keys() -> None:
     logits = torch.tensor([[5.0, 4, 3, 2, 1, 0, 0, 0, 0, 0]] * 4)
-    data = Dataset(x=np.zeros((4, 1, 2, 2), np.uint8), y=np.array([0, 1, 2, 5]), ids=("a", "b", "c", "d"), classes=tuple("0123456789"))
+    data = Dataset(
+        x=np.zeros((4, 1, 2, 2), np.uint8),
+        y=np.array([0, 1, 2, 5]),
+        ids=("a", "b", "c", "d"),
+        classes=tuple("0123456789"),
+    )
     result = evaluate(_Fixed(logits), data, name="m").to_json()
     assert list(result) == ["model", "n", "loss", "top1", "top3", "top5", "params", "confusion_matrix", "notes"]
     assert (result["top1"], result["top3"], result["top5"]) == (0.25, 0.75, 0.75)

@@ -34,7 +34,13 @@ def _size(path: Path) -> tuple[int, int]:
 
 
 def test_history_and_confusion_matrix(tmp_path: Path) -> None:
-    history = History(epoch=[1, 2, 3], train_loss=[2.0, 1.0, 0.5], train_accuracy=[0.3, 0.6, 0.8], val_loss=[2.1, 1.2, 0.7], val_accuracy=[0.3, 0.5, 0.7])
+    history = History(
+        epoch=[1, 2, 3],
+        train_loss=[2.0, 1.0, 0.5],
+        train_accuracy=[0.3, 0.6, 0.8],
+        val_loss=[2.1, 1.2, 0.7],
+        val_accuracy=[0.3, 0.5, 0.7],
+    )
     assert _size(plot_history(history, tmp_path / "h.png")) == (10 * DPI, 4 * DPI)
     matrix = np.arange(100).reshape(10, 10)
     assert _size(plot_confusion_matrix(matrix, [str(i) for i in range(10)], tmp_path / "cm.png")) == (7 * DPI, 6 * DPI)
@@ -57,7 +63,10 @@ def test_saliency_matches_autograd_and_the_plot_is_written(tmp_path: Path) -> No
     assert target == 3 and heat.shape == (128, 128)
     assert np.allclose(heat, x.grad[0, 0].abs().numpy(), atol=1e-5)
     model.float()
-    assert _size(plot_saliency(model, image, tmp_path / "s.png", label=3, classes=[str(i) for i in range(10)])) == (12 * DPI, 4 * DPI)
+    assert _size(plot_saliency(model, image, tmp_path / "s.png", label=3, classes=[str(i) for i in range(10)])) == (
+        12 * DPI,
+        4 * DPI,
+    )
 
 
 def _pixels(path: Path) -> np.ndarray:
@@ -70,7 +79,11 @@ def test_saliency_titles_fit_and_the_box_is_drawn(tmp_path: Path) -> None:
     digits = render(1, split="test", seed=3)
     image = torch.from_numpy(digits.x[0]).float() / 255
     plain = _pixels(plot_saliency(build("hw2-digits").eval(), image, tmp_path / "a.png", label=int(digits.y[0])))
-    boxed = _pixels(plot_saliency(build("hw2-digits").eval(), image, tmp_path / "b.png", label=int(digits.y[0]), box=digits.boxes[0]))
+    boxed = _pixels(
+        plot_saliency(
+            build("hw2-digits").eval(), image, tmp_path / "b.png", label=int(digits.y[0]), box=digits.boxes[0]
+        )
+    )
     for pixels in (plain, boxed):  # a title cut by the top edge leaves ink in the first rows
         assert (pixels[:3] > 200).all()
     green = lambda p: (p[..., 1] > 120) & (p[..., 0] < 100) & (p[..., 2] < 100)  # noqa: E731
@@ -91,7 +104,10 @@ def test_filter_patterns_raise_their_filter_and_plot(tmp_path: Path) -> None:
         before_act = float(seen["out"][0, i].mean().detach())
         model(torch.from_numpy(after[i : i + 1]))
         assert float(seen["out"][0, i].mean().detach()) > before_act
-    assert _size(plot_filter_patterns(model, (1, 128, 128), tmp_path / "f.png", n_filters=4, steps=2)) == (10 * DPI, 10 * DPI)
+    assert _size(plot_filter_patterns(model, (1, 128, 128), tmp_path / "f.png", n_filters=4, steps=2)) == (
+        10 * DPI,
+        10 * DPI,
+    )
 
 
 def test_no_conv_layer_no_filters() -> None:

@@ -29,7 +29,6 @@ def test_ranked_breaks_ties_as_grade_and_scikit_learn_do() -> None:
 def test_evaluate_and_grade_agree_on_tied_scores(tmp_path: Path) -> None:
     """A model with tied logits: evaluate's top-k equals grade's top-k of the CSV predict writes."""
     import grading
-
     from reference_models.evaluate import evaluate
 
     data = render(12, split="test", seed=1)

@@ -139,13 +139,19 @@ def test_latex_escapes_user_names() -> None:
 @pytest.mark.latex
 def test_latex_fragment_compiles(tmp_path: Path) -> None:
     body = param_table("hw1-cifar").to_latex() + param_table("fer-cnn3").to_latex()
-    doc = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=1cm,landscape]{geometry}\n"
-           "\\begin{document}\n\\scriptsize\n" + body + "\\end{document}\n")
+    doc = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=1cm,landscape]{geometry}\n"
+        "\\begin{document}\n\\scriptsize\n" + body + "\\end{document}\n"
+    )
     (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "t.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-2000:]
-    assert "Overfull" not in run.stdout or True  # width is the embedding document's business
 
 
 BAD = [
@@ -154,11 +160,19 @@ BAD = [
     ("hw1-cifar", "32x32", r"hw1-cifar takes an input of 3 numbers like '3x32x32'.*got '32x32'"),
     ("hw1-cifar", "3x0x32", r"input shape '3x0x32' is not a list of whole numbers"),
     ("hw1-cifar", "3xax32", r"input shape '3xax32' is not a list of whole numbers"),
-    ("hw1-cifar", "3x64x64", r"layer 'fc1' \(Linear 2048→1024\): input has 8,192 features, expected 2,048; "
-                             r"this model takes square inputs from 29×29 to 32×32 only"),
+    (
+        "hw1-cifar",
+        "3x64x64",
+        r"layer 'fc1' \(Linear 2048→1024\): input has 8,192 features, expected 2,048; "
+        r"this model takes square inputs from 29×29 to 32×32 only",
+    ),
     ("hw1-cifar", "1x32x32", r"layer 'conv1' \(Conv2dSame .*\): input has 1 channel, expected 3"),
-    ("fer-cnn4", "1x8x8", r"layer 'pool4' .*: input 1×1 is smaller than the pooling window 2×2; "
-                          r"this model takes square inputs from 48×48 to 63×63 only"),
+    (
+        "fer-cnn4",
+        "1x8x8",
+        r"layer 'pool4' .*: input 1×1 is smaller than the pooling window 2×2; "
+        r"this model takes square inputs from 48×48 to 63×63 only",
+    ),
     ("hw1-circles", "3", r"layer 'fc1' \(Linear 2→16\): input has 3 features, expected 2"),
 ]
 

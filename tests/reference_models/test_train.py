@@ -51,7 +51,13 @@ def test_regression_and_circles_train_to_the_handouts_targets(tmp_path: Path) ->
 
 
 def test_weights_round_trip_with_config_and_history(tmp_path: Path) -> None:
-    run = train_model("hw1-regression", None, tmp_path / "p.safetensors", TrainConfig(epochs=5, batch_size=20), overrides={"kind": "polynomial", "degree": 2})
+    run = train_model(
+        "hw1-regression",
+        None,
+        tmp_path / "p.safetensors",
+        TrainConfig(epochs=5, batch_size=20),
+        overrides={"kind": "polynomial", "degree": 2},
+    )
     model, metadata = load_model("hw1-regression", run.weights)
     assert model.degree == 2 and torch.equal(model.weight, run.model.weight)
     assert '"train_loss"' in metadata["history"]
@@ -66,7 +72,12 @@ def test_distort_keeps_shape_and_identity_at_zero_strength(digits: Dataset) -> N
 BAD = [
     ("unlabeled", lambda d: Dataset(d.x, None, d.ids, d.classes), TrainConfig(), "has no labeled examples"),
     ("epochs", lambda d: d, TrainConfig(epochs=0), r"The number of epochs \(--epochs\) must be 1 or more; got 0\.$"),
-    ("no-boxes", lambda d: Dataset(d.x, d.y, d.ids, d.classes), TrainConfig(augment=True), "no x,y,width,height columns"),
+    (
+        "no-boxes",
+        lambda d: Dataset(d.x, d.y, d.ids, d.classes),
+        TrainConfig(augment=True),
+        "no x,y,width,height columns",
+    ),
 ]
 
 
@@ -97,11 +108,17 @@ def test_cifar_and_fer_models_train_on_tiny_files(tmp_path: Path, name: str) -> 
     rng = np.random.default_rng(0)
     if name == "hw1-cifar":
         for batch in ("data_batch_1", "test_batch"):
-            payload = {b"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8), b"labels": [i % 10 for i in range(10)]}
+            payload = {
+                b"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8),
+                b"labels": [i % 10 for i in range(10)],
+            }
             (tmp_path / batch).write_bytes(pickle.dumps(payload))
         data = tmp_path
     else:
-        rows = [f"{i % 7},{' '.join(map(str, rng.integers(0, 256, 2304)))},{'Training' if i < 10 else 'PublicTest'}" for i in range(12)]
+        rows = [
+            f"{i % 7},{' '.join(map(str, rng.integers(0, 256, 2304)))},{'Training' if i < 10 else 'PublicTest'}"
+            for i in range(12)
+        ]
         data = tmp_path / "fer2013.csv"
         data.write_text("emotion,pixels,Usage\n" + "\n".join(rows) + "\n")
     run = train_model(name, data, tmp_path / "w.safetensors", TrainConfig(epochs=1, batch_size=5))
@@ -116,7 +133,12 @@ def test_hw2_labels_without_boxes_train_without_augmentation(tmp_path: Path) -> 
     write_hw2(render(20, split="train", seed=1), tmp_path / "train")
     labels = tmp_path / "train" / "labels.csv"
     labels.write_text("\n".join(",".join(line.split(",")[:2]) for line in labels.read_text().splitlines()) + "\n")
-    run = train_model("hw2-digits", tmp_path, tmp_path / "w.safetensors", TrainConfig(epochs=1, batch_size=8, augment=True, distort=0.2))
+    run = train_model(
+        "hw2-digits",
+        tmp_path,
+        tmp_path / "w.safetensors",
+        TrainConfig(epochs=1, batch_size=8, augment=True, distort=0.2),
+    )
     assert run.train.boxes is None and len(run.history.epoch) == 1
 
 
@@ -125,8 +147,12 @@ def test_same_seed_same_files_byte_for_byte(tmp_path: Path) -> None:
     from reference_models.data.hw2 import generate_hw2
 
     config = TrainConfig(epochs=3, batch_size=35, lr=1e-2, weight_decay=0.0, seed=5)
-    runs = [train_model("hw1-circles", None, tmp_path / f"{i}.safetensors", config).weights.read_bytes() for i in range(3)]
-    other = train_model("hw1-circles", None, tmp_path / "other.safetensors", replace(config, seed=6)).weights.read_bytes()
+    runs = [
+        train_model("hw1-circles", None, tmp_path / f"{i}.safetensors", config).weights.read_bytes() for i in range(3)
+    ]
+    other = train_model(
+        "hw1-circles", None, tmp_path / "other.safetensors", replace(config, seed=6)
+    ).weights.read_bytes()
     assert runs[0] == runs[1] == runs[2] and other != runs[0]
     for i in range(2):
         generate_hw2(tmp_path / f"d{i}", n_train=5, n_test=3, seed=9)

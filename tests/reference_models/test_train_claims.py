@@ -41,8 +41,12 @@ def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *a
 
 
 def _grey_faces(n: int = 4) -> Dataset:
-    return Dataset(x=np.zeros((n, 1, 48, 48), np.uint8), y=np.arange(n) % 7, ids=tuple(map(str, range(n))),
-                   classes=("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"))
+    return Dataset(
+        x=np.zeros((n, 1, 48, 48), np.uint8),
+        y=np.arange(n) % 7,
+        ids=tuple(map(str, range(n))),
+        classes=("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"),
+    )
 
 
 def test_fer_wide_resnet_trains_the_3_channel_model_that_derive_params_counts() -> None:
@@ -88,47 +92,123 @@ def test_fer_wide_resnet_repeats_grey_exactly() -> None:
 def test_evaluate_and_figures_use_the_seed_the_weights_were_trained_with(tmp_path: Path, capsys, monkeypatch) -> None:
     import reference_models.figures as figures
 
-    code, out, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--seed", "5", "--epochs", "3", "--out", str(tmp_path / "w.safetensors"))
+    code, out, err = _cli(
+        capsys,
+        monkeypatch,
+        "train",
+        "hw1-circles",
+        "--seed",
+        "5",
+        "--epochs",
+        "3",
+        "--out",
+        str(tmp_path / "w.safetensors"),
+    )
     assert code == 0, err
     net, metadata = load_model("hw1-circles", tmp_path / "w.safetensors")
     assert seed_of(metadata) == 5
     expected = evaluate(net, make_circles_split(5)[1], name="hw1-circles")
-    code, out, _ = _cli(capsys, monkeypatch, "evaluate", "hw1-circles", "--weights", str(tmp_path / "w.safetensors"), "--json")
-    assert code == 0 and json.loads(out)["top1"] == expected.top1 and json.loads(out)["loss"] == pytest.approx(expected.loss)
+    code, out, _ = _cli(
+        capsys, monkeypatch, "evaluate", "hw1-circles", "--weights", str(tmp_path / "w.safetensors"), "--json"
+    )
+    assert (
+        code == 0
+        and json.loads(out)["top1"] == expected.top1
+        and json.loads(out)["loss"] == pytest.approx(expected.loss)
+    )
     drawn = {}
-    monkeypatch.setattr(figures, "plot_decision_boundary", lambda model, train, test, path: drawn.update(train=train, test=test) or path)
-    code, out, _ = _cli(capsys, monkeypatch, "figures", "hw1-circles", "--weights", str(tmp_path / "w.safetensors"), "--out", str(tmp_path / "f"))
+    monkeypatch.setattr(
+        figures, "plot_decision_boundary", lambda model, train, test, path: drawn.update(train=train, test=test) or path
+    )
+    code, out, _ = _cli(
+        capsys,
+        monkeypatch,
+        "figures",
+        "hw1-circles",
+        "--weights",
+        str(tmp_path / "w.safetensors"),
+        "--out",
+        str(tmp_path / "f"),
+    )
     assert code == 0 and drawn["train"].ids == make_circles_split(5)[0].ids
     assert np.array_equal(drawn["train"].x, make_circles_split(5)[0].x)
 
 
 def test_train_reads_the_circles_csv_and_refuses_garbage(tmp_path: Path, capsys, monkeypatch) -> None:
     code, out, err = _cli(capsys, monkeypatch, "make-data", "circles", "--out", str(tmp_path), "--seed", "7")
-    code, out, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--data", str(tmp_path / "circles.csv"), "--epochs", "2",
-                          "--out", str(tmp_path / "w.safetensors"), "--json")
+    code, out, err = _cli(
+        capsys,
+        monkeypatch,
+        "train",
+        "hw1-circles",
+        "--data",
+        str(tmp_path / "circles.csv"),
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "w.safetensors"),
+        "--json",
+    )
     assert code == 0 and json.loads(out)["n_train"] == 70 and json.loads(out)["n_val"] == 30
     (tmp_path / "garbage.csv").write_text("this is not,a circles file\n")
-    code, out, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--data", str(tmp_path / "garbage.csv"), "--out", str(tmp_path / "g.safetensors"))
-    assert code == 1 and err.count("\n") == 1 and "expected the columns x1,x2,label" in err and not (tmp_path / "g.safetensors").exists()
+    code, out, err = _cli(
+        capsys,
+        monkeypatch,
+        "train",
+        "hw1-circles",
+        "--data",
+        str(tmp_path / "garbage.csv"),
+        "--out",
+        str(tmp_path / "g.safetensors"),
+    )
+    assert (
+        code == 1
+        and err.count("\n") == 1
+        and "expected the columns x1,x2,label" in err
+        and not (tmp_path / "g.safetensors").exists()
+    )
 
 
 # ---------------------------------------------------------------- settings that cannot build: usage errors, before any data
 
 
 USAGE = [
-    ("spline", ["train", "hw1-regression", "--set", "kind=spline"], "file", r"hw1-regression: kind must be 'mlp' or 'polynomial'; got 'spline'\."),
-    ("negative", ["train", "hw2-digits", "--set", "channels=[-1,8,8,8]"], "dir",
-     r"setting 'channels' takes sizes of 1 or more like \[8, 16, 24, 24\]; got \[-1, 8, 8, 8\]\."),
-    ("lr", ["train", "hw1-cifar", "--lr", "-1"], "dir", r"The learning rate \(--lr\) must be a number above 0, such as 0\.001; got -1\.0\.$"),
-    ("threads", ["train", "hw1-circles", "--threads", "0"], None, r"The number of threads \(--threads\) must be 1 or more; got 0\.$"),
+    (
+        "spline",
+        ["train", "hw1-regression", "--set", "kind=spline"],
+        "file",
+        r"hw1-regression: kind must be 'mlp' or 'polynomial'; got 'spline'\.",
+    ),
+    (
+        "negative",
+        ["train", "hw2-digits", "--set", "channels=[-1,8,8,8]"],
+        "dir",
+        r"setting 'channels' takes sizes of 1 or more like \[8, 16, 24, 24\]; got \[-1, 8, 8, 8\]\.",
+    ),
+    (
+        "lr",
+        ["train", "hw1-cifar", "--lr", "-1"],
+        "dir",
+        r"The learning rate \(--lr\) must be a number above 0, such as 0\.001; got -1\.0\.$",
+    ),
+    (
+        "threads",
+        ["train", "hw1-circles", "--threads", "0"],
+        None,
+        r"The number of threads \(--threads\) must be 1 or more; got 0\.$",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("args", "data", "message"), [u[1:] for u in USAGE], ids=[u[0] for u in USAGE])
-def test_settings_that_cannot_work_exit_2_before_any_data_is_read(args, data, message, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_settings_that_cannot_work_exit_2_before_any_data_is_read(
+    args, data, message, tmp_path: Path, capsys, monkeypatch
+) -> None:
     import reference_models.data as data_module
 
-    monkeypatch.setattr(data_module, "load_for", lambda *a, **k: pytest.fail("read the data before checking the settings"))
+    monkeypatch.setattr(
+        data_module, "load_for", lambda *a, **k: pytest.fail("read the data before checking the settings")
+    )
     extra = []
     if data == "file":
         (tmp_path / "garbage.csv").write_text("garbage")
@@ -142,16 +222,38 @@ def test_settings_that_cannot_work_exit_2_before_any_data_is_read(args, data, me
 
 
 BUILD = [
-    ("cifar-zero", "hw1-cifar", {"channels": [0, 0]}, r"setting 'channels' takes sizes of 1 or more like \[32, 64\]; got \[0, 0\]\."),
-    ("digits-short", "hw2-digits", {"channels": [8, 8]}, r"takes a list of 4 values like \[8, 16, 24, 24\], one per stage; got \[8, 8\] \(2 values\)\."),
+    (
+        "cifar-zero",
+        "hw1-cifar",
+        {"channels": [0, 0]},
+        r"setting 'channels' takes sizes of 1 or more like \[32, 64\]; got \[0, 0\]\.",
+    ),
+    (
+        "digits-short",
+        "hw2-digits",
+        {"channels": [8, 8]},
+        r"takes a list of 4 values like \[8, 16, 24, 24\], one per stage; got \[8, 8\] \(2 values\)\.",
+    ),
     ("digits-negative", "hw2-digits", {"channels": [-1, 8, 8, 8]}, r"takes sizes of 1 or more"),
-    ("dropout", "hw1-cifar", {"dropout": 1.5}, r"setting 'dropout' is a probability from 0 to 1 \(default 0\.25\); got 1\.5\."),
-    ("degree", "hw1-regression", {"kind": "polynomial", "degree": -1}, r"setting 'degree' must be 0 or more \(default 3\); got -1\."),
+    (
+        "dropout",
+        "hw1-cifar",
+        {"dropout": 1.5},
+        r"setting 'dropout' is a probability from 0 to 1 \(default 0\.25\); got 1\.5\.",
+    ),
+    (
+        "degree",
+        "hw1-regression",
+        {"kind": "polynomial", "degree": -1},
+        r"setting 'degree' must be 0 or more \(default 3\); got -1\.",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "overrides", "message"), [b[1:] for b in BUILD], ids=[b[0] for b in BUILD])
-def test_derive_params_refuses_impossible_settings_in_one_line(name: str, overrides: dict, message: str, capsys, monkeypatch) -> None:
+def test_derive_params_refuses_impossible_settings_in_one_line(
+    name: str, overrides: dict, message: str, capsys, monkeypatch
+) -> None:
     from derive.cli import main as derive_main
 
     with pytest.raises(ModelError, match=message):
@@ -171,7 +273,9 @@ def test_derive_params_a_setting_that_breaks_the_forward_pass_is_one_line(capsys
     with pytest.raises(SystemExit) as exc:
         derive_main()
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and err.count("\n") == 1 and "with image_size=[2, 2] cannot take an input of 3x32x32" in err
+    assert (
+        exc.value.code == 2 and err.count("\n") == 1 and "with image_size=[2, 2] cannot take an input of 3x32x32" in err
+    )
 
 
 # ---------------------------------------------------------------- same seed, same bytes, whatever the thread count
@@ -215,10 +319,20 @@ def test_history_has_loss_top1_and_top5_for_both_splits_against_sklearn() -> Non
 
 
 def test_train_json_and_the_log_lines_carry_the_history(tmp_path: Path, capsys, monkeypatch) -> None:
-    code, out, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--epochs", "2", "--out", str(tmp_path / "w.safetensors"), "--json")
+    code, out, err = _cli(
+        capsys, monkeypatch, "train", "hw1-circles", "--epochs", "2", "--out", str(tmp_path / "w.safetensors"), "--json"
+    )
     doc = json.loads(out)
     assert code == 0 and doc["model"] == "hw1-circles" and doc["params"] == 354 and doc["n_train"] == 70
-    assert set(doc["history"]) == {"epoch", "train_loss", "train_accuracy", "train_top5", "val_loss", "val_accuracy", "val_top5"}
+    assert set(doc["history"]) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "train_top5",
+        "val_loss",
+        "val_accuracy",
+        "val_top5",
+    }
     assert doc["history"]["val_top5"] == [None, None]  # 2 classes: top-5 would be 1 by construction
     # stderr is not a terminal here (as in a log file or CI): one progress line per epoch
     assert [line.split(",")[0] for line in err.splitlines()] == ["epoch 1/2", "epoch 2/2"] and "val top-1" in err
@@ -244,8 +358,13 @@ def test_regression_reports_held_out_mse_and_f_prime_beside_least_squares_and_th
 
     from reference_models._train_report import regression_answers
 
-    run = train_model("hw1-regression", None, tmp_path / "p.safetensors", TrainConfig(epochs=20, batch_size=20, lr=3e-2, weight_decay=0.0),
-                      overrides={"kind": "polynomial"})
+    run = train_model(
+        "hw1-regression",
+        None,
+        tmp_path / "p.safetensors",
+        TrainConfig(epochs=20, batch_size=20, lr=3e-2, weight_decay=0.0),
+        overrides={"kind": "polynomial"},
+    )
     r = regression_answers(run)
     assert (r["n_train"], r["n_val"]) == (15, 5) and r["val_mse"] == pytest.approx(run.history.val_loss[-1])
     x, y = run.train.x[:, 0].astype(float), run.train.y[:, 0].astype(float)
@@ -254,7 +373,9 @@ def test_regression_reports_held_out_mse_and_f_prime_beside_least_squares_and_th
     assert [d["least_squares"] for d in r["derivatives"]] == pytest.approx([oracle(v) for v in (3.0, 0.1, -0.5)])
     assert [d["generating_function"] for d in r["derivatives"]] == pytest.approx([2.5, 0.615, 3.375])
     text = run.to_text()
-    assert "on the 5 held-out pairs" in text and "f'(x), this model (polynomial)" in text and "generating function" in text
+    assert (
+        "on the 5 held-out pairs" in text and "f'(x), this model (polynomial)" in text and "generating function" in text
+    )
     assert "the shipped sample's noise" in text
 
 
@@ -263,8 +384,13 @@ def test_regression_on_other_data_has_no_generating_function(tmp_path: Path) -> 
 
     xs = np.linspace(-1, 3, 12)
     (tmp_path / "hw1.csv").write_text("x,y\n" + "\n".join(f"{v},{2 * v + 1}" for v in xs) + "\n")
-    run = train_model("hw1-regression", tmp_path / "hw1.csv", tmp_path / "p.safetensors", TrainConfig(epochs=3, batch_size=20),
-                      overrides={"kind": "polynomial", "degree": 1})
+    run = train_model(
+        "hw1-regression",
+        tmp_path / "hw1.csv",
+        tmp_path / "p.safetensors",
+        TrainConfig(epochs=3, batch_size=20),
+        overrides={"kind": "polynomial", "degree": 1},
+    )
     r = regression_answers(run)
     assert "generating_function" not in r and all("generating_function" not in d for d in r["derivatives"])
     assert [d["least_squares"] for d in r["derivatives"]] == pytest.approx([2.0, 2.0, 2.0])
@@ -296,11 +422,15 @@ def test_hw2_weights_saved_with_numbered_layers_still_load(tmp_path: Path) -> No
 
     torch.manual_seed(1)
     model = build("hw2-digits")
-    numbered = {f"{list(model._modules).index(k.split('.')[0])}.{k.split('.', 1)[1]}": v for k, v in model.state_dict().items()}
+    numbered = {
+        f"{list(model._modules).index(k.split('.')[0])}.{k.split('.', 1)[1]}": v for k, v in model.state_dict().items()
+    }
     assert "15.weight" in numbered  # the key the old figure showed as Conv2d '15'
     save_file(numbered, str(tmp_path / "old.safetensors"), metadata={"model": "hw2-digits", "config": "{}"})
     loaded, _ = load_model("hw2-digits", tmp_path / "old.safetensors")
-    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True)
+    )
 
 
 def test_the_literal_cifar_table_is_one_setting_away_with_the_same_count(capsys, monkeypatch) -> None:
