@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.assignment import ASSIGNMENT_FILENAME, Assignment, find_assignment, load_assignment, read_params_file
-from grading.collect import Submission, collect_files, walk_folder
+from grading.collect import Submission, collect_files, owners, walk_folder
 from grading.errors import GradingError, UsageError
 from grading.gradebook import render_gradebook, write_atomic
 from grading.leaderboard import (
@@ -144,7 +144,16 @@ def _gather(
     if source.is_dir():
         files = walk_folder(source, exclude=out)
     elif is_zip(source):
-        ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
+        ex = safe_extract(
+            source,
+            scratch,
+            max_member_bytes=a.max_bytes,
+            owners=lambda names: owners(names, expected=a.submission_filename),
+        )
+        if not ex.files and not ex.refused:
+            raise UsageError(
+                f"{str(source)!r} is an empty zip (it holds no files); download the submissions from the LMS again."
+            )
         files = [(rel, path, "") for rel, path in ex.files]
         for name, why in ex.refused:
             owner = _owner(name)
@@ -372,7 +381,9 @@ def grade_class(
     """
     a = resolve_assignment(key_or_assignment)
     if grader is None:
-        from grading.score import grade_file as grader  # type: ignore[no-redef]
+        from grading.score import grade_file
+
+        grader = grade_file
     key = a.load_key()
     template_path = lms_template if lms_template is not None else a.lms_template
     template = read_lms_template(template_path, column=lms_column or a.lms_column) if template_path else None

@@ -1,13 +1,17 @@
 """Defences against what a class sends: zip-slip, zip bombs, huge files, spreadsheet formulas.
 
 - :func:`safe_extract` unpacks a zip member by member: an entry whose path is
-  absolute, climbs with ``..``, is a symlink, is encrypted, has a name longer than
-  255 bytes, or clashes with another entry (a file and a folder of the same name,
-  or the same file twice) is refused on its own; an entry above the size limit is
-  refused *before* it is read (and the read is capped in case the zip lies about
-  sizes); too many entries, too many bytes in total, or a compression ratio no
-  CSV reaches stop the whole extraction with a :class:`UsageError` before
-  anything is written.
+  absolute, climbs with ``..``, is a symlink, is encrypted, or clashes with another
+  entry (a file and a folder of the same name, or the same file twice: the first
+  is kept) is refused on its own; an entry above the size limit is refused
+  *before* it is read (and the read is capped in case the zip lies about sizes).
+  A name longer than the 255 bytes a disk allows is shortened on the disk (its end,
+  where the participant number and the file name are, is kept); the entry's own
+  name is what the caller sees. The zip-bomb checks (size and compression ratio)
+  run per entry, per student (all entries of one owner: that student's entries are
+  refused with one reason) and for the rest of the archive; too many entries, or
+  a bomb spread over the class, stop the whole extraction with a
+  :class:`UsageError` before anything is written.
 - :func:`defuse_cell` prefixes ``'`` to a text cell that a spreadsheet would run as
   a formula (starting with ``= + - @``, tab or carriage return), as OWASP advises.
 - :func:`slugify` turns a student id or name into a safe file name.
@@ -15,10 +19,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import stat
 import unicodedata
 import zipfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -70,10 +77,28 @@ def defuse_cell(value: str) -> str:
 
 
 def is_zip(path: Path) -> bool:
-    """True when ``path`` is a readable zip archive (checked by its magic number first, so it is cheap)."""
+    """True when ``path`` is a readable zip archive (checked by its magic number first, so it is cheap).
+
+    An empty zip (no entries) is a zip. A path that does not exist, a folder or an unreadable
+    file is not.
+
+    Raises:
+        UsageError: ``path`` is a pipe, a socket or a device: reading it could wait forever.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            return False
+        raise UsageError(
+            f"{str(path)!r} is not a regular file (a pipe, socket or device); give a CSV file, "
+            "a folder or a zip of submissions."
+        )
     try:
         with Path(path).open("rb") as f:
-            if f.read(4) != b"PK\x03\x04":
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an entry, or the end of an empty zip
                 return False
     except OSError:
         return False
@@ -150,13 +175,41 @@ def _member_problem(info: zipfile.ZipInfo, max_member_bytes: int) -> str | None:
             f"refused: the file is {format_size(info.file_size)}, above the "
             f"{format_size(max_member_bytes)} limit; raise [submission] max_size if it is genuine"
         )
-    long = next((p for p in parts if len(p.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES), None)
-    if long is not None:
-        return (
-            f"refused: the name {long[:40] + '…'!r} is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
-            f"more than the {_MAX_NAME_BYTES} a file system allows; ask the student to rename it"
-        )
+    if info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * max(info.compress_size, 1):
+        return "refused: " + _bomb_words(info.file_size, info.compress_size, "the file")
     return None
+
+
+def _bomb_words(size: int, packed: int, what: str) -> str:
+    return (
+        f"{what} would unpack to {format_size(size)} from {format_size(packed)} of compressed data "
+        f"({size // max(packed, 1)} times more; CSV files compress about 10 times), a possible zip bomb"
+    )
+
+
+def _disk_part(part: str) -> str:
+    """One path component as written on the disk: cut to 255 bytes when longer, keeping its end.
+
+    The end from the first ``_<digits>_`` (Moodle's participant number, Canvas's user id, and
+    the file name after them) is kept when it fits, else the extension; a short hash of the
+    whole name keeps two long names apart.
+
+    >>> short = _disk_part("長" * 90 + "_52115_assignsubmission_file_")
+    >>> len(short.encode()) <= 255, short.endswith("_52115_assignsubmission_file_")
+    (True, True)
+    """
+    data = part.encode("utf-8", "surrogateescape")
+    if len(data) <= _MAX_NAME_BYTES:
+        return part
+    tag = "~" + hashlib.sha256(data).hexdigest()[:10]
+    m = re.search(r"_\d+_", part)
+    tail = part[m.start() :] if m else ""
+    if len(tail.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES // 2:
+        tail = PurePosixPath(part).suffix if len(PurePosixPath(part).suffix) <= 16 else ""
+    head = part[: len(part) - len(tail)]
+    budget = _MAX_NAME_BYTES - len(tag) - len(tail.encode("utf-8", "surrogateescape"))
+    cut = head.encode("utf-8", "surrogateescape")[:budget].decode("utf-8", "ignore")
+    return cut + tag + tail
 
 
 def _write_problem(exc: OSError, target: Path, dest: Path) -> str:
@@ -182,6 +235,48 @@ def _write_problem(exc: OSError, target: Path, dest: Path) -> str:
     return f"refused: it cannot be written ({exc.strerror or type(exc).__name__})"
 
 
+def _first_folder(names: Sequence[str]) -> dict[str, str]:
+    return {n: n.replace("\\", "/").lstrip("/").split("/", 1)[0] for n in names}
+
+
+def _refuse_bombs(
+    infos: list[zipfile.ZipInfo], owners: Mapping[str, str], max_member_bytes: int, max_total_bytes: int
+) -> dict[str, str]:
+    """Entries refused as (part of) a zip bomb, entry name -> reason: per student first, then
+    what remains as a whole raises :class:`UsageError`."""
+    groups: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in infos:
+        if info.file_size <= max_member_bytes:
+            groups.setdefault(owners.get(info.filename, info.filename), []).append(info)
+    refused: dict[str, str] = {}
+    for members in groups.values():
+        size = sum(i.file_size for i in members)
+        packed = sum(i.compress_size for i in members)
+        n = f"{len(members)} files" if len(members) > 1 else "file"
+        if size > max_total_bytes or (size > _BOMB_FLOOR and size > _BOMB_RATIO * max(packed, 1)):
+            why = "refused: " + _bomb_words(size, packed, f"this student's {n}") + "; none of them was unpacked"
+            refused.update((i.filename, why) for i in members)
+    rest = [i for m in groups.values() for i in m if i.filename not in refused]
+    return refused if not rest else _check_whole(rest, max_total_bytes, refused)
+
+
+def _check_whole(rest: list[zipfile.ZipInfo], max_total_bytes: int, refused: dict[str, str]) -> dict[str, str]:
+    total = sum(i.file_size for i in rest)
+    if total > max_total_bytes:
+        raise UsageError(
+            f"would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
+            "refusing it as a possible zip bomb."
+        )
+    packed = sum(i.compress_size for i in rest)
+    if total > _BOMB_FLOOR and total > _BOMB_RATIO * max(packed, 1):
+        raise UsageError(
+            f"{format_size(packed)} of compressed data would unpack to {format_size(total)} "
+            f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
+            "as a possible zip bomb before writing anything."
+        )
+    return refused
+
+
 def safe_extract(
     zip_path: str | Path,
     dest: str | Path,
@@ -189,6 +284,7 @@ def safe_extract(
     max_member_bytes: int,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
     max_members: int = DEFAULT_MAX_MEMBERS,
+    owners: Callable[[Sequence[str]], Mapping[str, str]] = _first_folder,
 ) -> Extraction:
     """Extract a zip into ``dest`` without ever writing outside it.
 
@@ -196,11 +292,14 @@ def safe_extract(
         zip_path: the archive (e.g. Moodle's or Canvas's "download all submissions").
         dest: an existing folder; every file lands strictly inside it.
         max_member_bytes: entries larger than this are refused (not read).
-        max_total_bytes: the whole archive may not unpack to more than this.
+        max_total_bytes: one student's entries, and the whole archive, may not unpack to more than this.
         max_members: the whole archive may not hold more entries than this.
+        owners: entry names -> who each belongs to (default: its first folder); the zip-bomb
+            checks run per owner before they run on the whole.
 
     Returns:
-        An :class:`Extraction` listing written files and refused entries with reasons.
+        An :class:`Extraction` listing written files (under the entry's own name, though a
+        name too long for the disk is shortened there) and refused entries with reasons.
 
     Raises:
         UsageError: not a zip, or the archive as a whole is too big (a zip bomb).
@@ -223,27 +322,18 @@ def safe_extract(
                 f"{where}: holds {len(infos)} files, more than the {max_members} a class export can; "
                 "refusing it as a possible zip bomb."
             )
-        kept = [i for i in infos if i.file_size <= max_member_bytes]
-        total = sum(i.file_size for i in kept)
-        if total > max_total_bytes:
-            raise UsageError(
-                f"{where}: would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
-                "refusing it as a possible zip bomb."
-            )
-        packed = sum(i.compress_size for i in kept)
-        if total > _BOMB_FLOOR and total > _BOMB_RATIO * max(packed, 1):
-            raise UsageError(
-                f"{where}: {format_size(packed)} of compressed data would unpack to {format_size(total)} "
-                f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
-                "as a possible zip bomb before writing anything."
-            )
+        try:
+            bombs = _refuse_bombs(infos, owners([i.filename for i in infos]), max_member_bytes, max_total_bytes)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
         written = 0
         for info in infos:
-            problem = _member_problem(info, max_member_bytes)
+            problem = bombs.get(info.filename) or _member_problem(info, max_member_bytes)
             target = dest
             if problem is None:
+                parts = [_disk_part(p) for p in info.filename.replace("\\", "/").split("/") if p]
                 try:
-                    target = (dest / info.filename.replace("\\", "/")).resolve()
+                    target = dest.joinpath(*parts).resolve()
                 except OSError as exc:
                     problem = _write_problem(exc, dest, dest)
             if problem is None and not target.is_relative_to(dest):
