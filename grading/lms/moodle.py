@@ -39,7 +39,7 @@ def worksheet_warnings(grades: Mapping[str, LmsGrade], *, maximum: float) -> lis
     shown = ", ".join(f"Participant {k}: {grades[k].grade:g}" for k in over[:3]) + (", …" if n > 3 else "")
     return [
         f"{n} grade{'s are' if n > 1 else ' is'} above 100, the maximum grade of a new Moodle assignment "
-        f"(the rubric totals {maximum:g} points; {shown}): Moodle skips such a row. Set the assignment's "
+        f"(the grades are out of {maximum:g}; {shown}): Moodle skips such a row. Set the assignment's "
         f"maximum grade to {maximum:g} in Moodle, or add `[lms] scale_to = 100` to assignment.toml to rescale "
         "the grades."
     ]

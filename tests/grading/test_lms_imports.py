@@ -186,3 +186,14 @@ def test_a_worksheet_in_moodles_other_languages(tmp_path: Path, lang: str, encod
     expected = data.replace(b'"Chen Wei-Lin",x,,-,', b'"Chen Wei-Lin",x,85.50,-,"Top-1 85.50%."')
     expected = expected.replace(b",y,,-,", b",y,40.00,-,")
     assert out == expected  # the header (and every byte outside the two cells) as it came
+
+
+def test_an_english_worksheet_excel_saved_as_big5_keeps_its_encoding_and_says_so(tmp_path: Path) -> None:
+    data = MOODLE.read_text(encoding="utf-8").replace("Alex Kim", "鄭呈毅").encode("cp950")
+    (tmp_path / "w.csv").write_bytes(data)
+    filled = write_lms_import(tmp_path, tmp_path / "w.csv", {"52112": LmsGrade(60, "鄭呈毅：Top-1 60%")})
+    out = (tmp_path / "lms-import.csv").read_bytes()
+    assert filled.encoding == "cp950" and out.decode("cp950").splitlines()[3].endswith(',-,"鄭呈毅：Top-1 60%"')
+    assert out.replace(b"60.00,100.00", b",100.00").replace(',"鄭呈毅：Top-1 60%"'.encode("cp950"), b",") == data
+    (warning,) = filled.warnings
+    assert warning.startswith("w.csv is in cp950, not the UTF-8 Moodle downloads")
