@@ -32,6 +32,7 @@ optional; accuracies are fractions from 0 to 1. A complete example
     [lms]                               # give the grades back to the LMS (see grading.lms)
     template = "grading-worksheet.csv"  # Moodle's grading worksheet or Canvas's gradebook export
     column = "HW2 (88231)"              # Canvas: the assignment column, when there are several
+    scale_to = 100                      # class runs: the LMS gets points rescaled so the rubric's total is 100
 
     [answers]                           # grade --variants (derivation answers): read with --key FILE
     rtol = 0.02                         # a number is right within 2 % (default 0.01)
@@ -91,7 +92,7 @@ _SECTIONS: dict[str, set[str]] = {
     "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
     "ranking": {"by", "min_top1", "show"},
-    "lms": {"template", "column"},
+    "lms": {"template", "column", "scale_to"},
     "answers": {"rtol", "atol"},
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
@@ -139,6 +140,8 @@ class Assignment:
     rubric: list[Rule] = field(default_factory=list)
     lms_template: Path | None = None
     lms_column: str | None = None
+    lms_scale_to: float | None = None
+    """``[lms] scale_to``: the LMS file gets each grade times ``scale_to`` / the rubric's total (100 without one)."""
 
     def load_key(self) -> Any:
         """Read the answer key as this assignment describes it (an :class:`~grading.key.AnswerKey`)."""
@@ -355,6 +358,11 @@ def load_answers_settings(path: str | Path) -> AnswersSettings:
     _check_keys(doc, "", where)
     answers = _table(doc, "answers", where)
     lms = _table(doc, "lms", where)
+    if "scale_to" in lms:
+        raise UsageError(
+            f"{where}: [lms] scale_to rescales a class run's rubric points; grade --variants gives the points "
+            "the answers file sets, so remove it here or set the points in the problem set."
+        )
     folder = path.resolve().parent
     return AnswersSettings(
         path=path.resolve(),
@@ -442,4 +450,16 @@ def load_assignment(path: str | Path) -> Assignment:
         rubric=rubric,
         lms_template=_file(folder, lms, "template", f"{where}: [lms]"),
         lms_column=_str(lms, "column", f"{where}: [lms]"),
+        lms_scale_to=_scale_to(lms, where),
     )
+
+
+def _scale_to(lms: Mapping[str, Any], where: str) -> float | None:
+    value = lms.get("scale_to")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise UsageError(
+            f"{where}: [lms] scale_to must be a positive number (the LMS's maximum grade, e.g. 100), got {value!r}."
+        )
+    return float(value)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.assignment import ASSIGNMENT_FILENAME, Assignment, find_assignment, load_assignment, read_params_file
-from grading.collect import Submission, collect_files, walk_folder
+from grading.collect import Submission, collect_files, owners, walk_folder
 from grading.errors import GradingError, UsageError
 from grading.gradebook import render_gradebook, write_atomic
 from grading.leaderboard import (
@@ -39,7 +39,14 @@ from grading.leaderboard import (
     render_leaderboard_csv,
     render_leaderboard_html,
 )
-from grading.lms import LmsGrade, LmsTemplate, read_lms_template, write_lms_import, write_moodle_worksheet
+from grading.lms import (
+    LmsGrade,
+    LmsTemplate,
+    read_lms_template,
+    worksheet_warnings,
+    write_lms_import,
+    write_moodle_worksheet,
+)
 from grading.rubric import score_class
 from grading.safety import is_zip, safe_extract, strip_control, unique_slugs
 
@@ -144,7 +151,16 @@ def _gather(
     if source.is_dir():
         files = walk_folder(source, exclude=out)
     elif is_zip(source):
-        ex = safe_extract(source, scratch, max_member_bytes=a.max_bytes)
+        ex = safe_extract(
+            source,
+            scratch,
+            max_member_bytes=a.max_bytes,
+            owners=lambda names: owners(names, expected=a.submission_filename),
+        )
+        if not ex.files and not ex.refused:
+            raise UsageError(
+                f"{str(source)!r} is an empty zip (it holds no files); download the submissions from the LMS again."
+            )
         files = [(rel, path, "") for rel, path in ex.files]
         for name, why in ex.refused:
             owner = _owner(name)
@@ -372,7 +388,9 @@ def grade_class(
     """
     a = resolve_assignment(key_or_assignment)
     if grader is None:
-        from grading.score import grade_file as grader  # type: ignore[no-redef]
+        from grading.score import grade_file
+
+        grader = grade_file
     key = a.load_key()
     template_path = lms_template if lms_template is not None else a.lms_template
     template = read_lms_template(template_path, column=lms_column or a.lms_column) if template_path else None
@@ -436,8 +454,21 @@ def grade_class(
     return result
 
 
-def _write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None) -> dict[str, Path]:
+def _lms_grades(result: ClassResult, a: Assignment) -> tuple[dict[str, LmsGrade], float]:
+    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of."""
+    maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
     grades = {r["student"]: lms_grade(r, rubric=bool(a.rubric)) for r in result.students}
+    if a.lms_scale_to is None or maximum <= 0:
+        return grades, maximum
+    factor = a.lms_scale_to / maximum
+    scaled = {
+        sid: LmsGrade(None if g.grade is None else round(g.grade * factor, 2), g.feedback) for sid, g in grades.items()
+    }
+    return scaled, a.lms_scale_to
+
+
+def _write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None) -> dict[str, Path]:
+    grades, maximum = _lms_grades(result, a)
     if template is not None:
         filled = write_lms_import(out, template, grades)
         result.lms = {**filled.to_dict(), "file": "lms-import.csv", "template": str(template.path)}
@@ -445,14 +476,13 @@ def _write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTempl
     moodle = [(r["student"], r.get("name") or "") for r in result.students if r.get("lms") == "moodle"]
     if not moodle:
         return {}
-    maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
     path = write_moodle_worksheet(out, moodle, grades, maximum=maximum)
     result.lms = {
         "kind": "moodle",
         "column": "Grade",
         "filled": sum(grades[m[0]].grade is not None for m in moodle),
         "unmatched": [],
-        "warnings": [],
+        "warnings": worksheet_warnings({m[0]: grades[m[0]] for m in moodle}, maximum=maximum),
         "file": path.name,
         "template": None,
     }

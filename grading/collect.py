@@ -16,29 +16,43 @@ lock files ignored). A student without a ``.csv`` but with one ``.tsv`` or
   only (``..._assignsubmission_onlinetext_/``) gets an invalid entry ("no file").
 - **Canvas** "Download submissions": ``lovelaceada_12345_67890_HW2_prob1.csv``,
   ``lovelaceada_LATE_12345_67890_HW2_prob1-1.csv``: name ``lovelaceada``,
-  student ``12345`` (the Canvas user id), ``late`` set.
+  student ``12345`` (the Canvas user id), ``late`` set. Canvas joins the sortable
+  name (lower case, only word characters, underscores kept), ``LATE`` and the user
+  id with ``_`` (``lib/content_zipper.rb``, ``get_filename``), so ``o_brienpat_12021_…``,
+  ``agent_007james_12112_…`` and ``_12042_…`` (a name without letters) occur;
+  anonymous grading writes ``anon_<id>`` for both (the student is ``anon_<id>``).
+  Online text (``<prefix>_text.html``) and a website URL (``<prefix>_link.html``)
+  give an invalid entry ("no file"), as Moodle's online text does.
 
 A folder or a zip may wrap everything in one top folder; it is looked through.
 Every student found gets a :class:`Submission`, whether or not a usable file
-was found (``problem`` says why not). A hidden folder (``.name``) or an Office
+was found (``problem`` says why not). An entry refused while unpacking never costs
+a student a file that was accepted: it becomes a note, and the file chosen is
+among the accepted ones. A hidden folder (``.name``) or an Office
 lock folder (``~$name``) is not graded but reported in ``skipped``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grading.safety import format_size
 
-__all__ = ["Submission", "collect_files", "parse_lms_name", "walk_folder"]
+__all__ = ["Submission", "collect_files", "owners", "parse_lms_name", "walk_folder"]
 
 _MOODLE = re.compile(
     r"^(?P<name>.+?)_(?P<id>\d+)_(?P<plugin>assignsubmission_file|onlinetext|assignsubmission_onlinetext)_(?P<rest>.*)$"
 )
-_CANVAS = re.compile(r"^(?P<name>[^_/]+?)_(?P<late>LATE_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<rest>.+)$", re.IGNORECASE)
+# Canvas: sanitize_file_name([sortable name, "LATE"?, user id or "anon_<id>"].compact.join("_")), then
+# "_<attachment id>_<file name>" (instructure/canvas-lms lib/content_zipper.rb, get_filename and
+# add_upload_submission). The name keeps only word characters; it may be empty or hold "_" and digits,
+# but never "_<digits>_" (sanitize_user_name removes that), so the first "_<id>_<id>_" is the split.
+_CANVAS_ID = r"(?:(?P<name>\w*?)_)??(?P<late>LATE_)?(?P<id>\d+|anon_[A-Za-z0-9]+)"
+_CANVAS = re.compile(rf"^{_CANVAS_ID}_(?P<sub>\d+)_(?P<rest>.+)$")
+_CANVAS_ONLINE = re.compile(rf"^{_CANVAS_ID}_(?P<kind>text|link)\.html$")
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")
 _TABLES = (".tsv", ".txt")  # read as CSV when a student has no .csv (the reader finds the delimiter)
 _SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -83,9 +97,10 @@ def parse_lms_name(first_part: str, rest_of_path: str) -> tuple[str, str, bool, 
     if m:
         inner = rest_of_path or m.group("rest")
         return m.group("id"), m.group("name"), False, inner
-    m = _CANVAS.match(first_part)
+    m = _CANVAS.match(first_part) or _CANVAS_ONLINE.match(first_part)
     if m and not rest_of_path:
-        return m.group("id"), m.group("name"), bool(m.group("late")), m.group("rest")
+        rest = m.group("rest") if "rest" in m.groupdict() else first_part
+        return m.group("id"), m.group("name") or "", bool(m.group("late")), rest
     return None
 
 
@@ -107,8 +122,11 @@ def _hidden_folder(rel: PurePosixPath) -> str | None:
 
 
 def _is_onlinetext(rel: PurePosixPath) -> bool:
+    """Moodle's online text folder, or Canvas's online text or website URL page."""
     m = _MOODLE.match(rel.parts[0])
-    return m is not None and "onlinetext" in m.group("plugin")
+    if m is not None:
+        return "onlinetext" in m.group("plugin")
+    return len(rel.parts) == 1 and _CANVAS_ONLINE.match(rel.parts[0]) is not None and not _CANVAS.match(rel.parts[0])
 
 
 def _strip_wrapper(rels: list[PurePosixPath], expected: str) -> int:
@@ -155,24 +173,45 @@ def _resubmission_number(file_name: str) -> int:
     return int(m.group("n")) if m else 0
 
 
-def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) -> Submission:
-    first = found[0]
-    sub = Submission(student=student, name=first.name, late=any(f.late for f in found), lms=first.lms)
+def _refusals(found: list[_Found]) -> str:
+    """The refused entries in one sentence each, a reason shared by several given once."""
+    reasons: dict[str, list[str]] = {}
     for f in found:
         if f.refused:
-            sub.notes.append(f"{f.source}: {f.refused}")
-    csvs = [f for f in found if PurePosixPath(f.inner).suffix.lower() == ".csv"]
-    tables = [f for f in found if PurePosixPath(f.inner).suffix.lower() in _TABLES]
-    sheets = [f for f in found if PurePosixPath(f.inner).suffix.lower() in _SPREADSHEETS]
-    if not csvs and len(tables) == 1:
-        csvs = tables
-        sub.notes.append(f"no CSV file; read {tables[0].source!r} as CSV (please submit {expected!r} next time).")
-    named = [
+            reasons.setdefault(f.refused, []).append(f.source)
+    return "; ".join(
+        f"{sources[0]}: {why}" if len(sources) == 1 else f"{len(sources)} entries ({sources[0]!r}, …): {why}"
+        for why, sources in reasons.items()
+    )
+
+
+def _named(files: list[_Found], expected: str) -> list[_Found]:
+    return [
         f
-        for f in csvs
+        for f in files
         if PurePosixPath(f.inner).name.lower() == expected.lower()
         or _canonical(PurePosixPath(f.inner).name) == expected.lower()
     ]
+
+
+def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) -> Submission:
+    first = found[0]
+    sub = Submission(student=student, name=first.name, late=any(f.late for f in found), lms=first.lms)
+    if any(f.refused for f in found):
+        sub.notes.append(_refusals(found))
+    accepted = [f for f in found if not f.refused]
+    csvs = [f for f in accepted if PurePosixPath(f.inner).suffix.lower() == ".csv"]
+    tables = [f for f in accepted if PurePosixPath(f.inner).suffix.lower() in _TABLES]
+    sheets = [f for f in accepted if PurePosixPath(f.inner).suffix.lower() in _SPREADSHEETS]
+    if not csvs and len(tables) == 1:
+        csvs = tables
+        sub.notes.append(f"no CSV file; read {tables[0].source!r} as CSV (please submit {expected!r} next time).")
+    named = _named(csvs, expected)
+    refused_named = _named([f for f in found if f.refused], expected)
+    if not named and refused_named:  # the file asked for was sent but refused: never grade another in its place
+        sub.problem = _refusals(refused_named)
+        sub.notes = [n for n in sub.notes if n != sub.problem]
+        return sub
     if named:
         named.sort(key=lambda f: (_resubmission_number(PurePosixPath(f.inner).name), f.source))
         chosen = named[-1]
@@ -189,7 +228,7 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
                 f"{len(csvs)} CSV files and none named {expected!r} ({names}); keep one and name it {expected!r}."
             )
         elif any(f.refused for f in found):
-            sub.problem = "; ".join(f"{f.source}: {f.refused}" for f in found if f.refused)
+            sub.problem = _refusals(found)
             sub.notes.clear()
         elif sheets:
             kind = PurePosixPath(sheets[0].inner).suffix.lower()
@@ -201,9 +240,8 @@ def _choose(student: str, found: list[_Found], expected: str, max_bytes: int) ->
             sub.problem = f"no CSV file found (expected {expected!r}; found {names or 'nothing'})."
         return sub  # no file was chosen, so no source: nothing was graded
     sub.source = chosen.source
-    if chosen.refused or chosen.path is None:
-        sub.problem = f"{chosen.source}: {chosen.refused}"
-        sub.notes = [n for n in sub.notes if not n.startswith(f"{chosen.source}: ")]
+    if chosen.path is None:  # pragma: no cover - accepted entries always have a path
+        sub.problem = f"{chosen.source}: cannot be read."
         return sub
     try:
         size = chosen.path.stat().st_size
@@ -277,6 +315,21 @@ def collect_files(
                 problem=f"no file: online text only ({found.source!r}); the assignment needs the file {expected!r}.",
             )
     return [subs[sid] for sid in sorted(subs)]
+
+
+def owners(names: Sequence[str], *, expected: str) -> dict[str, str]:
+    """Zip entry name -> the student :func:`collect_files` gives it to (for the per-student zip-bomb check).
+
+    >>> owners(["HW2/Ada_7_assignsubmission_file_/a.csv", "HW2/lovelaceada_12_901_b.csv"], expected="x.csv")
+    {'HW2/Ada_7_assignsubmission_file_/a.csv': '7', 'HW2/lovelaceada_12_901_b.csv': '12'}
+    """
+    rels = {n: PurePosixPath(n.replace("\\", "/").lstrip("/")) for n in names}
+    depth = _strip_wrapper([r for r in rels.values() if r.parts and not _ignored(r)], expected)
+    out: dict[str, str] = {}
+    for name, rel in rels.items():
+        parts = rel.parts[depth:] if len(rel.parts) > depth else rel.parts
+        out[name] = _identify(PurePosixPath(*parts), None, "").student if parts else name
+    return out
 
 
 def walk_folder(folder: Path, *, exclude: Path | None = None) -> list[tuple[str, Path | None, str]]:

@@ -226,8 +226,14 @@ class AnswerKey:
 
     def describe_classes(self) -> str:
         """How the class list reads in a message, without naming any row's label."""
-        if self.numeric and self.classes == list(range(self.classes[0], self.classes[-1] + 1)):
-            return f"a number from {self.classes[0]} to {self.classes[-1]}"
+        first, last = self.classes[0], self.classes[-1]
+        if (
+            self.numeric
+            and isinstance(first, int)
+            and isinstance(last, int)
+            and self.classes == [*range(first, last + 1)]
+        ):
+            return f"a number from {first} to {last}"
         return f"one of the {len(self.classes)} classes of the assignment"
 
     @classmethod
@@ -338,6 +344,9 @@ def load_key(
     lines = table.lines
     first = table.head(1)[0]
     header: list[str] | None = first if _is_header(first, (id_column, label_column)) else None
+    id_col: int | None
+    label_col: int | None
+    usage_col: int | None
     if header is None:
         if id_column or label_column:
             raise UsageError(f"{name} has no header row, so columns cannot be named; add the header 'image,class'.")
@@ -366,14 +375,20 @@ def load_key(
     need = max(c for c in (id_col, label_col, usage_col) if c is not None)
     offset = 0 if header is None else 1
     if table.rectangular and len(first) > need:  # fast: whole columns, then the checks
-        ids, raw_labels = table.column(id_col, offset), table.column(label_col, offset)
-        usage = table.column(usage_col, offset) if usage_col is not None else None
-        if "" not in ids and "" not in raw_labels and len(set(ids)) == len(ids):
-            values, classes = _parse_labels(raw_labels, lines, labels, name)
+        column_ids, column_labels = table.column(id_col, offset), table.column(label_col, offset)
+        column_usage = table.column(usage_col, offset) if usage_col is not None else None
+        if "" not in column_ids and "" not in column_labels and len(set(column_ids)) == len(column_ids):
+            values, classes = _parse_labels(column_labels, lines, labels, name)
             return AnswerKey.from_lists(
-                ids, values, classes=classes, usage=usage, id_column=id_name, label_column=label_name, name=name
+                column_ids,
+                values,
+                classes=classes,
+                usage=column_usage,
+                id_column=id_name,
+                label_column=label_name,
+                name=name,
             )
-    ids = []
+    ids: list[str] = []
     rows = table.rows[offset:]
     raw_labels: list[str] = []
     usage: list[str] | None = [] if usage_col is not None else None
@@ -391,8 +406,8 @@ def load_key(
             raise UsageError(f"{name}, line {line}: the label cell of id {raw_id!r} is empty.")
         ids.append(raw_id)
         raw_labels.append(row[label_col])
-        if usage is not None:
-            usage.append(row[usage_col])  # type: ignore[index]
+        if usage is not None and usage_col is not None:
+            usage.append(row[usage_col])
     values, classes = _parse_labels(raw_labels, lines, labels, name)
     return AnswerKey.from_lists(
         ids, values, classes=classes, usage=usage, id_column=id_name, label_column=label_name, name=name
@@ -400,22 +415,27 @@ def load_key(
 
 
 def _parse_labels(
-    raw: list[str], lines: list[int], labels: Sequence[int | str] | None, name: str
+    raw: Sequence[str], lines: Sequence[int], labels: Sequence[int | str] | None, name: str
 ) -> tuple[list[int | str], list[int | str]]:
     parsed = {cell: _as_int(cell) for cell in set(raw)}
-    ints = list(map(parsed.__getitem__, raw))
-    numeric = all(v is not None for v in ints)
+    ints = [parsed[cell] for cell in raw]
+    int_values = [v for v in ints if v is not None]
+    numeric = len(int_values) == len(ints)
+    classes: list[int | str]
     if labels is not None:
         as_ints = [c if isinstance(c, int) else _as_int(str(c)) for c in labels]
-        numeric = numeric and all(c is not None for c in as_ints)
-        classes = list(as_ints) if numeric else [str(c).strip() for c in labels]
+        class_ints = [c for c in as_ints if c is not None]
+        numeric = numeric and len(class_ints) == len(as_ints)
+        classes = (
+            [c for c in class_ints] if numeric else [str(c).strip() for c in labels]
+        )  # a comprehension widens the type
         if len(set(classes)) != len(classes):
             raise UsageError(f"the class list {list(labels)!r} repeats a class.")
-    values: list[int | str] = ints if numeric else list(raw)  # type: ignore[assignment]
+    values: list[int | str] = [v for v in int_values] if numeric else list(raw)  # a comprehension widens the type
     if labels is None:
         if numeric:
-            low, high = min(values), max(values)  # type: ignore[type-var]
-            classes = list(range(low, high + 1)) if high - low < 1000 else sorted(set(values))  # type: ignore[operator]
+            low, high = min(int_values), max(int_values)
+            classes = [*range(low, high + 1)] if high - low < 1000 else [*sorted(set(int_values))]
         else:
             classes = sorted(set(values), key=str)
     allowed = set(classes)

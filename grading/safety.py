@@ -1,13 +1,8 @@
 """Defences against what a class sends: zip-slip, zip bombs, huge files, spreadsheet formulas.
 
-- :func:`safe_extract` unpacks a zip member by member: an entry whose path is
-  absolute, climbs with ``..``, is a symlink, is encrypted, has a name longer than
-  255 bytes, or clashes with another entry (a file and a folder of the same name,
-  or the same file twice) is refused on its own; an entry above the size limit is
-  refused *before* it is read (and the read is capped in case the zip lies about
-  sizes); too many entries, too many bytes in total, or a compression ratio no
-  CSV reaches stop the whole extraction with a :class:`UsageError` before
-  anything is written.
+- :func:`safe_extract` (from :mod:`grading.unzip`) unpacks a class's zip without trusting it.
+- :func:`is_zip` tells a zip from a CSV without ever blocking on a pipe or a device;
+  :func:`detect_encoding` names the encoding Excel saved a CSV in.
 - :func:`defuse_cell` prefixes ``'`` to a text cell that a spreadsheet would run as
   a formula (starting with ``= + - @``, tab or carriage return), as OWASP advises.
 - :func:`slugify` turns a student id or name into a safe file name.
@@ -15,20 +10,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from grading.errors import UsageError
+from grading.unzip import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_BYTES, Extraction, format_size, safe_extract
 
 __all__ = [
     "DEFAULT_MAX_MEMBERS",
     "DEFAULT_MAX_TOTAL_BYTES",
     "Extraction",
     "defuse_cell",
+    "detect_encoding",
     "format_size",
     "is_zip",
     "safe_extract",
@@ -37,14 +34,8 @@ __all__ = [
     "unique_slugs",
 ]
 
-DEFAULT_MAX_MEMBERS = 20_000
-DEFAULT_MAX_TOTAL_BYTES = 2_000_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-_CHUNK = 1 << 16
-_MAX_NAME_BYTES = 255
-_BOMB_RATIO = 200  # prediction CSVs deflate about 3-10 times; a bomb, hundreds of times
-_BOMB_FLOOR = 50_000_000  # below this total nothing is a bomb, whatever the ratio
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -70,22 +61,74 @@ def defuse_cell(value: str) -> str:
 
 
 def is_zip(path: Path) -> bool:
-    """True when ``path`` is a readable zip archive (checked by its magic number first, so it is cheap)."""
+    """True when ``path`` is a readable zip archive (checked by its magic number first, so it is cheap).
+
+    An empty zip (no entries) is a zip. A path that does not exist, a folder or an unreadable
+    file is not.
+
+    Raises:
+        UsageError: ``path`` is a pipe, a socket or a device: reading it could wait forever.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            return False
+        raise UsageError(
+            f"{str(path)!r} is not a regular file (a pipe, socket or device); give a CSV file, "
+            "a folder or a zip of submissions."
+        )
     try:
         with Path(path).open("rb") as f:
-            if f.read(4) != b"PK\x03\x04":
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an entry, or the end of an empty zip
                 return False
     except OSError:
         return False
     return zipfile.is_zipfile(path)
 
 
-def format_size(n: int) -> str:
-    """Human size in SI units: ``format_size(5_200_000) == '5.2 MB'``."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+_EAST_ASIAN = (
+    "cp950",
+    "gb18030",
+    "cp932",
+)  # what Excel saves "CSV" as on a Traditional/Simplified Chinese, Japanese Windows
+
+
+def _east_asian_text(text: str) -> bool:
+    """Every non-ASCII character is a letter of a CJK script or CJK/full-width punctuation."""
+    wide = [c for c in text if ord(c) > 127]
+    return bool(wide) and all(
+        0x2010 <= ord(c) <= 0x203F or 0x3000 <= ord(c) <= 0x30FF or 0xFF00 <= ord(c) <= 0xFFEF
+        or (unicodedata.category(c) == "Lo" and 0x3400 <= ord(c) <= 0x9FFF)
+        for c in wide
+    )  # fmt: skip
+
+
+def detect_encoding(data: bytes, *, candidates: tuple[str, ...] = _EAST_ASIAN) -> str:
+    """The encoding of a CSV file a TA or a student saved: a byte-order mark, UTF-8, else the first of
+    ``candidates`` (Big5/cp950, GB18030, Shift_JIS) under which every non-ASCII character is CJK, else cp1252.
+
+    >>> detect_encoding("成績".encode("cp950")), detect_encoding("Müller, José".encode("cp1252"))
+    ('cp950', 'cp1252')
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for encoding in candidates:
+        try:
+            if _east_asian_text(data.decode(encoding)):
+                return encoding
+        except UnicodeDecodeError:
+            continue
+    return "cp1252"
 
 
 def slugify(text: str, default: str = "student") -> str:
@@ -124,156 +167,3 @@ def unique_slugs(ids: list[str]) -> list[str]:
         seen.add(slug.lower())
         out.append(slug)
     return out
-
-
-@dataclass
-class Extraction:
-    """What :func:`safe_extract` did: files written, and entries refused with the reason."""
-
-    files: list[tuple[str, Path]] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _member_problem(info: zipfile.ZipInfo, max_member_bytes: int) -> str | None:
-    name = info.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "refused: an absolute path would be written outside the output folder"
-    if ".." in parts:
-        return "refused: a '..' in the path would be written outside the output folder"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "refused: a symbolic link in the zip could point outside the output folder"
-    if info.flag_bits & 0x1:
-        return "refused: the file is encrypted; ask for it without a password"
-    if info.file_size > max_member_bytes:
-        return (
-            f"refused: the file is {format_size(info.file_size)}, above the "
-            f"{format_size(max_member_bytes)} limit; raise [submission] max_size if it is genuine"
-        )
-    long = next((p for p in parts if len(p.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES), None)
-    if long is not None:
-        return (
-            f"refused: the name {long[:40] + '…'!r} is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
-            f"more than the {_MAX_NAME_BYTES} a file system allows; ask the student to rename it"
-        )
-    return None
-
-
-def _write_problem(exc: OSError, target: Path, dest: Path) -> str:
-    """Why an entry could not be written, in words (a file/folder clash, a name the file system refuses)."""
-    import errno
-
-    if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)) or exc.errno in (
-        errno.EEXIST,
-        errno.ENOTDIR,
-        errno.EISDIR,
-    ):
-        clash = next((p for p in [target, *target.parents] if p != dest and p.exists()), target)
-        if clash == target and target.is_file():
-            return "refused: the zip holds this file twice; only the first copy was unpacked"
-        kind = "folder" if clash.is_dir() else "file"
-        rel = clash.relative_to(dest).as_posix() if clash.is_relative_to(dest) else clash.name
-        return (
-            f"refused: the zip holds a file and a folder both named {rel!r} (the {kind} came first); "
-            "only the first was unpacked"
-        )
-    if exc.errno == errno.ENAMETOOLONG:
-        return "refused: the path is longer than the file system allows; ask the student to rename it"
-    return f"refused: it cannot be written ({exc.strerror or type(exc).__name__})"
-
-
-def safe_extract(
-    zip_path: str | Path,
-    dest: str | Path,
-    *,
-    max_member_bytes: int,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_members: int = DEFAULT_MAX_MEMBERS,
-) -> Extraction:
-    """Extract a zip into ``dest`` without ever writing outside it.
-
-    Args:
-        zip_path: the archive (e.g. Moodle's or Canvas's "download all submissions").
-        dest: an existing folder; every file lands strictly inside it.
-        max_member_bytes: entries larger than this are refused (not read).
-        max_total_bytes: the whole archive may not unpack to more than this.
-        max_members: the whole archive may not hold more entries than this.
-
-    Returns:
-        An :class:`Extraction` listing written files and refused entries with reasons.
-
-    Raises:
-        UsageError: not a zip, or the archive as a whole is too big (a zip bomb).
-    """
-    dest = Path(dest).resolve()
-    where = str(zip_path)
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile:
-        raise UsageError(
-            f"{where}: not a valid zip file; download the submissions again or unzip it yourself and pass the folder."
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"{where}: cannot read the zip ({exc.strerror}).") from None
-    result = Extraction()
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        if len(infos) > max_members:
-            raise UsageError(
-                f"{where}: holds {len(infos)} files, more than the {max_members} a class export can; "
-                "refusing it as a possible zip bomb."
-            )
-        kept = [i for i in infos if i.file_size <= max_member_bytes]
-        total = sum(i.file_size for i in kept)
-        if total > max_total_bytes:
-            raise UsageError(
-                f"{where}: would unpack to {format_size(total)}, more than {format_size(max_total_bytes)}; "
-                "refusing it as a possible zip bomb."
-            )
-        packed = sum(i.compress_size for i in kept)
-        if total > _BOMB_FLOOR and total > _BOMB_RATIO * max(packed, 1):
-            raise UsageError(
-                f"{where}: {format_size(packed)} of compressed data would unpack to {format_size(total)} "
-                f"({total // max(packed, 1)} times more; CSV files compress about 10 times); refusing it "
-                "as a possible zip bomb before writing anything."
-            )
-        written = 0
-        for info in infos:
-            problem = _member_problem(info, max_member_bytes)
-            target = dest
-            if problem is None:
-                try:
-                    target = (dest / info.filename.replace("\\", "/")).resolve()
-                except OSError as exc:
-                    problem = _write_problem(exc, dest, dest)
-            if problem is None and not target.is_relative_to(dest):
-                problem = "refused: the path would be written outside the output folder"
-            if problem is not None:
-                result.refused.append((info.filename, problem))
-                continue
-            size = 0
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                out_file = open(target, "xb")  # noqa: SIM115 - closed by the with below
-            except OSError as exc:
-                result.refused.append((info.filename, _write_problem(exc, target, dest)))
-                continue
-            try:
-                with archive.open(info) as src, out_file as out:
-                    while chunk := src.read(_CHUNK):
-                        size += len(chunk)
-                        if size > max_member_bytes or written + size > max_total_bytes:
-                            raise ValueError("declared size was a lie")
-                        out.write(chunk)
-            except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
-                target.unlink(missing_ok=True)
-                why = (
-                    "it unpacks to more than its declared size"
-                    if isinstance(exc, ValueError)
-                    else "it is damaged in the zip"
-                )
-                result.refused.append((info.filename, f"refused: {why}; ask the student to upload it again"))
-                continue
-            written += size
-            result.files.append((info.filename.replace("\\", "/"), target))
-    return result

@@ -72,7 +72,11 @@ def test_canvas_gradebook_points_possible_row_and_other_columns_kept() -> None:
     assert out[4] == before[4].replace(b"2024,,0.00", b"2024,100.00,0.00")
     assert filled.warnings == []
     over = fill_lms_template(CANVAS, {"40117": LmsGrade(120, "")})
-    assert over.warnings == ["ID '40117': grade 120 is above the maximum 100 of 'HW2 Handwritten digits (88231)'."]
+    assert over.warnings == [
+        "1 grade is above the maximum 100 of 'HW2 Handwritten digits (88231)' (40117: 120): Moodle skips such a "
+        "row and Canvas stores more points than the assignment has. Raise the maximum in the LMS, or add "
+        "`[lms] scale_to = 100` to assignment.toml to rescale the grades."
+    ]
 
 
 @pytest.mark.parametrize(
