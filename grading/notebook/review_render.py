@@ -27,7 +27,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from types import FrameType
+from typing import Any
 
 import nh3
 
@@ -195,12 +197,13 @@ def sanitize(fragment: str) -> str:
     )
 
 
-def _markdown():  # type: ignore[no-untyped-def]
+@cache
+def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("js-default")
 
-    def image(_self, tokens, idx, _options, _env):  # type: ignore[no-untyped-def]
+    def image(_self: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
         alt = "".join(t.content for t in tokens[idx].children or [])
         return f'<span class="img-alt">[image: {html.escape(alt)}]</span>'
 
@@ -208,17 +211,34 @@ def _markdown():  # type: ignore[no-untyped-def]
     return md
 
 
+def _text_marks(
+    source: str, marks: tuple[tuple[int, int, str], ...], maths: list[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """The marks on one line of prose (not overlapping a formula nor each other), in order."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, q in sorted(marks):
+        if end <= start or "\n" in source[start:end] or any(s < end and start < e for s, e in maths):
+            continue
+        if out and start < out[-1][1]:
+            continue
+        out.append((start, end, q))
+    return out
+
+
 def render_markdown(
     source: str, *, marks: tuple[tuple[int, int, str], ...] = (), budget: MathBudget | None = None
 ) -> str:
-    """Safe HTML of a markdown cell; a formula overlapping a ``(start, end, question)`` mark is highlighted."""
+    """Safe HTML of a markdown cell; the text or formula under a ``(start, end, question)`` mark is highlighted.
+
+    Formulas are cut out of the raw source and replaced by alphanumeric keys before markdown-it
+    sees it (so ``*`` or ``_`` inside maths never turn into emphasis), then put back as MathML.
+    """
     source = strip_control(source[:MAX_SOURCE])
     token = "gkm" + secrets.token_hex(6)
     pieces: dict[str, str] = {}
-
-    def take(m: re.Match[str]) -> str:
-        if m.group("fence") or m.group("code") or m.group("esc"):
-            return m.group(0)
+    edits: list[tuple[int, int, str]] = []
+    maths = [m for m in _MATH.finditer(source) if not (m.group("fence") or m.group("code") or m.group("esc"))]
+    for m in maths:
         if m.group("env"):
             tex, display = m.group("env"), True
         else:
@@ -229,14 +249,21 @@ def render_markdown(
         if hits:
             cls = "found display" if display else "found"
             rendered = f'<mark class="{cls}" id="found-{html.escape(hits[0])}">{rendered}</mark>'
-        key = f"{token}x{len(pieces)}x"
-        pieces[key] = rendered
-        return key
-
-    text = _MATH.sub(take, source)
-    rendered = _markdown().render(text)
+        pieces[key := f"{token}x{len(pieces)}x"] = rendered
+        edits.append((m.start(), m.end(), key))
+    for start, end, q in _text_marks(source, marks, [(m.start(), m.end()) for m in maths]):
+        pieces[opening := f"{token}x{len(pieces)}x"] = f'<mark class="found" id="found-{html.escape(q)}">'
+        pieces[closing := f"{token}x{len(pieces)}x"] = "</mark>"
+        edits += [(start, start, opening), (end, end, closing)]
+    parts, at = [], 0
+    for start, end, key in sorted(edits, key=lambda e: (e[0], e[1])):
+        parts += [source[at:start], key]
+        at = end
+    rendered = _markdown().render("".join(parts) + source[at:])
     if pieces:
-        rendered = re.sub(token + r"x\d+x", lambda m: pieces.get(m.group(0), ""), rendered)
+        keys = re.compile(token + r"x\d+x")
+        rendered = re.sub(r"<[^>]*>", lambda m: keys.sub("", m.group(0)), rendered)  # none inside a tag
+        rendered = keys.sub(lambda m: pieces.get(m.group(0), ""), rendered)
     return sanitize(rendered)
 
 

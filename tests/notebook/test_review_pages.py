@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
+from grading.notebook import review_render
 from grading.notebook.model import Cell, Notebook, Output
 from grading.notebook.review import ReviewEntry, review_filename, write_review
 from grading.notebook.review_render import render_markdown, render_math
@@ -248,3 +250,22 @@ def test_class_page_lists_needs_review_first_and_counts_undecided(tmp_path: Path
     assert '<div class="big">4</div>manual items undecided' in index
     student = (tmp_path / "review" / review_filename("a0001")).read_text(encoding="utf-8")
     assert "data:image/png;base64," in student and "Total params: 2,938" in student
+
+
+def test_an_answer_in_prose_is_marked_and_a_mark_inside_a_link_is_dropped() -> None:
+    src = "所以 dL/dw00 = 0.31 and [see](http://a.b/dL/dw00)"
+    at = src.index("dL/dw00 = 0.31")
+    out = render_markdown(src, marks=((at, at + 14, "w00"),))
+    assert '<mark class="found" id="found-w00">dL/dw00 = 0.31</mark>' in out
+    at = src.index("dL/dw00)")
+    out = render_markdown(src, marks=((at, at + 7, "w01"),))
+    assert "<mark" not in out and 'href="http://a.b/dL/dw00"' in out and "gkm" not in out
+
+
+def test_a_formula_over_its_time_is_shown_as_source() -> None:
+    with pytest.raises(review_render._Timeout), review_render._deadline(0.05):
+        for _ in range(1000):  # 10 s if the alarm never rang
+            time.sleep(0.01)
+    budget = review_render.MathBudget(seconds=0.0)
+    out = render_math(r"\frac{a}{b}", display=True, budget=budget)
+    assert "<math" not in out and "time for formulas is used up" in out and budget.skipped == 1
