@@ -26,11 +26,12 @@ from grading.notebook import review_render as rr
 from grading.notebook.model import VERDICTS, Cell, Notebook, NotebookResult
 from grading.safety import slugify, strip_control
 
-__all__ = ["ReviewEntry", "review_filename", "write_review"]
+__all__ = ["MAX_PAGE_CHARS", "ReviewEntry", "review_filename", "write_review"]
 
 _SYMBOLS = {"correct": "✓", "wrong": "✗", "needs-review": "?", "not-found": "–"}
 _FIGURE_SIDE = 460
 _MAX_NAME_BYTES = 200
+MAX_PAGE_CHARS = 40_000_000  # a student's page stops adding cells beyond this (figures are data: URIs)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,14 @@ def _cell(cell: Cell, found: list[tuple[str, str]], language: str, budget: rr.Ma
     }
 
 
+def _cut(index: int, total: int) -> dict[str, Any]:
+    note = (
+        f'<p class="dropped">Cells {index} to {total - 1} are not shown: the page already holds '
+        f"{MAX_PAGE_CHARS // 1_000_000} MB. Open the notebook itself to read them (nothing in it runs).</p>"
+    )
+    return {"index": index, "kind": "raw", "html": Markup(note), "outputs": [], "found": []}
+
+
 def _figures(result: NotebookResult, out_dir: Path) -> list[dict[str, Any]]:
     root = out_dir.resolve()
     figures = []
@@ -195,12 +204,18 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
             found.setdefault(q["cell"], []).append((str(q.get("question", "")), str(q.get("snippet") or "")))
     cells = []
     if entry.notebook is not None:
-        budget = rr.MathBudget()
-        cells = [_cell(c, found.get(c.index, []), entry.notebook.language, budget) for c in entry.notebook.cells]
+        budget, size = rr.MathBudget(), 0
+        for c in entry.notebook.cells:
+            if size > MAX_PAGE_CHARS:
+                cells.append(_cut(c.index, len(entry.notebook.cells)))
+                break
+            cells.append(_cell(c, found.get(c.index, []), entry.notebook.language, budget))
+            size += len(cells[-1]["html"]) + sum(len(o) for o in cells[-1]["outputs"])
     invalid = "; ".join(strip_control(str(e)) for e in result.get("errors") or [])
     if result.get("status") == "invalid" and not invalid:
         invalid = "the notebook could not be read."
-    warnings = [strip_control(str(w)) for w in [*(result.get("warnings") or [])]]
+    notes = [*(result.get("warnings") or []), *(entry.notebook.warnings if entry.notebook is not None else ())]
+    warnings = list(dict.fromkeys(strip_control(str(w)) for w in notes))
     style, script = _assets()
     max_points = sum(float(q.get("max_points") or 0) for q in result.get("questions") or [])
     max_points += sum(float(m.get("points") or 0) for m in manual)

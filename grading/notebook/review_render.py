@@ -124,8 +124,13 @@ class _Timeout(Exception):
 
 @contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (a real-time alarm; only in the main thread)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    """Interrupt the block after ``seconds`` (a real-time alarm; only in the main thread, and only
+    when no other alarm is set, so a caller's own timer is never cancelled)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "setitimer")
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0  # someone else's alarm is set: leave it alone
+    ):
         yield
         return
 

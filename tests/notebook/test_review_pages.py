@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from grading.notebook import review_render
+from grading.notebook import review, review_render
 from grading.notebook.model import Cell, Notebook, Output
 from grading.notebook.review import ReviewEntry, review_filename, write_review
 from grading.notebook.review_render import render_markdown, render_math
@@ -269,3 +269,16 @@ def test_a_formula_over_its_time_is_shown_as_source() -> None:
     budget = review_render.MathBudget(seconds=0.0)
     out = render_math(r"\frac{a}{b}", display=True, budget=budget)
     assert "<math" not in out and "time for formulas is used up" in out and budget.skipped == 1
+
+
+def test_a_huge_notebook_stops_at_the_page_limit_and_warnings_are_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review, "MAX_PAGE_CHARS", 50_000)
+    cells = tuple(Cell(i, "code", f"x{i} = 1", (Output("text", text="y" * 10_000),)) for i in range(1000))
+    nb = Notebook("big.ipynb", cells, warnings=("nbformat 3, upgraded to 4.",))
+    entry = ReviewEntry("s1", "S", {**result("s1"), "warnings": ["nbformat 3, upgraded to 4."]}, nb)
+    page = write_review(tmp_path, [entry], title="HW1", manual=MANUAL)[1].read_text(encoding="utf-8")
+    shown = re.findall(r'id="cell-(\d+)"', page)
+    assert 4 <= len(shown) <= 7 and f"Cells {shown[-1]} to 999 are not shown" in page  # about 10,000 characters a cell
+    assert page.count("nbformat 3, upgraded to 4.") == 1
