@@ -250,23 +250,33 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
 
 def _row(entry: ReviewEntry, columns: list[str], manual: Sequence[dict]) -> dict[str, Any]:
     result = entry.result
-    by_name = {str(q.get("question")): q.get("verdict") for q in result.get("questions") or []}
-    verdicts = [by_name.get(c) if by_name.get(c) in VERDICTS else None for c in columns]
+    by_name = {str(q.get("question")): q for q in result.get("questions") or []}
+    verdicts = [
+        by_name[c].get("verdict") if c in by_name and by_name[c].get("verdict") in VERDICTS else None for c in columns
+    ]
+    notes = [
+        strip_control(str(by_name[c].get("misconception") or by_name[c].get("why") or ""))[:200] if c in by_name else ""
+        for c in columns
+    ]
     undecided = result.get("undecided")
     n_undecided = len(undecided) if isinstance(undecided, list) else len(manual)
     invalid = result.get("status") == "invalid" or entry.notebook is None
     points = result.get("final_points", result.get("auto_points"))
     if points is None:
         points = sum(float(q.get("points") or 0) for q in result.get("questions") or [])
+    most = sum(float(q.get("max_points") or 0) for q in result.get("questions") or [])
+    most += sum(float(m.get("points") or 0) for m in manual)
     return {
         "student": strip_control(entry.student),
         "name": strip_control(entry.name),
         "href": review_filename(entry.student),
         "verdicts": verdicts,
+        "notes": notes,
         "invalid": "; ".join(strip_control(str(e)) for e in result.get("errors") or [])[:200] if invalid else "",
         "attention": invalid or "needs-review" in verdicts,
         "undecided": n_undecided,
         "points": _num(points),
+        "max_points": _num(most),
     }
 
 
