@@ -93,7 +93,7 @@ def _question(q: dict[str, Any]) -> dict[str, Any]:
         "misconception": strip_control(str(q.get("misconception") or "")),
         "why": strip_control(str(q.get("why") or "")),
         "steps": [{"step": _maths(s.get("step")), "ok": s.get("ok")} for s in q.get("steps") or []],
-        "snippet": rr.strip_control(str(q.get("snippet") or ""))[:1000],
+        "snippet": strip_control(str(q.get("snippet") or ""))[:1000],
         "auto": auto_text,
         "value": auto_text if not q.get("set_by_ta") else _num(final),
         "kept": "1" if q.get("set_by_ta") else "0",
