@@ -1,0 +1,163 @@
+"""The review page in a real browser: Debian's Chromium driven by Playwright, from file://, no server.
+
+A TA changes a points field and a comment, gives a manual item points and clicks the button; the
+downloaded overrides.csv is parsed with the csv module (the oracle) and read back by
+read_overrides/apply_overrides. No console error and no CSP violation may occur, and the
+<script> a student put in the notebook must not have run while ours did.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grading.notebook.model import Cell, Notebook, Output
+from grading.notebook.overrides import apply_overrides, read_overrides
+from grading.notebook.review import ReviewEntry, review_filename, write_review
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+STUDENT = "=cmd 鄭呈毅"
+MANUAL = [{"name": "decision boundary", "points": 10}]
+WATCH = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
+"""
+
+if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
+    pytest.skip("chromium is not installed (required when CI=true)", allow_module_level=True)
+
+
+def _question(name: str, cell: int, verdict: str, points: float) -> dict[str, Any]:
+    return {
+        "question": name,
+        "found": True,
+        "cell": cell,
+        "snippet": "0.25",
+        "answer": "0.25",
+        "verdict": verdict,
+        "misconception": None,
+        "expected": 0.3125,
+        "points": points,
+        "max_points": 2.0,
+        "why": None,
+        "steps": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("review")
+    cells = (
+        Cell(0, "markdown", "$\\partial L/\\partial w_{00} = 0.25$ <script>window.__pwned = 1</script>"),
+        Cell(1, "markdown", '<img src=x onerror="window.__pwned = 2"> [x](javascript:window.__pwned=3)'),
+        Cell(2, "code", "print(0.25)", (Output("html", text="<script>window.__pwned=4</script>", mime="text/html"),)),
+    )
+    result = {
+        "status": "graded",
+        "student": STUDENT,
+        "notebook": "n.ipynb",
+        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0.0)],
+        "claims": [],
+        "figures": [],
+        "warnings": [],
+        "errors": [],
+    }
+    entry = ReviewEntry(STUDENT, "<b>鄭呈毅</b>", result, Notebook("n.ipynb", cells))
+    write_review(out, [entry], title="HW1", manual=MANUAL)
+    return out / "review" / review_filename(STUDENT)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def test_fields_end_up_in_the_downloaded_overrides_csv(browser: Any, page_path: Path, tmp_path: Path) -> None:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.add_init_script(WATCH)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(page_path.as_uri())
+
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert "decision" in page.text_content("#status")  # our own script ran
+    page.fill('.item[data-question="w01"] input.pts', "1.5")
+    page.fill('.item[data-question="w01"] input.cmt', '=HYPERLINK("x"), 鄭 "ok"')
+    page.fill('.item[data-question="decision boundary"] input.pts', "8")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "overrides.csv"
+    saved = tmp_path / "overrides.csv"
+    download.value.save_as(saved)
+    raw = saved.read_bytes()
+    violations = page.evaluate("window.__violations")
+    context.close()
+
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows == [
+        ["student", "question", "points", "comment"],
+        ["'" + STUDENT, "w01", "1.5", "'" + '=HYPERLINK("x"), 鄭 "ok"'],
+        ["'" + STUDENT, "decision boundary", "8", ""],
+    ]
+    assert violations == [] and problems == []
+
+    overrides = read_overrides(saved, {STUDENT, "someone"}, {"w00", "w01", "decision boundary"})
+    assert overrides.get(STUDENT, "w01") is not None
+    base = {
+        "student": STUDENT,
+        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0)],
+    }
+    final = apply_overrides(base, overrides, MANUAL)
+    w00, w01 = final["questions"]
+    assert (w00["final_points"], w00["set_by_ta"]) == (2.0, False)
+    assert (w01["auto_points"], w01["final_points"], w01["set_by_ta"]) == (0.0, 1.5, True)
+    assert w01["comment"] == '=HYPERLINK("x"), 鄭 "ok"'
+    assert final["manual"][0]["final_points"] == 8.0 and final["decided"] and final["undecided"] == []
+    assert (final["auto_points"], final["final_points"]) == (2.0, 11.5)
+
+
+def test_a_page_rewritten_with_overrides_keeps_them_in_the_next_download(browser: Any, tmp_path: Path) -> None:
+    result = {
+        "status": "graded",
+        "student": "s1",
+        "questions": [_question("w00", 0, "wrong", 0.0)],
+        "claims": [],
+        "figures": [],
+        "warnings": [],
+        "errors": [],
+    }
+    first = tmp_path / "first.csv"
+    first.write_text("student,question,points,comment\ns1,w00,1,partly right\ns1,decision boundary,7,\n", "utf-8")
+    applied = apply_overrides(result, read_overrides(first, {"s1"}, {"w00", "decision boundary"}), MANUAL)
+    write_review(tmp_path, [ReviewEntry("s1", "S", applied, Notebook("n.ipynb", ()))], title="HW1", manual=MANUAL)
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto((tmp_path / "review" / review_filename("s1")).as_uri())
+    with page.expect_download() as download:
+        page.click("#download")
+    text = Path(download.value.path()).read_text("utf-8-sig")
+    context.close()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[1:] == [["s1", "w00", "1", "partly right"], ["s1", "decision boundary", "7", ""]]
