@@ -18,8 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from derive.pdf import latex_escape
-
 if TYPE_CHECKING:
     import jinja2
 
@@ -30,6 +28,8 @@ _UNICODE: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode", defau
 
 def esc(text: str) -> str:
     """:func:`derive.pdf.latex_escape` for the document being rendered (Chinese kept in a LuaLaTeX document)."""
+    from derive.pdf import latex_escape  # subprocess and threads: only when a document is rendered
+
     return latex_escape(text, unicode=_UNICODE.get())
 
 
