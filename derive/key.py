@@ -6,7 +6,8 @@ sheet into a LaTeX document through the jinja2 templates ``templates/key_*.tex.j
 as a question sheet or as an answer sheet; :func:`write_keys` writes them and
 compiles the PDFs. Only pre-rendered strings and numbers reach the templates, and
 every string a user wrote (title, question, student name) goes through
-:func:`latex_escape`.
+:func:`derive.latex_env.esc`. Each item's question wording and given numbers come from
+its kind (:mod:`derive.kinds`).
 
 >>> derived_seed(7, "b0123", "1") == derived_seed(7, "b0123", "1")
 True
@@ -14,23 +15,21 @@ True
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
+from derive import kinds
 from derive.errors import DeriveError
-from derive.pdf import CJK_FONTS, aligned, cjk_font, label_latex, latex_escape, needs_unicode
-from derive.problemset import Item, ProblemSet, Student
+from derive.latex_env import environment, esc, unicode_document
+from derive.pdf import CJK_FONTS, aligned, cjk_font, label_latex, needs_unicode
+from derive.problemset import ProblemSet, Student
 from derive.sheet import Part, Sheet, Solved, derived_seed, solve
-from derive.steps import GIVEN, given_steps, int_latex, latex_number
+from derive.steps import GIVEN, int_latex, latex_number
 
 __all__ = [
     "KeyFiles",
@@ -45,27 +44,6 @@ __all__ = [
 
 # ---------------------------------------------------------------- rendering
 
-_SYMBOLS = {"gamma": r"\gamma", "beta": r"\beta", "eps": r"\epsilon", "dy": r"\frac{\partial L}{\partial y_i}"}
-
-
-_UNICODE: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode", default=False)
-
-
-def _esc(text: str) -> str:
-    """:func:`latex_escape` for the document being rendered (Chinese kept in a LuaLaTeX document)."""
-    return latex_escape(text, unicode=_UNICODE.get())
-
-
-def _given(values: Mapping[str, Any]) -> list[str]:
-    """The item's numbers, once, above its parts (the parts' own ``Given`` steps are left out)."""
-    return [s.latex for s in given_steps(values, latex_names=_SYMBOLS)]
-
-
-def _network_given(item: Item, values: Mapping[str, Any]) -> list[str]:
-    from derive.network.derivation import given_latex
-
-    return given_latex(item.problem, values)
-
 
 def _boxed(part: Part) -> str:
     """The result as ``lhs = number``: the left side of the result step and the part's value."""
@@ -74,74 +52,9 @@ def _boxed(part: Part) -> str:
     return f"{lhs} = {number}"
 
 
-_BN_LATEX = {"gamma": r"\gamma", "beta": r"\beta", "var": r"\sigma_B^2", "mu": r"\mu_B"}
-
-
-def _wrt_latex(item: Item, name: str) -> str:
-    if item.kind == "batchnorm":
-        return _BN_LATEX.get(name, f"x_{{{name[1:]}}}")
-    if item.kind == "softmax-ce":
-        return "z" if name == "z" else f"z_{{{name[1:]}}}"
-    if item.kind == "network":
-        from derive.network.derivation import element_latex
-
-        return element_latex(item.problem, name)
-    from derive.printer import latex_name
-
-    return latex_name(name)
-
-
-def _question(item: Item) -> str:
-    """The question in the handouts' words (``templates/key_question.tex.j2``) when the TA wrote none."""
-    p = item.problem
-    if item.kind == "polyfit":
-        from derive.polyfit import question_latex
-
-        return question_latex(p)
-    context: dict[str, Any] = {"kind": item.kind, "asked": [_wrt_latex(item, n) for n in item.wrt]}
-    if item.kind == "conv-gradient":
-        context.update(
-            p.to_dict(), n_dense=p.n_dense, rows=p.input[0], cols=p.input[1], krows=p.kernel[0], kcols=p.kernel[1]
-        )
-    elif item.kind == "softmax-ce":
-        context.update(activation=p.activation, classes=p.classes)
-    elif item.kind == "batchnorm":
-        context.update(batch=p.batch)
-    elif item.kind == "network":
-        from derive.network.derivation import question_latex
-
-        context.update(
-            network=question_latex(p), describe=r" $\to$ ".join(_esc(part) for part in p.describe().split(" → "))
-        )
-    elif item.kind == "conv-shape":
-        same = p.kernel[0] == p.kernel[1]
-        context.update(
-            height=p.input[0],
-            width=p.input[1],
-            kernel=p.kernel[0] if same else f"{p.kernel[0]}\\times{p.kernel[1]}",
-            stride=_pair(p.stride),
-            padding=_pair(p.padding),
-            c_in=p.channels[0] if p.channels else "C_{in}",
-            c_out=p.channels[1] if p.channels else "C_{out}",
-        )
-    else:
-        from reference_models.registry import get
-
-        spec = get(p.model)
-        context.update(
-            model=_esc(p.model),
-            description=_esc(spec.description),
-            shape="\\times".join(str(d) for d in (p.input_shape or spec.input_shape)),
-        )
-    return _environment().get_template("key_question.tex.j2").render(**context).strip()
-
-
-def _pair(pair: tuple[Any, Any]) -> str:
-    return _esc(str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})")
-
-
 def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
     item = solved.item
+    kind = kinds.get(item.kind)
     parts = []
     seen: set[str] = set()  # forward-pass lines already shown for this item
     seen_notes: set[str] = set()
@@ -178,36 +91,12 @@ def _item_context(solved: Solved, *, answers: bool) -> dict[str, Any]:
     points = item.points
     return {
         "number": item.number,
-        "title": _esc(item.title) if item.title else "",
+        "title": esc(item.title) if item.title else "",
         "points": "" if points is None else f"({points:g} point{'' if points == 1 else 's'})",
-        "question": _esc(item.question) if item.question else _question(item),
-        "given": []
-        if solved.values is None
-        else _network_given(item, solved.values)
-        if item.kind == "network"
-        else _given(solved.values),
+        "question": esc(item.question) if item.question else kind.question_latex(item.problem, item.wrt),
+        "given": [] if solved.values is None else kind.given_latex(item.problem, solved.values),
         "parts": parts if answers else [],
     }
-
-
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    import templates
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
-        block_start_string="((*",
-        block_end_string="*))",
-        variable_start_string="(((",
-        variable_end_string=")))",
-        comment_start_string="((=",
-        comment_end_string="=))",
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def chinese_text(sheet: Sheet) -> str | None:
@@ -231,19 +120,18 @@ def render_tex(sheet: Sheet, *, answers: bool = True) -> str:
     ps = sheet.problem_set
     unicode = chinese_text(sheet) is not None
     font = (cjk_font() or CJK_FONTS[0]) if unicode else ""
-    token = _UNICODE.set(unicode)  # every _esc of this document keeps Chinese as written
-    try:
+    with unicode_document(unicode):  # every esc of this document keeps Chinese as written
         student = ""
         if sheet.student is not None:
             who = sheet.student.name or sheet.student.id
-            student = _esc(who if not sheet.student.name else f"{sheet.student.name} ({sheet.student.id})")
+            student = esc(who if not sheet.student.name else f"{sheet.student.name} ({sheet.student.id})")
         total = ps.total_points
         return (
-            _environment()
+            environment()
             .get_template("key_document.tex.j2")
             .render(
-                title=_esc(ps.title),
-                subtitle=_esc(ps.subtitle) if ps.subtitle else "",
+                title=esc(ps.title),
+                subtitle=esc(ps.subtitle) if ps.subtitle else "",
                 kind="Answer key" if answers else "Questions",
                 student=student,
                 seed=sheet.seed,
@@ -252,8 +140,6 @@ def render_tex(sheet: Sheet, *, answers: bool = True) -> str:
                 cjk_font=font,
             )
         )
-    finally:
-        _UNICODE.reset(token)
 
 
 # ------------------------------------------------------------------ writing
@@ -324,8 +210,8 @@ def write_keys(
         tex = _write(out.with_suffix(".tex"), render_tex(sheet))
         if not tex_only:
             _check_cjk((sheet,))
-        pdfs = () if tex_only else tuple(compile_many([tex], jobs=1, on_done=_counter(1, on_progress)))
-        return KeyFiles((sheet,), (tex,), pdfs, None)
+        compiled = () if tex_only else tuple(compile_many([tex], jobs=1, on_done=_counter(1, on_progress)))
+        return KeyFiles((sheet,), (tex,), compiled, None)
     if out.suffix.lower() in (".pdf", ".tex") or (out.exists() and not out.is_dir()):
         raise DeriveError(
             f"--out {str(out)!r}: with --roster, give a folder (such as keys/) for one PDF pair per student."
@@ -348,7 +234,8 @@ def write_keys(
     if not tex_only:
         _check_cjk(sheets)
         for pdf in compile_many(texs, jobs=jobs, on_done=_counter(len(texs), on_progress)):
-            pdfs.append(Path(os.replace(pdf, out / pdf.name) or out / pdf.name))
+            os.replace(pdf, out / pdf.name)
+            pdfs.append(out / pdf.name)
             pdf.with_suffix(".log").unlink(missing_ok=True)
     return KeyFiles(sheets, tuple(texs), tuple(pdfs), answers_json)
 

@@ -14,6 +14,9 @@ the file; f'(x) = Σ k·w_k·x^(k−1) is evaluated from those coefficients. Wit
 ``data`` the file is ``reference_models/data/hw1_regression_sample.csv``: 20 pairs of
 f(x) = 0.5x³ − 2x² + x + 1 plus N(0, 0.1²) noise, since the course's ``HW1-1.csv``
 does not ship. The answers are named ``w3`` … ``w0`` and ``f'(3.0)`` …
+
+This module is the engine (the problem and its numbers); :mod:`derive.kinds.polyfit` is the kind
+(its worked parts, question wording and answer model).
 """
 
 from __future__ import annotations
@@ -27,14 +30,12 @@ import numpy as np
 
 from derive.errors import DeriveError
 
-__all__ = ["OPTIONS", "POINTS", "Polyfit", "parse_polyfit", "polyfit_from_config", "polyfit_parts", "question_latex"]
+__all__ = ["OPTIONS", "POINTS", "Polyfit", "parse_polyfit", "polyfit_from_config"]
 
 OPTIONS = ("at", "data", "degree")
 POINTS = (3.0, 0.1, -0.5)
 """Where HW1 2023 (一)(b)(ii) asks for f'(x)."""
 MAX_DEGREE = 10
-_SAMPLE_LATEX = "$f(x) = 0.5x^3 - 2x^2 + x + 1$"  # reference_models.data.regression.SAMPLE_FUNCTION, typeset
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
@@ -178,133 +179,3 @@ def polyfit_from_config(options: dict[str, Any]) -> Polyfit:
         degree=degree,
         at=tuple(float(v) for v in at),
     )
-
-
-def _poly_latex(terms: list[tuple[str, int]]) -> str:
-    """``a x^3 + b x^2 + c x + d`` from (coefficient LaTeX, power) pairs."""
-    out = []
-    for coefficient, power in terms:
-        x = "" if power == 0 else ("x" if power == 1 else f"x^{{{power}}}")
-        out.append(f"{coefficient} {x}".strip())
-    return " + ".join(out)
-
-
-def _signed(value: float) -> str:
-    from derive.steps import latex_number
-
-    return latex_number(value) if value >= 0 else f"({latex_number(value)})"
-
-
-def _data_table(problem: Polyfit, fitted: np.ndarray) -> str:
-    from derive.steps import latex_number
-
-    rows = [
-        rf"{i} & {latex_number(x)} & {latex_number(y)} & {latex_number(float(np.polyval(fitted, x)))} \\"
-        for i, (x, y) in enumerate(zip(problem.x, problem.y, strict=True), start=1)
-    ]
-    return "\n".join(
-        [
-            r"\begin{tabular}{rrrr}",
-            r"\hline",
-            r"$i$ & $x_i$ & $y_i$ & $\hat{y}_i$ \\",
-            r"\hline",
-            *rows,
-            r"\hline",
-            r"\end{tabular}",
-        ]
-    )
-
-
-def polyfit_parts(problem: Polyfit) -> tuple[Any, ...]:
-    """One :class:`derive.sheet.Part` per coefficient (w_m first) and per point of f'(x), with the working."""
-    from derive.sheet import Part
-    from derive.steps import Derivation, Step, format_number, latex_number
-
-    m, n = problem.degree, len(problem.x)
-    w = problem.coefficients()  # w[0] = w_m
-    fitted_mse = float(np.mean((np.polyval(w, np.array(problem.x)) - np.array(problem.y)) ** 2))
-    symbols = [(f"w_{{{k}}}", k) for k in range(m, -1, -1)]
-    model = Step(
-        "model",
-        f"\\hat{{y}} = {_poly_latex(symbols)}",
-        "ŷ = " + " + ".join(f"w{k}·x^{k}" for k in range(m, -1, -1)),
-        None,
-        "Least squares",
-    )
-    normal = Step(
-        "least squares",
-        rf"\min_{{w}} \sum_{{i=1}}^{{{n}}} (y_i - \hat{{y}}_i)^2 \iff X^\top X\, w = X^\top y,\ X_{{ik}} = x_i^{{k}}",
-        "min Σ (yᵢ − ŷᵢ)² ⇔ XᵀX w = Xᵀy",
-        None,
-        "Least squares",
-    )
-    verdict = "below 0.1, as the handout asks" if fitted_mse < 0.1 else "NOT below 0.1: raise the degree"
-    notes = (
-        f"numpy.polyfit (least squares, float64) on all {n} pairs; the fit's MSE is {format(fitted_mse, '.4g')}, {verdict}.",
-    )
-    parts = []
-    solution = Step(
-        "w",
-        f"({', '.join(s for s, _ in symbols)}) = ({', '.join(latex_number(float(v)) for v in w)})",
-        f"w = ({', '.join(format_number(float(v)) for v in w)})",
-        None,
-        "Least squares",
-    )
-    for i, (symbol, k) in enumerate(symbols):
-        result = Step(
-            f"w{k}",
-            f"{symbol} = {latex_number(float(w[i]))}",
-            f"w{k} = {format_number(float(w[i]))}",
-            float(w[i]),
-            "Coefficients",
-        )
-        steps = (model, normal, solution) if i == 0 else ()
-        d = Derivation(
-            title=f"Coefficient w{str(k).translate(_SUB)}", steps=steps, result=result, notes=notes if i == 0 else ()
-        )
-        parts.append(
-            Part(name=f"w{k}", derivation=d, value=float(w[i]), table_latex=_data_table(problem, w) if i == 0 else "")
-        )
-    derivative = [(f"{k} w_{{{k}}}" if k > 1 else f"w_{{{k}}}", k - 1) for k in range(m, 0, -1)]
-    general = Step("f'(x)", f"f'(x) = {_poly_latex(derivative) or '0'}", "f'(x) = Σ k·w_k·x^(k−1)", None, "Derivative")
-    for point in problem.at:
-        value = float(np.polyval(np.polyder(w), point)) if m > 0 else 0.0
-        terms = [
-            (
-                f"{k} \\cdot {_signed(float(w[m - k]))} \\cdot {_signed(point)}^{{{k - 1}}}"
-                if k > 2
-                else f"2 \\cdot {_signed(float(w[m - 2]))} \\cdot {_signed(point)}"
-                if k == 2
-                else _signed(float(w[m - 1])),
-                k,
-            )
-            for k in range(m, 0, -1)
-        ]
-        substituted = " + ".join(t for t, _ in terms) or "0"
-        name = f"f'({point!r})"
-        result = Step(
-            name,
-            f"f'({point!r}) = {substituted} = {latex_number(value)}",
-            f"{name} = {format_number(value)}",
-            value,
-            "Derivative",
-        )
-        d = Derivation(title=f"f'({point!r})", steps=(general, result), result=result)
-        parts.append(Part(name=name, derivation=d, value=value))
-    return tuple(parts)
-
-
-def question_latex(problem: Polyfit) -> str:
-    """The question in the handout's words (``templates/key_polyfit_question.tex.j2``), the file name escaped."""
-    from derive.key import _environment, _esc
-    from reference_models.data.regression import SAMPLE_CSV
-
-    template = _environment().get_template("key_polyfit_question.tex.j2")
-    sample = _SAMPLE_LATEX if problem.path == SAMPLE_CSV else ""
-    return template.render(
-        n=len(problem.x),
-        data=_esc(problem.label),
-        degree=problem.degree,
-        sample=sample,
-        points=", ".join(f"f'({p!r})" for p in problem.at),
-    ).strip()

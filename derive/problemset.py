@@ -14,13 +14,14 @@
     values = "random"                            # or a table in the --values layout
 
 Every key is checked here, once, with messages that name the file, the item,
-the key, what was expected and what came (:func:`load_problem_set`). The
+the key, what was expected and what came (:func:`load_problem_set`); the kind's
+own options are checked by its module of :mod:`derive.kinds`. The
 options of a ``conv-gradient`` item are the fields of
 :class:`derive.problem.Problem`; ``softmax-ce`` takes ``classes`` and
 ``activation``; ``batchnorm`` takes ``batch``; ``network`` takes ``input`` and ``[[item.layer]]``
 tables, as a network file (:mod:`derive.network.spec`); ``conv-shape`` takes ``input``,
 ``kernel``, ``stride``, ``padding``, ``channels``; ``params`` takes ``model``
-(a name of ``reference_models``) and ``input_shape``.
+(a name of ``reference_models``) and ``input_shape``; ``polyfit`` takes ``data``, ``degree`` and ``at``.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ import csv
 import io
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from derive.batchnorm import BatchNorm
+from derive import kinds
 from derive.errors import DeriveError, did_you_mean
-from derive.problem import Problem
-from derive.softmax_ce import SoftmaxCE
+from derive.kinds.base import unknown_keys
+from derive.kinds.conv_shape import ConvShape
+from derive.kinds.params import Params
 
 __all__ = [
     "ConvShape",
@@ -55,58 +57,12 @@ __all__ = [
 DEFAULT_SEED = 0
 """The seed when neither ``--seed`` nor the problem set's ``seed`` is given."""
 
-KINDS = ("batchnorm", "conv-gradient", "conv-shape", "network", "params", "polyfit", "softmax-ce")
-"""The derivations a problem-set item may name."""
+KINDS = kinds.names()
+"""The derivations a problem-set item may name (the built-in kinds of :mod:`derive.kinds`; see :func:`kinds.names`)."""
 
 _TOP_KEYS = ("item", "seed", "subtitle", "title")
-_COMMON = ("id", "kind", "points", "question", "title", "values", "wrt")
-_CONV_KEYS = tuple(f.name for f in fields(Problem) if f.init)
-_OPTIONS: dict[str, tuple[str, ...]] = {
-    "conv-gradient": _CONV_KEYS,
-    "softmax-ce": ("activation", "classes"),
-    "batchnorm": ("batch",),
-    "conv-shape": ("channels", "input", "kernel", "padding", "stride"),
-    "params": ("input_shape", "model"),
-    "polyfit": ("at", "data", "degree"),  # derive/polyfit.py
-    "network": ("input", "layer"),  # the network file's table (derive.network.spec), inline
-}
-_NUMERIC = ("batchnorm", "conv-gradient", "network", "softmax-ce")  # kinds that take values and a wrt list
-
-
-@dataclass(frozen=True)
-class ConvShape:
-    """The conv output-shape question: ``⌊(W + 2P − K)/S⌋ + 1`` per spatial dimension."""
-
-    input: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int] = (1, 1)
-    padding: tuple[int | str, int | str] = (0, 0)
-    channels: tuple[int, int] | None = None
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """``out`` for a square result, else ``out_h`` and ``out_w``."""
-        if (
-            self.input[0] == self.input[1]
-            and self.kernel[0] == self.kernel[1]
-            and self.stride[0] == self.stride[1]
-            and self.padding[0] == self.padding[1]
-        ):
-            return ("out",)
-        return ("out_h", "out_w")
-
-
-@dataclass(frozen=True)
-class Params:
-    """The parameter-count question for a model of :mod:`reference_models`."""
-
-    model: str
-    input_shape: tuple[int, ...] | None = None
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """The one answer: ``params``, the total count."""
-        return ("params",)
+_FIXED = ("id", "kind", "points", "question", "title")  # every item
+_ASKED = ("values", "wrt")  # an item of a kind that asks (derivations at numbers)
 
 
 @dataclass(frozen=True)
@@ -116,8 +72,8 @@ class Item:
     Attributes:
         number: 1-based position in the file.
         id: The item's ``id`` (default: its number as text).
-        kind: One of :data:`KINDS`.
-        problem: The validated configuration (``Problem``, ``SoftmaxCE``, ``BatchNorm``, ``ConvShape``, ``Params``).
+        kind: The name of a registered kind (:mod:`derive.kinds`).
+        problem: The validated configuration, as the kind's :meth:`~derive.kinds.base.Kind.parse` made it.
         wrt: The variables asked, in order.
         values: Given values, or ``None`` to draw them at random per seed.
         points: Points, or ``None``.
@@ -192,7 +148,7 @@ def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet
     raw_items = data.get("item")
     if not isinstance(raw_items, list) or not raw_items:
         raise DeriveError(
-            f"{source}: no questions: add at least one [[item]] table with a 'kind' ({', '.join(KINDS)})."
+            f"{source}: no questions: add at least one [[item]] table with a 'kind' ({', '.join(kinds.names())})."
         )
     items = tuple(_item(raw, n, source) for n, raw in enumerate(raw_items, start=1))
     seen: dict[str, int] = {}
@@ -206,37 +162,30 @@ def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet
 
 
 def _unknown(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise DeriveError(
-                f"{where}: unknown key {key!r}; expected one of {', '.join(sorted(allowed))}.{did_you_mean(key, allowed)}"
-            )
+    unknown_keys(table, allowed, where)
 
 
 def _item(raw: Any, number: int, source: str) -> Item:
     where = f"{source}, item {number}"
     if not isinstance(raw, dict):
         raise DeriveError(f"{where}: expected a table ([[item]]), got {raw!r}.")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
-        raise DeriveError(f"{where}: key 'kind' must be one of {', '.join(KINDS)}, got {kind!r}.{hint}")
-    where = f"{source}, item {number} ({kind})"
-    allowed = (
-        _COMMON + _OPTIONS[kind] if kind in _NUMERIC else ("id", "kind", "points", "question", "title") + _OPTIONS[kind]
-    )
-    _unknown(raw, allowed, where)
-    options = {k: raw[k] for k in _OPTIONS[kind] if k in raw}
+    name = raw.get("kind")
+    kind = kinds.find(name) if isinstance(name, str) else None
+    if kind is None:
+        known = kinds.names()
+        hint = did_you_mean(str(name), known) if isinstance(name, str) else ""
+        raise DeriveError(f"{where}: key 'kind' must be one of {', '.join(known)}, got {name!r}.{hint}")
+    where = f"{source}, item {number} ({kind.name})"
+    _unknown(raw, _FIXED + (_ASKED if kind.asks else ()) + kind.options, where)
+    options = {k: raw[k] for k in kind.options if k in raw}
     for key in ("id", "question", "title"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise DeriveError(f"{where}: key {key!r} must be a non-empty string, got {raw[key]!r}.")
     points = raw.get("points")
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
         raise DeriveError(f"{where}: key 'points' must be a number >= 0, got {points!r}.")
-    problem = _polyfit(options, where, source) if kind == "polyfit" else _problem(kind, options, where)
-    wrt: tuple[str, ...] = (
-        problem.variables if kind in ("conv-shape", "params", "polyfit") else _wrt(raw, problem, kind, where)
-    )
+    problem = kind.parse(options, where=where, source=source)
+    wrt: tuple[str, ...] = _wrt(raw, problem, kind, where) if kind.asks else kind.variables(problem)
     values = raw.get("values", "random")
     if values == "random":
         values = None
@@ -249,7 +198,7 @@ def _item(raw: Any, number: int, source: str) -> Item:
     return Item(
         number=number,
         id=raw.get("id", str(number)).strip(),
-        kind=kind,
+        kind=kind.name,
         problem=problem,
         wrt=wrt,
         values=values,
@@ -259,72 +208,24 @@ def _item(raw: Any, number: int, source: str) -> Item:
     )
 
 
-def _problem(kind: str, options: dict[str, Any], where: str) -> Any:
-    if kind == "network":
-        from derive.network.spec import network_from_dict
-
-        return network_from_dict(options, source=where)
-    try:
-        if kind == "conv-gradient":
-            return Problem(**options)
-        if kind == "softmax-ce":
-            if options.get("activation") == "sigmoid":
-                options.setdefault("classes", 1)
-            return SoftmaxCE(**options)
-        if kind == "batchnorm":
-            return BatchNorm(**options)
-        if kind == "conv-shape":
-            return _conv_shape(options, where)
-        return _params(options, where)
-    except DeriveError as exc:
-        raise DeriveError(f"{where}: {exc}") from None
-
-
-def _polyfit(options: dict[str, Any], where: str, source: str) -> Any:
-    from derive.polyfit import parse_polyfit
-
-    try:
-        return parse_polyfit(options, source)
-    except DeriveError as exc:
-        raise DeriveError(f"{where}: {exc}") from None
-
-
 def make_problem(kind: str, options: Mapping[str, Any], *, where: str = "problem") -> Any:
     """The validated problem of a ``kind`` from its options (as in a problem set, or ``answers.json``'s ``problem``).
 
-    A polyfit problem is read from :meth:`derive.polyfit.Polyfit.config` (its pairs ``x`` and ``y``, no file).
+    This is the kind's :meth:`~derive.kinds.base.Kind.from_config` (a polyfit problem is read from
+    :meth:`derive.polyfit.Polyfit.config`: its pairs ``x`` and ``y``, no file).
 
     >>> make_problem("conv-shape", {"input": [48, 48], "kernel": [7, 7], "stride": [2, 2], "padding": [3, 3]}).stride
     (2, 2)
     """
-    if kind not in KINDS:
-        raise DeriveError(
-            f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}.{did_you_mean(str(kind), KINDS)}"
-        )
-    if kind == "polyfit":
-        from derive.polyfit import polyfit_from_config
-
-        _unknown(options, _OPTIONS[kind] + ("x", "y"), where)
-        try:
-            return polyfit_from_config(dict(options))
-        except DeriveError as exc:
-            raise DeriveError(f"{where}: {exc}") from None
-    _unknown(options, _OPTIONS[kind], where)
-    return _problem(kind, dict(options), where)
+    return kinds.get(kind, where=where).from_config(options, where=where)
 
 
-def _wrt(raw: Mapping[str, Any], problem: Any, kind: str, where: str) -> tuple[str, ...]:
+def _wrt(raw: Mapping[str, Any], problem: Any, kind: kinds.Kind, where: str) -> tuple[str, ...]:
     wrt = raw.get("wrt")
     if isinstance(wrt, str):
         wrt = [wrt]
     if not isinstance(wrt, list) or not wrt or not all(isinstance(w, str) for w in wrt):
-        example = {
-            "conv-gradient": '["w11", "a00"]',
-            "network": '["conv1.w[0,0,1,1]"]',
-            "softmax-ce": '["z0"]',
-            "batchnorm": '["gamma", "x0"]',
-        }[kind]
-        raise DeriveError(f"{where}: key 'wrt' must list the variables asked, such as {example}, got {wrt!r}.")
+        raise DeriveError(f"{where}: key 'wrt' must list the variables asked, such as {kind.wrt_example}, got {wrt!r}.")
     if len(set(wrt)) != len(wrt):
         raise DeriveError(f"{where}: key 'wrt' names a variable twice: {wrt!r}.")
     names = tuple(_check_variable(kind, problem, name, where) for name in wrt)
@@ -333,117 +234,20 @@ def _wrt(raw: Mapping[str, Any], problem: Any, kind: str, where: str) -> tuple[s
     return names
 
 
-def _check_variable(kind: str, problem: Any, name: str, where: str) -> str:
+def _check_variable(kind: kinds.Kind, problem: Any, name: str, where: str) -> str:
     """Return the canonical spelling of ``name`` (``"w_{1,1}"`` → ``"w11"``), or raise."""
-    if kind == "conv-gradient":
-        from derive.graph import build_graph  # imports sympy: only for conv items
-
-        try:
-            return build_graph(problem).resolve(name)
-        except DeriveError as exc:
-            raise DeriveError(f"{where}: key 'wrt': {exc}") from None
-    if kind == "network":
-        from derive.network.values import element_name, resolve_wrt
-
-        try:
-            return element_name(*resolve_wrt(problem, name))
-        except DeriveError as exc:
-            raise DeriveError(f"{where}: key 'wrt': {str(exc).removeprefix('--wrt ')}") from None
-    known = problem.variables
-    if name not in known:
-        raise DeriveError(
-            f"{where}: key 'wrt': unknown variable {name!r}; this problem has {', '.join(known)}.{did_you_mean(name, known)}"
-        )
-    return name
-
-
-def _check_values(kind: str, problem: Any, values: Mapping[str, Any], where: str) -> None:
     try:
-        if kind == "softmax-ce":
-            from derive.softmax_ce import check_values
+        return kind.check_variable(problem, name)
+    except DeriveError as exc:
+        raise DeriveError(f"{where}: key 'wrt': {exc}") from None
 
-            check_values(problem, values)
-        elif kind == "batchnorm":
-            from derive.batchnorm import check_values as check_bn
 
-            check_bn(problem, values)
-        elif kind == "network":
-            from derive.network.values import check_values as check_net
-
-            check_net(problem, values)
-        else:
-            from derive.values import check_values as check_conv
-
-            check_conv(values, problem)
+def _check_values(kind: kinds.Kind, problem: Any, values: Mapping[str, Any], where: str) -> None:
+    try:
+        kind.check_values(problem, values)
     except DeriveError as exc:
         message = str(exc).removeprefix("values: ")
         raise DeriveError(f"{where}: {message}") from None
-
-
-def _ints(value: Any, key: str, where: str, *, low: int, allow: tuple[str, ...] = ()) -> tuple[Any, Any]:
-    pair = value if isinstance(value, list) else [value, value]
-    ok = len(pair) == 2 and all(
-        (isinstance(v, int) and not isinstance(v, bool) and v >= low) or (isinstance(v, str) and v in allow)
-        for v in pair
-    )
-    if not ok:
-        extra = f" or {' / '.join(repr(a) for a in allow)}" if allow else ""
-        raise DeriveError(
-            f"key {key!r} must be a whole number >= {low}{extra}, or a list [rows, cols] of them, got {value!r}."
-        )
-    return pair[0], pair[1]
-
-
-def _conv_shape(options: dict[str, Any], where: str) -> ConvShape:
-    for key in ("input", "kernel"):
-        if key not in options:
-            raise DeriveError(
-                f"missing key {key!r}: a conv-shape question needs 'input' and 'kernel' (e.g. input = 48, kernel = 3)."
-            )
-    channels = options.get("channels")
-    if channels is not None:
-        if not (
-            isinstance(channels, list)
-            and len(channels) == 2
-            and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)
-        ):
-            raise DeriveError(f"key 'channels' must be [in_channels, out_channels], got {channels!r}.")
-        channels = (channels[0], channels[1])
-    shape = ConvShape(
-        input=_ints(options["input"], "input", where, low=1),
-        kernel=_ints(options["kernel"], "kernel", where, low=1),
-        stride=_ints(options.get("stride", 1), "stride", where, low=1),
-        padding=_ints(options.get("padding", 0), "padding", where, low=0, allow=("same", "valid")),
-        channels=channels,
-    )
-    from derive.shapes import conv_output_size
-
-    for d in range(2):
-        conv_output_size(shape.input[d], shape.kernel[d], shape.stride[d], shape.padding[d])
-    return shape
-
-
-def _params(options: dict[str, Any], where: str) -> Params:
-    model = options.get("model")
-    if not isinstance(model, str):
-        raise DeriveError(f"key 'model' must name a model of reference_models (such as \"hw1-cifar\"), got {model!r}.")
-    from reference_models.registry import MODELS
-
-    if model not in MODELS:
-        known = ", ".join(sorted(MODELS)) or "(none)"
-        raise DeriveError(f"unknown model {model!r}; the known models are {known}.{did_you_mean(model, list(MODELS))}")
-    shape = options.get("input_shape")
-    if shape is not None:
-        if not (
-            isinstance(shape, list)
-            and shape
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)
-        ):
-            raise DeriveError(
-                f"key 'input_shape' must be a list of positive whole numbers such as [3, 32, 32], got {shape!r}."
-            )
-        shape = tuple(shape)
-    return Params(model=model, input_shape=shape)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from derive.errors import DeriveError
-from grading.answers.models import KNOWN_KINDS, Model, model_for
+from derive import kinds
+from derive.kinds import DeriveError
+from grading.answers.models import Model, model_for
 from grading.errors import UsageError
 
 __all__ = ["Question", "Variant", "load_variants", "parse_variants"]
@@ -119,8 +120,9 @@ def _question(raw: Any, where: str) -> Question:
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
         raise UsageError(f"{where}: key 'points' must be a number >= 0 or null, got {points!r}.")
     kind = raw["kind"]
-    wrt = raw.get("wrt") if isinstance(raw.get("wrt"), str) else raw["name"]
-    if kind not in KNOWN_KINDS:  # a newer derive key's kind: graded as a number against 'value'
+    wrt = raw["wrt"] if isinstance(raw.get("wrt"), str) else raw["name"]
+    found = kinds.find(kind)
+    if found is None:  # a newer derive key's kind: graded as a number against 'value'
         return Question(
             raw["name"],
             str(raw.get("item", "")),
@@ -139,18 +141,9 @@ def _question(raw: Any, where: str) -> Question:
     try:
         model = model_for(kind, raw["problem"], float(value))
         values = None if raw.get("values") is None else model.check(raw["values"])
-        if kind not in ("conv-shape", "params"):
-            known = getattr(model.problem, "variables", None)
-            if kind == "conv-gradient":
-                model.graph.resolve(raw["wrt"])
-            elif kind == "network":
-                from derive.network.values import resolve_wrt
-
-                resolve_wrt(model.problem, raw["wrt"])
-            elif known is not None and raw["wrt"] not in known:
-                raise DeriveError(f"unknown variable {raw['wrt']!r}")
-            if values is None and kind != "polyfit":
-                raise DeriveError("a derivation question needs its 'values'")
+        found.check_variable(model.problem, raw["wrt"])
+        if values is None and found.asks:
+            raise DeriveError("a derivation question needs its 'values'")
     except DeriveError as exc:
         raise UsageError(f"{where}: {exc}") from None
     return Question(

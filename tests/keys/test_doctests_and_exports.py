@@ -15,6 +15,16 @@ MODULES = [
     "derive.key",
     "derive.pdf",
     "derive.polyfit",
+    "derive.latex_env",
+    "derive.kinds",
+    "derive.kinds.base",
+    "derive.kinds.batchnorm",
+    "derive.kinds.conv_gradient",
+    "derive.kinds.conv_shape",
+    "derive.kinds.network",
+    "derive.kinds.params",
+    "derive.kinds.polyfit",
+    "derive.kinds.softmax_ce",
 ]
 
 
