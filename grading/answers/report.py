@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from grading.answers.grade import VERDICTS, AnswersResult, StudentResult
 from grading.answers.mistakes import explain
+from grading.answers.result import VERDICTS, AnswersResult, StudentResult
 from grading.gradebook import write_atomic
 from grading.safety import defuse_cell, strip_control
 
