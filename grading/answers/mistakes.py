@@ -214,15 +214,21 @@ def _flip_local(graph: Graph, env: Mapping[str, float]) -> Mutate:
     return mutate
 
 
+def _scale_mse(k: float) -> Mutate:
+    """∂L/∂ŷ times ``k`` (the factor-2 mistakes)."""
+    return lambda n, i, v: v * k if n.op == "mse" else v
+
+
 def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: float) -> dict[str, list[float]]:
     """Each mistake's ∂L/∂``wrt`` for a conv-gradient question at ``values`` (the --values layout)."""
     p = graph.problem
     env = forward(graph, leaf_values(values, p))
     node = graph.nodes[wrt]
     out: dict[str, list[float]] = {"sign": [-right]}
-    if p.loss == "mse":
-        scale = 2.0 if p.half_mse else 0.5
-        out["factor-2"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: v * scale if n.op == "mse" else v))]
+    if p.loss == "mse":  # half MSE: the 2 of (ŷ − y)² kept; plain MSE: the 2 dropped, or doubled (2·2(ŷ − y))
+        out["factor-2"] = [
+            math.fsum(conv_chain(graph, env, wrt, _scale_mse(k))) for k in ((2.0,) if p.half_mse else (0.5, 2.0))
+        ]
     else:
         out["bce-missing-sigmoid-derivative"] = [
             math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "sigmoid" else v))
@@ -279,7 +285,7 @@ def network_mistakes(net: Any, values: Mapping[str, Any], wrt: str, right: float
     out: dict[str, list[float]] = {"sign": [-right]}
     if net.loss in ("mse", "half-mse"):
         other = dataclasses.replace(net, loss="half-mse" if net.loss == "mse" else "mse")
-        out["factor-2"] = [_net_grad(other, values, name, index)]
+        out["factor-2"] = [_net_grad(other, values, name, index)] + ([2.0 * right] if net.loss == "mse" else [])
     elif net.loss == "bce":
         fw = net_forward(net, values)
         p, y = float(fw.probs[0]), values["y"]

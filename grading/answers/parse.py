@@ -133,6 +133,11 @@ def _prepare(text: str) -> str:
         s = s.replace(wrapper, "")
     s = "".join(_CHAR_MAP.get(ch, ch) for ch in s).replace("**", "^")
     s = re.sub(r"([A-Za-z])\u0302", r"\1hat", s)  # x̂ (x + combining circumflex) -> xhat
+    hat = re.search(r"([A-Za-z]\w*)\s*\^(?=\s|$|[)\]}*/=,]|[-+]\s*[A-Za-z\\])", s)  # y^ - y, y^-y: ŷ meant
+    if hat:
+        raise Unreadable(
+            f"{hat.group(1) + '^'!r} has no exponent after '^'; write ŷ as yhat or \\hat{{y}}, a power as y^2."
+        )
     s = re.sub(r"[₀-₉]+", lambda m: "_{" + m.group().translate(_SUB) + "}", s)
     s = re.sub(r"[⁰-⁹⁻⁺¹²³]+", lambda m: "^{" + m.group().translate(_SUP) + "}", s)
     return s
@@ -187,6 +192,7 @@ def _tokens(s: str) -> list[_Tok]:
                 out.append(_Tok("NAME", "sigma"))  # \sigma_B: the batch standard deviation
             elif cmd in _FUNCS:
                 out.append(_Tok("FUNC", _FUNCS[cmd]))
+                i = _prime(s, i, out)
             elif cmd in _GREEK:
                 out.append(_Tok("NAME", _GREEK[cmd]))
             else:
@@ -201,6 +207,8 @@ def _tokens(s: str) -> list[_Tok]:
             else:
                 out.append(_Tok("NAME", word))
             i += len(word)
+            if out[-1].kind == "FUNC":
+                i = _prime(s, i, out)
         elif ch == "∂":
             out.append(_Tok("OP", "∂"))
             i += 1
@@ -215,6 +223,14 @@ def _tokens(s: str) -> list[_Tok]:
         if len(out) > _MAX_TOKENS:
             raise Unreadable(f"the formula has more than {_MAX_TOKENS} symbols; write a shorter one.")
     return out
+
+
+def _prime(s: str, i: int, out: list[_Tok]) -> int:
+    """``σ'(z)``, ``σ′(z)``, ``\\sigma'(z)``: the derivative of σ, a function students name; else nothing."""
+    if i < len(s) and s[i] in "'′’" and out[-1].text == "sigma":
+        out[-1] = _Tok("FUNC", "dsigma")
+        return i + 1
+    return i
 
 
 def _last_side(toks: list[_Tok]) -> list[_Tok]:
@@ -355,9 +371,28 @@ class _Parser:
         if spelled == "e" and self.resolve("e") is None:
             return sympy.E
         canonical = self.resolve(spelled)
-        if canonical is None:
+        if canonical is not None:
+            return sympy.Symbol(canonical)
+        parts = self.run_together(spelled)
+        if parts is None:
             raise Unreadable(f"unknown name {spelled!r}.")
-        return sympy.Symbol(canonical)
+        return sympy.Mul(*(sympy.Symbol(p) for p in parts), evaluate=False)
+
+    def run_together(self, word: str) -> list[str] | None:
+        """``v0h00`` → ``["v0", "h00"]``: known names written without a ``*`` (the longest first name first)."""
+        if not word:
+            return []
+        for cut in range(len(word) - 1, 0, -1):
+            head = word[:cut]
+            if head[-1].isdigit() and word[cut].isdigit():
+                continue  # never inside a run of digits: w110 is not w11·0
+            canonical = self.resolve(head)
+            if canonical is not None:
+                rest = self.resolve(word[cut:])
+                tail = [rest] if rest is not None else self.run_together(word[cut:])
+                if tail is not None:
+                    return [canonical, *tail]
+        return None
 
     def primary(self) -> sympy.Expr:
         t = self.peek()
@@ -408,6 +443,12 @@ class _Parser:
 
 
 def _apply(func: str, arg: sympy.Expr) -> sympy.Expr:
+    if func == "dsigma":  # σ'(x) = σ(x)(1 − σ(x))
+        return sympy.Mul(
+            sigma(arg, evaluate=False),
+            sympy.Add(1, sympy.Mul(-1, sigma(arg, evaluate=False), evaluate=False), evaluate=False),
+            evaluate=False,
+        )
     if func == "sqrt":
         return sympy.Pow(arg, sympy.Rational(1, 2), evaluate=False)
     ctor = {"sigma": sigma, "exp": sympy.exp, "log": sympy.log, "tanh": sympy.tanh, "relu": relu}[func]
