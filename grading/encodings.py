@@ -56,10 +56,14 @@ def guess_legacy(data: bytes) -> str:
     return best
 
 
-def decode_legacy(data: bytes) -> tuple[str, str]:
-    """``(text, encoding)`` for bytes that are not UTF-8; undecodable bytes become U+FFFD."""
+def decode_legacy(data: bytes, *, errors: str = "replace") -> tuple[str, str]:
+    """``(text, encoding)`` for bytes that are not UTF-8; undecodable bytes become U+FFFD.
+
+    ``errors="surrogateescape"`` keeps them instead, so that ``text.encode(encoding,
+    "surrogateescape")`` gives the bytes back (an LMS template written back unchanged).
+    """
     encoding = guess_legacy(data)
-    return data.decode(encoding, errors="replace"), encoding
+    return data.decode(encoding, errors=errors), encoding
 
 
 def _is_latin_letter(ch: str) -> bool:

@@ -286,3 +286,33 @@ def test_feedback_header_has_no_escape_codes_or_newline(keys, tmp_path):
     assert "\x1b" not in text and first == "Derivation feedback for Ada Lovelace Points: 10 of 10 (0412345)"
     assert second.startswith("Points: 0 of")
     assert math.isfinite(result.students[0].points)
+
+
+def test_legacy_bytes_come_back_unchanged_for_a_template():
+    from grading.encodings import decode_legacy
+
+    data = b"Identifier,Full name,Grade\r\nParticipant 7," + BIG5_NAME + b",\r\n"
+    text, encoding = decode_legacy(data, errors="surrogateescape")
+    assert encoding == "cp950" and "鄭呈毅" in text
+    assert text.encode(encoding, errors="surrogateescape") == data
+
+
+def test_quiz_attempt_flag(keys, tmp_path):
+    import subprocess
+    import sys
+
+    path, entries = keys
+    right = oracle(entries["0412345"]["values"])
+    rows = [
+        HEADER,
+        ["鄭", "呈毅", "0412345", "", "Finished", "10.00", f"{right['w11']:.6g}", f"{right['a00']:.6g}"],
+        ["鄭", "呈毅", "0412345", "", "Finished", "0.00", "1", "1"],
+    ]
+    quiz = write(tmp_path / "quiz.csv", rows)
+    base = [sys.executable, "-m", "grading", str(quiz), "--variants", str(path), "--json"]
+    run = subprocess.run([*base, "--quiz-attempt", "highest"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    items = json.loads(run.stdout)["students"][0]["items"]
+    assert [i["verdict"] for i in items] == ["correct", "correct"]
+    bad = subprocess.run([*base, "--quiz-attempt", "best"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--quiz-attempt 'best': expected one of last, highest." in bad.stderr
