@@ -13,6 +13,7 @@ Grammar (both syntaxes; implicit multiplication everywhere)::
     unary   := ("+" | "-") unary | power
     power   := primary ("^" unary)?
     primary := NUMBER | NAME subscript? | FUNC argument | \\frac{expr}{expr} | (expr) | [expr] | {expr}
+             | \\sum_{i,j=lo}^{hi} term       (the rest of the product, once per index value)
 
 >>> str(parse_formula("2*(yhat - y)*v0", lambda n: n if n in ("yhat", "y", "v0") else None))
 '2*v0*(-y + yhat)'
@@ -22,6 +23,7 @@ Grammar (both syntaxes; implicit multiplication everywhere)::
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -177,6 +179,8 @@ def _tokens(s: str) -> list[_Tok]:
                 out.append(_Tok("OP", "="))
             elif cmd in ("partial", "nabla"):
                 out.append(_Tok("OP", "∂"))
+            elif cmd == "sum":
+                out.append(_Tok("SUM", "sum"))
             elif cmd in ("frac", "dfrac", "tfrac"):
                 out.append(_Tok("FRAC", cmd))
             elif cmd in ("hat", "widehat"):
@@ -197,6 +201,9 @@ def _tokens(s: str) -> list[_Tok]:
                 out.append(_Tok("NAME", _GREEK[cmd]))
             else:
                 raise Unreadable(f"unknown LaTeX command '\\{cmd}'.")
+        elif ch in "∑Σ":
+            out.append(_Tok("SUM", "sum"))
+            i += 1
         elif ch.isalpha():
             m = _WORD.match(s, i)
             word = m.group() if m else ch  # an ASCII word, or one other letter (σ, ŷ, γ...)
@@ -212,6 +219,7 @@ def _tokens(s: str) -> list[_Tok]:
         elif ch == "∂":
             out.append(_Tok("OP", "∂"))
             i += 1
+
         elif ch == "√":
             out.append(_Tok("FUNC", "sqrt"))
             i += 1
@@ -247,11 +255,20 @@ def _last_side(toks: list[_Tok]) -> list[_Tok]:
 
 
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
+_MAX_SUM_TERMS = 256
+_NATURAL_MAX = 10  # a sum with no stated range runs over 0..9, where the indexed names exist
+
+
+class _OutOfRange(Unreadable):
+    """Inside a sum with no stated range: a name that does not exist ends the range there."""
 
 
 class _Parser:
     def __init__(self, toks: list[_Tok], resolve: Resolve) -> None:
         self.toks, self.k, self.resolve, self.depth = toks, 0, resolve, 0
+        self.bound: dict[str, int] = {}  # a sum's indices and their current values
+        self.natural = False  # inside a sum with no stated range: an unknown name ends the range
+        self.reads = 0
 
     def peek(self) -> _Tok | None:
         return self.toks[self.k] if self.k < len(self.toks) else None
@@ -281,7 +298,7 @@ class _Parser:
     def starts_primary(self) -> bool:
         t = self.peek()
         return t is not None and (
-            t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT") or (t.kind == "OP" and t.text in "([{")
+            t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT", "SUM") or (t.kind == "OP" and t.text in "([{")
         )
 
     def term(self) -> sympy.Expr:
@@ -344,25 +361,120 @@ class _Parser:
             raise Unreadable("'_' at the end has no subscript.")
         if t.kind in ("NUM", "NAME"):
             self.take()
-            return t.text
+            return self.index([t]) if self.bound else t.text
         if t.kind == "OP" and t.text == "{":
             self.take()
-            parts, current = [], ""
+            parts: list[list[_Tok]] = [[]]
             while not self.is_op("}"):
                 u = self.peek()
                 if u is None:
                     raise Unreadable("unbalanced parenthesis: a subscript's '{' is never closed.")
                 self.take()
                 if u.kind == "OP" and u.text == ",":
-                    parts.append(current)
-                    current = ""
-                elif u.kind in ("NUM", "NAME"):
-                    current += u.text
+                    parts.append([])
+                elif u.kind in ("NUM", "NAME") or (self.bound and u.kind == "OP" and u.text in "+-"):
+                    parts[-1].append(u)
                 else:
                     raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {u.text!r}.")
             self.take()
-            return "_".join([*parts, current])
+            return "_".join(self.index(part) if self.bound else "".join(u.text for u in part) for part in parts)
         raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {t.text!r}.")
+
+    def index(self, part: list[_Tok]) -> str:
+        """One index inside a sum: ``ij`` → ``"01"`` (each letter its value), ``2i+j`` or ``i+1`` → their value."""
+        letters = "".join(u.text for u in part if u.kind == "NAME")
+        if not letters or any(c not in self.bound for c in letters):
+            return "".join(u.text for u in part)
+        if not any(u.kind == "OP" for u in part) and all(u.kind == "NAME" for u in part):
+            return "".join(str(self.bound[c]) for c in letters)
+        total, sign, factor = 0, 1, 1
+        for u in [*part, _Tok("OP", "+")]:
+            if u.kind == "OP":
+                total, sign, factor = total + sign * factor, (1 if u.text == "+" else -1), 1
+            elif u.kind == "NUM" and u.text.isdigit():
+                factor *= int(u.text)
+            elif u.kind == "NAME" and all(c in self.bound for c in u.text):
+                factor *= math.prod(self.bound[c] for c in u.text)
+            else:
+                raise Unreadable(f"an index of a sum holds the sum's letters and whole numbers, not {u.text!r}.")
+        return str(total)
+
+    def summation(self) -> sympy.Expr:
+        """``\\sum_{i=0}^{1}``, ``\\sum_{i,j=0}^{1}`` or ``\\sum_{i,j}`` (every index where the names exist)
+        over the rest of the product, the names' indices read with the letters' values."""
+        self.take()
+        letters, bounds = self.sum_range()
+        start, end, terms = self.k, self.k, []
+        values = range(bounds[0], bounds[1] + 1) if bounds else range(_NATURAL_MAX)
+        if len(values) ** len(letters) > _MAX_SUM_TERMS:
+            raise Unreadable(f"the sum has more than {_MAX_SUM_TERMS} terms; write it out or narrow its range.")
+        outer, natural = self.bound, self.natural
+        for combo in itertools.product(values, repeat=len(letters)):
+            self.reads += 1
+            if self.reads > _MAX_SUM_TERMS:
+                raise Unreadable(f"the sums have more than {_MAX_SUM_TERMS} terms; write them out.")
+            self.k, self.bound, self.natural = start, {**outer, **dict(zip(letters, combo))}, natural or not bounds
+            try:
+                terms.append(self.term())
+            except _OutOfRange:
+                if bounds:
+                    raise
+            end = max(end, self.k)
+        self.k, self.bound, self.natural = end, outer, natural
+        if not terms:
+            raise Unreadable("the sum has no term: no index value gives names of this question.")
+        return sympy.Add(*terms, evaluate=False)
+
+    def sum_range(self) -> tuple[str, tuple[int, int] | None]:
+        """The sum's index letters and its range (``None`` when not stated)."""
+        how = "write a sum as \\sum_{i=0}^{1} or \\sum_{i,j=0}^{1}"
+        if not self.is_op("_"):
+            raise Unreadable(f"a sum needs its indices; {how}.")
+        self.take()
+        braced = self.is_op("{")
+        if braced:
+            self.take()
+        letters, low = "", None
+        while True:
+            u = self.peek()
+            if u is None:
+                raise Unreadable(f"a sum's indices are not closed; {how}.")
+            if not braced and letters:
+                break
+            self.take()
+            if u.kind == "OP" and u.text == "}" and braced:
+                break
+            if u.kind == "NAME" and low is None and all(c.isalpha() and c not in letters for c in u.text):
+                letters += u.text
+            elif u.kind == "OP" and u.text == "," and low is None:
+                continue
+            elif u.kind == "OP" and u.text == "=" and letters and low is None:
+                low = self.bound_number(how)
+            else:
+                raise Unreadable(f"a sum's indices hold letters and a start, not {u.text!r}; {how}.")
+        if not letters:
+            raise Unreadable(f"a sum needs its indices; {how}.")
+        if low is None:
+            return letters, None
+        if not self.is_op("^"):
+            raise Unreadable(f"the sum starts at {letters[0]} = {low} but has no end; {how}.")
+        self.take()
+        if self.is_op("{"):
+            self.take()
+            high = self.bound_number(how)
+            if not self.is_op("}"):
+                raise Unreadable(f"a sum's end is one whole number; {how}.")
+            self.take()
+        else:
+            high = self.bound_number(how)
+        return letters, (low, high)
+
+    def bound_number(self, how: str) -> int:
+        u = self.peek()
+        if u is None or u.kind != "NUM" or not u.text.isdigit() or len(u.text) > 3:
+            raise Unreadable(f"a sum's start and end are whole numbers; {how}.")
+        self.take()
+        return int(u.text)
 
     def name(self, spelled: str) -> sympy.Expr:
         while self.is_op("_"):
@@ -375,6 +487,8 @@ class _Parser:
             return sympy.Symbol(canonical)
         parts = self.run_together(spelled)
         if parts is None:
+            if self.natural:
+                raise _OutOfRange(spelled)
             raise Unreadable(f"unknown name {spelled!r}.")
         return sympy.Mul(*(sympy.Symbol(p) for p in parts), evaluate=False)
 
@@ -421,6 +535,8 @@ class _Parser:
                 else:
                     raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
                 return self.name(u.text + "hat")
+            if t.kind == "SUM":
+                return self.summation()
             if t.kind == "FRAC":
                 self.take()
                 num = self.group("\\frac")

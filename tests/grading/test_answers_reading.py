@@ -316,3 +316,33 @@ def test_quiz_attempt_flag(keys, tmp_path):
     assert [i["verdict"] for i in items] == ["correct", "correct"]
     bad = subprocess.run([*base, "--quiz-attempt", "best"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--quiz-attempt 'best': expected one of last, highest." in bad.stderr
+
+
+W11_SUM = r"2(\hat{y}-y) v_{2i+j} \sigma'(z_{ij}) a_{i+1,j+1}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\sum_{i,j=0}^{1} " + W11_SUM,
+        r"\sum_{i=0}^{1}\sum_{j=0}^{1} " + W11_SUM,
+        r"\sum_{i,j} " + W11_SUM,  # every i, j where the names exist: the 2 x 2 outputs
+        "Σ_{i,j=0}^{1} 2(ŷ-y) v_{2i+j} σ'(z_{ij}) a_{i+1,j+1}",
+    ],
+)
+def test_a_sum_over_a_stated_range(keys, tmp_path, text):
+    path, entries = keys
+    right = oracle(entries["0412345"]["values"])["w11"]
+    result = grade_answers(write(tmp_path / "r.csv", [["student", "w11"], ["0412345", text]]), path)
+    item = result.students[0].items[0]
+    assert (item.verdict, item.why) == ("correct", None) and math.isclose(item.expected, right, rel_tol=1e-12)
+
+
+def test_a_sum_with_a_wrong_range_is_not_right(keys, tmp_path):
+    path, _ = keys
+    rows = [["student", "w11"], ["0412345", r"\sum_{i,j=0}^{2} " + W11_SUM], ["b002", r"\sum_{i=0} 3"]]
+    result = grade_answers(write(tmp_path / "r.csv", rows), path)
+    assert [(s.items[0].verdict, s.items[0].why) for s in result.students] == [
+        ("unreadable", "unknown name 'z02'."),
+        ("unreadable", r"the sum starts at i = 0 but has no end; write a sum as \sum_{i=0}^{1} or \sum_{i,j=0}^{1}."),
+    ]
