@@ -25,233 +25,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import sympy
 
 from derive.graph import relu, sigma
-from grading.errors import GradingError
+from grading.answers.tokens import MAX_CHARS, Tok, Unreadable, last_side, prepare, tokens
 
 __all__ = ["MAX_CHARS", "MAX_DEPTH", "Unreadable", "evaluate", "parse_formula"]
 
-MAX_CHARS = 1000
-"""The longest formula read (characters, after trimming)."""
 MAX_DEPTH = 40
 """The deepest nesting of parentheses, powers and signs read."""
-_MAX_TOKENS = 400
-_MAX_NUMBER = 30
 
 Resolve = Callable[[str], "str | None"]
-
-
-class Unreadable(GradingError):
-    """A formula that cannot be read; the message says why (shown to the student)."""
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # NUM NAME FUNC FRAC HAT OP
-    text: str
-
-
-_FUNCS = {
-    "sigma": "sigma",
-    "sigmoid": "sigma",
-    "σ": "sigma",
-    "exp": "exp",
-    "log": "log",
-    "ln": "log",
-    "sqrt": "sqrt",
-    "√": "sqrt",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-}
-_GREEK = {
-    "gamma": "gamma",
-    "beta": "beta",
-    "mu": "mu",
-    "epsilon": "eps",
-    "varepsilon": "eps",
-    "eps": "eps",
-    "gamma_": "gamma",
-}
-_UNICODE = {"γ": "gamma", "β": "beta", "μ": "mu", "ε": "eps", "ϵ": "eps", "ŷ": "yhat"}
-_SKIP_CMDS = {
-    "left",
-    "right",
-    "big",
-    "Big",
-    "bigg",
-    "Bigg",
-    "bigl",
-    "bigr",
-    "Bigl",
-    "Bigr",
-    "biggl",
-    "biggr",
-    "Biggl",
-    "Biggr",
-    "quad",
-    "qquad",
-    "displaystyle",
-    "limits",
-}
-_MUL_CMDS = {"cdot", "times", "ast", "cdotp"}
-_CHAR_MAP = {
-    "−": "-",
-    "–": "-",
-    "—": "-",
-    "‐": "-",
-    "·": "*",
-    "⋅": "*",
-    "×": "*",
-    "∙": "*",
-    "∗": "*",
-    "÷": "/",
-    "≈": "=",
-    "≅": "=",
-    "≃": "=",
-    "\u00a0": " ",
-    "\u2009": " ",
-    "\u202f": " ",
-    "\u2002": " ",
-    "\u2003": " ",
-}
-_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _prepare(text: str) -> str:
-    s = unicodedata.normalize("NFC", text).strip()
-    if len(s) > MAX_CHARS:
-        raise Unreadable(f"the formula is {len(s)} characters long; at most {MAX_CHARS} are read.")
-    for wrapper in ("$", "\\(", "\\)", "\\[", "\\]"):
-        s = s.replace(wrapper, "")
-    s = "".join(_CHAR_MAP.get(ch, ch) for ch in s).replace("**", "^")
-    s = re.sub(r"([A-Za-z])\u0302", r"\1hat", s)  # x̂ (x + combining circumflex) -> xhat
-    hat = re.search(r"([A-Za-z]\w*)\s*\^(?=\s|$|[)\]}*/=,]|[-+]\s*[A-Za-z\\])", s)  # y^ - y, y^-y: ŷ meant
-    if hat:
-        raise Unreadable(
-            f"{hat.group(1) + '^'!r} has no exponent after '^'; write ŷ as yhat or \\hat{{y}}, a power as y^2."
-        )
-    s = re.sub(r"[₀-₉]+", lambda m: "_{" + m.group().translate(_SUB) + "}", s)
-    s = re.sub(r"[⁰-⁹⁻⁺¹²³]+", lambda m: "^{" + m.group().translate(_SUP) + "}", s)
-    return s
-
-
-def _tokens(s: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and s[i + 1].isdigit()):
-            m = _NUMBER.match(s, i)
-            assert m is not None
-            if len(m.group()) > _MAX_NUMBER:
-                raise Unreadable(
-                    f"the number {m.group()[:12]!r}... is too long; write at most {_MAX_NUMBER} characters."
-                )
-            out.append(_Tok("NUM", m.group()))
-            i = m.end()
-        elif ch == "\\":
-            m = re.compile(r"\\([A-Za-z]+)").match(s, i)
-            if m is None:
-                if i + 1 < n and s[i + 1] in ",;:! ":
-                    i += 2
-                    continue
-                raise Unreadable(f"unexpected {s[i : i + 2]!r} at character {i + 1}.")
-            i = m.end()
-            cmd = m.group(1)
-            if cmd in _SKIP_CMDS:
-                continue
-            if cmd in _MUL_CMDS:
-                out.append(_Tok("OP", "*"))
-            elif cmd == "approx":
-                out.append(_Tok("OP", "="))
-            elif cmd in ("partial", "nabla"):
-                out.append(_Tok("OP", "∂"))
-            elif cmd == "sum":
-                out.append(_Tok("SUM", "sum"))
-            elif cmd in ("frac", "dfrac", "tfrac"):
-                out.append(_Tok("FRAC", cmd))
-            elif cmd in ("hat", "widehat"):
-                out.append(_Tok("HAT", cmd))
-            elif cmd in ("operatorname", "mathrm", "text", "mathit", "textrm"):
-                m2 = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}").match(s, i)
-                if m2 is None:
-                    raise Unreadable(f"\\{cmd} must be followed by a name in braces, such as \\{cmd}{{exp}}.")
-                word = m2.group(1)
-                out.append(_Tok("FUNC", _FUNCS[word]) if word in _FUNCS else _Tok("NAME", word))
-                i = m2.end()
-            elif cmd == "sigma" and re.compile(r"\s*_\s*\{?\s*B").match(s, i):
-                out.append(_Tok("NAME", "sigma"))  # \sigma_B: the batch standard deviation
-            elif cmd in _FUNCS:
-                out.append(_Tok("FUNC", _FUNCS[cmd]))
-                i = _prime(s, i, out)
-            elif cmd in _GREEK:
-                out.append(_Tok("NAME", _GREEK[cmd]))
-            else:
-                raise Unreadable(f"unknown LaTeX command '\\{cmd}'.")
-        elif ch in "∑Σ":
-            out.append(_Tok("SUM", "sum"))
-            i += 1
-        elif ch.isalpha():
-            m = _WORD.match(s, i)
-            word = m.group() if m else ch  # an ASCII word, or one other letter (σ, ŷ, γ...)
-            if word in _UNICODE:
-                out.append(_Tok("NAME", _UNICODE[word]))
-            elif word in _FUNCS:
-                out.append(_Tok("FUNC", _FUNCS[word]))
-            else:
-                out.append(_Tok("NAME", word))
-            i += len(word)
-            if out[-1].kind == "FUNC":
-                i = _prime(s, i, out)
-        elif ch == "∂":
-            out.append(_Tok("OP", "∂"))
-            i += 1
-
-        elif ch == "√":
-            out.append(_Tok("FUNC", "sqrt"))
-            i += 1
-        elif ch in "+-*/^()[]{}_,=":
-            out.append(_Tok("OP", ch))
-            i += 1
-        else:
-            raise Unreadable(f"unexpected character {ch!r} at character {i + 1}.")
-        if len(out) > _MAX_TOKENS:
-            raise Unreadable(f"the formula has more than {_MAX_TOKENS} symbols; write a shorter one.")
-    return out
-
-
-def _prime(s: str, i: int, out: list[_Tok]) -> int:
-    """``σ'(z)``, ``σ′(z)``, ``\\sigma'(z)``: the derivative of σ, a function students name; else nothing."""
-    if i < len(s) and s[i] in "'′’" and out[-1].text == "sigma":
-        out[-1] = _Tok("FUNC", "dsigma")
-        return i + 1
-    return i
-
-
-def _last_side(toks: list[_Tok]) -> list[_Tok]:
-    """``∂L/∂w = 2(ŷ − y)… = 0.07``: the part after the last top-level ``=``."""
-    depth, cut = 0, 0
-    for k, t in enumerate(toks):
-        if t.kind == "OP" and t.text in "([{":
-            depth += 1
-        elif t.kind == "OP" and t.text in ")]}":
-            depth -= 1
-        elif t.kind == "OP" and t.text == "=" and depth == 0:
-            cut = k + 1
-    return toks[cut:]
 
 
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
@@ -264,16 +50,16 @@ class _OutOfRange(Unreadable):
 
 
 class _Parser:
-    def __init__(self, toks: list[_Tok], resolve: Resolve) -> None:
+    def __init__(self, toks: list[Tok], resolve: Resolve) -> None:
         self.toks, self.k, self.resolve, self.depth = toks, 0, resolve, 0
         self.bound: dict[str, int] = {}  # a sum's indices and their current values
         self.natural = False  # inside a sum with no stated range: an unknown name ends the range
         self.reads = 0
 
-    def peek(self) -> _Tok | None:
+    def peek(self) -> Tok | None:
         return self.toks[self.k] if self.k < len(self.toks) else None
 
-    def take(self) -> _Tok:
+    def take(self) -> Tok:
         tok = self.toks[self.k]
         self.k += 1
         return tok
@@ -364,7 +150,7 @@ class _Parser:
             return self.index([t]) if self.bound else t.text
         if t.kind == "OP" and t.text == "{":
             self.take()
-            parts: list[list[_Tok]] = [[]]
+            parts: list[list[Tok]] = [[]]
             while not self.is_op("}"):
                 u = self.peek()
                 if u is None:
@@ -380,7 +166,7 @@ class _Parser:
             return "_".join(self.index(part) if self.bound else "".join(u.text for u in part) for part in parts)
         raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {t.text!r}.")
 
-    def index(self, part: list[_Tok]) -> str:
+    def index(self, part: list[Tok]) -> str:
         """One index inside a sum: ``ij`` → ``"01"`` (each letter its value), ``2i+j`` or ``i+1`` → their value."""
         letters = "".join(u.text for u in part if u.kind == "NAME")
         if not letters or any(c not in self.bound for c in letters):
@@ -388,7 +174,7 @@ class _Parser:
         if not any(u.kind == "OP" for u in part) and all(u.kind == "NAME" for u in part):
             return "".join(str(self.bound[c]) for c in letters)
         total, sign, factor = 0, 1, 1
-        for u in [*part, _Tok("OP", "+")]:
+        for u in [*part, Tok("OP", "+")]:
             if u.kind == "OP":
                 total, sign, factor = total + sign * factor, (1 if u.text == "+" else -1), 1
             elif u.kind == "NUM" and u.text.isdigit():
@@ -526,7 +312,7 @@ class _Parser:
                 if u is not None and u.kind == "OP" and u.text == "{":
                     self.take()
                     u = self.peek()
-                    if u is None or u.kind != "NAME" or self.toks[self.k + 1 : self.k + 2] != [_Tok("OP", "}")]:
+                    if u is None or u.kind != "NAME" or self.toks[self.k + 1 : self.k + 2] != [Tok("OP", "}")]:
                         raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
                     self.take()
                     self.take()
@@ -584,7 +370,7 @@ def parse_formula(text: str, resolve: Resolve | Mapping[str, str]) -> sympy.Expr
         Unreadable: with the reason (``unknown name 'q'``, ``unbalanced parenthesis: ...``).
     """
     lookup = resolve.get if isinstance(resolve, Mapping) else resolve
-    toks = _last_side(_tokens(_prepare(text)))
+    toks = last_side(tokens(prepare(text)))
     if not toks:
         raise Unreadable("there is no formula or number.")
     if any(t.text == "∂" for t in toks):
