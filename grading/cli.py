@@ -93,6 +93,13 @@ def grade(
         str | None,
         typer.Option(help="Class or --variants: the Canvas assignment column to fill, when the export has several."),
     ] = None,
+    quiz_attempt: Annotated[
+        str | None,
+        typer.Option(
+            help="With --variants, a Moodle quiz download: grade each student's 'last' finished attempt (default) "
+            "or the 'highest'-graded one, as the quiz's grading method."
+        ),
+    ] = None,
     max_size: Annotated[
         str | None,
         typer.Option(
@@ -122,8 +129,11 @@ def grade(
             atol=atol,
             lms_template=lms_template,
             lms_column=lms_column,
+            attempt=quiz_attempt or "last",
         )
         return
+    if quiz_attempt is not None:
+        raise UsageError("--quiz-attempt picks a Moodle quiz attempt; it goes with --variants.")
     assignment = resolve_assignment(key)
     if k is not None:
         assignment = dataclasses.replace(assignment, k=k)
@@ -178,6 +188,7 @@ def _grade_answers(
     atol: float | None,
     lms_template: Path | None,
     lms_column: str | None,
+    attempt: str,
 ) -> None:
     from grading.answers import grade_answers, render_answers_summary
 
@@ -210,6 +221,7 @@ def _grade_answers(
         out=out,
         lms_template=lms_template,
         lms_column=lms_column,
+        attempt=attempt,
     )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

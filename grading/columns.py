@@ -203,7 +203,7 @@ def parse_scores(rows: list[list[str]], columns: list[int]) -> tuple[np.ndarray,
         scores = np.array(table, dtype=np.float64)
     except ValueError:
         scores = np.array([[_to_float(c) for c in row] for row in table], dtype=np.float64)
-    valid = np.isfinite(scores).all(axis=1)
+    valid: np.ndarray = np.asarray(np.isfinite(scores).all(axis=1))
     return np.where(np.isfinite(scores), scores, 0.0), valid
 
 

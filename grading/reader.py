@@ -1,7 +1,7 @@
 """Read the CSV files that students really send.
 
 Bytes come in as UTF-8 (with or without a byte-order mark), UTF-16 (with a
-BOM), or a Windows code page; lines end in LF, CRLF or a lone CR; cells are
+BOM), or a Windows code page (cp1252, Big5 or GB18030: :mod:`grading.encodings`); lines end in LF, CRLF or a lone CR; cells are
 separated by commas, semicolons or tabs and may be quoted. :func:`read_rows`
 turns all of that into a list of rows of stripped cells, each with the
 physical line number it came from, so that every later message can point at a
@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Sequence
 
+from grading.encodings import ENCODING_NAMES, decode_legacy
 from grading.errors import InvalidSubmission
 from grading.report import Issue
 
@@ -155,8 +156,8 @@ def decode(data: bytes, *, name: str = "the file") -> tuple[str, str]:
         try:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
-    if "\x00" in text or _control_fraction(text) > 0.01:
+            text, encoding = decode_legacy(data)
+    if text.count("\x00") > max(8, len(text) // 1000) or _control_fraction(text) > 0.01:
         raise UnreadableFile(
             "not_text", f"{name} is not a CSV text file (it contains binary data); ask for the CSV export."
         )
@@ -180,8 +181,9 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 def _control_fraction(text: str) -> float:
+    """The share of control characters in the first 4 KB (a lone NUL in one cell is not binary data)."""
     sample = text[:4096]
-    bad = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f\v")
+    bad = sum(1 for ch in sample if ch < " " and ch not in "\x00\t\r\n\f\v")
     return bad / max(len(sample), 1)
 
 
@@ -235,6 +237,8 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
     """
     text, encoding = decode(data, name=name)
     issues: list[Issue] = []
+    if encoding in ("cp950", "gb18030"):
+        issues.append(Issue("encoding", f"{name} is not UTF-8; it was read as {ENCODING_NAMES[encoding]}.", None))
     sep = _SEP_LINE.match(text)
     if sep:  # Excel's "sep=;" line: the delimiter, then a blank line 1 (line numbers stay right)
         delimiter = sep.group("d")
@@ -258,7 +262,9 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
             del joined
             if ends_with_newline:
                 cells.pop()
-            return Rows(range(1, n + 1), delimiter, encoding, flat=cells, width=width)
+            flat_table = Rows(range(1, n + 1), delimiter, encoding, flat=cells, width=width)
+            flat_table.issues = issues
+            return flat_table
         rows, lines = _split_plain(text, delimiter)
     if not rows:
         raise UnreadableFile("empty", f"{name} has no rows, only blank lines.")
@@ -324,17 +330,23 @@ def _unquote(cell: str) -> str:
 def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int], Issue | None]:
     """Quoted cells (possibly spanning lines): the csv module, with physical line numbers.
 
-    A quote that opens a cell and closes only lines later (or never) would make one
-    huge cell of many rows; then the file is read line by line with quotes ignored,
-    and the issue says where the stray quote is.
+    A quoted cell with a line break in it is data (a multi-line quiz response). Only a
+    stray quote is not: one that never closes (the file has an odd number of quotes), or
+    one that swallows whole rows (two or more of the cell's later lines split into as many
+    cells as the header has). Then the file is read line by line with quotes ignored, and
+    the issue says where the stray quote is.
     """
     rows: list[list[str]] = []
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     start = 1
+    odd = text.count('"') % 2 == 1
     try:
         for row in reader:
-            if reader.line_num > start and any("\n" in c or "\r" in c for c in row):
+            if reader.line_num > start and any(
+                ("\n" in c or "\r" in c) and (odd or _swallows_rows(c, delimiter, len(rows[0]) if rows else len(row)))
+                for c in row
+            ):
                 return _ignore_quotes(text, delimiter, name, start, reader.line_num)
             cells = [_unquote(cell.strip()) for cell in row]
             if any(cells):
@@ -346,6 +358,13 @@ def _split_csv(text: str, delimiter: str, name: str) -> tuple[list[list[str]], l
             return _ignore_quotes(text, delimiter, name, start, text.count("\n") + 1)
         raise UnreadableFile("malformed", f"{name}, near line {start}: the CSV cannot be parsed ({exc}).") from None
     return rows, lines, None
+
+
+def _swallows_rows(cell: str, delimiter: str, width: int) -> bool:
+    """True when a multi-line cell holds whole rows of the table (a stray quote's work)."""
+    later = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]
+    rowlike = sum(1 for line in later if width > 1 and line.count(delimiter) == width - 1)
+    return rowlike >= 2 and 2 * rowlike > len(later)
 
 
 def _ignore_quotes(

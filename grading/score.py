@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -373,7 +374,7 @@ def _score(
 
 def _top_k(
     rows: list[list[str]],
-    lines: list[int],
+    lines: Sequence[int],
     first_rows: np.ndarray,
     row_key: np.ndarray,
     row_pred: np.ndarray,

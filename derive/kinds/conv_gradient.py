@@ -190,8 +190,11 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
     node = graph.nodes[wrt]
     out: dict[str, list[float]] = {"sign": [-right]}
     if p.loss == "mse":
-        scale = 2.0 if p.half_mse else 0.5
-        out["factor-2"] = [math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: v * scale if n.op == "mse" else v))]
+        # half MSE: the 2 of (ŷ − y)² kept; plain MSE: the 2 dropped, or doubled (2·2(ŷ − y))
+        out["factor-2"] = [
+            math.fsum(conv_chain(graph, env, wrt, lambda n, i, v, k=k: v * k if n.op == "mse" else v))
+            for k in ((2.0,) if p.half_mse else (0.5, 2.0))
+        ]
     else:
         out["bce-missing-sigmoid-derivative"] = [
             math.fsum(conv_chain(graph, env, wrt, lambda n, i, v: 1.0 if n.op == "sigmoid" else v))

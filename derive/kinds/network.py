@@ -161,7 +161,7 @@ def network_mistakes(net: Problem, values: Mapping[str, Any], wrt: str, right: f
     out: dict[str, list[float]] = {"sign": [-right]}
     if net.loss in ("mse", "half-mse"):
         other = dataclasses.replace(net, loss="half-mse" if net.loss == "mse" else "mse")
-        out["factor-2"] = [_net_grad(other, values, name, index)]
+        out["factor-2"] = [_net_grad(other, values, name, index)] + ([2.0 * right] if net.loss == "mse" else [])
     elif net.loss == "bce":
         fw = net_forward(net, values)
         assert fw.probs is not None  # a bce network's output probability

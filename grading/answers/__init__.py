@@ -3,7 +3,7 @@
 ``grade responses.csv --variants keys/answers.json`` calls :func:`grade_answers`; the
 pieces are :mod:`~grading.answers.parse` (formulas, never run), :mod:`~grading.answers.models`
 (the engine per question kind), :mod:`~grading.answers.mistakes` (the named mistakes),
-:mod:`~grading.answers.read` (responses CSV, Moodle quiz responses) and
+:mod:`~grading.answers.read` (responses CSV, Moodle quiz responses), :mod:`~grading.answers.result` (the results) and
 :mod:`~grading.answers.report` (summary, results.json, gradebook, feedback).
 """
 

@@ -12,16 +12,15 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from derive.sheet import derived_seed
 from grading.answers.mistakes import diagnose, diagnose_points, explain
 from grading.answers.parse import Unreadable, evaluate, parse_formula
-from grading.answers.read import read_number, read_responses
+from grading.answers.read import ATTEMPTS, normalize_digits, read_number, read_responses
+from grading.answers.result import VERDICTS, AnswersResult, ItemResult, StudentResult
 from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL, N_POINTS
 from grading.answers.variants import Question, Variant, load_variants
 from grading.errors import UsageError
@@ -38,108 +37,6 @@ __all__ = [
     "grade_answers",
     "grade_variants",
 ]
-
-VERDICTS = ("correct", "wrong", "unreadable", "missing")
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """One graded answer; ``expected`` is the right value for this student."""
-
-    question: str
-    answer: str | None
-    verdict: str
-    misconception: str | None
-    expected: float
-    points: float
-    max_points: float
-    why: str | None
-    kind: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract's item: question, answer, verdict, misconception, expected, points, why."""
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "verdict": self.verdict,
-            "misconception": self.misconception,
-            "expected": self.expected,
-            "points": self.points,
-            "why": self.why,
-        }
-
-
-@dataclass(frozen=True)
-class StudentResult:
-    """A student's graded answers; ``submitted`` is False when the responses have no row for them."""
-
-    student: str
-    name: str | None
-    items: tuple[ItemResult, ...]
-    variant: Variant
-    submitted: bool = True
-
-    @property
-    def points(self) -> float:
-        return math.fsum(i.points for i in self.items)
-
-    @property
-    def max_points(self) -> float:
-        return math.fsum(i.max_points for i in self.items)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "student": self.student,
-            "name": self.name,
-            "points": _round(self.points),
-            "max_points": _round(self.max_points),
-            "items": [i.to_dict() for i in self.items],
-        }
-
-
-def _round(x: float) -> float:
-    return round(x, 6) + 0.0
-
-
-@dataclass(frozen=True)
-class AnswersResult:
-    """The class graded: ``status`` is ``"graded"`` or ``"invalid"`` (then ``errors`` says why)."""
-
-    status: str
-    students: tuple[StudentResult, ...] = ()
-    warnings: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
-    questions: tuple[str, ...] = ()
-    rtol: float = DEFAULT_RTOL
-    atol: float = DEFAULT_ATOL
-    source: str = ""
-    lms: dict[str, Any] | None = None
-    """With an LMS template: what went into ``lms-import.csv`` (``kind``, ``column``, ``filled``,
-    ``unmatched`` students, ``warnings``, ``file``, ``template``)."""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "graded"
-
-    @property
-    def misconceptions(self) -> dict[str, int]:
-        """Mistake id → how many students made it (at least once), most frequent first."""
-        counts = Counter(m for s in self.students for m in {i.misconception for i in s.items} if m)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: status, students, misconceptions, warnings, errors (and ``lms`` when a template was filled)."""
-        doc: dict[str, Any] = {
-            "status": self.status,
-            "students": [s.to_dict() for s in self.students],
-            "misconceptions": self.misconceptions,
-            "warnings": list(self.warnings),
-            "errors": list(self.errors),
-        }
-        if self.lms is not None:
-            doc["lms"] = self.lms
-        return doc
-
 
 # ------------------------------------------------------------------ one answer
 
@@ -170,12 +67,20 @@ def grade_answer(
 
     if text is None or not text.strip():
         return result("missing")
+    if "\x00" in text or "\ufffd" in text:
+        return result(
+            "unreadable", why="the cell holds bytes that are not text (a NUL or an undecodable byte); write it again."
+        )
+    text_read = normalize_digits(text)
     close = _closeness(rtol, atol, model.integer)
-    number = read_number(text, integer=model.integer)
+    number = read_number(text_read, integer=model.integer)
+    written_zero = number == 0.0
     expr = None
+    if number is not None and not math.isfinite(number):
+        return result("unreadable", why="the number is too large: float64 holds numbers up to about 1.8e308 in size.")
     if number is None:
         try:
-            expr = parse_formula(text, model.resolve if model.formulas else (lambda _: None))
+            expr = parse_formula(text_read, model.resolve if model.formulas else (lambda _: None))
         except Unreadable as exc:
             why = str(exc)
             if not model.formulas and why.startswith("unknown name"):
@@ -194,7 +99,8 @@ def grade_answer(
         assert number is not None
         if close(number, right):
             return result("correct")
-        found = diagnose(number, right, model.mistakes(values, wrt, right), close)
+        # A bare 0 matches any mistake that vanishes at these values (a term with a zero factor): name none.
+        found = None if written_zero else diagnose(number, right, model.mistakes(values, wrt, right), close)
         return result("wrong", found, explain(found, question.kind) if found else None)
     points = [values] + [model.random_values(derived_seed(seed, question.name, str(k))) for k in range(N_POINTS)]
     answers, rights, mistakes = [], [], []
@@ -275,6 +181,7 @@ def grade_answers(
     out: str | Path | None = None,
     lms_template: str | Path | None = None,
     lms_column: str | None = None,
+    attempt: str = "last",
 ) -> AnswersResult:
     """Grade a class's derivation answers against each student's own variant.
 
@@ -289,6 +196,8 @@ def grade_answers(
             comment) filled in, rows found by the student's own id (:func:`grading.lms.fill_lms_template`
             with ``match="student"``).
         lms_column: Canvas: the assignment column, when the export has several.
+        attempt: A Moodle quiz download: grade each student's ``"last"`` finished attempt or the
+            ``"highest"``-graded one (as the quiz's grading method); unfinished attempts never count.
 
     Returns:
         The :class:`AnswersResult`; ``status`` ``"invalid"`` when the responses file is unusable.
@@ -299,6 +208,8 @@ def grade_answers(
     from grading.errors import InvalidSubmission
 
     _check_tolerance(rtol, atol)
+    if attempt not in ATTEMPTS:
+        raise UsageError(f"--quiz-attempt {attempt!r}: expected one of {', '.join(ATTEMPTS)}.")
     template = None
     if lms_template is not None:
         if out is None:
@@ -309,7 +220,7 @@ def grade_answers(
     vs = load_variants(variants)
     questions = tuple(q.name for q in vs[0].questions)
     try:
-        read = read_responses(responses, [v.student for v in vs], questions)
+        read = read_responses(responses, [v.student for v in vs], questions, attempt=attempt)
     except InvalidSubmission as exc:
         return AnswersResult(
             "invalid", errors=(str(exc),), questions=questions, rtol=rtol, atol=atol, source=str(responses)

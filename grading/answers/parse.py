@@ -13,6 +13,7 @@ Grammar (both syntaxes; implicit multiplication everywhere)::
     unary   := ("+" | "-") unary | power
     power   := primary ("^" unary)?
     primary := NUMBER | NAME subscript? | FUNC argument | \\frac{expr}{expr} | (expr) | [expr] | {expr}
+             | \\sum_{i,j=lo}^{hi} term       (the rest of the product, once per index value)
 
 >>> str(parse_formula("2*(yhat - y)*v0", lambda n: n if n in ("yhat", "y", "v0") else None))
 '2*v0*(-y + yhat)'
@@ -22,225 +23,43 @@ Grammar (both syntaxes; implicit multiplication everywhere)::
 
 from __future__ import annotations
 
+import itertools
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import sympy
 
 from derive.graph import relu, sigma
-from grading.errors import GradingError
+from grading.answers.tokens import MAX_CHARS, Tok, Unreadable, last_side, prepare, tokens
 
 __all__ = ["MAX_CHARS", "MAX_DEPTH", "Unreadable", "evaluate", "parse_formula"]
 
-MAX_CHARS = 1000
-"""The longest formula read (characters, after trimming)."""
 MAX_DEPTH = 40
 """The deepest nesting of parentheses, powers and signs read."""
-_MAX_TOKENS = 400
-_MAX_NUMBER = 30
 
 Resolve = Callable[[str], "str | None"]
 
 
-class Unreadable(GradingError):
-    """A formula that cannot be read; the message says why (shown to the student)."""
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # NUM NAME FUNC FRAC HAT OP
-    text: str
-
-
-_FUNCS = {
-    "sigma": "sigma",
-    "sigmoid": "sigma",
-    "σ": "sigma",
-    "exp": "exp",
-    "log": "log",
-    "ln": "log",
-    "sqrt": "sqrt",
-    "√": "sqrt",
-    "tanh": "tanh",
-    "relu": "relu",
-    "ReLU": "relu",
-}
-_GREEK = {
-    "gamma": "gamma",
-    "beta": "beta",
-    "mu": "mu",
-    "epsilon": "eps",
-    "varepsilon": "eps",
-    "eps": "eps",
-    "gamma_": "gamma",
-}
-_UNICODE = {"γ": "gamma", "β": "beta", "μ": "mu", "ε": "eps", "ϵ": "eps", "ŷ": "yhat"}
-_SKIP_CMDS = {
-    "left",
-    "right",
-    "big",
-    "Big",
-    "bigg",
-    "Bigg",
-    "bigl",
-    "bigr",
-    "Bigl",
-    "Bigr",
-    "biggl",
-    "biggr",
-    "Biggl",
-    "Biggr",
-    "quad",
-    "qquad",
-    "displaystyle",
-    "limits",
-}
-_MUL_CMDS = {"cdot", "times", "ast", "cdotp"}
-_CHAR_MAP = {
-    "−": "-",
-    "–": "-",
-    "—": "-",
-    "‐": "-",
-    "·": "*",
-    "⋅": "*",
-    "×": "*",
-    "∙": "*",
-    "∗": "*",
-    "÷": "/",
-    "≈": "=",
-    "≅": "=",
-    "≃": "=",
-    "\u00a0": " ",
-    "\u2009": " ",
-    "\u202f": " ",
-    "\u2002": " ",
-    "\u2003": " ",
-}
-_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _prepare(text: str) -> str:
-    s = unicodedata.normalize("NFC", text).strip()
-    if len(s) > MAX_CHARS:
-        raise Unreadable(f"the formula is {len(s)} characters long; at most {MAX_CHARS} are read.")
-    for wrapper in ("$", "\\(", "\\)", "\\[", "\\]"):
-        s = s.replace(wrapper, "")
-    s = "".join(_CHAR_MAP.get(ch, ch) for ch in s).replace("**", "^")
-    s = re.sub(r"([A-Za-z])\u0302", r"\1hat", s)  # x̂ (x + combining circumflex) -> xhat
-    s = re.sub(r"[₀-₉]+", lambda m: "_{" + m.group().translate(_SUB) + "}", s)
-    s = re.sub(r"[⁰-⁹⁻⁺¹²³]+", lambda m: "^{" + m.group().translate(_SUP) + "}", s)
-    return s
-
-
-def _tokens(s: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and s[i + 1].isdigit()):
-            m = _NUMBER.match(s, i)
-            assert m is not None
-            if len(m.group()) > _MAX_NUMBER:
-                raise Unreadable(
-                    f"the number {m.group()[:12]!r}... is too long; write at most {_MAX_NUMBER} characters."
-                )
-            out.append(_Tok("NUM", m.group()))
-            i = m.end()
-        elif ch == "\\":
-            m = re.compile(r"\\([A-Za-z]+)").match(s, i)
-            if m is None:
-                if i + 1 < n and s[i + 1] in ",;:! ":
-                    i += 2
-                    continue
-                raise Unreadable(f"unexpected {s[i : i + 2]!r} at character {i + 1}.")
-            i = m.end()
-            cmd = m.group(1)
-            if cmd in _SKIP_CMDS:
-                continue
-            if cmd in _MUL_CMDS:
-                out.append(_Tok("OP", "*"))
-            elif cmd == "approx":
-                out.append(_Tok("OP", "="))
-            elif cmd in ("partial", "nabla"):
-                out.append(_Tok("OP", "∂"))
-            elif cmd in ("frac", "dfrac", "tfrac"):
-                out.append(_Tok("FRAC", cmd))
-            elif cmd in ("hat", "widehat"):
-                out.append(_Tok("HAT", cmd))
-            elif cmd in ("operatorname", "mathrm", "text", "mathit", "textrm"):
-                m2 = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}").match(s, i)
-                if m2 is None:
-                    raise Unreadable(f"\\{cmd} must be followed by a name in braces, such as \\{cmd}{{exp}}.")
-                word = m2.group(1)
-                out.append(_Tok("FUNC", _FUNCS[word]) if word in _FUNCS else _Tok("NAME", word))
-                i = m2.end()
-            elif cmd == "sigma" and re.compile(r"\s*_\s*\{?\s*B").match(s, i):
-                out.append(_Tok("NAME", "sigma"))  # \sigma_B: the batch standard deviation
-            elif cmd in _FUNCS:
-                out.append(_Tok("FUNC", _FUNCS[cmd]))
-            elif cmd in _GREEK:
-                out.append(_Tok("NAME", _GREEK[cmd]))
-            else:
-                raise Unreadable(f"unknown LaTeX command '\\{cmd}'.")
-        elif ch.isalpha():
-            m = _WORD.match(s, i)
-            word = m.group() if m else ch  # an ASCII word, or one other letter (σ, ŷ, γ...)
-            if word in _UNICODE:
-                out.append(_Tok("NAME", _UNICODE[word]))
-            elif word in _FUNCS:
-                out.append(_Tok("FUNC", _FUNCS[word]))
-            else:
-                out.append(_Tok("NAME", word))
-            i += len(word)
-        elif ch == "∂":
-            out.append(_Tok("OP", "∂"))
-            i += 1
-        elif ch == "√":
-            out.append(_Tok("FUNC", "sqrt"))
-            i += 1
-        elif ch in "+-*/^()[]{}_,=":
-            out.append(_Tok("OP", ch))
-            i += 1
-        else:
-            raise Unreadable(f"unexpected character {ch!r} at character {i + 1}.")
-        if len(out) > _MAX_TOKENS:
-            raise Unreadable(f"the formula has more than {_MAX_TOKENS} symbols; write a shorter one.")
-    return out
-
-
-def _last_side(toks: list[_Tok]) -> list[_Tok]:
-    """``∂L/∂w = 2(ŷ − y)… = 0.07``: the part after the last top-level ``=``."""
-    depth, cut = 0, 0
-    for k, t in enumerate(toks):
-        if t.kind == "OP" and t.text in "([{":
-            depth += 1
-        elif t.kind == "OP" and t.text in ")]}":
-            depth -= 1
-        elif t.kind == "OP" and t.text == "=" and depth == 0:
-            cut = k + 1
-    return toks[cut:]
-
-
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
+_MAX_SUM_TERMS = 256
+_NATURAL_MAX = 10  # a sum with no stated range runs over 0..9, where the indexed names exist
+
+
+class _OutOfRange(Unreadable):
+    """Inside a sum with no stated range: a name that does not exist ends the range there."""
 
 
 class _Parser:
-    def __init__(self, toks: list[_Tok], resolve: Resolve) -> None:
+    def __init__(self, toks: list[Tok], resolve: Resolve) -> None:
         self.toks, self.k, self.resolve, self.depth = toks, 0, resolve, 0
+        self.bound: dict[str, int] = {}  # a sum's indices and their current values
+        self.natural = False  # inside a sum with no stated range: an unknown name ends the range
+        self.reads = 0
 
-    def peek(self) -> _Tok | None:
+    def peek(self) -> Tok | None:
         return self.toks[self.k] if self.k < len(self.toks) else None
 
-    def take(self) -> _Tok:
+    def take(self) -> Tok:
         tok = self.toks[self.k]
         self.k += 1
         return tok
@@ -265,7 +84,7 @@ class _Parser:
     def starts_primary(self) -> bool:
         t = self.peek()
         return t is not None and (
-            t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT") or (t.kind == "OP" and t.text in "([{")
+            t.kind in ("NUM", "NAME", "FUNC", "FRAC", "HAT", "SUM") or (t.kind == "OP" and t.text in "([{")
         )
 
     def term(self) -> sympy.Expr:
@@ -328,25 +147,120 @@ class _Parser:
             raise Unreadable("'_' at the end has no subscript.")
         if t.kind in ("NUM", "NAME"):
             self.take()
-            return t.text
+            return self.index([t]) if self.bound else t.text
         if t.kind == "OP" and t.text == "{":
             self.take()
-            parts, current = [], ""
+            parts: list[list[Tok]] = [[]]
             while not self.is_op("}"):
                 u = self.peek()
                 if u is None:
                     raise Unreadable("unbalanced parenthesis: a subscript's '{' is never closed.")
                 self.take()
                 if u.kind == "OP" and u.text == ",":
-                    parts.append(current)
-                    current = ""
-                elif u.kind in ("NUM", "NAME"):
-                    current += u.text
+                    parts.append([])
+                elif u.kind in ("NUM", "NAME") or (self.bound and u.kind == "OP" and u.text in "+-"):
+                    parts[-1].append(u)
                 else:
                     raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {u.text!r}.")
             self.take()
-            return "_".join([*parts, current])
+            return "_".join(self.index(part) if self.bound else "".join(u.text for u in part) for part in parts)
         raise Unreadable(f"a subscript holds indices such as {{1,1}}, not {t.text!r}.")
+
+    def index(self, part: list[Tok]) -> str:
+        """One index inside a sum: ``ij`` → ``"01"`` (each letter its value), ``2i+j`` or ``i+1`` → their value."""
+        letters = "".join(u.text for u in part if u.kind == "NAME")
+        if not letters or any(c not in self.bound for c in letters):
+            return "".join(u.text for u in part)
+        if not any(u.kind == "OP" for u in part) and all(u.kind == "NAME" for u in part):
+            return "".join(str(self.bound[c]) for c in letters)
+        total, sign, factor = 0, 1, 1
+        for u in [*part, Tok("OP", "+")]:
+            if u.kind == "OP":
+                total, sign, factor = total + sign * factor, (1 if u.text == "+" else -1), 1
+            elif u.kind == "NUM" and u.text.isdigit():
+                factor *= int(u.text)
+            elif u.kind == "NAME" and all(c in self.bound for c in u.text):
+                factor *= math.prod(self.bound[c] for c in u.text)
+            else:
+                raise Unreadable(f"an index of a sum holds the sum's letters and whole numbers, not {u.text!r}.")
+        return str(total)
+
+    def summation(self) -> sympy.Expr:
+        """``\\sum_{i=0}^{1}``, ``\\sum_{i,j=0}^{1}`` or ``\\sum_{i,j}`` (every index where the names exist)
+        over the rest of the product, the names' indices read with the letters' values."""
+        self.take()
+        letters, bounds = self.sum_range()
+        start, end, terms = self.k, self.k, []
+        values = range(bounds[0], bounds[1] + 1) if bounds else range(_NATURAL_MAX)
+        if len(values) ** len(letters) > _MAX_SUM_TERMS:
+            raise Unreadable(f"the sum has more than {_MAX_SUM_TERMS} terms; write it out or narrow its range.")
+        outer, natural = self.bound, self.natural
+        for combo in itertools.product(values, repeat=len(letters)):
+            self.reads += 1
+            if self.reads > _MAX_SUM_TERMS:
+                raise Unreadable(f"the sums have more than {_MAX_SUM_TERMS} terms; write them out.")
+            self.k, self.bound, self.natural = start, {**outer, **dict(zip(letters, combo))}, natural or not bounds
+            try:
+                terms.append(self.term())
+            except _OutOfRange:
+                if bounds:
+                    raise
+            end = max(end, self.k)
+        self.k, self.bound, self.natural = end, outer, natural
+        if not terms:
+            raise Unreadable("the sum has no term: no index value gives names of this question.")
+        return sympy.Add(*terms, evaluate=False)
+
+    def sum_range(self) -> tuple[str, tuple[int, int] | None]:
+        """The sum's index letters and its range (``None`` when not stated)."""
+        how = "write a sum as \\sum_{i=0}^{1} or \\sum_{i,j=0}^{1}"
+        if not self.is_op("_"):
+            raise Unreadable(f"a sum needs its indices; {how}.")
+        self.take()
+        braced = self.is_op("{")
+        if braced:
+            self.take()
+        letters, low = "", None
+        while True:
+            u = self.peek()
+            if u is None:
+                raise Unreadable(f"a sum's indices are not closed; {how}.")
+            if not braced and letters:
+                break
+            self.take()
+            if u.kind == "OP" and u.text == "}" and braced:
+                break
+            if u.kind == "NAME" and low is None and all(c.isalpha() and c not in letters for c in u.text):
+                letters += u.text
+            elif u.kind == "OP" and u.text == "," and low is None:
+                continue
+            elif u.kind == "OP" and u.text == "=" and letters and low is None:
+                low = self.bound_number(how)
+            else:
+                raise Unreadable(f"a sum's indices hold letters and a start, not {u.text!r}; {how}.")
+        if not letters:
+            raise Unreadable(f"a sum needs its indices; {how}.")
+        if low is None:
+            return letters, None
+        if not self.is_op("^"):
+            raise Unreadable(f"the sum starts at {letters[0]} = {low} but has no end; {how}.")
+        self.take()
+        if self.is_op("{"):
+            self.take()
+            high = self.bound_number(how)
+            if not self.is_op("}"):
+                raise Unreadable(f"a sum's end is one whole number; {how}.")
+            self.take()
+        else:
+            high = self.bound_number(how)
+        return letters, (low, high)
+
+    def bound_number(self, how: str) -> int:
+        u = self.peek()
+        if u is None or u.kind != "NUM" or not u.text.isdigit() or len(u.text) > 3:
+            raise Unreadable(f"a sum's start and end are whole numbers; {how}.")
+        self.take()
+        return int(u.text)
 
     def name(self, spelled: str) -> sympy.Expr:
         while self.is_op("_"):
@@ -355,9 +269,30 @@ class _Parser:
         if spelled == "e" and self.resolve("e") is None:
             return sympy.E
         canonical = self.resolve(spelled)
-        if canonical is None:
+        if canonical is not None:
+            return sympy.Symbol(canonical)
+        parts = self.run_together(spelled)
+        if parts is None:
+            if self.natural:
+                raise _OutOfRange(spelled)
             raise Unreadable(f"unknown name {spelled!r}.")
-        return sympy.Symbol(canonical)
+        return sympy.Mul(*(sympy.Symbol(p) for p in parts), evaluate=False)
+
+    def run_together(self, word: str) -> list[str] | None:
+        """``v0h00`` → ``["v0", "h00"]``: known names written without a ``*`` (the longest first name first)."""
+        if not word:
+            return []
+        for cut in range(len(word) - 1, 0, -1):
+            head = word[:cut]
+            if head[-1].isdigit() and word[cut].isdigit():
+                continue  # never inside a run of digits: w110 is not w11·0
+            canonical = self.resolve(head)
+            if canonical is not None:
+                rest = self.resolve(word[cut:])
+                tail = [rest] if rest is not None else self.run_together(word[cut:])
+                if tail is not None:
+                    return [canonical, *tail]
+        return None
 
     def primary(self) -> sympy.Expr:
         t = self.peek()
@@ -377,7 +312,7 @@ class _Parser:
                 if u is not None and u.kind == "OP" and u.text == "{":
                     self.take()
                     u = self.peek()
-                    if u is None or u.kind != "NAME" or self.toks[self.k + 1 : self.k + 2] != [_Tok("OP", "}")]:
+                    if u is None or u.kind != "NAME" or self.toks[self.k + 1 : self.k + 2] != [Tok("OP", "}")]:
                         raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
                     self.take()
                     self.take()
@@ -386,6 +321,8 @@ class _Parser:
                 else:
                     raise Unreadable("\\hat takes one letter, such as \\hat{y}.")
                 return self.name(u.text + "hat")
+            if t.kind == "SUM":
+                return self.summation()
             if t.kind == "FRAC":
                 self.take()
                 num = self.group("\\frac")
@@ -408,6 +345,12 @@ class _Parser:
 
 
 def _apply(func: str, arg: sympy.Expr) -> sympy.Expr:
+    if func == "dsigma":  # σ'(x) = σ(x)(1 − σ(x))
+        return sympy.Mul(
+            sigma(arg, evaluate=False),
+            sympy.Add(1, sympy.Mul(-1, sigma(arg, evaluate=False), evaluate=False), evaluate=False),
+            evaluate=False,
+        )
     if func == "sqrt":
         return sympy.Pow(arg, sympy.Rational(1, 2), evaluate=False)
     ctor = {"sigma": sigma, "exp": sympy.exp, "log": sympy.log, "tanh": sympy.tanh, "relu": relu}[func]
@@ -427,7 +370,7 @@ def parse_formula(text: str, resolve: Resolve | Mapping[str, str]) -> sympy.Expr
         Unreadable: with the reason (``unknown name 'q'``, ``unbalanced parenthesis: ...``).
     """
     lookup = resolve.get if isinstance(resolve, Mapping) else resolve
-    toks = _last_side(_tokens(_prepare(text)))
+    toks = last_side(tokens(prepare(text)))
     if not toks:
         raise Unreadable("there is no formula or number.")
     if any(t.text == "∂" for t in toks):

@@ -13,7 +13,10 @@ students write numbers (``−0,062``, ``≈ -0.062``, ``1.2e-3``).
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from pathlib import Path
 from grading.errors import InvalidSubmission
 from grading.reader import read_rows
 
-__all__ = ["Responses", "read_number", "read_responses"]
+__all__ = ["ATTEMPTS", "Responses", "normalize_digits", "read_number", "read_responses"]
 
 _ID_COLUMNS = ("student", "student id", "student_id", "studentid", "id")
 _MOODLE_RESPONSE = re.compile(r"response\s*(\d+)", re.IGNORECASE)
@@ -29,6 +32,28 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
 _MINUS = str.maketrans({"−": "-", "–": "-", "—": "-", "‐": "-", "\u00a0": "", "\u2009": "", "\u202f": "", " ": ""})
 _BLANK = ("", "-", "—", "–")
+ATTEMPTS = ("last", "highest")
+"""Which of a student's ``Finished`` Moodle quiz attempts is graded: the last one, or the highest grade."""
+
+
+def normalize_digits(text: str) -> str:
+    """Fullwidth forms to ASCII (NFKC: ``１２３．５`` → ``123.5``) and every decimal digit to 0-9 (``١٢٣`` → ``123``).
+
+    Only these: NFKC of the whole text would also turn ``x²`` into ``x2``.
+
+    >>> normalize_digits("１２３．５"), normalize_digits("٣٫٥")
+    ('123.5', '3.5')
+    """
+    out = []
+    for ch in text:
+        if "\uff01" <= ch <= "\uff5e" or ch == "\u3000":
+            ch = unicodedata.normalize("NFKC", ch)
+        elif ch == "\u066b":  # the Arabic decimal separator
+            ch = "."
+        elif ch > "\x7f" and unicodedata.decimal(ch, None) is not None:
+            ch = str(unicodedata.decimal(ch))
+        out.append(ch)
+    return "".join(out)
 
 
 def read_number(text: str, *, integer: bool = False) -> float | None:
@@ -41,14 +66,14 @@ def read_number(text: str, *, integer: bool = False) -> float | None:
     >>> read_number("2*(yhat - y)") is None
     True
     """
-    s = text.strip().translate(_MINUS)
+    s = normalize_digits(text).strip().translate(_MINUS)
     for prefix in ("≈", "~", "=", "≅", "approx."):
         s = s.removeprefix(prefix)
     if integer and _THOUSANDS.fullmatch(s):
         s = s.replace(",", "")
     elif s.count(",") == 1 and "." not in s:
         s = s.replace(",", ".")
-    return float(s) if _NUMBER.fullmatch(s) else None
+    return float(s) if _NUMBER.fullmatch(s) else None  # 1e309 → inf: the caller says "too large"
 
 
 @dataclass
@@ -72,8 +97,16 @@ def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip().casefold())
 
 
-def read_responses(path: str | Path, students: Sequence[str], questions: Sequence[str]) -> Responses:
+def read_responses(
+    path: str | Path, students: Sequence[str], questions: Sequence[str], *, attempt: str = "last"
+) -> Responses:
     """Read the responses file at ``path`` for these students and questions.
+
+    In a Moodle quiz download only ``Finished`` attempts count (``In progress``, ``Overdue``
+    and ``Never submitted`` ones are left out with a warning); of a student's finished
+    attempts the last row is graded, or with ``attempt="highest"`` the one with the highest
+    ``Grade/…``. An id is matched as written, ignoring case, or with its leading zeros
+    dropped (``412345`` for ``0412345``, as Excel shows it).
 
     Raises:
         InvalidSubmission: the file cannot be read, or has no student column, or no question column.
@@ -96,6 +129,9 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
     names = [_norm(h) for h in header]
     moodle = {int(m.group(1)): j for j, h in enumerate(names) if (m := _MOODLE_RESPONSE.fullmatch(h))}
     out = Responses(moodle=bool(moodle))
+    out.warnings.extend(issue.message for issue in rows.issues)
+    state = names.index("state") if moodle and "state" in names else None
+    grade = next((j for j, h in enumerate(names) if moodle and (h == "grade" or h.startswith("grade/"))), None)
     if moodle:
         columns = {q: moodle[k] for k, q in enumerate(questions, start=1) if k in moodle}
         ident = [names.index(c) for c in ("id number", "email address", "email") if c in names]
@@ -133,7 +169,11 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
             out.warnings.append(f"{path.name}: no column {q!r}; every student's {q} counts as missing.")
     known = {s: s for s in students}
     folded = {s.casefold(): s for s in students}
+    known.update({s.lstrip("0"): s for s in students if s.isdigit() and s.lstrip("0") not in known})
     unknown: list[str] = []
+    unfinished: Counter[str] = Counter()
+    unfinished_lines: list[str] = []
+    best: dict[str, float] = {}
     for line, row in zip(rows.lines[1:], body):
         who = _identify(row, ident, known, folded)
         if who is None:
@@ -141,16 +181,36 @@ def read_responses(path: str | Path, students: Sequence[str], questions: Sequenc
             if shown and _norm(shown) not in ("overall average", "average"):
                 unknown.append(f"{shown!r} (line {line})")
             continue
+        if state is not None and _norm(_cell(row, state) or "") != "finished":
+            unfinished[_cell(row, state) or "no state"] += 1
+            unfinished_lines.append(f"{who!r} (line {line})")
+            continue
+        score = _grade(row, grade)
         if who in out.answers:
-            out.warnings.append(
-                f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); this later row is graded."
-                if moodle
-                else f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); the first row is graded."
-            )
             if not moodle:
+                out.warnings.append(
+                    f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); the first row is graded."
+                )
                 continue
+            if attempt == "highest" and score <= best[who]:
+                out.warnings.append(
+                    f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); the attempt with the "
+                    f"highest grade (line {out.lines[who]}) is graded."
+                )
+                continue
+            out.warnings.append(
+                f"{path.name}, line {line}: {who!r} again (first on line {out.lines[who]}); this later "
+                f"{'attempt, with a higher grade,' if attempt == 'highest' else 'row'} is graded."
+            )
         out.lines[who] = line
+        best[who] = score
         out.answers[who] = {q: _cell(row, j) for q, j in columns.items()}
+    if unfinished:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(unfinished.items()))
+        out.warnings.append(
+            f"{path.name}: {sum(unfinished.values())} attempt(s) not finished ({kinds}) are not graded: "
+            f"{', '.join(unfinished_lines[:5])}{' ...' if len(unfinished_lines) > 5 else ''}."
+        )
     if unknown:
         out.warnings.append(
             f"{path.name}: {len(unknown)} row(s) name no student of answers.json, not graded: "
@@ -164,12 +224,18 @@ def _cell(row: list[str], j: int) -> str | None:
     return None if text in _BLANK else text
 
 
+def _grade(row: list[str], j: int | None) -> float:
+    """The attempt's grade (``-inf`` when there is none or it is not a number, ``-`` before marking)."""
+    number = read_number(_cell(row, j) or "") if j is not None else None
+    return -math.inf if number is None or math.isnan(number) else number
+
+
 def _identify(row: list[str], ident: list[int], known: dict[str, str], folded: dict[str, str]) -> str | None:
     for j in ident:
         cell = row[j].strip() if j < len(row) else ""
         if not cell:
             continue
-        for cand in (cell, cell.split("@", 1)[0]):
+        for cand in (cell, cell.split("@", 1)[0], cell.lstrip("0") if cell.isdigit() else cell):
             if cand in known:
                 return known[cand]
             if cand.casefold() in folded:

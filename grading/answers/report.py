@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from grading.answers.grade import VERDICTS, AnswersResult, StudentResult
 from grading.answers.mistakes import explain
+from grading.answers.result import VERDICTS, AnswersResult, StudentResult
 from grading.gradebook import write_atomic
 from grading.safety import defuse_cell, strip_control
 
@@ -117,7 +117,7 @@ def _values_text(student: StudentResult) -> list[str]:
 
 def render_feedback_text(student: StudentResult) -> str:
     """One student's feedback: their numbers, each answer, the right value, and the mistake in one sentence."""
-    who = f"{student.name} ({student.student})" if student.name else student.student
+    who = _safe(f"{student.name} ({student.student})" if student.name else student.student, 200)
     lines = [f"Derivation feedback for {who}", f"Points: {_pts(student.points)} of {_pts(student.max_points)}", ""]
     numbers = _values_text(student)
     if numbers:

@@ -34,8 +34,10 @@ def close(a: float, b: float) -> bool:
 
 
 def expect(q: Question, value: float, mistake: str, others: dict[str, list[float]], right: float) -> str | None:
-    distinct = not close(value, right) and not any(
-        close(value, u) for m, vs in others.items() if m != mistake for u in vs
+    distinct = (
+        f"{value:.8g}" != "0"
+        and not close(value, right)
+        and not any(close(value, u) for m, vs in others.items() if m != mistake for u in vs)
     )
     got = grade_answer(q, f"{value:.8g}")
     assert got.verdict == ("correct" if close(value, right) else "wrong")

@@ -243,7 +243,8 @@ def test_each_torch_mistake_is_named_per_student(answers, mistake):
                     continue
                 value = vs[c]
                 others = [u for m, us in ms.items() if m != mistake for u in us]
-                distinct = not close(value, right) and not any(close(value, u) for u in others)
+                # a bare "0" names no mistake (issue 18: a vanishing term is not evidence of a mistake)
+                distinct = value != 0.0 and not close(value, right) and not any(close(value, u) for u in others)
                 assert item.verdict == ("correct" if close(value, right) else "wrong"), (s["student"], q["name"])
                 assert item.misconception == (mistake if distinct else None), (
                     s["student"],

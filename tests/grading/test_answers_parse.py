@@ -115,7 +115,7 @@ def test_spellings(text, expected):
         ("a00 + 1)", "unbalanced parenthesis: ')' closes nothing."),
         ("(a00]", "unbalanced parenthesis: expected ')', got ']'."),
         ("a00 +", "the formula ends too early: an operand is missing."),
-        ("a00^", "'^' at the end has no exponent."),
+        ("a00^", "'a00^' has no exponent after '^'; write ŷ as yhat or \\hat{y}, a power as y^2."),
         ("(" * 60 + "1" + ")" * 60, "the formula is nested more than 40 levels deep."),
         ("-" * 300 + "1", "the formula is nested more than 40 levels deep."),
         ("+".join(["1"] * 300), "the formula has more than 400 symbols; write a shorter one."),
