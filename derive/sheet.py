@@ -15,13 +15,13 @@ True
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from derive import kinds
 from derive.kinds.base import Part, dataclass_config
 from derive.problemset import DEFAULT_SEED, Item, ProblemSet, Student
+from derive.values import derived_seed  # re-exported: derive.sheet.derived_seed stays
 
 __all__ = ["Part", "Sheet", "Solved", "derived_seed", "problem_config", "solve"]
 
@@ -112,12 +112,6 @@ def problem_config(problem: Any) -> dict[str, Any]:
     if callable(getattr(problem, "config", None)):
         return problem.config()
     return dataclass_config(problem)
-
-
-def derived_seed(seed: int, *parts: str) -> int:
-    """A 32-bit seed from ``seed`` and text ``parts`` via SHA-256 (stable, unlike ``hash``)."""
-    digest = hashlib.sha256("\x1f".join([str(seed), *parts]).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big")
 
 
 # ------------------------------------------------------------------ solving

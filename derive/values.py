@@ -12,6 +12,7 @@ renamed). Indices in the lists are 0-based whatever the naming.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -24,6 +25,12 @@ from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
 __all__ = ["expected_layout", "finite", "leaf_values", "load_values", "random_values", "read_json", "shown"]
+
+
+def derived_seed(seed: int, *parts: str) -> int:
+    """A 32-bit seed from ``seed`` and text ``parts`` via SHA-256 (stable, unlike ``hash``)."""
+    digest = hashlib.sha256("\x1f".join([str(seed), *parts]).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def expected_layout(problem: Problem) -> dict[str, str]:

@@ -13,6 +13,8 @@ False
 
 from __future__ import annotations
 
+from typing import Any
+
 from derive.errors import DeriveError, did_you_mean
 from derive.kinds.base import AnswerModel, Kind, Part
 from derive.kinds.batchnorm import BatchNormKind
@@ -23,7 +25,33 @@ from derive.kinds.params import ParamsKind
 from derive.kinds.polyfit import PolyfitKind
 from derive.kinds.softmax_ce import SoftmaxCEKind
 
-__all__ = ["AnswerModel", "DeriveError", "KINDS", "Kind", "Part", "find", "get", "names", "register"]
+__all__ = [
+    "AnswerModel",
+    "DeriveError",
+    "KINDS",
+    "Kind",
+    "Part",
+    "derived_seed",
+    "find",
+    "get",
+    "names",
+    "register",
+    "relu",
+    "sigma",
+]
+
+# What grading may use beside the kinds themselves, loaded on first use (sympy is not imported for
+# a kind lookup): the seed of a variant's random points, and the functions a formula may name.
+_LAZY = {"derived_seed": "derive.values", "relu": "derive.graph", "sigma": "derive.graph"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'derive.kinds' has no attribute {name!r}")
+
 
 KINDS: dict[str, Kind] = {}
 """Every registered kind by its name."""

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from derive.sheet import derived_seed
+from derive.kinds import derived_seed
 from grading.answers.mistakes import diagnose, diagnose_points, explain
 from grading.answers.parse import Unreadable, evaluate, parse_formula
 from grading.answers.read import ATTEMPTS, normalize_digits, read_number, read_responses

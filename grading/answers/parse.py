@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
-from derive.graph import relu, sigma
+from derive.kinds import relu, sigma
 from grading.answers.tokens import MAX_CHARS, Tok, Unreadable, last_side, prepare, tokens
 
 __all__ = ["MAX_CHARS", "MAX_DEPTH", "Unreadable", "evaluate", "parse_formula"]
