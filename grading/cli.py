@@ -93,6 +93,18 @@ def grade(
         str | None,
         typer.Option(help="Class or --variants: the Canvas assignment column to fill, when the export has several."),
     ] = None,
+    problems: Annotated[
+        Path | None,
+        typer.Option(
+            help="A derive problem set: grade PATH as a notebook (.ipynb) against its questions (with --variants: the student's own numbers)."
+        ),
+    ] = None,
+    student: Annotated[
+        str | None, typer.Option(help="With --problems: the student's id (picks their numbers from --variants).")
+    ] = None,
+    max_notebook_mb: Annotated[
+        float, typer.Option(help="With --problems or a class with [notebook]: the largest notebook read, in MB.")
+    ] = 50.0,
     max_size: Annotated[
         str | None,
         typer.Option(
@@ -109,6 +121,9 @@ def grade(
     With --variants, PATH holds the derivation answers instead (numbers or formulas, per student).
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
+    if problems is not None or path.suffix.lower() == ".ipynb":
+        _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
+        return
     if variants is not None:
         if k is not None or params is not None or model is not None:
             raise UsageError("--variants grades derivation answers; --k, --params and --model are for predictions.")
@@ -165,6 +180,34 @@ def grade(
 
         Console(highlight=False).print(render_summary(report))
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _grade_notebook(
+    path: Path,
+    problems: Path | None,
+    variants: Path | None,
+    student: str | None,
+    out: Path | None,
+    as_json: bool,
+    max_mb: float,
+) -> None:
+    from grading.notebook.grade import grade_notebook
+    from grading.notebook.summary import render_notebook_summary
+
+    if problems is None:
+        raise UsageError(
+            f"{path.name} is a notebook: give --problems PROBLEMS.toml (the problem set whose questions it answers)."
+        )
+    if not max_mb > 0:
+        raise UsageError(f"--max-notebook-mb {max_mb!r}: expected a size in MB above 0, such as 100.")
+    result = grade_notebook(
+        path, problems, variants=variants, student=student, out=out, max_bytes=int(max_mb * 1024 * 1024)
+    )
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(render_notebook_summary(result))
+    raise typer.Exit(0 if result["status"] == "graded" else 1)
 
 
 def _grade_answers(
