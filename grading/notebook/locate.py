@@ -368,7 +368,7 @@ def _code_names(q: str) -> list[str]:
 def _from_code(nb: Notebook, q: str) -> Found | None:
     """A number printed by a code cell whose source or output names ``q`` (the last such cell)."""
     names = _code_names(q)
-    pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![0-9])")
+    pattern = re.compile(r"(?<![0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![0-9])")
     best = None
     for cell in nb.cells:
         if cell.kind != "code":
