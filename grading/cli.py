@@ -121,6 +121,9 @@ def grade(
     With --variants, PATH holds the derivation answers instead (numbers or formulas, per student).
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
+    if problems is not None and (path.is_dir() or is_zip(path)):
+        _grade_notebook_class(path, problems, variants, out or Path("results"), as_json, max_notebook_mb)
+        return
     if problems is not None or path.suffix.lower() == ".ipynb":
         _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
         return
@@ -208,6 +211,21 @@ def _grade_notebook(
     else:
         Console(highlight=False).print(render_notebook_summary(result))
     raise typer.Exit(0 if result["status"] == "graded" else 1)
+
+
+def _grade_notebook_class(
+    path: Path, problems: Path, variants: Path | None, out: Path, as_json: bool, max_mb: float
+) -> None:
+    from grading.notebook.classrun import grade_notebook_class
+    from grading.notebook.summary import render_class_notebooks
+
+    if not max_mb > 0:
+        raise UsageError(f"--max-notebook-mb {max_mb!r}: expected a size in MB above 0, such as 100.")
+    result = grade_notebook_class(path, problems, out, variants=variants, max_bytes=int(max_mb * 1024 * 1024))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(render_class_notebooks(result.students, result.files))
 
 
 def _grade_answers(

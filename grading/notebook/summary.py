@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +11,7 @@ from rich.text import Text
 from grading.notebook.model import NotebookResult
 from grading.safety import strip_control
 
-__all__ = ["render_notebook_summary"]
+__all__ = ["render_class_notebooks", "render_notebook_summary"]
 
 _STYLE = {"correct": "green", "wrong": "red", "needs-review": "yellow", "not-found": "dim"}
 
@@ -45,3 +47,19 @@ def render_notebook_summary(result: NotebookResult) -> Table | Text:
     for w in result["warnings"]:
         table.caption = (table.caption or "") + f"\nnote: {_clip(w, 200)}"
     return table
+
+
+def render_class_notebooks(students: list[dict[str, Any]], files: dict[str, Any]) -> Text:
+    """The class in a few lines: how many graded, invalid, needing review; where the files are."""
+    results = [s["notebook"] for s in students]
+    graded = sum(r["status"] == "graded" for r in results)
+    review = sum(any(q["verdict"] == "needs-review" for q in r["questions"]) for r in results)
+    text = Text(f"{len(results)} students: {graded} notebooks graded, {len(results) - graded} invalid or missing, ")
+    text.append(f"{review} with answers that need review.", style="yellow" if review else "")
+    for s in students:
+        r = s["notebook"]
+        if r["status"] != "graded":
+            text.append(f"\n  {_clip(s['student'], 40)}: {_clip(r['errors'][0], 160)}", style="red")
+    for name, path in files.items():
+        text.append(f"\n{name}: {_clip(path, 200)}")
+    return text
