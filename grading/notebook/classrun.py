@@ -21,8 +21,8 @@ from typing import Any
 from grading.collect import parse_lms_name, walk_folder
 from grading.errors import UsageError
 from grading.gradebook import write_atomic
-from grading.notebook.grade import Problems, grade_notebook, invalid_result, load_problems
-from grading.notebook.read import MAX_BYTES
+from grading.notebook.grade import Problems, grade_read, invalid_result, load_problems
+from grading.notebook.read import MAX_BYTES, InvalidNotebook, read_notebook
 from grading.safety import defuse_cell, is_zip, safe_extract, strip_control
 
 __all__ = ["NotebookClass", "Pick", "gather_notebooks", "grade_notebook_class", "render_notebook_gradebook"]
@@ -153,13 +153,18 @@ def grade_notebook_class(
             if pick.path is None:
                 result = invalid_result(pick.student, pick.source, pick.problem, pick.notes)
             else:
-                result = grade_notebook(
-                    pick.path, probs, variants=variant, student=pick.student, out=out, max_bytes=max_bytes
-                )
-                result["warnings"] = pick.notes + result["warnings"]
-                if vs is not None and variant is None:
-                    result["warnings"].append("no variant for this student in answers.json; checked at random values.")
-                notebooks[pick.student] = _keep_notebook(pick.path, max_bytes)
+                try:
+                    nb = read_notebook(pick.path, max_bytes=max_bytes)
+                except InvalidNotebook as exc:
+                    result = invalid_result(pick.student, PurePosixPath(pick.source).name, str(exc), pick.notes)
+                else:
+                    result = grade_read(nb, probs, variant=variant, student=pick.student, out=out)
+                    result["warnings"] = pick.notes + result["warnings"]
+                    if vs is not None and variant is None:
+                        result["warnings"].append(
+                            "no variant for this student in answers.json; checked at random values."
+                        )
+                    notebooks[pick.student] = nb
             rows.append(
                 {"student": pick.student, "name": " ".join(strip_control(pick.name).split()), "notebook": result}
             )
@@ -172,15 +177,6 @@ def grade_notebook_class(
         files_written["review"] = out / "review" / "index.html"
     result_class.files = files_written
     return result_class
-
-
-def _keep_notebook(path: Path, max_bytes: int) -> Any:
-    from grading.notebook.read import InvalidNotebook, read_notebook
-
-    try:
-        return read_notebook(path, max_bytes=max_bytes)
-    except InvalidNotebook:
-        return None
 
 
 def _write_review(

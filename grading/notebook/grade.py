@@ -19,10 +19,10 @@ from grading.errors import UsageError
 from grading.notebook.claims import find_claims, write_figures
 from grading.notebook.engine import StudentNames, check_steps, grade_text, questions_for
 from grading.notebook.locate import definitions, find_answers
-from grading.notebook.model import NotebookResult
+from grading.notebook.model import Notebook, NotebookResult
 from grading.notebook.read import MAX_BYTES, InvalidNotebook, read_notebook
 
-__all__ = ["Problems", "grade_notebook", "invalid_result", "load_problems"]
+__all__ = ["Problems", "grade_notebook", "grade_read", "invalid_result", "load_problems"]
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,19 @@ def grade_notebook(
         nb = read_notebook(path, max_bytes=max_bytes)
     except InvalidNotebook as exc:
         return invalid_result(student, path.name, str(exc))
-    warnings = list(nb.warnings)
+    result = grade_read(nb, probs, variant=variant, student=student, out=out)
     if variants is not None and variant is None:
-        warnings.append(f"student {student!r} is not in the variants; the formulas were checked at random values.")
+        result["warnings"].append(
+            f"student {student!r} is not in the variants; the formulas were checked at random values."
+        )
+    return result
+
+
+def grade_read(
+    nb: Notebook, probs: Problems, *, variant: Any = None, student: str | None = None, out: str | Path | None = None
+) -> NotebookResult:
+    """Grade a notebook already read (:func:`grading.notebook.read.read_notebook`); see :func:`grade_notebook`."""
+    warnings = list(nb.warnings)
     seed = probs.seed
     eqs = questions_for(probs.problem_set, variant, seed=seed)
     all_defs = definitions(_chains_for_defs(nb))
@@ -165,7 +175,7 @@ def grade_notebook(
         questions.append(row)
     figures: list[dict[str, Any]] = []
     if out is not None:
-        folder = Path(out) / "figures" / _safe(student or path.stem)
+        folder = Path(out) / "figures" / _safe(student or Path(nb.path).stem)
         figures = write_figures(nb, folder, Path(out))
     dropped = sorted({o.mime for c in nb.cells for o in c.outputs if o.kind == "other"})
     if dropped:
@@ -173,7 +183,7 @@ def grade_notebook(
     return {
         "status": "graded",
         "student": student,
-        "notebook": path.name,
+        "notebook": nb.path,
         "questions": questions,
         "claims": find_claims(nb),
         "figures": figures,

@@ -248,7 +248,10 @@ def _image(value: Any, mime: str, index: int, notes: list[str]) -> Output | None
                 png = mime == "image/png"
                 conv = im.convert("RGBA" if png and im.mode in ("RGBA", "LA", "P") else "RGB")
                 buf = io.BytesIO()
-                conv.save(buf, format="PNG" if png else "JPEG", quality=90)
+                if png:
+                    conv.save(buf, format="PNG", compress_level=1)
+                else:
+                    conv.save(buf, format="JPEG", quality=90)
     except Exception:  # Pillow raises many kinds on a hostile image; each is one dropped figure
         notes.append(f"cell {index}: an {mime} output is not a readable image (or too large) and was dropped.")
         return None
