@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class Problems:
     aliases: Mapping[str, tuple[str, ...]]
     seed: int
     source: str
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The questions without a variant, built once per class (the key's formulas take the engine a while)."""
 
 
 def load_problems(path: str | Path) -> Problems:
@@ -129,7 +131,12 @@ def grade_read(
     """Grade a notebook already read (:func:`grading.notebook.read.read_notebook`); see :func:`grade_notebook`."""
     warnings = list(nb.warnings)
     seed = probs.seed
-    eqs = questions_for(probs.problem_set, variant, seed=seed)
+    if variant is None:
+        if "questions" not in probs.cache:
+            probs.cache["questions"] = questions_for(probs.problem_set, None, seed=seed)
+        eqs = probs.cache["questions"]
+    else:
+        eqs = questions_for(probs.problem_set, variant, seed=seed)
     all_defs = definitions(_chains_for_defs(nb))
     names_by_q = {eq.question.name: StudentNames(eq.question.model, probs.aliases, all_defs) for eq in eqs}
     canonical = {}
