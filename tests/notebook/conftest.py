@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HW1 = ROOT / "examples" / "hw1-2025.toml"
 
 
-_LIBRARIES = ("sympy.", "dataclasses", "collections", "typing", "functools", "hypothesis", "_pytest")
+_LIBRARIES = ("sympy.", "dataclasses", "collections", "typing", "functools", "hypothesis", "_pytest", "inspect")
 
 
 class Ran(AssertionError):
