@@ -25,7 +25,15 @@ from grading.notebook.grade import Problems, grade_read, invalid_result, load_pr
 from grading.notebook.read import MAX_BYTES, InvalidNotebook, read_notebook
 from grading.safety import defuse_cell, is_zip, safe_extract, strip_control
 
-__all__ = ["NotebookClass", "Pick", "gather_notebooks", "grade_notebook_class", "render_notebook_gradebook"]
+__all__ = [
+    "NotebookClass",
+    "Pick",
+    "gather_notebooks",
+    "grade_notebook_class",
+    "grade_notebooks",
+    "render_notebook_gradebook",
+    "write_review_pages",
+]
 
 
 @dataclass
@@ -116,17 +124,49 @@ def grade_notebook_class(
     variants: Any = None,
     pattern: str = "*.ipynb",
     max_bytes: int = MAX_BYTES,
+    points: float | None = None,
     manual: tuple[Mapping[str, Any], ...] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> NotebookClass:
     """Grade every student's notebook and write ``results.json``, ``gradebook.csv``, figures and review pages.
 
+    Args:
+        points: The notebook part's total; each question's points are scaled to it.
+        manual: ``[[notebook.manual]]`` items (``{name, points}``), shown on the review pages.
+
     Raises:
         UsageError: the source, the problem set, the variants or the output folder is unusable.
     """
+    out = Path(out)
+    rows, notebooks = grade_notebooks(
+        source, problems, out, variants=variants, pattern=pattern, max_bytes=max_bytes, points=points, progress=progress
+    )
+    probs = problems if isinstance(problems, Problems) else load_problems(problems)
+    result_class = NotebookClass(probs.problem_set.title, rows)
+    files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
+    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows), bom=True)
+    write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual):
+        files_written["review"] = out / "review" / "index.html"
+    result_class.files = files_written
+    return result_class
+
+
+def grade_notebooks(
+    source: str | Path,
+    problems: str | Path | Problems,
+    out: Path,
+    *,
+    variants: Any = None,
+    pattern: str = "*.ipynb",
+    max_bytes: int = MAX_BYTES,
+    points: float | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each student's ``{student, name, notebook}`` row (figures written under ``out``) and the notebooks read."""
     from grading.answers.variants import load_variants
 
-    source, out = Path(source), Path(out)
+    source = Path(source)
     probs = problems if isinstance(problems, Problems) else load_problems(problems)
     vs = {v.student: v for v in load_variants(variants)} if isinstance(variants, (str, Path)) else None
     try:
@@ -165,21 +205,23 @@ def grade_notebook_class(
                             "no variant for this student in answers.json; checked at random values."
                         )
                     notebooks[pick.student] = nb
-            rows.append(
-                {"student": pick.student, "name": " ".join(strip_control(pick.name).split()), "notebook": result}
-            )
-    result_class = NotebookClass(probs.problem_set.title, rows)
-    files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
-    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows), bom=True)
-    write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
-    review = _write_review(out, rows, notebooks, title=result_class.title, manual=manual)
-    if review:
-        files_written["review"] = out / "review" / "index.html"
-    result_class.files = files_written
-    return result_class
+                    _scale(result, points)
+            name = " ".join(strip_control(pick.name).split())
+            rows.append({"student": pick.student, "name": name, "notebook": result})
+    return rows, notebooks
 
 
-def _write_review(
+def _scale(result: dict[str, Any], points: float | None) -> None:
+    """Scale each question's points so that the notebook part is worth ``points`` in all."""
+    total = sum(q["max_points"] for q in result["questions"])
+    if points is None or not total:
+        return
+    for q in result["questions"]:
+        q["points"] = round(q["points"] * points / total, 6)
+        q["max_points"] = round(q["max_points"] * points / total, 6)
+
+
+def write_review_pages(
     out: Path, rows: list[dict[str, Any]], notebooks: Mapping[str, Any], *, title: str, manual: Any
 ) -> list[Path]:
     """The review pages, by :func:`grading.notebook.review.write_review` (the one call into that module)."""
