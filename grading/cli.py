@@ -13,7 +13,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -124,6 +124,12 @@ def grade(
     if problems is not None and (path.is_dir() or is_zip(path)):
         _grade_notebook_class(path, problems, variants, out or Path("results"), as_json, max_notebook_mb)
         return
+    settings = _notebook_only(key) if path.is_dir() or is_zip(path) else None
+    if settings is not None:  # assignment.toml with [notebook] and no [key]: the notebook is the assignment
+        _grade_notebook_class(
+            path, settings.problems, settings.variants, out or Path("results"), as_json, max_notebook_mb, settings
+        )
+        return
     if problems is not None or path.suffix.lower() == ".ipynb":
         _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
         return
@@ -213,15 +219,35 @@ def _grade_notebook(
     raise typer.Exit(0 if result["status"] == "graded" else 1)
 
 
+def _notebook_only(key: Path | None) -> Any:
+    """The ``[notebook]`` settings of an assignment file that has no ``[key]``, else None."""
+    from grading.assignment import find_assignment, load_notebook_settings
+
+    path = key if key is not None else find_assignment(".")
+    if path is None or not (path.suffix.lower() == ".toml" or path.is_dir()):
+        return None
+    settings = load_notebook_settings(path)
+    return settings if settings is not None and settings.standalone else None
+
+
 def _grade_notebook_class(
-    path: Path, problems: Path, variants: Path | None, out: Path, as_json: bool, max_mb: float
+    path: Path,
+    problems: Path,
+    variants: Path | None,
+    out: Path,
+    as_json: bool,
+    max_mb: float,
+    settings: Any = None,
 ) -> None:
     from grading.notebook.classrun import grade_notebook_class
     from grading.notebook.summary import render_class_notebooks
 
     if not max_mb > 0:
         raise UsageError(f"--max-notebook-mb {max_mb!r}: expected a size in MB above 0, such as 100.")
-    result = grade_notebook_class(path, problems, out, variants=variants, max_bytes=int(max_mb * 1024 * 1024))
+    extra = {}
+    if settings is not None:
+        extra = {"pattern": settings.filename, "points": settings.points, "manual": settings.manual}
+    result = grade_notebook_class(path, problems, out, variants=variants, max_bytes=int(max_mb * 1024 * 1024), **extra)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -90,3 +90,67 @@ def test_class_run_writes_review_pages(tmp_path: Path) -> None:
     assert result.files["review"] == index and index.is_file()
     page = index.read_text(encoding="utf-8")
     assert "<script>alert('pwned')" not in page
+
+
+def test_csv_and_notebook_in_one_run(tmp_path: Path) -> None:
+    """[key] and [notebook]: one row per student; the printed count stands in for params; a far accuracy flagged."""
+    from grading.batch import grade_class
+
+    truth = [i % 10 for i in range(20)]
+    (tmp_path / "key.csv").write_text("image,class\n" + "".join(f"{i},{t}\n" for i, t in enumerate(truth)))
+    (tmp_path / "hw1.toml").write_text(HW1.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "assignment.toml").write_text(
+        '[key]\npath = "key.csv"\n[submission]\nfilename = "pred.csv"\n'
+        '[notebook]\nproblems = "hw1.toml"\npoints = 20\n[[notebook.manual]]\nname = "figure"\npoints = 5\n',
+        encoding="utf-8",
+    )
+    subs = tmp_path / "subs"
+    for sid, printed in (("s1", "Total params: 1,000\ntop-1 acc 50%\n"), ("s2", "")):
+        (subs / sid).mkdir(parents=True)
+        (subs / sid / "pred.csv").write_text("image,class\n" + "".join(f"{i},{t}\n" for i, t in enumerate(truth)))
+        cells = [md(r"$dL/dw00 = (p-y) v_0 h_{00}(1-h_{00}) a_{00}$")]
+        if printed:
+            cells.append(
+                {
+                    "cell_type": "code",
+                    "source": "summary(m)",
+                    "metadata": {},
+                    "outputs": [{"output_type": "stream", "name": "stdout", "text": printed}],
+                }
+            )
+        (subs / sid / "HW1.ipynb").write_text(json.dumps(notebook(*cells)), encoding="utf-8")
+    (subs / "s3").mkdir()
+    (subs / "s3" / "pred.csv").write_text("image,class\n0,0\n")
+    result = grade_class(subs, tmp_path / "assignment.toml", tmp_path / "out", feedback=False)
+    rows = {r["student"]: r for r in result.students}
+    assert sorted(rows) == ["s1", "s2", "s3"]
+    assert rows["s1"]["report"]["params"] == 1000
+    assert any("from the notebook" in n for n in rows["s1"]["notes"])
+    assert any("top-1 50%" in n for n in rows["s1"]["notes"])
+    assert rows["s2"]["report"]["params"] is None
+    assert rows["s3"]["notebook"]["status"] == "invalid"
+    q = rows["s1"]["notebook"]["questions"][0]
+    assert q["max_points"] == 10 and q["verdict"] == "wrong"
+    doc = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [s["student"] for s in doc["students"]] == ["s1", "s2", "s3"] and "notebook" in doc["students"][0]
+    nb_rows = list(
+        csv.DictReader(io.StringIO((tmp_path / "out" / "notebook-gradebook.csv").read_text(encoding="utf-8-sig")))
+    )
+    assert [r["student"] for r in nb_rows] == ["s1", "s2", "s3"]
+
+
+def test_notebook_only_assignment_from_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from grading.cli import app
+
+    zip_path = make_notebooks.write_class(tmp_path)
+    r = CliRunner().invoke(
+        app,
+        [str(zip_path), "--key", str(ROOT / "examples" / "notebooks-assignment.toml"), "--out", str(tmp_path / "o")],
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert len(doc["students"]) == 6
+    q = doc["students"][0]["notebook"]["questions"][0]
+    assert q["max_points"] == 5  # [notebook] points = 10 over two questions
