@@ -142,6 +142,8 @@ class NotebookSettings:
     manual: tuple[dict[str, Any], ...] = ()
     standalone: bool = False
     """True when the file has no ``[key]``: the assignment is the notebook alone."""
+    path: Path | None = None
+    """The assignment file."""
 
 
 def _notebook(folder: Path, doc: Mapping[str, Any], where: str) -> NotebookSettings | None:
@@ -178,6 +180,7 @@ def _notebook(folder: Path, doc: Mapping[str, Any], where: str) -> NotebookSetti
         points=None if points is None else float(points),
         manual=tuple(items),
         standalone="key" not in doc,
+        path=Path(where).resolve(),
     )
 
 

@@ -47,6 +47,7 @@ class Pick:
     source: str = ""
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    lms: str = ""
 
 
 @dataclass
@@ -56,6 +57,8 @@ class NotebookClass:
     title: str
     students: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+    withheld: list[str] = field(default_factory=list)
+    """Students whose LMS grade waits for the TA (manual items undecided)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "students": self.students}
@@ -76,22 +79,24 @@ def gather_notebooks(files: list[tuple[str, Path | None, str]], pattern: str = "
         and parse_lms_name(rels[0][0].parts[depth], "x") is None
     ):
         depth += 1
-    groups: dict[str, list[tuple[str, str, str, Path | None, str]]] = {}
+    groups: dict[str, list[tuple[str, str, str, Path | None, str, str]]] = {}
     for rel, path, why in rels:
         rel = PurePosixPath(*rel.parts[depth:])
         first, rest = rel.parts[0], "/".join(rel.parts[1:])
         lms = parse_lms_name(first, rest)
+        kind = ""
         if lms is not None:
             student, name, _late, inner = lms
+            kind = "moodle" if "_assignsubmission_" in first or "_onlinetext_" in first else "canvas"
         elif len(rel.parts) == 1:
             student, name, inner = PurePosixPath(first).stem, "", first
         else:
             student, name, inner = first, "", rest
-        groups.setdefault(student, []).append((name, PurePosixPath(inner).name, str(rel), path, why))
+        groups.setdefault(student, []).append((name, PurePosixPath(inner).name, str(rel), path, why, kind))
     picks = []
     for student in sorted(groups):
         found = groups[student]
-        pick = Pick(student, next((f[0] for f in found if f[0]), ""))
+        pick = Pick(student, next((f[0] for f in found if f[0]), ""), lms=next((f[5] for f in found if f[5]), ""))
         matching = [f for f in found if fnmatch.fnmatch(f[1].lower(), pattern.lower())]
         if not matching:
             shown = ", ".join(repr(f[2]) for f in found[:3]) + (", …" if len(found) > 3 else "")
@@ -128,12 +133,20 @@ def grade_notebook_class(
     points: float | None = None,
     manual: tuple[Mapping[str, Any], ...] = (),
     progress: Callable[[int, int, str], None] | None = None,
+    overrides: Path | None = None,
+    allow_partial: bool = False,
+    lms_template: Path | None = None,
+    lms_column: str | None = None,
 ) -> NotebookClass:
     """Grade every student's notebook and write ``results.json``, ``gradebook.csv``, figures and review pages.
 
     Args:
         points: The notebook part's total; each question's points are scaled to it.
         manual: ``[[notebook.manual]]`` items (``{name, points}``), shown on the review pages.
+        overrides: The TA's ``overrides.csv`` (from the review pages), applied before anything is written.
+        allow_partial: Write an LMS grade even when manual items are undecided (the comment says so).
+        lms_template, lms_column: Moodle's worksheet or Canvas's export to fill (``lms-import.csv``);
+            without one, a Moodle zip gets ``moodle-grading-worksheet.csv``.
 
     Raises:
         UsageError: the source, the problem set, the variants or the output folder is unusable.
@@ -143,14 +156,54 @@ def grade_notebook_class(
         source, problems, out, variants=variants, pattern=pattern, max_bytes=max_bytes, points=points, progress=progress
     )
     probs = problems if isinstance(problems, Problems) else load_problems(problems)
+    template = None
+    if lms_template is not None:
+        from grading.lms import read_lms_template
+
+        template = read_lms_template(lms_template, column=lms_column)
+    if overrides is not None:
+        from grading.notebook.finalize import apply_decisions
+
+        apply_decisions(rows, overrides, manual)
     result_class = NotebookClass(probs.problem_set.title, rows)
     files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
+    files_written.update(_write_lms(out, rows, manual, allow_partial, template, points, result_class.withheld))
     write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows), bom=True)
     write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
     if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual):
         files_written["review"] = out / "review" / "index.html"
     result_class.files = files_written
     return result_class
+
+
+def _write_lms(
+    out: Path,
+    rows: list[dict[str, Any]],
+    manual: Any,
+    allow_partial: bool,
+    template: Any,
+    points: float | None,
+    withheld: list[str],
+) -> dict[str, Path]:
+    from grading.lms import write_lms_import, write_moodle_worksheet
+    from grading.notebook.finalize import notebook_lms_grades
+
+    grades = notebook_lms_grades(rows, manual, allow_partial=allow_partial)
+    withheld.extend(s for s, g in grades.items() if g.grade is None)
+    if template is not None:
+        write_lms_import(out, template, grades)
+        return {"lms-import.csv": out / "lms-import.csv"}
+    moodle = [(r["student"], r["name"]) for r in rows if r.get("lms") == "moodle"]
+    if not moodle:
+        return {}
+    total = points if points is not None else max((_max(r) for r in rows), default=0.0)
+    total += sum(float(m.get("points", 0)) for m in manual)
+    path = write_moodle_worksheet(out, moodle, grades, maximum=total or 100.0)
+    return {path.name: path}
+
+
+def _max(row: Mapping[str, Any]) -> float:
+    return float(sum(q["max_points"] for q in row["notebook"]["questions"]))
 
 
 def grade_notebooks(
@@ -208,7 +261,7 @@ def grade_notebooks(
                     notebooks[pick.student] = nb
                     _scale(result, points)
             name = " ".join(strip_control(pick.name).split())
-            rows.append({"student": pick.student, "name": name, "notebook": result})
+            rows.append({"student": pick.student, "name": name, "lms": pick.lms, "notebook": result})
     return rows, notebooks
 
 
@@ -255,13 +308,14 @@ def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
             r["student"],
             r["name"],
             nb["status"],
-            f"{sum(q['points'] for q in nb['questions']):g}",
+            f"{nb.get('final_points', sum(q['points'] for q in nb['questions'])):g}",
             f"{sum(q['max_points'] for q in nb['questions']):g}" if nb["questions"] else "",
             sum(q["verdict"] == "needs-review" for q in nb["questions"]),
         ]
         for q in questions:
             item = by.get(q)
-            row += [item["verdict"], f"{item['points']:g}"] if item else ["", ""]
+            mark = " (set by TA)" if item and item.get("set_by_ta") else ""
+            row += [item["verdict"], f"{item.get('final_points', item['points']):g}{mark}"] if item else ["", ""]
         row += [claims.get("params", ""), claims.get("top1", ""), claims.get("top3", "")]
         row += [nb["notebook"], " ".join(nb["errors"])]
         w.writerow([defuse_cell(" ".join(strip_control(str(c)).split())) for c in row])

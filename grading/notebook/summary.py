@@ -49,7 +49,7 @@ def render_notebook_summary(result: NotebookResult) -> Table | Text:
     return table
 
 
-def render_class_notebooks(students: list[dict[str, Any]], files: dict[str, Any]) -> Text:
+def render_class_notebooks(students: list[dict[str, Any]], files: dict[str, Any], withheld: int = 0) -> Text:
     """The class in a few lines: how many graded, invalid, needing review; where the files are."""
     results = [s["notebook"] for s in students]
     graded = sum(r["status"] == "graded" for r in results)
@@ -60,6 +60,12 @@ def render_class_notebooks(students: list[dict[str, Any]], files: dict[str, Any]
         r = s["notebook"]
         if r["status"] != "graded":
             text.append(f"\n  {_clip(s['student'], 40)}: {_clip(r['errors'][0], 160)}", style="red")
+    if withheld:
+        text.append(
+            f"\n{withheld} students' LMS grades are withheld until their manual items are decided "
+            "(the review pages, then --overrides; --allow-partial writes them anyway).",
+            style="yellow",
+        )
     for name, path in files.items():
         text.append(f"\n{name}: {_clip(path, 200)}")
     return text

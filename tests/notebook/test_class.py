@@ -154,3 +154,22 @@ def test_notebook_only_assignment_from_the_cli(tmp_path: Path) -> None:
     assert len(doc["students"]) == 6
     q = doc["students"][0]["notebook"]["questions"][0]
     assert q["max_points"] == 5  # [notebook] points = 10 over two questions
+
+
+def test_lms_withheld_until_manual_items_decided(tmp_path: Path) -> None:
+    """A manual item undecided: Moodle's worksheet leaves the grade empty; --allow-partial writes it and says so."""
+    zip_path = make_notebooks.write_class(tmp_path)
+    manual = ({"name": "decision boundary", "points": 10.0},)
+    result = grade_notebook_class(zip_path, HW1, tmp_path / "o", manual=manual)
+    sheet = (tmp_path / "o" / "moodle-grading-worksheet.csv").read_text(encoding="utf-8-sig")
+    rows = {r["Full name"]: r for r in csv.DictReader(io.StringIO(sheet))}
+    assert rows["陳怡君"]["Grade"] == "" and "withheld" in rows["陳怡君"]["Feedback comments"]
+    assert "10001" in result.withheld
+    grade_notebook_class(zip_path, HW1, tmp_path / "o", manual=manual, allow_partial=True)
+    sheet = (tmp_path / "o" / "moodle-grading-worksheet.csv").read_text(encoding="utf-8-sig")
+    rows = {r["Full name"]: r for r in csv.DictReader(io.StringIO(sheet))}
+    assert float(rows["陳怡君"]["Grade"]) == 10 and "Partial grade" in rows["陳怡君"]["Feedback comments"]
+    assert float(rows["Eve Renamed"]["Grade"]) == 0  # the PDF renamed .ipynb
+    grade_notebook_class(zip_path, HW1, tmp_path / "o")  # no manual item: every grade written
+    sheet = (tmp_path / "o" / "moodle-grading-worksheet.csv").read_text(encoding="utf-8-sig")
+    assert all(r["Grade"] for r in csv.DictReader(io.StringIO(sheet)))
