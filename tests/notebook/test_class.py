@@ -173,3 +173,27 @@ def test_lms_withheld_until_manual_items_decided(tmp_path: Path) -> None:
     grade_notebook_class(zip_path, HW1, tmp_path / "o")  # no manual item: every grade written
     sheet = (tmp_path / "o" / "moodle-grading-worksheet.csv").read_text(encoding="utf-8-sig")
     assert all(r["Grade"] for r in csv.DictReader(io.StringIO(sheet)))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("grading.notebook.overrides") is None, reason="grading.notebook.overrides not merged yet"
+)
+def test_class_run_applies_overrides(tmp_path: Path) -> None:
+    zip_path = make_notebooks.write_class(tmp_path)
+    manual = ({"name": "decision boundary", "points": 10.0},)
+    overrides = tmp_path / "overrides.csv"
+    rows = ["10003,w00,5,uses g for the sigmoid's derivative"] + [
+        f"{s},decision boundary,8," for s in ("10001", "10002", "10003", "10004", "10005", "10006")
+    ]
+    overrides.write_text("student,question,points,comment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = grade_notebook_class(zip_path, HW1, tmp_path / "o", manual=manual, overrides=overrides)
+    by = {s["student"]: s["notebook"] for s in result.students}
+    assert by["10003"]["decided"] and by["10003"]["final_points"] == 5 + 8
+    q = next(q for q in by["10003"]["questions"] if q["question"] == "w00")
+    assert (q["auto_points"], q["final_points"], q["set_by_ta"]) == (0, 5, True)
+    assert result.withheld == []
+    sheet = (tmp_path / "o" / "moodle-grading-worksheet.csv").read_text(encoding="utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(sheet)) if r["Full name"] == "林志明")
+    assert float(row["Grade"]) == 13 and "uses g" in row["Feedback comments"]
+    gradebook = (tmp_path / "o" / "gradebook.csv").read_text(encoding="utf-8-sig")
+    assert "set by TA" in gradebook
