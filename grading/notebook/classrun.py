@@ -283,7 +283,10 @@ def write_review_pages(
         from grading.notebook.review import ReviewEntry, write_review  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # review.py lands with its own branch; until then no pages
         return []
-    entries = [ReviewEntry(r["student"], r["name"], r["notebook"], notebooks.get(r["student"])) for r in rows]
+    entries = [
+        ReviewEntry(student=r["student"], name=r["name"], result=r["notebook"], notebook=notebooks.get(r["student"]))
+        for r in rows
+    ]
     return list(write_review(out, entries, title=title, manual=list(manual)))
 
 

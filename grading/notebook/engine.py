@@ -61,10 +61,12 @@ def questions_for(problem_set: Any, variant: Variant | None, *, seed: int) -> li
                 values = model.check(values)
             elif item.kind in ("conv-gradient", "softmax-ce", "batchnorm"):
                 values = model.random_values(derived_seed(seed, "notebook", name))
-            value = model.right(values, wrt) if values is not None or not model.formulas else math.nan
-            expected: Any = value if item.values is not None else _formula_latex(item, wrt, value)
+            # a count or a shape is known without values; a params count needs torch, a network its values
+            known = item.values is not None or item.kind in ("conv-shape", "polyfit")
+            value = model.right(values, wrt) if known or values is not None else math.nan
+            expected: Any = value if known else _formula_latex(item, wrt, value)
             q = Question(name, item.id, item.kind, wrt, model, values, 1.0 if points is None else points, value)
-            out.append(EngineQuestion(q, item.values is not None or not model.formulas, expected))
+            out.append(EngineQuestion(q, known, expected))
     return out
 
 

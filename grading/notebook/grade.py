@@ -212,9 +212,14 @@ def _json_number(x: Any) -> Any:
 
 
 def _safe(name: str) -> str:
-    """A folder name from a student id: letters, digits, CJK kept; the rest as ``_``; at most 60 characters."""
-    s = re.sub(r"[^\w.-]", "_", name, flags=re.UNICODE).strip("._") or "student"
-    return s[:60]
+    """A folder name from a student id: letters, digits, CJK kept, at most 60 characters; when anything
+    was changed, a short hash of the id is added so that two ids never share a folder."""
+    import hashlib
+
+    s = re.sub(r"[^\w.-]", "_", name, flags=re.UNICODE).strip("._")[:60]
+    if s == name and s:
+        return s
+    return f"{s or 'student'}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def _variant(variants: Any, student: str | None) -> Any:

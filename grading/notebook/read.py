@@ -229,7 +229,18 @@ def _outputs(raw: Any, index: int, notes: list[str]) -> list[Output]:
 def _image(value: Any, mime: str, index: int, notes: list[str]) -> Output | None:
     from PIL import Image
 
-    b64 = _text(value) if not isinstance(value, str) else value
+    parts = (
+        [value]
+        if isinstance(value, str)
+        else [v for v in value if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )
+    size = sum(len(p) for p in parts)
+    if size > MAX_IMAGE_B64:
+        notes.append(f"cell {index}: an image of {size / 1e6:.0f} MB (base64) was not read; the limit is 30 MB.")
+        return None
+    b64 = "".join(parts)
     if len(b64) > MAX_IMAGE_B64:
         notes.append(f"cell {index}: an image of {len(b64) / 1e6:.0f} MB (base64) was not read; the limit is 30 MB.")
         return None

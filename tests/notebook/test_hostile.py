@@ -193,3 +193,30 @@ def test_fuzz_json_structures(doc: object) -> None:
         parse_notebook(json.dumps(doc).encode())
     except InvalidNotebook as exc:
         assert one_sentence(str(exc))
+
+
+def test_image_split_into_lines_is_read_whole() -> None:
+    """An image stored as a list of base64 lines longer than a text output's cap (was cut, then dropped)."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(0)
+    im = Image.frombytes("RGB", (300, 300), bytes(rng.getrandbits(8) for _ in range(300 * 300 * 3)))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    b64 = base64.b64encode(buf.getvalue()).decode()
+    assert len(b64) > 200_000
+    lines = [b64[k : k + 76] + "\n" for k in range(0, len(b64), 76)]
+    nb = parse_notebook(json.dumps(notebook(code("x", display({"image/png": lines})))).encode())
+    assert [o.kind for o in nb.cells[0].outputs] == ["png"]
+    assert Image.open(io.BytesIO(nb.cells[0].outputs[0].data)).size == (300, 300)
+
+
+def test_figure_folders_of_lookalike_ids_differ(tmp_path: Path) -> None:
+    doc = notebook(code("x", display({"image/png": png_b64()})))
+    path = write(tmp_path / "x.ipynb", doc)
+    files = {
+        grade_notebook(path, HW1, student=s, out=tmp_path / "o")["figures"][0]["file"] for s in ("<a>", ">a<", "a")
+    }
+    assert len(files) == 3 and all(".." not in f and "<" not in f for f in files)
