@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 MAX_SPAN = 20_000
-"""A math span longer than this (characters) is skipped: no derivation is that long."""
+"""A math span longer than this (characters) is not looked for: no derivation is that long."""
 
 Resolve = Callable[[str], "str | None"]
 
@@ -87,27 +87,46 @@ class Definition:
 # ------------------------------------------------------------------ math spans
 
 _ENVS = "align|aligned|equation|gather|multline|eqnarray|split|alignat"
-_SPAN = re.compile(
-    r"\$\$(?P<dd>.+?)\$\$"
-    r"|\\\[(?P<br>.+?)\\\]"
-    rf"|\\begin\{{(?P<env>(?:{_ENVS})\*?)\}}(?P<body>.+?)\\end\{{(?P=env)\}}"
-    r"|(?<![\\$])\$(?P<d>[^$\n]+?)\$(?!\$)",
-    re.S,
-)
+_OPEN = re.compile(rf"\$\$|\\\[|\\begin\{{((?:{_ENVS})\*?)\}}|(?<!\\)\$")
 
 
 def math_spans(source: str) -> list[tuple[int, int, str]]:
     """The math of a markdown source: ``(start, end, body)`` with offsets of the body in ``source``.
 
-    >>> [b for _, _, b in math_spans(r"so $x=1$ and $$y = 2$$ and \\[z\\]")]
+    Linear in the source: each opener looks for its closer at most :data:`MAX_SPAN` characters on
+    (a notebook of ten thousand unclosed ``\\begin{align}`` must not take minutes).
+
+    >>> [b for _, _, b in math_spans(r"so $x=1$ and $$y = 2$$ and \\[z\\] costs \\$5")]
     ['x=1', 'y = 2', 'z']
     """
     out = []
-    for m in _SPAN.finditer(source):
-        group = next(g for g in ("dd", "br", "body", "d") if m.group(g) is not None)
-        start, end = m.span(group)
-        if end - start <= MAX_SPAN:
-            out.append((start, end, m.group(group)))
+    pos, n = 0, len(source)
+    ahead: dict[str, int] = {}  # each closer's next position: searched forward once, so linear
+
+    def next_at(text: str, start: int) -> int:
+        found = ahead.get(text, -1)
+        if found < start:
+            found = source.find(text, start)
+            found = n if found == -1 else found
+            ahead[text] = found
+        return found
+
+    while (m := _OPEN.search(source, pos)) is not None:
+        token, start = m.group(0), m.end()
+        if token == "$$":
+            closer = "$$"
+        elif token == "\\[":
+            closer = "\\]"
+        elif m.group(1):
+            closer = "\\end{" + m.group(1) + "}"
+        else:
+            closer = "$"
+        end = next_at(closer, start)
+        if end >= n or end == start or end - start > MAX_SPAN or (closer == "$" and next_at("\n", start) < end):
+            pos = start
+            continue
+        out.append((start, end, source[start:end]))
+        pos = end + len(closer)
     return out
 
 
@@ -260,6 +279,8 @@ def derivative(lhs: str) -> tuple[str, str] | None:
     >>> derivative(r"\\frac{\\partial L}{\\partial w_{00}}"), derivative("dL/dw00"), derivative(r"\\nabla_{w_{0,0}} E")
     (('L', 'w00'), ('L', 'w00'), ('E', 'w00'))
     """
+    if len(lhs) > 400:  # no derivative is written that long; a long side is not searched
+        return None
     s = _normalize(lhs)
     if s.startswith("\\frac"):
         a = _braced(s, len("\\frac"))
@@ -293,6 +314,8 @@ def definitions(all_chains: Sequence[Chain]) -> list[Definition]:
     """The student's definitions: chains whose left side is a plain name (``o_{ij} = \\sigma(z_{ij})``)."""
     out = []
     for ch in all_chains:
+        if len(ch.sides[0]) > 60:
+            continue
         m = _DEF_LHS.fullmatch(ch.sides[0])
         if not m or not ch.sides[1]:
             continue

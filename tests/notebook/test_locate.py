@@ -70,3 +70,24 @@ def test_math_spans_and_derivative_forms() -> None:
     assert derivative(r"\frac{\partial \hat{y}}{\partial h_{00}}") == ("yhat", "h00")
     assert derivative("x + 1") is None
     assert derivative(r"\frac{a}{b}") is None
+
+
+class _Counting(str):
+    """A source that counts the characters its ``find`` calls look through."""
+
+    scanned = 0
+
+    def find(self, sub: str, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        begin = 0 if start is None else start
+        found = str.find(self, sub, begin, len(self) if end is None else end)
+        type(self).scanned += (len(self) if found == -1 else found) - begin
+        return found
+
+
+def test_math_spans_linear_on_unclosed_openers() -> None:
+    """Ten thousand unclosed ``\\begin{align}`` (or ``\\[``) took minutes: each opener searched to the end."""
+    for opener in ("\\begin{align}x", "\\[x", "$$x\n"):
+        source = _Counting(opener * 10_000 + "\\]")
+        _Counting.scanned = 0
+        math_spans(source)
+        assert _Counting.scanned <= 4 * len(source), (opener, _Counting.scanned)
