@@ -24,7 +24,10 @@ from grading.answers.tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 from grading.answers.variants import Question, Variant
 from grading.notebook.locate import Definition, Step, is_loss, name_key
 
-__all__ = ["EngineQuestion", "StudentNames", "check_steps", "grade_text", "questions_for"]
+__all__ = ["MAX_STEPS", "EngineQuestion", "StudentNames", "check_steps", "grade_text", "questions_for"]
+
+MAX_STEPS = 20
+"""The intermediate derivatives checked per question (the last ones before its answer)."""
 
 _BUILTIN_ALIASES = {"yy": "y", "label": "y", "target": "y", "yt": "y", "sigmayhat": "p"}
 
@@ -216,7 +219,7 @@ def check_steps(eq: EngineQuestion, steps: Sequence[Step], names: StudentNames, 
 
     graph = getattr(eq.question.model, "graph", None)
     out = []
-    for st in steps:
+    for st in steps[-MAX_STEPS:]:
         ok: bool | None = None
         num, den = names.resolve(st.num) if not is_loss(st.num) else "L", names.resolve(st.den)
         if graph is not None and num and den and den in graph.nodes:

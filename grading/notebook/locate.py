@@ -132,16 +132,21 @@ def math_spans(source: str) -> list[tuple[int, int, str]]:
 
 def _plain_lines(source: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Lines of markdown outside math that hold an ``=`` (a derivation written as prose)."""
-    covered = [(s, e) for s, e, _ in spans]
+    import bisect
+
+    starts = [s - 2 for s, _, _ in spans]  # spans are in order and do not overlap
+    ends = [e + 2 for _, e, _ in spans]
     out = []
     pos = 0
     for line in source.splitlines(keepends=True):
         start, end = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
-        if "=" in line and not any(s - 2 <= start < e + 2 or s - 2 <= end <= e + 2 for s, e in covered):
-            text = source[start:end]
-            if len(text) <= MAX_SPAN and "$" not in text:
-                out.append((start, end, text))
+        if "=" not in line or "$" in line or end - start > MAX_SPAN:
+            continue
+        k = bisect.bisect_right(starts, end) - 1  # the last span opening before the line ends
+        if k >= 0 and ends[k] >= start:
+            continue  # the line touches math
+        out.append((start, end, source[start:end]))
     return out
 
 

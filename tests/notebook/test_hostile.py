@@ -220,3 +220,11 @@ def test_figure_folders_of_lookalike_ids_differ(tmp_path: Path) -> None:
         grade_notebook(path, HW1, student=s, out=tmp_path / "o")["figures"][0]["file"] for s in ("<a>", ">a<", "a")
     }
     assert len(files) == 3 and all(".." not in f and "<" not in f for f in files)
+
+
+def test_ten_thousand_steps_and_unclosed_math(tmp_path: Path) -> None:
+    steps = "\n".join(r"$\frac{\partial h_{00}}{\partial z_{00}} = h_{00}(1-h_{00})$" for _ in range(10_000))
+    doc = notebook(md(steps), md("\\begin{align}x" * 10_000), md(r"$dL/dw00 = (p-y) v_0 h_{00}(1-h_{00}) a_{00}$"))
+    r = grade_notebook(write(tmp_path / "x.ipynb", doc), HW1)
+    q = r["questions"][0]
+    assert q["verdict"] == "wrong" and len(q["steps"]) == 20 and all(s["ok"] for s in q["steps"])
