@@ -56,6 +56,12 @@ step "7. grade the derivation half: each student's answers against their own var
 python "$here/make_responses.py" "$out/variants/answers.json" "$out/responses.csv"
 grade "$out/responses.csv" --variants "$out/variants/answers.json" --out "$out/answers-results"
 
+step "8. grade the notebooks: a Moodle zip of HW1 2025 notebooks (several notations, 中文 and English, one hostile), never run"
+python "$here/make_notebooks.py" "$out/notebooks"
+grade "$out/notebooks/submissions.zip" --key "$here/notebooks-assignment.toml" --out "$out/notebook-results"
+python -c 'import json,sys; s=json.load(open(sys.argv[1]))["students"][1]; print(s["name"], [(q["question"], q["verdict"], q["misconception"]) for q in s["notebook"]["questions"]])' \
+  "$out/notebook-results/results.json"
+
 echo
 echo "Open $out/results/leaderboard.html and $out/results/feedback/; upload $out/results/moodle-grading-worksheet.csv"
 echo "to Moodle (View all submissions -> Grading action -> Upload grading worksheet); see the README for Canvas."

@@ -38,6 +38,15 @@ optional; accuracies are fractions from 0 to 1. A complete example
     rtol = 0.02                         # a number is right within 2 % (default 0.01)
     atol = 1e-4                         # ... or within this near zero (default 5e-05)
 
+    [notebook]                          # the notebook part (grading.notebook), optional
+    problems = "hw1-2025.toml"          # a derive problem set: its questions are looked for
+    variants = "keys/answers.json"      # optional: each student's own numbers (derive key --roster)
+    filename = "*.ipynb"                # which file of a student's; several match: the newest
+    points = 10                         # optional: the notebook part's total (else the problem set's)
+    [[notebook.manual]]                 # parts only a person judges, shown on the review pages
+    name = "decision boundary"
+    points = 10
+
     [[rubric]]                          # rules: see grading.rubric
     name = "Test accuracy"
     rule = "linear"
@@ -72,11 +81,13 @@ __all__ = [
     "SHOW",
     "AnswersSettings",
     "Assignment",
+    "NotebookSettings",
     "Baseline",
     "Ranking",
     "find_assignment",
     "load_answers_settings",
     "load_assignment",
+    "load_notebook_settings",
     "parse_size",
     "read_params_file",
 ]
@@ -87,13 +98,14 @@ RANK_BY = ("top1", "top1_per_param")
 SHOW = ("names", "ids", "pseudonyms")
 
 _SECTIONS: dict[str, set[str]] = {
-    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms", "answers"},
+    "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms", "answers", "notebook"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
     "submission": {"filename", "max_size", "params_file"},
     "baseline": {"name", "predictions", "params", "model", "top1", "top3"},
     "ranking": {"by", "min_top1", "show"},
     "lms": {"template", "column", "scale_to"},
     "answers": {"rtol", "atol"},
+    "notebook": {"problems", "variants", "filename", "points", "manual"},
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
@@ -121,6 +133,74 @@ class Ranking:
 
 
 @dataclass(frozen=True)
+class NotebookSettings:
+    """``[notebook]``: the problem set looked for, optional variants, the file pattern, points, manual items."""
+
+    problems: Path
+    variants: Path | None = None
+    filename: str = "*.ipynb"
+    points: float | None = None
+    manual: tuple[dict[str, Any], ...] = ()
+    standalone: bool = False
+    """True when the file has no ``[key]``: the assignment is the notebook alone."""
+    path: Path | None = None
+    """The assignment file."""
+
+
+def _notebook(folder: Path, doc: Mapping[str, Any], where: str) -> NotebookSettings | None:
+    if "notebook" not in doc:
+        return None
+    table = _table(doc, "notebook", where)
+    w = f"{where}: [notebook]"
+    if "problems" not in table:
+        raise UsageError(f'{w} needs problems = "hw1-2025.toml", the derive problem set whose questions are graded.')
+    problems = _file(folder, table, "problems", w)
+    assert problems is not None
+    filename = _str(table, "filename", w, "*.ipynb") or "*.ipynb"
+    if "/" in filename or "\\" in filename:
+        raise UsageError(f'{w} filename must be a file name or pattern such as "*.ipynb", got {filename!r}.')
+    points = table.get("points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
+        raise UsageError(f"{w} points must be a number >= 0, got {points!r}.")
+    manual = table.get("manual", [])
+    if not isinstance(manual, list):
+        raise UsageError(f'{w} manual must be [[notebook.manual]] tables with name = "..." and points = N.')
+    items = []
+    for n, item in enumerate(manual, start=1):
+        ok = isinstance(item, dict) and set(item) <= {"name", "points"} and isinstance(item.get("name"), str)
+        pts = item.get("points", 0) if isinstance(item, dict) else None
+        if not ok or not str(item["name"]).strip() or isinstance(pts, bool) or not isinstance(pts, (int, float)):
+            raise UsageError(
+                f'{w}: manual item {n} must have name = "decision boundary" and points = 10, got {item!r}.'
+            )
+        items.append({"name": item["name"].strip(), "points": float(pts)})
+    return NotebookSettings(
+        problems=problems,
+        variants=_file(folder, table, "variants", w),
+        filename=filename,
+        points=None if points is None else float(points),
+        manual=tuple(items),
+        standalone="key" not in doc,
+        path=Path(where).resolve(),
+    )
+
+
+def load_notebook_settings(path: str | Path) -> NotebookSettings | None:
+    """Read only ``[notebook]`` of an assignment file (a notebook-only assignment needs no ``[key]``).
+
+    Raises:
+        UsageError: the file is missing, is not TOML, or a value is wrong.
+    """
+    path = Path(path)
+    if path.is_dir() and (path / ASSIGNMENT_FILENAME).is_file():
+        path = path / ASSIGNMENT_FILENAME
+    where = str(path)
+    doc = _read_toml(path, where)
+    _check_keys(doc, "", where)
+    return _notebook(path.resolve().parent, doc, where)
+
+
+@dataclass(frozen=True)
 class Assignment:
     """A validated ``assignment.toml``; see the module docstring for the format."""
 
@@ -142,6 +222,7 @@ class Assignment:
     lms_column: str | None = None
     lms_scale_to: float | None = None
     """``[lms] scale_to``: the LMS file gets each grade times ``scale_to`` / the rubric's total (100 without one)."""
+    notebook: NotebookSettings | None = None
 
     def load_key(self) -> Any:
         """Read the answer key as this assignment describes it (an :class:`~grading.key.AnswerKey`)."""
@@ -451,6 +532,7 @@ def load_assignment(path: str | Path) -> Assignment:
         lms_template=_file(folder, lms, "template", f"{where}: [lms]"),
         lms_column=_str(lms, "column", f"{where}: [lms]"),
         lms_scale_to=_scale_to(lms, where),
+        notebook=_notebook(folder, doc, where),
     )
 
 

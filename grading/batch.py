@@ -342,6 +342,15 @@ def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
     return LmsGrade(grade, " ".join(strip_control(text).split()))
 
 
+def _notebook_part(source: Path, a: Assignment, out: Path) -> Any:
+    """The notebook part of a CSV + notebook assignment, graded before the CSVs (their claims feed params)."""
+    if a.notebook is None:
+        return None
+    from grading.notebook.classrun import NotebookPart
+
+    return NotebookPart.grade(source, a.notebook, out, title=a.title)
+
+
 def _keep_hand_edits(gradebook: Path, results: Path) -> None:
     """Rename a gradebook edited by hand after the last run instead of overwriting it."""
     if gradebook.exists() and results.exists() and gradebook.stat().st_mtime > results.stat().st_mtime + 1:
@@ -405,17 +414,23 @@ def grade_class(
     rows: list[dict[str, Any]] = []
     bugs: list[str] = []
     refused: list[dict[str, str]] = []
+    notebooks = _notebook_part(Path(source), a, out)  # the notebook hook (grading.notebook.classrun)
     with tempfile.TemporaryDirectory(dir=out, prefix=".unpacked-") as scratch:
         subs = _gather(Path(source), Path(scratch), a, refused, out)
         total = len(subs) * (2 if feedback else 1)
         for i, sub in enumerate(subs):
             if progress is not None:
                 progress(i, total, f"grading {sub.student}")
-            row, bug = _grade_one(sub, key, a, params.get(sub.student), grader)
+            count = params.get(sub.student)
+            if count is None and notebooks is not None:
+                count = notebooks.params_from_notebook(sub)
+            row, bug = _grade_one(sub, key, a, count, grader)
             row["lms"] = sub.lms
             rows.append(row)
             if bug:
                 bugs.append(bug)
+    if notebooks is not None:
+        rows = notebooks.attach(rows)
     baseline = _baseline_row(a, key, grader)
     for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
         row["slug"] = slug

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -100,6 +100,30 @@ def grade(
             "or the 'highest'-graded one, as the quiz's grading method."
         ),
     ] = None,
+    problems: Annotated[
+        Path | None,
+        typer.Option(
+            help="A derive problem set: grade PATH as a notebook (.ipynb) against its questions (with --variants: the student's own numbers)."
+        ),
+    ] = None,
+    student: Annotated[
+        str | None, typer.Option(help="With --problems: the student's id (picks their numbers from --variants).")
+    ] = None,
+    max_notebook_mb: Annotated[
+        float, typer.Option(help="With --problems or a class with [notebook]: the largest notebook read, in MB.")
+    ] = 50.0,
+    overrides: Annotated[
+        Path | None,
+        typer.Option(
+            help="A class of notebooks: the TA's overrides.csv (from the review pages), applied to the grades."
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial", help="A class of notebooks: give the LMS a grade even when manual items are undecided."
+        ),
+    ] = False,
     max_size: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +140,33 @@ def grade(
     With --variants, PATH holds the derivation answers instead (numbers or formulas, per student).
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
+    finals = {
+        "overrides": overrides,
+        "allow_partial": allow_partial,
+        "lms_template": lms_template,
+        "lms_column": lms_column,
+    }
+    if problems is not None and (path.is_dir() or is_zip(path)):
+        _grade_notebook_class(path, problems, variants, out or Path("results"), as_json, max_notebook_mb, finals)
+        return
+    settings = _notebook_only(key) if path.is_dir() or is_zip(path) else None
+    if settings is not None:  # assignment.toml with [notebook] and no [key]: the notebook is the assignment
+        _grade_notebook_class(
+            path,
+            settings.problems,
+            settings.variants,
+            out or Path("results"),
+            as_json,
+            max_notebook_mb,
+            finals,
+            settings,
+        )
+        return
+    if overrides is not None or allow_partial:
+        raise UsageError("--overrides and --allow-partial apply to a class of notebooks (--problems, or [notebook]).")
+    if problems is not None or path.suffix.lower() == ".ipynb":
+        _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
+        return
     if variants is not None:
         if k is not None or params is not None or model is not None:
             raise UsageError("--variants grades derivation answers; --k, --params and --model are for predictions.")
@@ -175,6 +226,79 @@ def grade(
 
         Console(highlight=False).print(render_summary(report))
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _grade_notebook(
+    path: Path,
+    problems: Path | None,
+    variants: Path | None,
+    student: str | None,
+    out: Path | None,
+    as_json: bool,
+    max_mb: float,
+) -> None:
+    from grading.notebook.grade import grade_notebook
+    from grading.notebook.summary import render_notebook_summary
+
+    if problems is None:
+        raise UsageError(
+            f"{path.name} is a notebook: give --problems PROBLEMS.toml (the problem set whose questions it answers)."
+        )
+    if not max_mb > 0:
+        raise UsageError(f"--max-notebook-mb {max_mb!r}: expected a size in MB above 0, such as 100.")
+    result = grade_notebook(
+        path, problems, variants=variants, student=student, out=out, max_bytes=int(max_mb * 1024 * 1024)
+    )
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(render_notebook_summary(result))
+    raise typer.Exit(0 if result["status"] == "graded" else 1)
+
+
+def _lms_of(settings: Any) -> Path | None:
+    """``[lms] template`` of the notebook-only assignment file, when it has one."""
+    from grading.assignment import load_answers_settings
+
+    return load_answers_settings(settings.path).lms_template if settings.path is not None else None
+
+
+def _notebook_only(key: Path | None) -> Any:
+    """The ``[notebook]`` settings of an assignment file that has no ``[key]``, else None."""
+    from grading.assignment import find_assignment, load_notebook_settings
+
+    path = key if key is not None else find_assignment(".")
+    if path is None or not (path.suffix.lower() == ".toml" or path.is_dir()):
+        return None
+    settings = load_notebook_settings(path)
+    return settings if settings is not None and settings.standalone else None
+
+
+def _grade_notebook_class(
+    path: Path,
+    problems: Path,
+    variants: Path | None,
+    out: Path,
+    as_json: bool,
+    max_mb: float,
+    finals: dict[str, Any],
+    settings: Any = None,
+) -> None:
+    from grading.notebook.classrun import grade_notebook_class
+    from grading.notebook.summary import render_class_notebooks
+
+    if not max_mb > 0:
+        raise UsageError(f"--max-notebook-mb {max_mb!r}: expected a size in MB above 0, such as 100.")
+    extra = dict(finals)
+    if settings is not None:
+        extra.update(pattern=settings.filename, points=settings.points, manual=settings.manual)
+        if extra["lms_template"] is None:
+            extra["lms_template"] = _lms_of(settings)
+    result = grade_notebook_class(path, problems, out, variants=variants, max_bytes=int(max_mb * 1024 * 1024), **extra)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(render_class_notebooks(result.students, result.files, len(result.withheld)))
 
 
 def _grade_answers(

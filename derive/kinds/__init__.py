@@ -32,6 +32,7 @@ __all__ = [
     "Kind",
     "Part",
     "derived_seed",
+    "edge_value",
     "find",
     "get",
     "names",
@@ -42,7 +43,12 @@ __all__ = [
 
 # What grading may use beside the kinds themselves, loaded on first use (sympy is not imported for
 # a kind lookup): the seed of a variant's random points, and the functions a formula may name.
-_LAZY = {"derived_seed": "derive.values", "relu": "derive.graph", "sigma": "derive.graph"}
+_LAZY = {
+    "derived_seed": "derive.values",
+    "edge_value": "derive.graph",
+    "relu": "derive.graph",
+    "sigma": "derive.graph",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -199,6 +199,13 @@ class Kind(ABC):
     def question_latex(self, problem: Any, wrt: tuple[str, ...]) -> str:
         """The question in the handouts' words, as LaTeX."""
 
+    def formula_latex(self, problem: Any, wrt: str) -> str | None:
+        """The right answer as a formula of the problem's names, in LaTeX, or ``None`` (a number-only kind).
+
+        The notebook review shows it as the key's answer when the student's own numbers are unknown.
+        """
+        return None
+
     def given_latex(self, problem: Any, values: Mapping[str, Any]) -> list[str]:
         """The item's numbers as LaTeX lines, once, above its parts."""
         from derive.steps import given_steps

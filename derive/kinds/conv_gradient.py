@@ -60,6 +60,11 @@ points = 10
 
         return derivation_parts(wrt, lambda n: gradient(problem, n, values=values, check=False).to_derivation())
 
+    def formula_latex(self, problem: Problem, wrt: str) -> str | None:
+        from derive.engine import gradient
+
+        return gradient(problem, wrt, check=False).expanded_latex
+
     def question_latex(self, problem: Problem, wrt: tuple[str, ...]) -> str:
         from derive.printer import latex_name
 
@@ -136,6 +141,15 @@ class ConvModel(AnswerModel):
 Mutate = Callable[["Node", str, float], float]
 
 
+def _scale_mse(k: float) -> Mutate:
+    """∂L/∂ŷ times ``k`` (the factor-2 mistakes)."""
+
+    def mutate(node: Node, child: str, v: float) -> float:
+        return v * k if node.op == "mse" else v
+
+    return mutate
+
+
 def conv_chain(graph: Graph, env: Mapping[str, float], name: str, mutate: Mutate | None = None) -> list[float]:
     """The chain-rule product along each path from L down to ``name`` (one per output position reached).
 
@@ -192,8 +206,7 @@ def conv_mistakes(graph: Graph, values: Mapping[str, Any], wrt: str, right: floa
     if p.loss == "mse":
         # half MSE: the 2 of (ŷ − y)² kept; plain MSE: the 2 dropped, or doubled (2·2(ŷ − y))
         out["factor-2"] = [
-            math.fsum(conv_chain(graph, env, wrt, lambda n, i, v, k=k: v * k if n.op == "mse" else v))
-            for k in ((2.0,) if p.half_mse else (0.5, 2.0))
+            math.fsum(conv_chain(graph, env, wrt, _scale_mse(k))) for k in ((2.0,) if p.half_mse else (0.5, 2.0))
         ]
     else:
         out["bce-missing-sigmoid-derivative"] = [
