@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from derive.conv_numbers import ConvNumbers
 from derive.forward_steps import forward_steps
-from derive.graph import Graph, Node, build_graph, chain_paths, edge_value, forward, near_kinks, overflow, sigmoid
+from derive.graph import Graph, Node, build_graph, chain_paths, edge_value, near_kinks, overflow, solve
 from derive.indexform import general_term
 from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
@@ -165,10 +166,11 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     """
     graph = _graph(problem)
     name = graph.resolve(wrt)
-    env = _env(graph, values)
+    nums = _numbers(graph, values)
+    env = None if nums is None else nums.env
     auto = _autograd(problem, values) if env is not None and check else None
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
-    return _derive(graph, name, env, auto, _first_steps(graph, values, env), {}, kinks)
+    return _derive(graph, name, nums, auto, _first_steps(graph, values, env), {}, kinks)
 
 
 def all_gradients(
@@ -184,18 +186,20 @@ def all_gradients(
     """
     graph = _graph(problem)
     names = graph.differentiable() if wrt is None else [graph.resolve(w) for w in wrt]
-    env = _env(graph, values)
+    nums = _numbers(graph, values)
+    env = None if nums is None else nums.env
     auto = _autograd(problem, values) if env is not None and check else None
     fwd = _first_steps(graph, values, env)
     memo: dict[tuple[str, str], float] = {}
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
-    return [_derive(graph, name, env, auto, fwd, memo, kinks) for name in names]
+    return [_derive(graph, name, nums, auto, fwd, memo, kinks) for name in names]
 
 
-def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
+def _numbers(graph: Graph, values: Mapping | None) -> ConvNumbers | None:
+    """Every number at ``values`` from the one float64 implementation (:mod:`derive.conv_numbers`)."""
     if values is None:
         return None
-    return forward(graph, leaf_values(values, graph.problem))
+    return solve(graph, leaf_values(values, graph.problem))
 
 
 def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | None) -> tuple[Step, ...]:
@@ -240,14 +244,19 @@ def _with_value(tex: str, txt: str, value: float | None) -> tuple[str, str]:
 def _derive(
     graph: Graph,
     name: str,
-    env: dict[str, float] | None,
+    nums: ConvNumbers | None,
     auto: Mapping[str, float] | None,
     fwd: tuple[Step, ...],
     memo: dict[tuple[str, str], float],
     kinks: frozenset[str] = frozenset(),
 ) -> Gradient:
-    """One gradient; ``memo`` caches edge values across the gradients of one call."""
+    """One gradient; ``memo`` caches edge values across the gradients of one call.
+
+    Every number (forward values, local derivatives, ∂L/∂ŷ and the gradient itself) comes from
+    ``nums``, so the classic route prints what ``derive grad --net`` prints for the same floats.
+    """
     p = graph.problem
+    env = None if nums is None else nums.env
     nodes = graph.nodes
     paths = chain_paths(graph, name)
     if not paths:
@@ -263,13 +272,14 @@ def _derive(
     rests = [pth[nshared:] for pth in paths]
     local = {e: nodes[e[0]].local[e[1]] for pth in paths for e in pth}
 
-    def val(e: tuple[str, str]) -> float:
+    def edge(e: tuple[str, str]) -> float:
         if e not in memo:
-            memo[e] = edge_value(graph, e, env)
+            assert nums is not None
+            act = nums.act_local.get(e[0]) if nodes[e[0]].op == "act" else None
+            memo[e] = act if act is not None else edge_value(graph, e, nums.env)
         return memo[e]
 
-    if env is None:
-        val = None  # noqa: F811 - no numbers: nothing to evaluate
+    val = edge if nums is not None else None
     cache = graph.formatted
 
     def fmt(e: tuple[str, str]) -> tuple[str, str]:
@@ -319,8 +329,8 @@ def _derive(
         combined = sympy.Mul(*[local[e] for e in head])
         if len(head) > 1:
             combined = sympy.factor(sympy.cancel(combined))
-            if val:  # p - y from σ(ŷ), never the product of two rounded factors
-                head_value = sigmoid(env["yhat"]) - env["y"] if nodes[head[-1][0]].op == "sigmoid" else head_value
+            if nums is not None:  # p - y in the stable form, never the product of two rounded factors
+                head_value = nums.dloss
             v = head_value if val else None
             parts_tex = " ".join(_partial(*e)[0] for e in head)
             parts_txt = " · ".join(_partial(*e)[1] for e in head)
@@ -384,8 +394,10 @@ def _derive(
             )
     value = None
     scale = slack = 0.0
-    if val:
+    if val and nums is not None:
+        exact = nums.gradient(name)  # the network engine's number: the same as derive grad --net
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
+        value = value if exact is None else exact
         scale = abs(head_value * shared_value) * (math.fsum(abs(t) for t in term_values) if len(paths) > 1 else 1.0)
         if not all(math.isfinite(x) for x in (value, scale, *term_values)):
             raise overflow(graph, f"∂L/∂{text_name(name)}")
@@ -444,16 +456,16 @@ def _derive(
     )
     res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
     if value is not None:
-        nums = [_num(head_value)[0]] if head else []
+        shown = [_num(head_value)[0]] if head else []
         ones = [e for e in shared if local[e] == 1]
-        nums += [_num(val(e))[0] for e in shared if e not in ones]
-        nums_t = [_num(head_value)[1]] if head else []
-        nums_t += [_num(val(e))[1] for e in shared if e not in ones]
+        shown += [_num(edge(e))[0] for e in shared if e not in ones]
+        shown_t = [_num(head_value)[1]] if head else []
+        shown_t += [_num(edge(e))[1] for e in shared if e not in ones]
         if len(paths) > 1:
-            nums.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
-            nums_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
-        res_tex += " = " + r" \cdot ".join(nums) + f" = {latex_number(value)}"
-        res_txt += " = " + " · ".join(nums_t) + f" = {format_number(value)}"
+            shown.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
+            shown_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
+        res_tex += " = " + r" \cdot ".join(shown) + f" = {latex_number(value)}"
+        res_txt += " = " + " · ".join(shown_t) + f" = {format_number(value)}"
     steps.append(Step(f"{lhs_txt} (term by term)", res_tex, res_txt, value, "Result"))
     chain = (tuple(head_exprs), tuple(local[e] for e in shared), tuple(tuple(local[e] for e in r) for r in rests))
     return Gradient(

@@ -42,6 +42,7 @@ __all__ = [
     "NetworkGradient",
     "all_network_gradients",
     "element_latex",
+    "element_value",
     "given_latex",
     "network_gradient",
     "question_latex",
@@ -188,6 +189,25 @@ def element_latex(net: Network, wrt: str) -> str:
     return (Symbol("x", "x") if name == "x" else param_symbol(name)).at(index)[0]
 
 
+def element_value(net: Network, fw: Forward, name: str, index: tuple[int, ...]) -> float:
+    """∂L/∂(one element) at ``fw``: the exactly rounded sum (``math.fsum``) of its terms ∂L/∂b_m · ∂b_m/∂element.
+
+    The one number every route gives for this element (the classic ``derive grad`` uses it too,
+    through :mod:`derive.conv_numbers`); :func:`_terms_step` writes the same terms out.
+    """
+    syms = symbols(net)
+    if name == "x":
+        cons, start = _consumers(net, syms, 0, index, fw), 1
+    else:
+        cons, start = _param_consumers(net, syms, name, index, fw), net.layer_of(name) + 1
+    delta = fw.backward()[0][start]
+    return math.fsum(_term(delta, m, lv) for m, _, lv in cons) if cons else 0.0
+
+
+def _term(delta: np.ndarray, m: tuple[int, ...], local: float | None) -> float:
+    return float(delta[m]) * float(local if local is not None else math.nan)
+
+
 # ------------------------------------------------------------------ backward
 def _loss_head(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     g = "Backward: the loss"
@@ -332,7 +352,7 @@ def _terms_step(lhs: tuple[str, str], up: Symbol, cons, delta: np.ndarray, group
         sym_t.append(d[0] if one else f"{d[0]} \\, {lt}")
         sym_x.append(d[1] if one else f"{d[1]} · {lx}")
         if lv is not None:
-            prod = float(delta[m]) * float(lv)
+            prod = _term(delta, m, lv)
             vals.append(prod)
             if prod != 0.0 or len(cons) <= _ALL_TERMS:
                 a, b = num(delta[m]), num(lv)
