@@ -29,7 +29,7 @@ from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
 from derive.printer import text as print_text
 from derive.problem import Problem
-from derive.steps import Derivation, Step, format_number, given_steps, latex_number
+from derive.steps import Derivation, Step, factor_number, format_number, given_steps, latex_number
 from derive.values import check_values, leaf_values
 
 __all__ = ["Gradient", "all_gradients", "gradient"]
@@ -67,6 +67,7 @@ class Gradient:
     kinks: tuple[str, ...] = ()
     scale: float = 0.0
     slack: float = 0.0
+    loss_overflows: bool = False
 
     @property
     def check(self) -> str | None:
@@ -121,6 +122,8 @@ class Gradient:
     def to_derivation(self) -> Derivation:
         """This gradient as a generic :class:`~derive.steps.Derivation` for the renderers."""
         notes = [CONVENTION]
+        if self.loss_overflows:
+            notes.append(LOSS_OVERFLOW)
         if self.value is not None and self.autograd is not None:
             notes.append(check_note(self))
         title = f"∂L/∂{text_name(self.wrt)} ({self.problem.describe()})"
@@ -128,6 +131,9 @@ class Gradient:
 
 
 CHECK_TOL = 1e-9
+LOSS_OVERFLOW = (
+    "The loss L itself overflows float64 (|L| > 1.8e308) at these numbers; its gradient does not, and is shown."
+)
 _EPS = 2.0**-52
 """Relative tolerance of the autograd check (float64 sums of a few thousand terms stay far below)."""
 
@@ -227,8 +233,7 @@ def _fmt(expr: sympy.Expr) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=65536)
 def _num(x: float) -> tuple[str, str]:
-    tex, txt = latex_number(x), format_number(x)
-    return (rf"\left({tex}\right)", f"({txt})") if x < 0 else (tex, txt)
+    return factor_number(x)
 
 
 def _partial(top: str, low: str) -> tuple[str, str]:
@@ -483,6 +488,7 @@ def _derive(
         crossed,
         scale,
         slack,
+        env is not None and not math.isfinite(env["L"]),
     )
 
 

@@ -51,6 +51,9 @@ __all__ = [
 CONVENTION = "A convolution is a cross-correlation, as in PyTorch (nn.Conv2d): the kernel is not flipped."
 ROUNDING = "Matrices and vectors show 4 significant digits; every sum is computed in float64."
 RES = "Result"
+LOSS_OVERFLOW = (
+    "The loss L itself overflows float64 (|L| > 1.8e308) at these numbers; its gradient does not, and is shown."
+)
 _ALL_TERMS = 6  # a sum with more terms shows its zero terms as one count
 _DACT_TEX = {
     "sigmoid": (r"\sigma({0}) \left(1 - \sigma({0})\right)", "σ({0})·(1 - σ({0}))"),
@@ -152,6 +155,8 @@ def _context(net: Network, values: Mapping | None, check: bool) -> _Ctx:
 
             auto = autograd_gradients(net, v)[1]
         first = given(net, v)
+        if not math.isfinite(fw.loss):
+            notes.append(LOSS_OVERFLOW)
         notes += convention_notes(net, syms, fw)
         notes.append(ROUNDING)
     return _Ctx(net, syms, fw, auto, (*first, *forward_steps(net, syms, fw)), tuple(notes))
