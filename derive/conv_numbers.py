@@ -25,7 +25,7 @@ from derive.network.graph import Forward, forward
 from derive.network.spec import Layer, Network
 from derive.problem import Problem
 
-__all__ = ["ConvNumbers", "as_network", "element_of", "solve"]
+__all__ = ["ConvNumbers", "as_network", "element_of", "elements", "solve"]
 
 
 def as_network(problem: Problem) -> Network:
@@ -54,23 +54,32 @@ def as_network(problem: Problem) -> Network:
     return Network(input=(1, h, w), layers=layers, loss=loss, shapes=shapes)
 
 
-def element_of(problem: Problem, name: str) -> tuple[str, tuple[int, ...]]:
-    """The network element of a classic leaf name: ``a21`` → ``("x", (0, 2, 1))``, ``v3`` → ``("dense1.w", (0, 3))``."""
+def elements(problem: Problem) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Classic node name → network tensor and index: ``a21`` → ``("x", (0, 2, 1))``, ``v3`` → ``("dense1.w", (0, 3))``.
+
+    ``z``/``h`` map to the conv and act outputs (``"z"``, ``"h"``), ``yhat`` to ŷ.
+    """
     p = problem
+    out: dict[str, tuple[str, tuple[int, ...]]] = {}
     for r in range(p.input[0]):
         for c in range(p.input[1]):
-            if p.name("a", r, c) == name:
-                return "x", (0, r, c)
+            out[p.name("a", r, c)] = ("x", (0, r, c))
     for m in range(p.kernel[0]):
         for n in range(p.kernel[1]):
-            if p.name("w", m, n) == name:
-                return "conv1.w", (0, 0, m, n)
+            out[p.name("w", m, n)] = ("conv1.w", (0, 0, m, n))
     for k in range(p.n_dense):
-        if p.name("v", k) == name:
-            return "dense1.w", (0, k)
-    if name in ("b", "c"):
-        return ("conv1.b" if name == "b" else "dense1.b"), (0,)
-    raise KeyError(name)  # our bug: the engine resolved the name already
+        out[p.name("v", k)] = ("dense1.w", (0, k))
+    for i in range(p.output[0]):
+        for j in range(p.output[1]):
+            out[p.name("z", i, j)] = ("z", (0, i, j))
+            out[p.name("h", i, j)] = ("h", (0, i, j))
+    out.update({"b": ("conv1.b", (0,)), "c": ("dense1.b", (0,)), "yhat": ("yhat", (0,))})
+    return out
+
+
+def element_of(problem: Problem, name: str) -> tuple[str, tuple[int, ...]]:
+    """The network element of a classic leaf name (see :func:`elements`)."""
+    return elements(problem)[name]
 
 
 @dataclass(frozen=True)
@@ -90,20 +99,16 @@ class ConvNumbers:
     dloss: float
     net: Network
     fw: Forward
+    names: dict[str, tuple[str, tuple[int, ...]]]
 
     def gradient(self, name: str) -> float | None:
         """∂L/∂(a leaf, ``z``, ``h`` or ``yhat``) as ``derive grad --net`` computes it; ``None`` for ``p``."""
-        p = self.problem
-        deltas = self.fw.backward()[0]
-        if name == "yhat":
-            return float(deltas[-1][0])
-        for i in range(p.output[0]):
-            for j in range(p.output[1]):
-                if name in (p.name("z", i, j), p.name("h", i, j)):
-                    return float(deltas[1 if name[0] == "z" else 2][0, i, j])
-        if name == "p":
+        if name not in self.names:
             return None
-        tensor, index = element_of(p, name)
+        tensor, index = self.names[name]
+        deltas = self.fw.backward()[0]
+        if tensor in ("z", "h", "yhat"):
+            return float(deltas[{"z": 1, "h": 2, "yhat": -1}[tensor]][index])
         return element_value(self.net, self.fw, tensor, index)
 
 
@@ -142,4 +147,4 @@ def solve(problem: Problem, leaves: Mapping[str, float]) -> ConvNumbers:
     if p.loss == "bce" and fw.probs is not None:
         env["p"] = float(fw.probs[0])
     env["L"] = fw.loss
-    return ConvNumbers(p, env, act_local, float(deltas[-1][0]), net, fw)
+    return ConvNumbers(p, env, act_local, float(deltas[-1][0]), net, fw, elements(p))
