@@ -44,7 +44,7 @@ def softmax_ce_from_logits(z: Any, target: int) -> Any:
     return torch.logsumexp(torch.cat([torch.zeros(1, dtype=z.dtype), others]), dim=0)
 
 
-def _dl_dp(yhat: object, y: object) -> float:
+def _dl_dp(yhat: Any, y: Any) -> float:
     """torch's ∂L/∂p for L = −[y ln p + (1 − y) ln(1 − p)], with p and 1 − p from the logit."""
     import torch
 
@@ -57,7 +57,13 @@ def _dl_dp(yhat: object, y: object) -> float:
     if t != 1.0:
         loss = loss - (1 - y) * torch.log(q + (1 - pr) - (1 - pr).detach())
     loss.backward()
-    return float(pr.grad)
+    return float(_grad(pr))
+
+
+def _grad(t: Any) -> Any:
+    """``t.grad`` after ``backward()`` (never ``None`` for a leaf the loss uses)."""
+    assert t.grad is not None
+    return t.grad
 
 
 def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
@@ -97,18 +103,18 @@ def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
         loss = bce_from_logit(yhat, y)
     loss.backward()
 
-    out: dict[str, float] = {"yhat": float(yhat.grad)}
+    out: dict[str, float] = {"yhat": float(_grad(yhat))}
     if p.loss == "bce":
         out["p"] = _dl_dp(yhat.detach(), y)
     for kind, t in (("a", a), ("w", w), ("z", z), ("h", h)):
-        g = t.grad
+        g = _grad(t)
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
                 out[p.name(kind, i, j)] = float(g[i, j])
     for k in range(p.n_dense):
-        out[p.name("v", k)] = float(vv.grad[k])
+        out[p.name("v", k)] = float(_grad(vv)[k])
     if b is not None:
-        out["b"] = float(b.grad)
+        out["b"] = float(_grad(b))
     if c is not None:
-        out["c"] = float(c.grad)
+        out["c"] = float(_grad(c))
     return out

@@ -62,7 +62,7 @@ class Gradient:
     expanded_text: str
     value: float | None = None
     autograd: float | None = None
-    positions: tuple[tuple[int, int], ...] = ()
+    positions: tuple[tuple[int, ...], ...] = ()
     _chain: tuple = field(default=(), repr=False, compare=False)
     kinks: tuple[str, ...] = ()
     scale: float = 0.0
@@ -140,7 +140,7 @@ _EPS = 2.0**-52
 
 def check_note(g: Gradient) -> str:
     """The note under a derivation that says what torch autograd gave."""
-    head = f"Check: torch autograd (float64) gives {format_number(g.autograd, 12)}; difference {g.difference:.1e}"
+    head = f"Check: torch autograd (float64) gives {format_number(g.autograd or 0.0, 12)}; difference {g.difference or 0.0:.1e}"
     if g.check == "ok":
         return head + "."
     if g.check == "kink":
@@ -174,7 +174,7 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     name = graph.resolve(wrt)
     nums = _numbers(graph, values)
     env = None if nums is None else nums.env
-    auto = _autograd(problem, values) if env is not None and check else None
+    auto = _autograd(problem, values) if values is not None and env is not None and check else None
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
     return _derive(graph, name, nums, auto, _first_steps(graph, values, env), {}, kinks)
 
@@ -194,7 +194,7 @@ def all_gradients(
     names = graph.differentiable() if wrt is None else [graph.resolve(w) for w in wrt]
     nums = _numbers(graph, values)
     env = None if nums is None else nums.env
-    auto = _autograd(problem, values) if env is not None and check else None
+    auto = _autograd(problem, values) if values is not None and env is not None and check else None
     fwd = _first_steps(graph, values, env)
     memo: dict[tuple[str, str], float] = {}
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
@@ -214,7 +214,7 @@ def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | N
     return (*given, *forward_steps(graph, env))
 
 
-def _autograd(problem: Problem, values: Mapping | None) -> dict[str, float]:
+def _autograd(problem: Problem, values: Mapping) -> dict[str, float]:
     from derive.autograd import autograd_gradients  # torch: only when numbers are checked
 
     return autograd_gradients(problem, values)
@@ -308,7 +308,7 @@ def _derive(
         chain_txt.append(t[1])
     positions = tuple(nodes[r[-1][0]].index for r in rests if r) if len(paths) > 1 else _single_position(nodes, first)
     gt = (
-        general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], positions)
+        general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], [(i[0], i[1]) for i in positions])
         if len(paths) > 1
         else None
     )
@@ -461,16 +461,16 @@ def _derive(
     )
     res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
     if value is not None:
-        shown = [_num(head_value)[0]] if head else []
+        parts = [_num(head_value)[0]] if head else []
         ones = [e for e in shared if local[e] == 1]
-        shown += [_num(edge(e))[0] for e in shared if e not in ones]
-        shown_t = [_num(head_value)[1]] if head else []
-        shown_t += [_num(edge(e))[1] for e in shared if e not in ones]
+        parts += [_num(edge(e))[0] for e in shared if e not in ones]
+        parts_t = [_num(head_value)[1]] if head else []
+        parts_t += [_num(edge(e))[1] for e in shared if e not in ones]
         if len(paths) > 1:
-            shown.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
-            shown_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
-        res_tex += " = " + r" \cdot ".join(shown) + f" = {latex_number(value)}"
-        res_txt += " = " + " · ".join(shown_t) + f" = {format_number(value)}"
+            parts.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
+            parts_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
+        res_tex += " = " + r" \cdot ".join(parts) + f" = {latex_number(value)}"
+        res_txt += " = " + " · ".join(parts_t) + f" = {format_number(value)}"
     steps.append(Step(f"{lhs_txt} (term by term)", res_tex, res_txt, value, "Result"))
     chain = (tuple(head_exprs), tuple(local[e] for e in shared), tuple(tuple(local[e] for e in r) for r in rests))
     return Gradient(
@@ -522,5 +522,5 @@ def _unreached(
     )
 
 
-def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:
+def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
     return tuple(nodes[a].index for a, _ in path if nodes[a].op == "conv")

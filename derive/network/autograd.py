@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from derive.autograd import bce_from_logit, softmax_ce_from_logits
+from derive.autograd import _grad, bce_from_logit, softmax_ce_from_logits
 from derive.network.spec import Network
 
 __all__ = ["autograd_gradients"]
@@ -50,4 +50,4 @@ def autograd_gradients(net: Network, values: Mapping[str, Any]) -> tuple[float, 
     else:
         loss = softmax_ce_from_logits(yhat, int(y))
     loss.backward()
-    return float(loss.detach()), {name: leaf.grad.tolist() for name, leaf in leaves.items()}
+    return float(loss.detach()), {name: _grad(leaf).tolist() for name, leaf in leaves.items()}

@@ -12,7 +12,7 @@ reaches, so that a derivation shows only those paths.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,7 @@ def _act(fn: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(z, 0.0), _each(relu_derivative, z)  # 𝟙[z > 0]: 0 at z = 0 exactly, as torch
 
 
-def _windows(layer: Layer, shape: tuple[int, ...], out: tuple[int, ...]):
+def _windows(layer: Layer, shape: tuple[int, ...], out: tuple[int, ...]) -> Iterator[tuple[int, int, range, range]]:
     """(i, j, rows, cols) of every window of a conv or pool, rows/cols in the padded input."""
     (kh, kw), (sh, sw) = layer.kernel, layer.stride
     for i in range(out[1]):
@@ -212,7 +212,7 @@ class Forward:
         return self._grads
 
 
-def _blocks(layer: Layer, src: np.ndarray, out: tuple[int, ...]):
+def _blocks(layer: Layer, src: np.ndarray, out: tuple[int, ...]) -> Iterator[tuple[int, int, int, np.ndarray]]:
     for i, j, rows, cols in _windows(layer, src.shape, out):
         for c in range(src.shape[0]):
             yield c, i, j, src[c, rows.start : rows.stop, cols.start : cols.stop]
