@@ -6,14 +6,45 @@ Imported only when numbers are checked (torch takes about a second to import).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from derive.problem import Problem
 from derive.values import check_values
 
-__all__ = ["autograd_gradients"]
+__all__ = ["autograd_gradients", "bce_from_logit", "softmax_ce_from_logits"]
 
 
-def _dl_dp(yhat: object, y: object) -> float:
+def bce_from_logit(z: Any, y: Any) -> Any:
+    """−[y ln σ(z) + (1 − y) ln(1 − σ(z))] as ``y·softplus(−z) + (1 − y)·softplus(z)``, a torch scalar.
+
+    torch's own ``binary_cross_entropy_with_logits`` differentiates to ``σ(z) − y``, which is 0 at
+    z = 40, y = 1 (σ(40) rounds to 1); autograd of this form gives ``−y·σ(−z) + (1 − y)·σ(z)``,
+    right to float64 there (−4.2e-18). A term with weight 0 is left out (its softplus may be inf).
+    """
+    import torch.nn.functional as F
+
+    t = float(y)
+    loss = z * 0.0
+    if t != 0.0:
+        loss = loss + y * F.softplus(-z)
+    if t != 1.0:
+        loss = loss + (1 - y) * F.softplus(z)
+    return loss
+
+
+def softmax_ce_from_logits(z: Any, target: int) -> Any:
+    """Cross-entropy of softmax(z) at class ``target`` as ``logsumexp(0, z_k − z_target for k ≠ target)``.
+
+    The same number as ``F.cross_entropy``, but its gradient at the target is ``−Σ_{k≠target} p_k``
+    (no ``p − 1`` that cancels: logits (40, 0, −40), target 0 give −4.25e-18, not 0).
+    """
+    import torch
+
+    others = torch.cat([z[:target], z[target + 1 :]]) - z[target]
+    return torch.logsumexp(torch.cat([torch.zeros(1, dtype=z.dtype), others]), dim=0)
+
+
+def _dl_dp(yhat: Any, y: Any) -> float:
     """torch's ∂L/∂p for L = −[y ln p + (1 − y) ln(1 − p)], with p and 1 − p from the logit."""
     import torch
 
@@ -26,7 +57,13 @@ def _dl_dp(yhat: object, y: object) -> float:
     if t != 1.0:
         loss = loss - (1 - y) * torch.log(q + (1 - pr) - (1 - pr).detach())
     loss.backward()
-    return float(pr.grad)
+    return float(_grad(pr))
+
+
+def _grad(t: Any) -> Any:
+    """``t.grad`` after ``backward()`` (never ``None`` for a leaf the loss uses)."""
+    assert t.grad is not None
+    return t.grad
 
 
 def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
@@ -62,22 +99,22 @@ def autograd_gradients(problem: Problem, values: Mapping) -> dict[str, float]:
     yhat.retain_grad()
     if p.loss == "mse":
         loss = (yhat - y) ** 2 * (0.5 if p.half_mse else 1.0)
-    else:  # from the logit: F.binary_cross_entropy on p = σ(ŷ) loses everything near 0 and 1
-        loss = F.binary_cross_entropy_with_logits(yhat, y)
+    else:  # from the logit, and in a form whose gradient does not cancel (see bce_from_logit)
+        loss = bce_from_logit(yhat, y)
     loss.backward()
 
-    out: dict[str, float] = {"yhat": float(yhat.grad)}
+    out: dict[str, float] = {"yhat": float(_grad(yhat))}
     if p.loss == "bce":
         out["p"] = _dl_dp(yhat.detach(), y)
     for kind, t in (("a", a), ("w", w), ("z", z), ("h", h)):
-        g = t.grad
+        g = _grad(t)
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
                 out[p.name(kind, i, j)] = float(g[i, j])
     for k in range(p.n_dense):
-        out[p.name("v", k)] = float(vv.grad[k])
+        out[p.name("v", k)] = float(_grad(vv)[k])
     if b is not None:
-        out["b"] = float(b.grad)
+        out["b"] = float(_grad(b))
     if c is not None:
-        out["c"] = float(c.grad)
+        out["c"] = float(_grad(c))
     return out

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from derive.conv_numbers import ConvNumbers
 from derive.forward_steps import forward_steps
-from derive.graph import Graph, Node, build_graph, chain_paths, edge_value, forward, near_kinks, overflow, sigmoid
+from derive.graph import Graph, Node, build_graph, chain_paths, edge_value, near_kinks, overflow, solve
 from derive.indexform import general_term
 from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
 from derive.printer import text as print_text
 from derive.problem import Problem
-from derive.steps import Derivation, Step, format_number, given_steps, latex_number
+from derive.steps import Derivation, Step, factor_number, format_number, given_steps, latex_number
 from derive.values import check_values, leaf_values
 
 __all__ = ["Gradient", "all_gradients", "gradient"]
@@ -61,11 +62,12 @@ class Gradient:
     expanded_text: str
     value: float | None = None
     autograd: float | None = None
-    positions: tuple[tuple[int, int], ...] = ()
+    positions: tuple[tuple[int, ...], ...] = ()
     _chain: tuple = field(default=(), repr=False, compare=False)
     kinks: tuple[str, ...] = ()
     scale: float = 0.0
     slack: float = 0.0
+    loss_overflows: bool = False
 
     @property
     def check(self) -> str | None:
@@ -120,6 +122,8 @@ class Gradient:
     def to_derivation(self) -> Derivation:
         """This gradient as a generic :class:`~derive.steps.Derivation` for the renderers."""
         notes = [CONVENTION]
+        if self.loss_overflows:
+            notes.append(LOSS_OVERFLOW)
         if self.value is not None and self.autograd is not None:
             notes.append(check_note(self))
         title = f"∂L/∂{text_name(self.wrt)} ({self.problem.describe()})"
@@ -127,13 +131,16 @@ class Gradient:
 
 
 CHECK_TOL = 1e-9
+LOSS_OVERFLOW = (
+    "The loss L itself overflows float64 (|L| > 1.8e308) at these numbers; its gradient does not, and is shown."
+)
 _EPS = 2.0**-52
 """Relative tolerance of the autograd check (float64 sums of a few thousand terms stay far below)."""
 
 
 def check_note(g: Gradient) -> str:
     """The note under a derivation that says what torch autograd gave."""
-    head = f"Check: torch autograd (float64) gives {format_number(g.autograd, 12)}; difference {g.difference:.1e}"
+    head = f"Check: torch autograd (float64) gives {format_number(g.autograd or 0.0, 12)}; difference {g.difference or 0.0:.1e}"
     if g.check == "ok":
         return head + "."
     if g.check == "kink":
@@ -165,10 +172,11 @@ def gradient(problem: Problem, wrt: str, *, values: Mapping | None = None, check
     """
     graph = _graph(problem)
     name = graph.resolve(wrt)
-    env = _env(graph, values)
-    auto = _autograd(problem, values) if env is not None and check else None
+    nums = _numbers(graph, values)
+    env = None if nums is None else nums.env
+    auto = _autograd(problem, values) if values is not None and env is not None and check else None
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
-    return _derive(graph, name, env, auto, _first_steps(graph, values, env), {}, kinks)
+    return _derive(graph, name, nums, auto, _first_steps(graph, values, env), {}, kinks)
 
 
 def all_gradients(
@@ -184,18 +192,20 @@ def all_gradients(
     """
     graph = _graph(problem)
     names = graph.differentiable() if wrt is None else [graph.resolve(w) for w in wrt]
-    env = _env(graph, values)
-    auto = _autograd(problem, values) if env is not None and check else None
+    nums = _numbers(graph, values)
+    env = None if nums is None else nums.env
+    auto = _autograd(problem, values) if values is not None and env is not None and check else None
     fwd = _first_steps(graph, values, env)
     memo: dict[tuple[str, str], float] = {}
     kinks = frozenset(near_kinks(graph, env)) if env is not None else frozenset()
-    return [_derive(graph, name, env, auto, fwd, memo, kinks) for name in names]
+    return [_derive(graph, name, nums, auto, fwd, memo, kinks) for name in names]
 
 
-def _env(graph: Graph, values: Mapping | None) -> dict[str, float] | None:
+def _numbers(graph: Graph, values: Mapping | None) -> ConvNumbers | None:
+    """Every number at ``values`` from the one float64 implementation (:mod:`derive.conv_numbers`)."""
     if values is None:
         return None
-    return forward(graph, leaf_values(values, graph.problem))
+    return solve(graph, leaf_values(values, graph.problem))
 
 
 def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | None) -> tuple[Step, ...]:
@@ -204,7 +214,7 @@ def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | N
     return (*given, *forward_steps(graph, env))
 
 
-def _autograd(problem: Problem, values: Mapping | None) -> dict[str, float]:
+def _autograd(problem: Problem, values: Mapping) -> dict[str, float]:
     from derive.autograd import autograd_gradients  # torch: only when numbers are checked
 
     return autograd_gradients(problem, values)
@@ -223,8 +233,7 @@ def _fmt(expr: sympy.Expr) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=65536)
 def _num(x: float) -> tuple[str, str]:
-    tex, txt = latex_number(x), format_number(x)
-    return (rf"\left({tex}\right)", f"({txt})") if x < 0 else (tex, txt)
+    return factor_number(x)
 
 
 def _partial(top: str, low: str) -> tuple[str, str]:
@@ -240,14 +249,19 @@ def _with_value(tex: str, txt: str, value: float | None) -> tuple[str, str]:
 def _derive(
     graph: Graph,
     name: str,
-    env: dict[str, float] | None,
+    nums: ConvNumbers | None,
     auto: Mapping[str, float] | None,
     fwd: tuple[Step, ...],
     memo: dict[tuple[str, str], float],
     kinks: frozenset[str] = frozenset(),
 ) -> Gradient:
-    """One gradient; ``memo`` caches edge values across the gradients of one call."""
+    """One gradient; ``memo`` caches edge values across the gradients of one call.
+
+    Every number (forward values, local derivatives, ∂L/∂ŷ and the gradient itself) comes from
+    ``nums``, so the classic route prints what ``derive grad --net`` prints for the same floats.
+    """
     p = graph.problem
+    env = None if nums is None else nums.env
     nodes = graph.nodes
     paths = chain_paths(graph, name)
     if not paths:
@@ -263,13 +277,14 @@ def _derive(
     rests = [pth[nshared:] for pth in paths]
     local = {e: nodes[e[0]].local[e[1]] for pth in paths for e in pth}
 
-    def val(e: tuple[str, str]) -> float:
+    def edge(e: tuple[str, str]) -> float:
         if e not in memo:
-            memo[e] = edge_value(graph, e, env)
+            assert nums is not None
+            act = nums.act_local.get(e[0]) if nodes[e[0]].op == "act" else None
+            memo[e] = act if act is not None else edge_value(graph, e, nums.env)
         return memo[e]
 
-    if env is None:
-        val = None  # noqa: F811 - no numbers: nothing to evaluate
+    val = edge if nums is not None else None
     cache = graph.formatted
 
     def fmt(e: tuple[str, str]) -> tuple[str, str]:
@@ -293,7 +308,7 @@ def _derive(
         chain_txt.append(t[1])
     positions = tuple(nodes[r[-1][0]].index for r in rests if r) if len(paths) > 1 else _single_position(nodes, first)
     gt = (
-        general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], positions)
+        general_term(graph, nodes[name], [(nodes[a], nodes[b]) for a, b in rests[0]], [(i[0], i[1]) for i in positions])
         if len(paths) > 1
         else None
     )
@@ -319,8 +334,8 @@ def _derive(
         combined = sympy.Mul(*[local[e] for e in head])
         if len(head) > 1:
             combined = sympy.factor(sympy.cancel(combined))
-            if val:  # p - y from σ(ŷ), never the product of two rounded factors
-                head_value = sigmoid(env["yhat"]) - env["y"] if nodes[head[-1][0]].op == "sigmoid" else head_value
+            if nums is not None:  # p - y in the stable form, never the product of two rounded factors
+                head_value = nums.dloss
             v = head_value if val else None
             parts_tex = " ".join(_partial(*e)[0] for e in head)
             parts_txt = " · ".join(_partial(*e)[1] for e in head)
@@ -384,8 +399,10 @@ def _derive(
             )
     value = None
     scale = slack = 0.0
-    if val:
+    if val and nums is not None:
+        exact = nums.gradient(name)  # the network engine's number: the same as derive grad --net
         value = head_value * shared_value * (math.fsum(term_values) if len(paths) > 1 else 1.0)
+        value = value if exact is None else exact
         scale = abs(head_value * shared_value) * (math.fsum(abs(t) for t in term_values) if len(paths) > 1 else 1.0)
         if not all(math.isfinite(x) for x in (value, scale, *term_values)):
             raise overflow(graph, f"∂L/∂{text_name(name)}")
@@ -444,16 +461,16 @@ def _derive(
     )
     res_tex, res_txt = expanded_latex, f"{lhs_txt} = {exp_txt}"
     if value is not None:
-        nums = [_num(head_value)[0]] if head else []
+        parts = [_num(head_value)[0]] if head else []
         ones = [e for e in shared if local[e] == 1]
-        nums += [_num(val(e))[0] for e in shared if e not in ones]
-        nums_t = [_num(head_value)[1]] if head else []
-        nums_t += [_num(val(e))[1] for e in shared if e not in ones]
+        parts += [_num(edge(e))[0] for e in shared if e not in ones]
+        parts_t = [_num(head_value)[1]] if head else []
+        parts_t += [_num(edge(e))[1] for e in shared if e not in ones]
         if len(paths) > 1:
-            nums.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
-            nums_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
-        res_tex += " = " + r" \cdot ".join(nums) + f" = {latex_number(value)}"
-        res_txt += " = " + " · ".join(nums_t) + f" = {format_number(value)}"
+            parts.append(r"\Big[ " + " + ".join(_num(t)[0] for t in term_values) + r" \Big]")
+            parts_t.append("[" + " + ".join(_num(t)[1] for t in term_values) + "]")
+        res_tex += " = " + r" \cdot ".join(parts) + f" = {latex_number(value)}"
+        res_txt += " = " + " · ".join(parts_t) + f" = {format_number(value)}"
     steps.append(Step(f"{lhs_txt} (term by term)", res_tex, res_txt, value, "Result"))
     chain = (tuple(head_exprs), tuple(local[e] for e in shared), tuple(tuple(local[e] for e in r) for r in rests))
     return Gradient(
@@ -471,6 +488,7 @@ def _derive(
         crossed,
         scale,
         slack,
+        env is not None and not math.isfinite(env["L"]),
     )
 
 
@@ -504,5 +522,5 @@ def _unreached(
     )
 
 
-def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:
+def _single_position(nodes: dict[str, Node], path: list[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
     return tuple(nodes[a].index for a, _ in path if nodes[a].op == "conv")

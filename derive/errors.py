@@ -8,12 +8,32 @@ line and exits with code 2. Anything else is our bug and keeps its traceback.
 from __future__ import annotations
 
 import difflib
+import reprlib
 
-__all__ = ["DeriveError", "did_you_mean"]
+__all__ = ["DeriveError", "did_you_mean", "shown"]
 
 
 class DeriveError(ValueError):
     """A problem with what the user asked for: where, what was expected, what came, how to fix it."""
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxtuple, _SHOWN.maxdict = 3, 6, 6, 4
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 80, 80, 40
+SHOWN_CHARS = 120
+"""A value echoed in a message is cut to about this many characters (a 50,000-number list is not echoed whole)."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for a message, cut: at most a few items of a list, 3 levels of nesting, ~120 characters.
+
+    >>> shown([0.5] * 50000)
+    '[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, ...]'
+    >>> shown("w11"), shown([[[[[1]]]]])
+    ("'w11'", '[[[[...]]]]')
+    """
+    out = _SHOWN.repr(value)
+    return out if len(out) <= SHOWN_CHARS else out[: SHOWN_CHARS - 3] + "..."
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:

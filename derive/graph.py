@@ -12,12 +12,16 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sympy
 
 from derive.errors import DeriveError, did_you_mean
-from derive.numeric import sigmoid, softplus  # re-exported: derive.graph.sigmoid stays
+from derive.numeric import sech2, sigmoid, softplus  # re-exported: derive.graph.sigmoid stays
 from derive.problem import Problem
+
+if TYPE_CHECKING:
+    from derive.conv_numbers import ConvNumbers
 
 __all__ = [
     "Graph",
@@ -31,6 +35,7 @@ __all__ = [
     "relu",
     "sigma",
     "sigmoid",
+    "solve",
     "softplus",
 ]
 
@@ -288,12 +293,6 @@ def build_graph(problem: Problem) -> Graph:
 
 
 # ----------------------------------------------------------------- numbers
-def _sech2(x: float) -> float:
-    """1 − tanh²(x) = 4e^{−2|x|} / (1 + e^{−2|x|})², right where 1 − tanh² would round to 0."""
-    e = math.exp(-2.0 * abs(x))
-    return 4.0 * e / (1.0 + e) ** 2
-
-
 _FUNCS = {
     "sigma": sigmoid,
     "tanh": math.tanh,
@@ -332,7 +331,7 @@ def evaluate(expr: sympy.Expr, env: Mapping[str, float]) -> float:
         if isinstance(rest, sigma):
             return sigmoid(-evaluate(rest.args[0], env))
         if rest.is_Pow and isinstance(rest.args[0], sympy.tanh) and rest.args[1] == 2:
-            return _sech2(evaluate(rest.args[0].args[0], env))
+            return sech2(evaluate(rest.args[0].args[0], env))
     args = [evaluate(a, env) for a in expr.args]
     if expr.is_Add:
         return math.fsum(args)
@@ -349,52 +348,38 @@ def evaluate(expr: sympy.Expr, env: Mapping[str, float]) -> float:
     raise TypeError(f"cannot evaluate {expr!r}")  # our bug, not the user's
 
 
-_EPS = 2.0**-52
+def solve(graph: Graph, leaves: Mapping[str, float]) -> ConvNumbers:
+    """Every number of the problem at the leaf values, from the one float64 implementation.
 
-
-def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
-    """Values of every node, given the leaf values by name, each in a stable form.
-
-    The binary cross-entropy is ``softplus(ŷ) − y·ŷ`` (never ``ln p`` of a rounded p). A
-    ReLU pre-activation within rounding of 0 (``|z| ≤ 4·ε·Σ|w·a|``) is taken as exactly 0,
-    where the derivative is 0 as in torch; :func:`near_kinks` names those nodes.
+    The numbers come from :mod:`derive.conv_numbers` (the network engine): the binary
+    cross-entropy as ``softplus(ŷ) − y·ŷ``, ∂L/∂ŷ as ``p − y`` in the stable form, and a ReLU
+    input at its kink only when it is exactly 0 (``0.1 + 0.2 − 0.3`` is not), where the
+    derivative is 0 as in torch. A loss beyond float64 is left as ``inf`` (its gradient may be
+    finite: ``(ŷ − y)²`` at y = 1e200); any other node beyond float64 is an error.
 
     Raises:
         DeriveError: a value beyond float64 (one line, naming the node and what to do).
     """
-    env: dict[str, float] = dict(leaves)
-    relu_act = graph.problem.activation == "relu"
+    from derive.conv_numbers import solve as solve_numbers
+
+    nums = solve_numbers(graph.problem, leaves)
     for node in graph.nodes.values():
-        try:
-            if node.op == "conv":
-                products = [env[w] * env[a] for w, a in node.pairs]
-                if "b" in node.local:
-                    products.append(env["b"])
-                z = math.fsum(products)
-                if (
-                    relu_act
-                    and z != 0.0
-                    and math.isfinite(z)
-                    and abs(z) <= 4 * _EPS * math.fsum(abs(x) for x in products)
-                ):
-                    z = 0.0
-                env[node.name] = z
-            elif node.op == "bce":
-                yhat, y = env["yhat"], env["y"]
-                env[node.name] = softplus(yhat) - y * yhat
-            elif node.definition is not None:
-                env[node.name] = evaluate(node.definition, env)
-            elif node.name not in env:
-                raise DeriveError(f"No value for {node.name!r}.")
-        except (OverflowError, ValueError):
-            env[node.name] = math.inf
-        if not math.isfinite(env[node.name]):
+        if node.name not in nums.env:
+            raise DeriveError(f"No value for {node.name!r}.")
+        if node.name != "L" and not math.isfinite(nums.env[node.name]):
             raise overflow(graph, node.name)
-    return env
+    if math.isnan(nums.env["L"]):
+        raise overflow(graph, "L")
+    return nums
+
+
+def forward(graph: Graph, leaves: Mapping[str, float]) -> dict[str, float]:
+    """Values of every node, given the leaf values by name (see :func:`solve`)."""
+    return solve(graph, leaves).env
 
 
 def near_kinks(graph: Graph, env: Mapping[str, float]) -> tuple[str, ...]:
-    """The conv nodes at a ReLU kink: 0, or within rounding of 0 (taken as 0 by :func:`forward`)."""
+    """The conv nodes at a ReLU kink: exactly 0 (where the derivative is taken as 0, as torch does)."""
     if graph.problem.activation != "relu":
         return ()
     return tuple(n.name for n in graph.nodes.values() if n.op == "conv" and env.get(n.name) == 0.0)

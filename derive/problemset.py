@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from derive import kinds
+from derive._files import parse_toml
 from derive.errors import DeriveError, did_you_mean
 from derive.kinds.base import unknown_keys
 from derive.kinds.conv_shape import ConvShape
@@ -129,10 +129,7 @@ def load_problem_set(path: str | Path) -> ProblemSet:
 
 def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet:
     """Validate problem-set TOML ``text``; ``source`` names it in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"{source}: not valid TOML: {exc}. Check quotes, brackets and '=' on that line.") from None
+    data = parse_toml(text, source)  # one line for bad TOML or a file nested hundreds deep
     _unknown(data, _TOP_KEYS, source)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():

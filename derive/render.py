@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
-from derive.steps import Derivation, Step
+from derive.latexlines import LATEX_WIDTH, split_latex
+from derive.latexlines import groups as _groups
+from derive.steps import Derivation
 
-__all__ = ["escape_latex", "render_latex", "render_text", "split_latex"]
+__all__ = ["LATEX_WIDTH", "escape_latex", "render_latex", "render_text", "split_latex"]
 
 TEXT_WIDTH = 100
-LATEX_WIDTH = 60  # visible characters per align line (a4, 2cm margins, 11pt)
 TEXT_ELIDE = 24  # show at most this many steps of one group in the terminal
 
 _LATEX_SPECIALS = {
@@ -94,88 +95,6 @@ def escape_latex(text: str) -> str:
         else:
             out.append("?")  # never let an unknown character break pdflatex
     return "".join(out).replace("$$", "${}$")
-
-
-def _visible(tex: str) -> int:
-    tex = re.sub(r"\\(left|right|Big|big|,|quad|cdot)", "", tex)
-    tex = re.sub(r"\\frac\{[^{}]*\}\{[^{}]*\}", "xxxx", tex)
-    tex = re.sub(r"\\[a-zA-Z]+", "x", tex)
-    return len(re.sub(r"[{}_^ ]", "", tex)) + tex.count(", -") // 2  # a minus sign is wider than a digit
-
-
-def _tokens(tex: str) -> list[str]:
-    """Split at top-level `` = ``, `` + `` / `` - `` and after ``, `` (outside braces and \\left..\\right)."""
-    parts, depth, start, k = [], 0, 0, 0
-    while k < len(tex):
-        if tex.startswith(r"\left", k):
-            depth += 1
-            k += 5
-            continue
-        if tex.startswith(r"\right", k):
-            depth -= 1
-            k += 6
-            continue
-        ch = tex[k]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and tex.startswith((" = ", " + ", " - "), k) and k > start:
-            parts.append(tex[start:k])
-            start = k + 1
-            k += 3
-            continue
-        elif (
-            depth == 0 and tex.startswith(", ", k) and k > start and tex[k - 1] != "\\"
-        ):  # a long tuple of numbers breaks after a comma
-            parts.append(tex[start : k + 1])
-            start = k + 2
-            k += 2
-            continue
-        k += 1
-    parts.append(tex[start:])
-    return parts
-
-
-def split_latex(equation: str, width: int = LATEX_WIDTH) -> list[str]:
-    """An equation ``lhs = rhs ...`` as ``align*`` lines, broken at top-level signs.
-
-    >>> split_latex("x = a + b", 100)
-    ['x &= a + b']
-    """
-    tokens = _tokens(equation)
-    if len(tokens) == 1:
-        return ["&" + equation]
-    lhs, rest = tokens[0], tokens[1:]
-    lines: list[str] = []
-    current = ""
-    for tok in rest:
-        if current and _visible(current + tok) > width:
-            lines.append(current)
-            current = ""
-        current = f"{current} {tok}" if current else tok
-    lines.append(current)
-    out = []
-    for n, line in enumerate(lines):
-        line = line.strip()
-        if line.startswith("= "):
-            out.append(("" if n else lhs + " ") + "&" + line)
-        else:  # a continued sum
-            if n == 0:
-                out.append(f"{lhs} &{line}")
-            else:
-                out.append(r"&\quad " + line)
-    return out
-
-
-def _groups(steps: Sequence[Step]) -> list[tuple[str, list[Step]]]:
-    groups: list[tuple[str, list[Step]]] = []
-    for s in steps:
-        if groups and groups[-1][0] == s.group:
-            groups[-1][1].append(s)
-        else:
-            groups.append((s.group, [s]))
-    return groups
 
 
 def render_text(derivation: Derivation | Iterable[Derivation], *, width: int = TEXT_WIDTH) -> str:

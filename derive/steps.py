@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Derivation", "Step", "format_number", "given_steps", "int_latex", "latex_number"]
+__all__ = ["Derivation", "Step", "factor_number", "format_number", "given_steps", "int_latex", "latex_number"]
 
 GIVEN = "Given"
 """Group of the steps that state the numbers used (a key prints them once per question)."""
@@ -83,12 +83,18 @@ class Derivation:
 
 
 def format_number(x: float, digits: int = 6) -> str:
-    """A number as a TA writes it: ``0.125``, ``-1.5``, ``2.5e-07``.
+    """A number as a TA writes it, to ``digits`` significant digits: ``0.125``, ``-1.5``, ``2.5e-7``.
 
-    >>> format_number(0.1 + 0.2), format_number(-3.0), format_number(2e-9), format_number(1.8e-16)
-    ('0.3', '-3', '2e-9', '0')
+    Significant digits, never fixed decimals: a gradient of 6.9e-303 is 6.9e-303, not 0, and a
+    sum that is 0 by hand but not in float64 (0.1 + 0.2 − 0.3) shows what float64 holds.
+    Every route (``derive grad``, ``--net``, the keys) writes its numbers with this function.
+
+    >>> format_number(0.1 + 0.2), format_number(-3.0), format_number(2e-9), format_number(6.9e-303)
+    ('0.3', '-3', '2e-9', '6.9e-303')
+    >>> format_number(0.1 + 0.2 - 0.3), format_number(-0.0)
+    ('5.55112e-17', '0')
     """
-    if abs(x) < 1e-12:  # rounding noise of a sum that is 0 by hand
+    if x == 0:
         return "0"
     if not math.isfinite(x):
         return str(x)
@@ -97,6 +103,16 @@ def format_number(x: float, digits: int = 6) -> str:
         mant, exp = out.split("e")
         return f"{mant}e{int(exp)}"
     return out
+
+
+def factor_number(x: float, digits: int = 6) -> tuple[str, str]:
+    r"""(LaTeX, text) of a number written as a factor of a product: a negative one in parentheses.
+
+    >>> factor_number(-2.5e-7)[1], factor_number(0.5)[1], factor_number(-2e-303)[0]
+    ('(-2.5e-7)', '0.5', '\\left(-2 \\times 10^{-303}\\right)')
+    """
+    tex, txt = latex_number(x, digits), format_number(x, digits)
+    return (rf"\left({tex}\right)", f"({txt})") if x < 0 else (tex, txt)
 
 
 def latex_number(x: float, digits: int = 6) -> str:

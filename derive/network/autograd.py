@@ -2,8 +2,9 @@
 
 Nothing here is shared with :mod:`derive.network.graph`: the layers are torch's own
 (``F.conv2d``, ``F.max_pool2d``, ``F.avg_pool2d``, ``torch.flatten``, ``F.linear``) and so are
-the losses (``F.binary_cross_entropy_with_logits``, ``F.cross_entropy``). Imported only when
-numbers are checked.
+the losses (the cross-entropies written as :func:`derive.autograd.bce_from_logit` and
+:func:`~derive.autograd.softmax_ce_from_logits`, whose gradients do not cancel where torch's
+fused losses round ``p − y`` to 0). Imported only when numbers are checked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from derive.autograd import _grad, bce_from_logit, softmax_ce_from_logits
 from derive.network.spec import Network
 
 __all__ = ["autograd_gradients"]
@@ -43,9 +45,9 @@ def autograd_gradients(net: Network, values: Mapping[str, Any]) -> tuple[float, 
     yhat, y = t[0], values["y"]
     if net.loss in ("mse", "half-mse"):
         loss = ((yhat - torch.tensor(y, dtype=torch.float64)) ** 2).sum() * (0.5 if net.loss == "half-mse" else 1.0)
-    elif net.loss == "bce":
-        loss = F.binary_cross_entropy_with_logits(yhat, torch.tensor([y], dtype=torch.float64))
+    elif net.loss == "bce":  # forms whose gradients do not cancel at a confident right answer
+        loss = bce_from_logit(yhat[0], torch.tensor(y, dtype=torch.float64))
     else:
-        loss = F.cross_entropy(yhat[None], torch.tensor([y]))
+        loss = softmax_ce_from_logits(yhat, int(y))
     loss.backward()
-    return float(loss.detach()), {name: leaf.grad.tolist() for name, leaf in leaves.items()}
+    return float(loss.detach()), {name: _grad(leaf).tolist() for name, leaf in leaves.items()}

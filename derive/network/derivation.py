@@ -42,14 +42,20 @@ __all__ = [
     "NetworkGradient",
     "all_network_gradients",
     "element_latex",
+    "element_value",
     "given_latex",
     "network_gradient",
     "question_latex",
 ]
 
+Consumer = tuple[tuple[int, ...], tuple[str, str], Any]
+"""An element ``m`` of the next tensor, the local derivative's (LaTeX, text), and its value (``None`` without numbers)."""
 CONVENTION = "A convolution is a cross-correlation, as in PyTorch (nn.Conv2d): the kernel is not flipped."
 ROUNDING = "Matrices and vectors show 4 significant digits; every sum is computed in float64."
 RES = "Result"
+LOSS_OVERFLOW = (
+    "The loss L itself overflows float64 (|L| > 1.8e308) at these numbers; its gradient does not, and is shown."
+)
 _ALL_TERMS = 6  # a sum with more terms shows its zero terms as one count
 _DACT_TEX = {
     "sigmoid": (r"\sigma({0}) \left(1 - \sigma({0})\right)", "σ({0})·(1 - σ({0}))"),
@@ -151,6 +157,8 @@ def _context(net: Network, values: Mapping | None, check: bool) -> _Ctx:
 
             auto = autograd_gradients(net, v)[1]
         first = given(net, v)
+        if not math.isfinite(fw.loss):
+            notes.append(LOSS_OVERFLOW)
         notes += convention_notes(net, syms, fw)
         notes.append(ROUNDING)
     return _Ctx(net, syms, fw, auto, (*first, *forward_steps(net, syms, fw)), tuple(notes))
@@ -188,6 +196,25 @@ def element_latex(net: Network, wrt: str) -> str:
     return (Symbol("x", "x") if name == "x" else param_symbol(name)).at(index)[0]
 
 
+def element_value(net: Network, fw: Forward, name: str, index: tuple[int, ...]) -> float:
+    """∂L/∂(one element) at ``fw``: the exactly rounded sum (``math.fsum``) of its terms ∂L/∂b_m · ∂b_m/∂element.
+
+    The one number every route gives for this element (the classic ``derive grad`` uses it too,
+    through :mod:`derive.conv_numbers`); :func:`_terms_step` writes the same terms out.
+    """
+    syms = symbols(net)
+    if name == "x":
+        cons, start = _consumers(net, syms, 0, index, fw), 1
+    else:
+        cons, start = _param_consumers(net, syms, name, index, fw), net.layer_of(name) + 1
+    delta = fw.backward()[0][start]
+    return math.fsum(_term(delta, m, lv) for m, _, lv in cons) if cons else 0.0
+
+
+def _term(delta: np.ndarray, m: tuple[int, ...], local: float | None) -> float:
+    return float(delta[m]) * float(local if local is not None else math.nan)
+
+
 # ------------------------------------------------------------------ backward
 def _loss_head(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     g = "Backward: the loss"
@@ -219,11 +246,11 @@ def _loss_head(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     return steps
 
 
-def _consumers(net: Network, syms: list[Symbol], k: int, at: tuple[int, ...], fw: Forward | None):
+def _consumers(net: Network, syms: list[Symbol], k: int, at: tuple[int, ...], fw: Forward | None) -> list[Consumer]:
     """The elements of ``T[k+1]`` that element ``at`` of ``T[k]`` feeds, with ∂T[k+1][m]/∂T[k][at] (LaTeX, text, value)."""
     layer, s = net.layers[k], syms[k]
     v = None if fw is None else fw.values
-    out = []
+    out: list[Consumer] = []
     if layer.type == "dense":
         w = param_symbol(f"{layer.name}.w")
         for o in range(layer.outputs):
@@ -263,7 +290,9 @@ def _consumers(net: Network, syms: list[Symbol], k: int, at: tuple[int, ...], fw
     return out
 
 
-def _param_consumers(net: Network, syms: list[Symbol], name: str, index: tuple[int, ...], fw: Forward | None):
+def _param_consumers(
+    net: Network, syms: list[Symbol], name: str, index: tuple[int, ...], fw: Forward | None
+) -> list[Consumer]:
     """The elements of the owning layer's output a parameter element feeds, with the local derivative."""
     k = net.layer_of(name)
     layer, s = net.layers[k], syms[k]
@@ -278,7 +307,7 @@ def _param_consumers(net: Network, syms: list[Symbol], name: str, index: tuple[i
     o, c, m, n = index
     (sh, sw), (ph, pw) = layer.stride, layer.padding
     _, oh, ow = net.shapes[k + 1]
-    out = []
+    out: list[Consumer] = []
     for i in range(oh):
         for j in range(ow):
             r, q = sh * i + m - ph, sw * j + n - pw
@@ -298,9 +327,8 @@ def _backward_layer(ctx: _Ctx, k: int, mask: np.ndarray) -> list[Step]:
         return steps
     deltas = fw.backward()[0]
     if mask.ndim == 1:  # write each needed element's sum out
-        for at in np.argwhere(mask):
-            at = tuple(int(v) for v in at)
-            steps.append(_sum_step(ctx, k, at, deltas, group))
+        for where in np.argwhere(mask):
+            steps.append(_sum_step(ctx, k, tuple(int(v) for v in where), deltas, group))
         return steps
     for c in range(mask.shape[0]):
         if not mask[c].any():
@@ -323,7 +351,9 @@ def _sum_step(ctx: _Ctx, k: int, at: tuple[int, ...], deltas: list[np.ndarray], 
     return _terms_step(dl(ctx.syms[k], at), ctx.syms[k + 1], cons, deltas[k + 1], group)[0]
 
 
-def _terms_step(lhs: tuple[str, str], up: Symbol, cons, delta: np.ndarray, group: str):
+def _terms_step(
+    lhs: tuple[str, str], up: Symbol, cons: list[Consumer], delta: np.ndarray | None, group: str
+) -> tuple[Step, tuple[str, str]]:
     """``∂L/∂a = Σ ∂L/∂b_m · local_m = numbers = value`` from the consumers of one element."""
     sym_t, sym_x, num_t, num_x, vals = [], [], [], [], []
     for m, (lt, lx), lv in cons:
@@ -331,8 +361,8 @@ def _terms_step(lhs: tuple[str, str], up: Symbol, cons, delta: np.ndarray, group
         one = lt == "1"
         sym_t.append(d[0] if one else f"{d[0]} \\, {lt}")
         sym_x.append(d[1] if one else f"{d[1]} · {lx}")
-        if lv is not None:
-            prod = float(delta[m]) * float(lv)
+        if lv is not None and delta is not None:
+            prod = _term(delta, m, lv)
             vals.append(prod)
             if prod != 0.0 or len(cons) <= _ALL_TERMS:
                 a, b = num(delta[m]), num(lv)
@@ -373,8 +403,8 @@ def _backward_rule(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, str
         u = dl(o, i)
         return f"{d[0]} = {u[0]} \\, {ft.format(s.at(i)[0])}", f"{d[1]} = {u[1]} · {fx.format(s.at(i)[1])}"
     if layer.type == "flatten":
-        _, h, w = shape
-        u = dl(o, f"{h * w}c+{w}r+s")
+        _, rows, cols = shape
+        u = dl(o, f"{rows * cols}c+{cols}r+s")
         return f"{d[0]} = {u[0]}", f"{d[1]} = {u[1]}"
     if layer.type == "maxpool":
         u = dl(o, "c,i,j")

@@ -11,13 +11,16 @@ reaches, so that a derivation shows only those paths.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from derive.network.spec import Layer, Network
+from derive.numeric import bce_dlogit, relu_derivative, sech2, softmax_ce_dlogits, softplus
+from derive.numeric import sigmoid as _sigmoid
 
 __all__ = ["Forward", "Symbol", "forward", "param_symbol", "reach", "sigmoid", "symbols"]
 
@@ -69,11 +72,15 @@ def param_symbol(name: str) -> Symbol:
 
 
 # ------------------------------------------------------------------ numbers
-def sigmoid(z: np.ndarray | float) -> np.ndarray:
-    """σ(z) without overflow: ``1/(1 + e^{-z})`` for z ≥ 0, ``e^{z}/(1 + e^{z})`` below."""
+def _each(f: Any, z: np.ndarray | float) -> np.ndarray:
+    """``f`` (a float64 function of :mod:`derive.numeric`) on every element: one implementation for all routes."""
     z = np.asarray(z, dtype=np.float64)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.fromiter((f(float(v)) for v in z.ravel()), dtype=np.float64, count=z.size).reshape(z.shape)
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    """σ(z) without overflow, elementwise (:func:`derive.numeric.sigmoid`)."""
+    return _each(_sigmoid, z)
 
 
 def _act(fn: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +88,11 @@ def _act(fn: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if fn == "sigmoid":
         return sigmoid(z), sigmoid(z) * sigmoid(-z)  # σ(1 − σ) with 1 − σ = σ(−z): no cancellation
     if fn == "tanh":
-        with np.errstate(over="ignore"):
-            return np.tanh(z), 1.0 / np.cosh(z) ** 2  # sech², not 1 − tanh² (which is 0 too early)
-    return np.maximum(z, 0.0), (z > 0).astype(np.float64)  # 𝟙[z > 0]: 0 at z = 0, as torch
+        return _each(math.tanh, z), _each(sech2, z)  # sech², not 1 − tanh² (which is 0 too early)
+    return np.maximum(z, 0.0), _each(relu_derivative, z)  # 𝟙[z > 0]: 0 at z = 0 exactly, as torch
 
 
-def _windows(layer: Layer, shape: tuple[int, ...], out: tuple[int, ...]):
+def _windows(layer: Layer, shape: tuple[int, ...], out: tuple[int, ...]) -> Iterator[tuple[int, int, range, range]]:
     """(i, j, rows, cols) of every window of a conv or pool, rows/cols in the padded input."""
     (kh, kw), (sh, sw) = layer.kernel, layer.stride
     for i in range(out[1]):
@@ -135,17 +141,15 @@ class Forward:
         return True
 
     def dloss(self) -> np.ndarray:
-        """∂L/∂ŷ: 2(ŷ − y), ŷ − y, p − y or p − onehot(y)."""
+        """∂L/∂ŷ: 2(ŷ − y), ŷ − y, p − y or p − onehot(y), the last two in the stable forms of :mod:`derive.numeric`."""
         yhat, y, loss = self.tensors[-1], self.values["y"], self.net.loss
         if loss == "mse":
             return 2.0 * (yhat - y)
         if loss == "half-mse":
             return yhat - y
         if loss == "bce":
-            return self.probs - y
-        onehot = np.zeros_like(yhat)
-        onehot[y] = 1.0
-        return self.probs - onehot
+            return np.array([bce_dlogit(float(yhat[0]), float(y))])
+        return np.array(softmax_ce_dlogits([float(v) for v in yhat], int(y)))
 
     def backward(
         self, *, act_derivative: bool = True, dloss: np.ndarray | None = None
@@ -208,7 +212,7 @@ class Forward:
         return self._grads
 
 
-def _blocks(layer: Layer, src: np.ndarray, out: tuple[int, ...]):
+def _blocks(layer: Layer, src: np.ndarray, out: tuple[int, ...]) -> Iterator[tuple[int, int, int, np.ndarray]]:
     for i, j, rows, cols in _windows(layer, src.shape, out):
         for c in range(src.shape[0]):
             yield c, i, j, src[c, rows.start : rows.stop, cols.start : cols.stop]
@@ -261,11 +265,12 @@ def forward(net: Network, values: Mapping[str, Any]) -> Forward:
         t.append(out)
     yhat, y = t[-1], values["y"]
     if net.loss in ("mse", "half-mse"):
-        fw.loss = float(np.sum((yhat - y) ** 2)) * (0.5 if net.loss == "half-mse" else 1.0)
+        with np.errstate(over="ignore"):  # an overflowing loss is inf; its gradient may still be finite
+            fw.loss = float(np.sum((yhat - y) ** 2)) * (0.5 if net.loss == "half-mse" else 1.0)
     elif net.loss == "bce":
         z = float(yhat[0])
         fw.probs = sigmoid(yhat)
-        fw.loss = max(z, 0.0) - z * y + float(np.log1p(np.exp(-abs(z))))  # −[y ln p + (1−y) ln(1−p)], stably
+        fw.loss = softplus(z) - z * y  # −[y ln p + (1−y) ln(1−p)], stably
     else:
         top = float(np.max(yhat))
         lse = top + float(np.log(np.sum(np.exp(yhat - top))))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from derive.network.graph import Symbol
-from derive.steps import format_number, latex_number
+from derive.steps import factor_number, format_number, latex_number
 
 __all__ = ["DIGITS", "affine", "dl", "idx", "matrix_pair", "num", "partial", "vector_pair"]
 
@@ -50,9 +50,8 @@ def dl(sym: Symbol, index: Sequence[int | str] | str) -> tuple[str, str]:
 
 
 def num(x: float, digits: int = 6) -> tuple[str, str]:
-    """A number as a factor: negative ones in parentheses."""
-    tex, txt = latex_number(float(x), digits), format_number(float(x), digits)
-    return (rf"\left({tex}\right)", f"({txt})") if float(x) < 0 and txt != "0" else (tex, txt)
+    """A number as a factor: negative ones in parentheses (:func:`derive.steps.factor_number`, as every route)."""
+    return factor_number(float(x), digits)
 
 
 def matrix_pair(

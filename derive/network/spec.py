@@ -45,14 +45,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from derive._files import read_user_text
-from derive.errors import DeriveError, did_you_mean
+from derive._files import parse_toml, read_user_text
+from derive.errors import DeriveError, did_you_mean, shown
 
 __all__ = [
     "ACTS",
@@ -222,11 +221,7 @@ def load_network(path: str | Path) -> Network:
 
 def parse_network(text: str, *, source: str = "<network>") -> Network:
     """Validate network TOML ``text``; ``source`` names it in the messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"{source}: not valid TOML: {exc}. Check quotes, brackets and '=' on that line.") from None
-    return network_from_dict(data, source=source)
+    return network_from_dict(parse_toml(text, source), source=source)
 
 
 def network_from_dict(
@@ -236,7 +231,7 @@ def network_from_dict(
     for key in data:
         if key not in ("input", "layer", *extra_keys):
             raise DeriveError(
-                f"{source}: unknown key {key!r}; a network file has 'input' and [[layer]] tables."
+                f"{source}: unknown key {shown(key)}; a network file has 'input' and [[layer]] tables."
                 f"{did_you_mean(str(key), ['input', 'layer'])}"
             )
     shape = _input(data.get("input"), source)
@@ -251,18 +246,20 @@ def network_from_dict(
     for n, raw in enumerate(raw_layers, start=1):
         where = f"{source}, layer {n}"
         if not isinstance(raw, dict):
-            raise DeriveError(f"{where}: expected a table ([[layer]]), got {raw!r}.")
+            raise DeriveError(f"{where}: expected a table ([[layer]]), got {shown(raw)}.")
         kind = raw.get("type")
         if kind not in LAYER_TYPES:
             hint = did_you_mean(kind, LAYER_TYPES) if isinstance(kind, str) else ""
-            raise DeriveError(f"{where}: unknown layer type {kind!r}; expected one of {', '.join(LAYER_TYPES)}.{hint}")
+            raise DeriveError(
+                f"{where}: unknown layer type {shown(kind)}; expected one of {', '.join(LAYER_TYPES)}.{hint}"
+            )
         if loss:
             raise DeriveError(f"{where}: a {kind} layer after the loss; the loss must be the last layer.")
         allowed = ("type", "name", *_KEYS[kind])
         for key in raw:
             if key not in allowed:
                 raise DeriveError(
-                    f"{where} ({kind}): unknown key {key!r}; a {kind} layer takes "
+                    f"{where} ({kind}): unknown key {shown(key)}; a {kind} layer takes "
                     f"{', '.join(allowed[1:]) or 'only name'}.{did_you_mean(str(key), allowed)}"
                 )
         if kind == "loss":
@@ -272,12 +269,12 @@ def network_from_dict(
         name = raw.get("name", f"{kind}{counts[kind]}")
         if not isinstance(name, str) or not _NAME.fullmatch(name) or name in ("x", "y"):
             raise DeriveError(
-                f"{where} ({kind}): name {name!r} is not valid: expected a letter, then letters, digits or _ "
+                f"{where} ({kind}): name {shown(name)} is not valid: expected a letter, then letters, digits or _ "
                 "(at most 16), such as 'conv1'."
             )
         if name in names:
             raise DeriveError(
-                f"{where} ({kind}): name {name!r} is already used by layer {names[name]}; names must differ."
+                f"{where} ({kind}): name {shown(name)} is already used by layer {names[name]}; names must differ."
             )
         names[name] = n
         layer = _layer(kind, name, raw, shapes[-1], f"{where} ({name})")
@@ -321,7 +318,7 @@ def _input(value: Any, source: str) -> tuple[int, ...]:
     if not ok:
         raise DeriveError(
             f"{source}: key 'input' must be [C, H, W] (channels, rows, columns) such as [1, 4, 4], "
-            f"or [n] for a flat input; got {value!r}."
+            f"or [n] for a flat input; got {shown(value)}."
         )
     if math.prod(value) > MAX_ELEMENTS:
         raise DeriveError(
@@ -335,13 +332,13 @@ def _choice(raw: Mapping[str, Any], key: str, choices: tuple[str, ...], where: s
     value = raw.get(key)
     if value not in choices:
         hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-        raise DeriveError(f"{where}: key {key!r} must be one of {', '.join(choices)}, got {value!r}.{hint}")
+        raise DeriveError(f"{where}: key {shown(key)} must be one of {', '.join(choices)}, got {shown(value)}.{hint}")
     return value
 
 
 def _whole(value: Any, key: str, where: str, *, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise DeriveError(f"{where}: key {key!r} must be a whole number >= {low}, got {value!r}.")
+        raise DeriveError(f"{where}: key {shown(key)} must be a whole number >= {low}, got {shown(value)}.")
     return value
 
 
@@ -349,7 +346,7 @@ def _two(value: Any, key: str, where: str, *, low: int) -> tuple[int, int]:
     pair = value if isinstance(value, list) else [value, value]
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low for v in pair):
         raise DeriveError(
-            f"{where}: key {key!r} must be a whole number >= {low} or [rows, cols] of them, got {value!r}."
+            f"{where}: key {shown(key)} must be a whole number >= {low} or [rows, cols] of them, got {shown(value)}."
         )
     return pair[0], pair[1]
 
@@ -357,7 +354,7 @@ def _two(value: Any, key: str, where: str, *, low: int) -> tuple[int, int]:
 def _layer(kind: str, name: str, raw: Mapping[str, Any], shape: tuple[int, ...], where: str) -> Layer:
     bias = raw.get("bias", False)
     if not isinstance(bias, bool):
-        raise DeriveError(f"{where}: key 'bias' must be true or false, got {bias!r}.")
+        raise DeriveError(f"{where}: key 'bias' must be true or false, got {shown(bias)}.")
     if kind == "conv":
         if "kernel" not in raw:
             raise DeriveError(f"{where}: missing key 'kernel': give the kernel size, such as kernel = [3, 3].")

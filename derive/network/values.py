@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from derive.errors import DeriveError, did_you_mean
+from derive.errors import DeriveError, did_you_mean, shown
 from derive.network.spec import Network
 
 __all__ = ["check_values", "element_name", "expected_layout", "load_values", "random_values", "resolve_wrt"]
@@ -83,22 +83,22 @@ def resolve_wrt(net: Network, text: str) -> tuple[str, tuple[int, ...]]:
             shape = shapes[base]
             example = element_name(base, (0,) * len(shape))
             raise DeriveError(
-                f"--wrt {text!r} names a whole tensor: name one element with {len(shape)} "
-                f"ind{'ices' if len(shape) > 1 else 'ex'} in brackets, such as {example!r}."
+                f"--wrt {shown(text)} names a whole tensor: name one element with {len(shape)} "
+                f"ind{'ices' if len(shape) > 1 else 'ex'} in brackets, such as {shown(example)}."
             )
         hint = did_you_mean(base, names)
         if hint and "[" in raw:  # suggest the element, not only the tensor
             hint = hint.replace("'?", raw[raw.index("[") :].replace(" ", "") + "'?")
         if re.fullmatch(r"[avwbczh]\d*", base) and base not in shapes:
             hint = (
-                f" The classic names such as {base!r} belong to derive grad without --net; here name one element, "
+                f" The classic names such as {shown(base)} belong to derive grad without --net; here name one element, "
                 f"such as {element_name('conv1.w', (0, 0, 1, 1)) if 'conv1.w' in shapes else element_name(names[0], (0,) * len(shapes[names[0]]))!r}."
             )
         if base.split(".")[0] in {layer.name for layer in net.layers} and base.endswith(".b"):
             layer = base.split(".")[0]
-            raise DeriveError(f"--wrt {text!r}: {layer} has no bias (bias = false in the network file).")
+            raise DeriveError(f"--wrt {shown(text)}: {layer} has no bias (bias = false in the network file).")
         raise DeriveError(
-            f"--wrt {text!r} is not an element of this network: expected a name of "
+            f"--wrt {shown(text)} is not an element of this network: expected a name of "
             f"{', '.join(names)} and indices in brackets, such as {element_name(names[-1], (0,) * len(shapes[names[-1]]))!r}.{hint}"
         )
     name, index = match.group(1), tuple(int(v) for v in match.group(2).split(","))
@@ -106,26 +106,26 @@ def resolve_wrt(net: Network, text: str) -> tuple[str, tuple[int, ...]]:
         layer = name.split(".")[0]
         if name.endswith(".b") and layer in {lay.name for lay in net.layers if lay.type in ("conv", "dense")}:
             raise DeriveError(
-                f"--wrt {text!r}: {layer} has no bias (bias = false in the network file); "
+                f"--wrt {shown(text)}: {layer} has no bias (bias = false in the network file); "
                 f"add bias = true to derive ∂L/∂{name}."
             )
         raise DeriveError(
-            f"--wrt {text!r}: this network has no tensor {name!r}; it has {', '.join(names)}."
+            f"--wrt {shown(text)}: this network has no tensor {shown(name)}; it has {', '.join(names)}."
             f"{did_you_mean(name, names)}"
         )
     shape = shapes[name]
     dims = _dims(net, name)
     if len(index) != len(shape):
         raise DeriveError(
-            f"--wrt {text!r}: {name} has {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} "
+            f"--wrt {shown(text)}: {name} has {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} "
             f"({', '.join(dims)}; shape {'×'.join(map(str, shape))}), got {len(index)}."
         )
     for k, (i, n) in enumerate(zip(index, shape)):
         if not 0 <= i < n:
             near = element_name(name, tuple(min(max(v, 0), m - 1) for v, m in zip(index, shape)))
             raise DeriveError(
-                f"--wrt {text!r}: the {dims[k]} index {i} is out of range; {name}'s {dims[k]} indices run "
-                f"from 0 to {n - 1} (shape {'×'.join(map(str, shape))}). Did you mean {near!r}?"
+                f"--wrt {shown(text)}: the {dims[k]} index {i} is out of range; {name}'s {dims[k]} indices run "
+                f"from 0 to {n - 1} (shape {'×'.join(map(str, shape))}). Did you mean {shown(near)}?"
             )
     return name, index
 
@@ -145,11 +145,11 @@ def _array(x: Any, key: str, shape: tuple[int, ...]) -> np.ndarray:
     def walk(v: Any, depth: int, at: tuple[int, ...]) -> Any:
         if depth == len(shape):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise DeriveError(f"values: {key}[{','.join(map(str, at))}] is {v!r}, not a finite number.")
+                raise DeriveError(f"values: {key}[{','.join(map(str, at))}] is {shown(v)}, not a finite number.")
             return float(v)
         if not isinstance(v, list) or len(v) != shape[depth]:
             raise DeriveError(
-                f"values: {key!r} must be {'×'.join(map(str, shape))} nested lists"
+                f"values: {shown(key)} must be {'×'.join(map(str, shape))} nested lists"
                 f"{' (a list of numbers)' if len(shape) == 1 else ''}; got {_shape_of(x)}."
             )
         return [walk(e, depth + 1, (*at, i)) for i, e in enumerate(v)]
@@ -170,14 +170,14 @@ def check_values(net: Network, values: Any) -> dict[str, Any]:
         if key not in layout:
             extra = ""
             if str(key).endswith(".b") and str(key)[:-2] in {lay.name for lay in net.layers}:
-                extra = f" ({str(key)[:-2]} has no bias: drop {key!r}, or add bias = true)"
+                extra = f" ({str(key)[:-2]} has no bias: drop {shown(key)}, or add bias = true)"
             raise DeriveError(
-                f"values: unknown key {key!r}{extra}; expected keys {', '.join(layout)}."
+                f"values: unknown key {shown(key)}{extra}; expected keys {', '.join(layout)}."
                 f"{did_you_mean(str(key), list(layout))}"
             )
     for key, what in layout.items():
         if key not in values:
-            raise DeriveError(f"values: missing key {key!r}: expected {what}.")
+            raise DeriveError(f"values: missing key {shown(key)}: expected {what}.")
     out: dict[str, Any] = {name: _array(values[name], name, shape) for name, shape in net.tensor_shapes().items()}
     y, k = values["y"], net.outputs
     if net.loss == "softmax-ce":
@@ -185,13 +185,13 @@ def check_values(net: Network, values: Any) -> dict[str, Any]:
             y = int(y)
         if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < k:
             raise DeriveError(
-                f"values: 'y' is {y!r}, but softmax-ce needs the class index, a whole number from 0 to {k - 1}."
+                f"values: 'y' is {shown(y)}, but softmax-ce needs the class index, a whole number from 0 to {k - 1}."
             )
         out["y"] = y
     elif net.loss == "bce":
         y = y[0] if isinstance(y, list) and len(y) == 1 else y
         if isinstance(y, bool) or not isinstance(y, (int, float)) or not 0.0 <= y <= 1.0:
-            raise DeriveError(f"values: 'y' is {values['y']!r}, but the bce loss needs a label from 0 to 1.")
+            raise DeriveError(f"values: 'y' is {shown(values['y'])}, but the bce loss needs a label from 0 to 1.")
         out["y"] = float(y)
     else:
         y = [y] if isinstance(y, (int, float)) and not isinstance(y, bool) and k == 1 else y

@@ -58,6 +58,10 @@ def load_problems(path: str | Path) -> Problems:
         names = tomllib.loads(text).get("names", {})
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise UsageError(
+            f"{path}: tables or arrays nested too deep to read; a problem set is a few levels deep."
+        ) from None
     if not isinstance(names, dict) or not all(
         isinstance(v, list) and all(isinstance(s, str) for s in v) for v in names.values()
     ):
