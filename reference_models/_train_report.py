@@ -1,20 +1,21 @@
 """What ``train`` prints: the history table, the data notes, and for HW1's regression the held-out MSE
 and f'(x) beside the least-squares polynomial's (and the generating function's, on the shipped sample).
 
-Arithmetic on a :class:`~reference_models.train.TrainRun` only; the CLI echoes the strings.
+Arithmetic on a :class:`TrainRun` only; the CLI echoes the strings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from reference_models.train import History, TrainRun
+from reference_models.config import History
+from reference_models.data import Dataset
 
-__all__ = ["DERIVATIVE_POINTS", "epoch_line", "regression_answers", "run_json", "run_text"]
+__all__ = ["DERIVATIVE_POINTS", "TrainRun", "epoch_line", "regression_answers", "run_json", "run_text"]
 
 DERIVATIVE_POINTS = (3.0, 0.1, -0.5)
 """Where HW1 2023 (一) asks for f'(x)."""
@@ -110,7 +111,7 @@ def regression_answers(run: TrainRun) -> dict[str, Any]:
     for point, d in derivatives_at(run.model, DERIVATIVE_POINTS):
         row = {"x": point, "model": d, "least_squares": float(np.polyval(np.polyder(fitted), point))}
         if sample:
-            row["generating_function"] = float(sample_derivative(np.float64(point)))
+            row["generating_function"] = float(sample_derivative(np.array(point, dtype=np.float64)))
         out["derivatives"].append(row)
     return out
 
@@ -183,3 +184,29 @@ def run_json(run: TrainRun) -> dict[str, Any]:
     if not run.train.classes:
         out["regression"] = regression_answers(run)
     return out
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train_model` produced."""
+
+    model: Any
+    history: History
+    weights: Path
+    train: Dataset
+    val: Dataset
+    name: str = ""
+    data: Path | None = None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the data loaders said about the training and validation splits, once each."""
+        return tuple(dict.fromkeys(self.train.notes + self.val.notes))
+
+    def to_text(self) -> str:
+        """The history table (loss, top-1, top-5), HW1's MSE, coefficients and f'(x), and where the weights went."""
+        return run_text(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``train --json``: model, params, sizes, notes, history (and HW1's regression answers)."""
+        return run_json(self)

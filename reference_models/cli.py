@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
+from reference_models.config import TrainConfig
 from reference_models.errors import ModelError
-from reference_models.train import TrainConfig
 
 TRAIN_THREADS = TrainConfig().threads
 
@@ -49,9 +49,9 @@ def _check(
     """Refuse a wrong command line (exit 2) before any work: model, settings (that it can be built with them),
     training options, paths to read and to write."""
     from reference_models._files import check_output_file, check_output_folder
+    from reference_models.config import check_train_config
     from reference_models.data import task_of
     from reference_models.registry import check_buildable, get
-    from reference_models.train import check_train_config
 
     try:
         get(name)
@@ -72,7 +72,7 @@ def _check(
 
 
 def _check_weights(name: str, weights: Path | None) -> None:
-    from reference_models.train import shipped_weights
+    from reference_models.weights import shipped_weights
 
     if weights is None and shipped_weights(name) is None:
         raise _Usage(
@@ -198,7 +198,9 @@ def train(
         task = task_of(model)
     except ModelError as exc:
         raise _Usage(str(exc)) from None
-    changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
+    changes: dict[str, Any] = {
+        k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None
+    }
     config = replace(DEFAULTS[task], seed=seed, threads=threads, **changes)
     _check(
         model,
@@ -234,7 +236,7 @@ def evaluate(
     _check_weights(model, weights)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
-    from reference_models.train import load_model, seed_of
+    from reference_models.weights import load_model, seed_of
 
     net, metadata = load_model(model, weights)
     test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
@@ -261,7 +263,7 @@ def predict(
     from reference_models.data import load_for, task_of
     from reference_models.predict import predict as run
     from reference_models.predict import write_submission
-    from reference_models.train import load_model, seed_of
+    from reference_models.weights import load_model, seed_of
 
     net, metadata = load_model(model, weights)
     task = task_of(model)
@@ -285,7 +287,7 @@ def figures_(
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
     from reference_models.figures import write_figures
-    from reference_models.train import history_of, load_model, seed_of
+    from reference_models.weights import history_of, load_model, seed_of
 
     net, metadata = load_model(model, weights)
     test = load_for(task_of(model), data, "test", seed=seed_of(metadata))

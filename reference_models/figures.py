@@ -20,7 +20,7 @@ from reference_models.errors import ModelError
 if TYPE_CHECKING:
     import torch
 
-    from reference_models.train import History
+    from reference_models.config import History
 
 __all__ = [
     "DPI",
@@ -63,7 +63,7 @@ def history_figure(history: History, *, title: str = "") -> Any:
     plt = _pyplot()
     has_acc = any(a is not None for a in history.train_accuracy)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10, 4), squeeze=False)
-    panels = [("loss", history.train_loss, history.val_loss)]
+    panels: list[tuple[str, list[Any], list[Any]]] = [("loss", history.train_loss, history.val_loss)]
     if has_acc:
         panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
     marker = "o" if len(history.epoch) <= 40 else None
@@ -148,7 +148,7 @@ def plot_decision_boundary(
                 edgecolors="black",
                 linewidths=0.5,
                 s=36,
-                label=f"{part}: {train.classes[label]} ({mask.sum()})",
+                label=f"{part}: {train.classes[label]} ({int(np.sum(mask))})",
             )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
@@ -167,7 +167,8 @@ def saliency(model: torch.nn.Module, image: torch.Tensor, target: int | None = N
     out = model(x)
     target = int(out.argmax(1)) if target is None else target
     out[0, target].backward()
-    return x.grad[0].abs().amax(0).numpy(), target  # type: ignore[union-attr]
+    assert x.grad is not None
+    return x.grad[0].abs().amax(0).numpy(), target
 
 
 def plot_saliency(
@@ -223,7 +224,7 @@ def plot_saliency(
     return _save(fig, path)
 
 
-def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Module]:
+def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Conv2d]:
     """The name and module of the model's last ``nn.Conv2d``."""
     import torch
 
@@ -253,7 +254,7 @@ def filter_patterns(
     import torch
 
     _, layer = last_conv(model)
-    n_filters = min(n_filters, layer.out_channels)  # type: ignore[attr-defined]
+    n_filters = min(n_filters, layer.out_channels)
     captured: dict[str, torch.Tensor] = {}
     hook = layer.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
     model.eval()
@@ -287,13 +288,13 @@ def plot_filter_patterns(
     """A grid of the patterns of :func:`filter_patterns`; 10×10 in at 100 dpi."""
     plt = _pyplot()
     name, layer = last_conv(model)
-    what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"  # type: ignore[attr-defined]
+    what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"
     patterns = filter_patterns(model, input_shape, n_filters=n_filters, steps=steps)
     shown = (
         f"all {len(patterns)}"
         if len(patterns) == layer.out_channels
         else f"the first {len(patterns)} of {layer.out_channels}"
-    )  # type: ignore[attr-defined]
+    )
     cols = int(np.ceil(np.sqrt(len(patterns))))
     rows = int(np.ceil(len(patterns) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(10, 10), squeeze=False)
@@ -330,9 +331,9 @@ def write_figures(
     on the first test image). ``seed`` is the one the model was trained with: it makes
     the circles and chooses the random splits, so the figures show the model's own data.
     """
+    from reference_models.batches import to_tensor
     from reference_models.data import load_for, task_of
     from reference_models.registry import get
-    from reference_models.train import to_tensor
 
     out = Path(out)
     task = task_of(name)

@@ -35,7 +35,7 @@ def predict_scores(
     """Class probabilities (softmax of the logits), float64 (N, classes); raw outputs for regression."""
     import torch
 
-    from reference_models.train import to_tensor
+    from reference_models.batches import to_tensor
 
     model.eval()
     chunks = []
