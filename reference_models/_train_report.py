@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_models.config import History
+from reference_models.config import History, train_figures_label
 from reference_models.data import Dataset
 
 __all__ = ["DERIVATIVE_POINTS", "TrainRun", "epoch_line", "regression_answers", "run_json", "run_text"]
@@ -161,6 +161,7 @@ def run_text(run: TrainRun) -> str:
     lines = [f"note: {n}" for n in run.notes]
     what = "pairs" if not run.train.classes else ("points" if run.train.x.ndim == 2 else "images")
     lines.append(f"trained on {len(run.train):,} {what}, validated on {len(run.val):,}")
+    lines.append(f"loss, top-1, top-5: {train_figures_label(run.augmented)}; val: the epoch's final weights, eval mode")
     lines += _history_table(run.history)
     if not run.train.classes:
         lines += _regression_lines(run)
@@ -169,7 +170,8 @@ def run_text(run: TrainRun) -> str:
 
 
 def run_json(run: TrainRun) -> dict[str, Any]:
-    """``train --json``: model, params, weights, n_train, n_val, notes, history; ``regression`` for HW1's pairs."""
+    """``train --json``: model, params, weights, n_train, n_val, notes, history, train_figures (what the
+    training columns of the history are); ``regression`` for HW1's pairs."""
     from reference_models.evaluate import count_parameters
 
     out: dict[str, Any] = {
@@ -180,6 +182,7 @@ def run_json(run: TrainRun) -> dict[str, Any]:
         "n_val": len(run.val),
         "notes": list(run.notes),
         "history": run.history.to_dict(),
+        "train_figures": train_figures_label(run.augmented),
     }
     if not run.train.classes:
         out["regression"] = regression_answers(run)
@@ -197,6 +200,8 @@ class TrainRun:
     val: Dataset
     name: str = ""
     data: Path | None = None
+    augmented: bool = False
+    main: bool = True  # False on the ranks of a torchrun job other than 0: they print and write nothing
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -24,13 +24,25 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
 
-def distort(x: torch.Tensor, boxes: np.ndarray, strength: float, generator: torch.Generator) -> torch.Tensor:
-    """Rotate, scale and shear each image about its box centre by a random small amount (HW2 augmentation)."""
+def distort(
+    x: torch.Tensor,
+    boxes: np.ndarray,
+    strength: float,
+    generator: torch.Generator,
+    *,
+    of: int | None = None,
+    rows: slice = slice(None),
+) -> torch.Tensor:
+    """Rotate, scale and shear each image about its box centre by a random small amount (HW2 augmentation).
+
+    Under ``torchrun`` each process holds ``rows`` of a global batch of ``of`` images: the
+    draws are made for the whole batch, as one process would, and the process keeps its rows.
+    """
     import torch
     import torch.nn.functional as F
 
-    n, _, height, width = x.shape
-    u = (torch.rand(n, 4, generator=generator) * 2 - 1) * strength
+    _, _, height, width = x.shape
+    u = ((torch.rand(of or x.shape[0], 4, generator=generator) * 2 - 1) * strength)[rows]
     angle, scale, shear_x, shear_y = u[:, 0] * (torch.pi / 3), 1 + u[:, 1], u[:, 2], u[:, 3]
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     a = torch.stack(

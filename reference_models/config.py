@@ -11,7 +11,7 @@ from typing import Any
 
 from reference_models.errors import ModelError
 
-__all__ = ["DEFAULTS", "History", "TrainConfig", "check_train_config"]
+__all__ = ["DEFAULTS", "History", "TrainConfig", "check_train_config", "train_figures_label"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,9 @@ class History:
 
     Accuracy is ``None`` for regression, top-5 with 5 classes or fewer (it would be 1),
     and ``val_*`` without a validation split. The training figures are the running
-    means over the epoch's steps (in training mode), as Keras prints them.
+    means over the epoch's steps, in training mode and on augmented images where the
+    task augments, as Keras prints them (:func:`train_figures_label` says so in words);
+    the validation figures are the epoch's final weights in eval mode.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -104,3 +106,16 @@ def check_train_config(config: TrainConfig) -> TrainConfig:
         if not ok:
             raise ModelError(f"{what}; got {value!r}.")
     return config
+
+
+def train_figures_label(augmented: bool) -> str:
+    """What the per-epoch *training* loss, top-1 and top-5 are, in words for a table, JSON and a figure.
+
+    They are the means over the epoch's steps while the weights change, in training mode
+    (dropout on, BatchNorm on batch statistics) and on augmented images where the task augments,
+    so they can differ from what the saved weights score on the same images in eval mode.
+
+    >>> train_figures_label(True)
+    'running mean over the epoch, train mode, augmented'
+    """
+    return "running mean over the epoch, train mode" + (", augmented" if augmented else "")

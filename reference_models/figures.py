@@ -53,12 +53,15 @@ def _save(fig: Any, path: Path | str) -> Path:
     return path
 
 
-def plot_history(history: History, path: Path | str, *, title: str = "") -> Path:
-    """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi."""
-    return _save(history_figure(history, title=title), path)
+def plot_history(history: History, path: Path | str, *, title: str = "", train_label: str = "") -> Path:
+    """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi.
+
+    ``train_label`` says what the training curve is (:func:`~reference_models.config.train_figures_label`).
+    """
+    return _save(history_figure(history, title=title, train_label=train_label), path)
 
 
-def history_figure(history: History, *, title: str = "") -> Any:
+def history_figure(history: History, *, title: str = "", train_label: str = "") -> Any:
     """The figure of :func:`plot_history`, unsaved; epochs are whole-number ticks (each epoch up to 10 of them)."""
     plt = _pyplot()
     has_acc = any(a is not None for a in history.train_accuracy)
@@ -68,14 +71,20 @@ def history_figure(history: History, *, title: str = "") -> Any:
         panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
     marker = "o" if len(history.epoch) <= 40 else None
     for ax, (what, train, val) in zip(axes[0], panels, strict=False):
-        ax.plot(history.epoch, train, marker=marker, markersize=3, label=f"training {what}")
+        ax.plot(
+            history.epoch,
+            train,
+            marker=marker,
+            markersize=3,
+            label=f"training {what}" + (f" ({train_label})" if train_label else ""),
+        )
         if any(v is not None for v in val):
             ax.plot(
                 history.epoch,
                 [np.nan if v is None else v for v in val],
                 marker=marker,
                 markersize=3,
-                label=f"validation {what}",
+                label=f"validation {what}" + (" (end of epoch, eval mode)" if train_label else ""),
             )
         ax.set_xlabel("epoch")
         if len(history.epoch) <= 10:
@@ -323,13 +332,15 @@ def write_figures(
     history: History | None = None,
     evaluation: Any = None,
     seed: int = 0,
+    augmented: bool = False,
 ) -> list[Path]:
     """Every figure that applies to model ``name``, written into the folder ``out``; return their paths.
 
     history.png (given a history), confusion_matrix.png (given an evaluation with classes),
     decision_boundary.png (circles), saliency.png and filter_patterns.png (image models,
     on the first test image). ``seed`` is the one the model was trained with: it makes
-    the circles and chooses the random splits, so the figures show the model's own data.
+    the circles and chooses the random splits, so the figures show the model's own data;
+    ``augmented`` whether it trained on augmented images (the history's legend says so).
     """
     from reference_models.batches import to_tensor
     from reference_models.data import load_for, task_of
@@ -339,7 +350,16 @@ def write_figures(
     task = task_of(name)
     written = []
     if history is not None:
-        written.append(plot_history(history, out / "history.png", title=f"{name}: training history"))
+        from reference_models.config import train_figures_label
+
+        written.append(
+            plot_history(
+                history,
+                out / "history.png",
+                title=f"{name}: training history",
+                train_label=train_figures_label(augmented),
+            )
+        )
     if evaluation is not None and evaluation.confusion_matrix:
         written.append(
             plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png")

@@ -20,7 +20,7 @@ from reference_models._train_report import TrainRun
 from reference_models.batches import distort, to_tensor
 from reference_models.config import DEFAULTS, History, TrainConfig, check_train_config
 from reference_models.data import Dataset
-from reference_models.errors import ModelError
+from reference_models.errors import ModelError, SettingError
 from reference_models.loop import fit, measure, measure_top
 from reference_models.weights import history_of, load_model, save_weights, seed_of, shipped_weights
 
@@ -29,6 +29,7 @@ __all__ = [
     "History",
     "TrainConfig",
     "TrainRun",
+    "check_fits",
     "check_train_config",
     "distort",
     "fit",
@@ -70,6 +71,43 @@ def model_config_for(name: str, data: Dataset, overrides: dict[str, Any] | None 
     return replace(asked, **{**_fitting_overrides(get(name).load(), data), **chosen})
 
 
+def check_fits(name: str, model_config: Any, data: Dataset, overrides: dict[str, Any] | None = None) -> None:
+    """Refuse, before training, a model that cannot take ``data``: its classes, then one forward pass
+    traced on the ``meta`` device (no memory, no arithmetic) with the data's input shape.
+
+    The trace is :func:`derive params`'s, so the message names the layer and its shape arithmetic.
+
+    Raises:
+        SettingError: a ``--set`` value the data does not fit (the CLI exits 2).
+        ModelError: the data does not fit the model's default settings.
+    """
+    import torch
+
+    from reference_models._summary_trace import make_table
+    from reference_models._table import shape_text
+    from reference_models.registry import get
+
+    asked = " ".join(f"{k}={v!r}" for k, v in (overrides or {}).items())
+    error = SettingError if overrides else ModelError
+    classes = getattr(model_config, "num_classes", None)
+    if data.classes and classes is not None and classes != len(data.classes):
+        raise error(
+            f"Model {name!r} with --set num_classes={classes} cannot learn this data's {len(data.classes)} classes "
+            f"({data.classes[0]} to {data.classes[-1]}); leave num_classes out (it follows the data) "
+            f"or set it to {len(data.classes)}."
+        )
+    spec = get(name)
+    with torch.device("meta"):
+        model = spec.load().build(model_config)
+    shape = tuple(int(d) for d in data.x.shape[1:])
+    label = f"Model {name!r}{f' with --set {asked}' if asked else ''} cannot take the data's {shape_text(shape)} input"
+    try:
+        make_table(model, label, shape, None if shape == spec.input_shape else spec.input_shape)
+    except ModelError as exc:
+        fix = "change or leave out the --set values" if overrides else "check that --data holds this task's data"
+        raise error(f"{str(exc).removesuffix('; check the input shape.').rstrip('.')}; {fix}.") from None
+
+
 def train_model(
     name: str,
     data: Path | str | None,
@@ -79,17 +117,28 @@ def train_model(
     on_step: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[History], None] | None = None,
     overrides: dict[str, Any] | None = None,
+    device: str = "auto",
+    amp: bool = False,
+    resume: Path | str | None = None,
 ) -> TrainRun:
     """Load the data of model ``name``'s task, train a fresh model, save its weights (history in the metadata).
 
     ``config`` defaults to the task's entry in :data:`DEFAULTS`; HW2 augmentation is
     switched off when the labels carry no bounding boxes. Settings, the training
     config and ``out`` are checked before any data is read.
+
+    ``device`` is ``auto`` (CUDA, else MPS, else the CPU), ``cpu``, ``cuda``, ``cuda:N`` or
+    ``mps``; ``amp`` trains under autocast. Started by ``torchrun``, the run is one process of
+    a DistributedDataParallel job and only rank 0 writes. After every epoch ``last.pt`` beside
+    ``out`` holds everything to continue; ``resume`` names such a file to continue from.
+    Weights are saved from the CPU, so they load anywhere.
     """
     import torch
 
     from reference_models._files import check_output_file
+    from reference_models.checkpoint import load_checkpoint
     from reference_models.data import load_for, task_of
+    from reference_models.device import amp_mode, distributed_from_env, resolve_device
     from reference_models.registry import check_buildable, get
 
     task = task_of(name)
@@ -97,6 +146,12 @@ def train_model(
     check_buildable(name, **(overrides or {}))  # a bad setting fails before the data is read
     config = check_train_config(config or DEFAULTS[task])
     check_output_file(out, example=f"{name}.safetensors")  # and a bad --out before the training, not after it
+    where = resolve_device(device)
+    if amp:
+        amp_mode(where)
+    state = load_checkpoint(resume) if resume is not None else None
+    if state is not None and state.get("name", name) != name:
+        raise SettingError(f"--resume: the checkpoint belongs to model {state['name']!r}, not {name!r}.")
     train = load_for(task, data, "train", seed=config.seed)
     if config.augment and train.boxes is None:  # labels without x,y,width,height: nothing to move by
         config = replace(config, augment=False)
@@ -107,10 +162,33 @@ def train_model(
         model = module.build(model_config)
     except (TypeError, ValueError, RuntimeError) as exc:  # a size only the data reveals
         raise ModelError(f"Model {name!r} cannot be built for this data: {str(exc).splitlines()[0]}") from None
-    history = fit(model, train, val, config, on_step=on_step, on_epoch=on_epoch)
-    path = save_weights(
-        model, Path(out), name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)}
+    check_fits(name, model_config, train, overrides)
+    dist = distributed_from_env(where)
+    if dist is not None:
+        where = dist.device
+    history = fit(
+        model,
+        train,
+        val,
+        config,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        device=where,
+        amp=amp,
+        dist=dist,
+        checkpoint=Path(out).parent / "last.pt",
+        resume=state,
+        checkpoint_extra={"name": name, "model_config": asdict(model_config)},
     )
+    model.cpu()
+    path = Path(out)
+    if dist is None or dist.main:
+        save_weights(
+            model, path, name=name, config=model_config, extra={"history": history.to_dict(), "train": asdict(config)}
+        )
+    if dist is not None:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
     return TrainRun(
         model=model,
         history=history,
@@ -119,4 +197,6 @@ def train_model(
         val=val,
         name=name,
         data=None if data is None else Path(data),
+        augmented=config.augment,
+        main=dist is None or dist.main,
     )

@@ -17,7 +17,7 @@ from reference_models.errors import ModelError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["history_of", "load_model", "save_weights", "seed_of", "shipped_weights"]
+__all__ = ["augmented_of", "history_of", "load_model", "save_weights", "seed_of", "shipped_weights"]
 
 
 def _config_of(module: Any, raw: dict[str, Any]) -> Any:
@@ -66,7 +66,9 @@ def save_weights(
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     try:
-        raw = _canonical(save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, metadata=metadata))
+        raw = _canonical(
+            save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, metadata=metadata)
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(raw)
         os.replace(partial, path)
@@ -150,3 +152,11 @@ def seed_of(metadata: dict[str, str]) -> int:
     except (json.JSONDecodeError, AttributeError):
         return 0
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
+
+
+def augmented_of(metadata: dict[str, str]) -> bool:
+    """Whether a weights file was trained on augmented images (``False`` when its metadata does not say)."""
+    try:
+        return json.loads(metadata.get("train", "{}")).get("augment") is True
+    except (json.JSONDecodeError, AttributeError):
+        return False
