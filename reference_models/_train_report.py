@@ -158,7 +158,7 @@ def run_text(run: TrainRun) -> str:
     """Everything ``train`` prints after training."""
     from reference_models.evaluate import count_parameters
 
-    lines = [f"note: {n}" for n in run.notes]
+    lines = [f"device: {run.device}", *(f"note: {n}" for n in run.notes)]
     what = "pairs" if not run.train.classes else ("points" if run.train.x.ndim == 2 else "images")
     lines.append(f"trained on {len(run.train):,} {what}, validated on {len(run.val):,}")
     lines.append(f"loss, top-1, top-5: {train_figures_label(run.augmented)}; val: the epoch's final weights, eval mode")
@@ -170,12 +170,13 @@ def run_text(run: TrainRun) -> str:
 
 
 def run_json(run: TrainRun) -> dict[str, Any]:
-    """``train --json``: model, params, weights, n_train, n_val, notes, history, train_figures (what the
+    """``train --json``: model, device, params, weights, n_train, n_val, notes, history, train_figures (what the
     training columns of the history are); ``regression`` for HW1's pairs."""
     from reference_models.evaluate import count_parameters
 
     out: dict[str, Any] = {
         "model": run.name,
+        "device": run.device,
         "params": count_parameters(run.model),
         "weights": str(run.weights),
         "n_train": len(run.train),
@@ -201,6 +202,7 @@ class TrainRun:
     name: str = ""
     data: Path | None = None
     augmented: bool = False
+    device: str = "cpu"  # where it trained, e.g. "cuda:0 (NVIDIA A100)" or "cpu, 2 torchrun processes"
     main: bool = True  # False on the ranks of a torchrun job other than 0: they print and write nothing
 
     @property

@@ -140,14 +140,17 @@ def _main_rank() -> bool:
 
 
 def _device(spec: str) -> Any:
-    """Resolve ``--device`` (exit 2 when this machine lacks it) and name it on stderr, the run's first line."""
+    """Resolve ``--device`` (exit 2 when this machine lacks it); name it on stderr when it is not the CPU.
+
+    ``train`` names it in its output's first line (and in ``--json``) whatever it is.
+    """
     import os
 
     from reference_models.device import describe, resolve_device
 
     device = resolve_device(spec)
     world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    if _main_rank():
+    if _main_rank() and device.type != "cpu":
         where = describe(device) if world == 1 else f"{device.type}, {world} torchrun processes"
         typer.echo(f"device: {where}", err=True)
     return device
@@ -245,7 +248,7 @@ def train(
         from reference_models.device import amp_mode
 
         amp_mode(where)
-    with _progress(f"train {model}") as update:
+    with _progress(f"train {model} on {where}") as update:
         run = train_model(
             model,
             data,

@@ -46,7 +46,7 @@ def _sums(
     import torch
 
     assert data.y is not None
-    device = next(model.parameters()).device
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x, y = data.x[rows], data.y[rows]
     criterion, total, top1, top5 = loss_fn(data), 0.0, 0, 0
     model.eval()

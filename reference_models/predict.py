@@ -41,7 +41,7 @@ def predict_scores(
     from reference_models.batches import to_tensor
 
     model.eval()
-    device = next(model.parameters()).device
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     chunks = []
     with torch.no_grad():
         for start in range(0, len(data), batch_size):

@@ -138,7 +138,7 @@ def train_model(
     from reference_models._files import check_output_file
     from reference_models.checkpoint import load_checkpoint
     from reference_models.data import load_for, task_of
-    from reference_models.device import amp_mode, distributed_from_env, resolve_device
+    from reference_models.device import amp_mode, describe, distributed_from_env, resolve_device
     from reference_models.registry import check_buildable, get
 
     task = task_of(name)
@@ -199,4 +199,5 @@ def train_model(
         data=None if data is None else Path(data),
         augmented=config.augment,
         main=dist is None or dist.main,
+        device=describe(where) if dist is None else f"{where.type}, {dist.world_size} torchrun processes",
     )

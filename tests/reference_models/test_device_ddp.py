@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,8 +66,11 @@ def test_a_device_this_machine_lacks_is_one_line_exit_2(
 def test_auto_names_the_device_on_the_first_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, _, err = _cli(capsys, monkeypatch, "train", "hw1-circles", "--epochs", "1", "--out", str(tmp_path / "w"))
-    assert code == 0 and err.splitlines()[0] == f"device: {resolve_device('auto').type}"
+    args = ["train", "hw1-circles", "--epochs", "1", "--out", str(tmp_path / "w")]
+    code, out, _ = _cli(capsys, monkeypatch, *args)
+    assert code == 0 and out.splitlines()[0] == f"device: {resolve_device('auto').type}"
+    code, out, _ = _cli(capsys, monkeypatch, *args, "--json")
+    assert code == 0 and json.loads(out)["device"] == resolve_device("auto").type
 
 
 def test_amp_where_the_device_has_none_is_one_line_exit_2(
@@ -159,7 +163,7 @@ def test_torchrun_two_gloo_processes_give_one_process_weights(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("trained on 70 points") == 1  # rank 0 alone prints
-    assert "device: cpu, 2 torchrun processes" in done.stderr
+    assert done.stdout.startswith("device: cpu, 2 torchrun processes\n")
     one = train_model(
         "hw1-circles",
         None,
