@@ -8,11 +8,14 @@ from __future__ import annotations
 import ast
 import json
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from derive.errors import DeriveError
+
+if TYPE_CHECKING:
+    from derive.shapes import ShapeStep
 
 __all__ = ["register"]
 
@@ -48,7 +51,7 @@ def _model_list() -> str:
     )
 
 
-def _shape_text(step: object) -> str:
+def _shape_text(step: ShapeStep) -> str:
     lines = [
         f"{'pooling' if step.pool else 'convolution'} output size (one dimension):",
         f"  formula       {step.formula}",

@@ -2,7 +2,7 @@
 
 Trace one forward pass with hooks on every module, then turn each layer that
 owns parameters or buffers, or has no children, into a
-:class:`~reference_models.summary.LayerRow` whose workings are checked against
+:class:`~reference_models._table.LayerRow` whose workings are checked against
 the numbers torch reports (a working that does not add up falls back to the
 plain per-tensor sum, never to a wrong formula).
 """
@@ -16,9 +16,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from derive.shapes import conv_output_size
+from reference_models._table import META_THRESHOLD, LayerRow, ParamTable, shape_text
 from reference_models.errors import ModelError
-from reference_models.summary import META_THRESHOLD, LayerRow, ParamTable, _shape_text
+from reference_models.shapes import conv_output_size
 
 __all__ = ["build_light", "make_table", "parse_shape"]
 
@@ -197,7 +197,7 @@ def _detail(m: nn.Module) -> str:
     elif isinstance(m, nn.modules.dropout._DropoutNd):
         parts.append(f"p={m.p:g}")
     elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool1d)):
-        parts.append(f"→{_shape_text(_tup(m.output_size, 2 if '2d' in type(m).__name__ else 1))}")
+        parts.append(f"→{shape_text(_tup(m.output_size, 2 if '2d' in type(m).__name__ else 1))}")
     if (isinstance(m, (_CONV, nn.Linear))) and m.bias is None:
         parts.append("no bias")
     return ", ".join(parts)
@@ -355,7 +355,7 @@ def make_table(model: nn.Module, label: str, shape: tuple[int, ...], default: tu
 
 
 def _accepted(model: nn.Module, shape: tuple[int, ...], meta: bool, sizes: Iterable[int]) -> list[int]:
-    ok = []
+    ok: list[int] = []
     for s in sizes:
         try:
             _run(model, (shape[0], *(s,) * (len(shape) - 1)), meta)
@@ -382,7 +382,7 @@ def _explain(
 ) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if culprit is None:
-        return f"{label}: input {_shape_text(shape)} fails outside any layer: {first_line}"
+        return f"{label}: input {shape_text(shape)} fails outside any layer: {first_line}"
     name = rows[id(culprit)][0]
     got = trace.records[id(culprit)].get("last_in") or ()
     why = first_line
@@ -395,7 +395,7 @@ def _explain(
         if any(n + 2 * p < d * (k - 1) + 1 for n, k, p, d in zip(got[-nd:], kernel, pad, dilation)):
             what = "pooling window" if isinstance(culprit, _POOL) else "kernel"
             padded = f" (with padding {_fmt(tuple(pad))})" if any(pad) else ""
-            why = f"input {_shape_text(got[-nd:])}{padded} is smaller than the {what} {'×'.join(map(str, kernel))}"
+            why = f"input {shape_text(got[-nd:])}{padded} is smaller than the {what} {'×'.join(map(str, kernel))}"
     elif isinstance(culprit, nn.Linear) and got and got[-1] != culprit.in_features:
         why = f"input has {got[-1]:,} features, expected {culprit.in_features:,}"
     where = f"layer {name!r} ({type(culprit).__name__} {_detail(culprit)})"
@@ -405,7 +405,7 @@ def _explain(
 
 def _size_hint(model: nn.Module, shape: tuple[int, ...], default: tuple[int, ...] | None, meta: bool) -> str:
     base = tuple(default) if default is not None else shape
-    default_text = f"its default input is {_shape_text(base)}" if default is not None else "check the input shape"
+    default_text = f"its default input is {shape_text(base)}" if default is not None else "check the input shape"
     if len(base) < 2 or (default is not None and shape[0] != base[0] and len(base) > 2):
         return default_text + "."
     top = 2 * max(max(base[1:]), max(shape[1:]))

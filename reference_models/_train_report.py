@@ -1,20 +1,21 @@
 """What ``train`` prints: the history table, the data notes, and for HW1's regression the held-out MSE
 and f'(x) beside the least-squares polynomial's (and the generating function's, on the shipped sample).
 
-Arithmetic on a :class:`~reference_models.train.TrainRun` only; the CLI echoes the strings.
+Arithmetic on a :class:`TrainRun` only; the CLI echoes the strings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from reference_models.train import History, TrainRun
+from reference_models.config import History, train_figures_label
+from reference_models.data import Dataset
 
-__all__ = ["DERIVATIVE_POINTS", "epoch_line", "regression_answers", "run_json", "run_text"]
+__all__ = ["DERIVATIVE_POINTS", "TrainRun", "epoch_line", "regression_answers", "run_json", "run_text"]
 
 DERIVATIVE_POINTS = (3.0, 0.1, -0.5)
 """Where HW1 2023 (一) asks for f'(x)."""
@@ -110,7 +111,7 @@ def regression_answers(run: TrainRun) -> dict[str, Any]:
     for point, d in derivatives_at(run.model, DERIVATIVE_POINTS):
         row = {"x": point, "model": d, "least_squares": float(np.polyval(np.polyder(fitted), point))}
         if sample:
-            row["generating_function"] = float(sample_derivative(np.float64(point)))
+            row["generating_function"] = float(sample_derivative(np.array(point, dtype=np.float64)))
         out["derivatives"].append(row)
     return out
 
@@ -157,9 +158,10 @@ def run_text(run: TrainRun) -> str:
     """Everything ``train`` prints after training."""
     from reference_models.evaluate import count_parameters
 
-    lines = [f"note: {n}" for n in run.notes]
+    lines = [f"device: {run.device}", *(f"note: {n}" for n in run.notes)]
     what = "pairs" if not run.train.classes else ("points" if run.train.x.ndim == 2 else "images")
     lines.append(f"trained on {len(run.train):,} {what}, validated on {len(run.val):,}")
+    lines.append(f"loss, top-1, top-5: {train_figures_label(run.augmented)}; val: the epoch's final weights, eval mode")
     lines += _history_table(run.history)
     if not run.train.classes:
         lines += _regression_lines(run)
@@ -168,18 +170,50 @@ def run_text(run: TrainRun) -> str:
 
 
 def run_json(run: TrainRun) -> dict[str, Any]:
-    """``train --json``: model, params, weights, n_train, n_val, notes, history; ``regression`` for HW1's pairs."""
+    """``train --json``: model, device, params, weights, n_train, n_val, notes, history, train_figures (what the
+    training columns of the history are); ``regression`` for HW1's pairs."""
     from reference_models.evaluate import count_parameters
 
     out: dict[str, Any] = {
         "model": run.name,
+        "device": run.device,
         "params": count_parameters(run.model),
         "weights": str(run.weights),
         "n_train": len(run.train),
         "n_val": len(run.val),
         "notes": list(run.notes),
         "history": run.history.to_dict(),
+        "train_figures": train_figures_label(run.augmented),
     }
     if not run.train.classes:
         out["regression"] = regression_answers(run)
     return out
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train_model` produced."""
+
+    model: Any
+    history: History
+    weights: Path
+    train: Dataset
+    val: Dataset
+    name: str = ""
+    data: Path | None = None
+    augmented: bool = False
+    device: str = "cpu"  # where it trained, e.g. "cuda:0 (NVIDIA A100)" or "cpu, 2 torchrun processes"
+    main: bool = True  # False on the ranks of a torchrun job other than 0: they print and write nothing
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the data loaders said about the training and validation splits, once each."""
+        return tuple(dict.fromkeys(self.train.notes + self.val.notes))
+
+    def to_text(self) -> str:
+        """The history table (loss, top-1, top-5), HW1's MSE, coefficients and f'(x), and where the weights went."""
+        return run_text(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``train --json``: model, params, sizes, notes, history (and HW1's regression answers)."""
+        return run_json(self)

@@ -3,7 +3,8 @@
 Thin: each command parses, calls one library function, renders. torch is
 imported inside the commands so ``--help`` is quick. A :class:`ModelError`
 becomes one line on stderr: exit 2 when the command line is wrong (unknown
-model, missing path), exit 1 when the data or the weights are.
+model, missing path, a ``--set`` the data does not fit: a :class:`SettingError`),
+exit 1 when the data or the weights are, or the training diverges.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
-from reference_models.errors import ModelError
-from reference_models.train import TrainConfig
+from reference_models.config import TrainConfig
+from reference_models.errors import ModelError, SettingError, TrainingInterrupted
 
 TRAIN_THREADS = TrainConfig().threads
 
@@ -31,7 +32,7 @@ app = typer.Typer(
 )
 
 
-class _Usage(ModelError):
+class _Usage(SettingError):
     """A ModelError caused by the command line itself (exit 2)."""
 
 
@@ -49,9 +50,9 @@ def _check(
     """Refuse a wrong command line (exit 2) before any work: model, settings (that it can be built with them),
     training options, paths to read and to write."""
     from reference_models._files import check_output_file, check_output_folder
+    from reference_models.config import check_train_config
     from reference_models.data import task_of
     from reference_models.registry import check_buildable, get
-    from reference_models.train import check_train_config
 
     try:
         get(name)
@@ -72,7 +73,7 @@ def _check(
 
 
 def _check_weights(name: str, weights: Path | None) -> None:
-    from reference_models.train import shipped_weights
+    from reference_models.weights import shipped_weights
 
     if weights is None and shipped_weights(name) is None:
         raise _Usage(
@@ -95,7 +96,8 @@ def _progress(label: str) -> Iterator[Any]:
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     console = Console(stderr=True)
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+    quiet = not console.is_terminal or not _main_rank()
+    with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -130,10 +132,35 @@ def _overrides(values: list[str]) -> dict[str, Any]:
     return out
 
 
+def _main_rank() -> bool:
+    """False in the processes of a ``torchrun`` job other than rank 0: they print nothing."""
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
+def _device(spec: str) -> Any:
+    """Resolve ``--device`` (exit 2 when this machine lacks it); name it on stderr when it is not the CPU.
+
+    ``train`` names it in its output's first line (and in ``--json``) whatever it is.
+    """
+    import os
+
+    from reference_models.device import describe, resolve_device
+
+    device = resolve_device(spec)
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if _main_rank() and device.type != "cpu":
+        where = describe(device) if world == 1 else f"{device.type}, {world} torchrun processes"
+        typer.echo(f"device: {where}", err=True)
+    return device
+
+
 Model = Annotated[str, typer.Argument(help="Model name, e.g. hw2-digits (derive params --list names them).")]
 Data = Annotated[Path | None, typer.Option(help="Data folder or file (see make-data); hw1-circles needs none.")]
 Weights = Annotated[Path | None, typer.Option(help="Weights (.safetensors); default: the model's shipped weights.")]
 Figures = Annotated[Path | None, typer.Option(help="Also write the figures (PNG) into this folder.")]
+Device = Annotated[str, typer.Option(help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps.")]
 
 
 @app.command("make-data")
@@ -167,10 +194,10 @@ def train(
     model: Model,
     out: Annotated[Path, typer.Option(help="Where to save the trained weights (.safetensors).")],
     data: Data = None,
-    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs (default: the task's).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the task's).")] = None,
     seed: Annotated[int, typer.Option(help="Seeds weights, data order and augmentation.")] = 0,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: the task's).")] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Batch size (default: the task's).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size (default: the task's).")] = None,
     set_: Annotated[
         list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. kind=polynomial.")
     ] = [],  # noqa: B006
@@ -184,6 +211,11 @@ def train(
             "--json", help="Print JSON: history (loss, top-1, top-5 per epoch), notes, HW1's regression answers."
         ),
     ] = False,
+    device: Device = "auto",
+    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 autocast (CPU, recent GPUs), else fp16.")] = False,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue from this last.pt (written beside --out after every epoch).")
+    ] = None,
 ) -> None:
     """Train MODEL on --data and save its weights; print the history (and HW1's coefficients and f')."""
     from dataclasses import replace
@@ -198,7 +230,9 @@ def train(
         task = task_of(model)
     except ModelError as exc:
         raise _Usage(str(exc)) from None
-    changes = {k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None}
+    changes: dict[str, Any] = {
+        k: v for k, v in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None
+    }
     config = replace(DEFAULTS[task], seed=seed, threads=threads, **changes)
     _check(
         model,
@@ -209,15 +243,33 @@ def train(
         overrides=overrides,
         config=config,
     )
-    with _progress(f"train {model}") as update:
+    where = _device(device)
+    if amp:
+        from reference_models.device import amp_mode
+
+        amp_mode(where)
+    with _progress(f"train {model} on {where}") as update:
         run = train_model(
-            model, data, out, config, overrides=overrides, on_step=update, on_epoch=_epoch_log(config.epochs)
+            model,
+            data,
+            out,
+            config,
+            overrides=overrides,
+            on_step=update,
+            on_epoch=_epoch_log(config.epochs) if _main_rank() else None,
+            device=device,
+            amp=amp,
+            resume=resume,
         )
+    if not run.main:
+        return
     typer.echo(json.dumps(run.to_json()) if json_ else run.to_text())
     if figures:
         from reference_models.figures import write_figures
 
-        for path in write_figures(model, run.model, data, figures, history=run.history, seed=seed):
+        for path in write_figures(
+            model, run.model, data, figures, history=run.history, seed=seed, augmented=run.augmented
+        ):
             typer.echo(f"wrote {path}", err=json_)
 
 
@@ -228,18 +280,21 @@ def evaluate(
     weights: Weights = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     figures: Figures = None,
+    device: Device = "auto",
 ) -> None:
     """Top-1/3/5, parameters and confusion matrix of MODEL on the test part of --data."""
     _check(model, data, weights, out_folder=figures)
     _check_weights(model, weights)
+    where = _device(device)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
-    from reference_models.train import load_model, seed_of
+    from reference_models.weights import load_model, seed_of
 
     net, metadata = load_model(model, weights)
     test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
     with _progress(f"evaluate {model}") as update:
-        result = run(net, test, name=model, on_batch=update)
+        result = run(net.to(where), test, name=model, on_batch=update)
+    net.cpu()  # the figures are drawn on the CPU
     typer.echo(json.dumps(result.to_json()) if json_ else result.to_text())
     if figures:
         from reference_models.figures import write_figures
@@ -254,20 +309,22 @@ def predict(
     out: Annotated[Path, typer.Option(help="Submission CSV to write, e.g. HW2_prob1.csv.")],
     data: Data = None,
     weights: Weights = None,
+    device: Device = "auto",
 ) -> None:
     """Write the submission CSV grade reads (image,class,class_2,class_3) for the test part of --data."""
     _check(model, data, weights, out_file=out, example="HW2_prob1.csv")
     _check_weights(model, weights)
+    where = _device(device)
     from reference_models.data import load_for, task_of
     from reference_models.predict import predict as run
     from reference_models.predict import write_submission
-    from reference_models.train import load_model, seed_of
+    from reference_models.weights import load_model, seed_of
 
     net, metadata = load_model(model, weights)
     task = task_of(model)
     test = load_for(task, data, "test", seed=seed_of(metadata))
     with _progress(f"predict {model}") as update:
-        predictions = run(net, test, on_batch=update)
+        predictions = run(net.to(where), test, on_batch=update)
     path = write_submission(predictions, out, id_column="image" if task == "hw2" else "id")
     typer.echo(f"wrote {path} ({len(predictions.ids)} rows)")
 
@@ -278,20 +335,33 @@ def figures_(
     out: Annotated[Path, typer.Option(help="Folder for the PNG files.")],
     data: Data = None,
     weights: Weights = None,
+    device: Device = "auto",
 ) -> None:
-    """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary."""
+    """Draw MODEL's figures: history (from the weights), confusion matrix, saliency, filter patterns, decision boundary.
+
+    --device runs the evaluation behind the confusion matrix; the figures themselves are drawn on the CPU.
+    """
     _check(model, data, weights, out_folder=out)
     _check_weights(model, weights)
+    where = _device(device)
     from reference_models.data import load_for, task_of
     from reference_models.evaluate import evaluate as run
     from reference_models.figures import write_figures
-    from reference_models.train import history_of, load_model, seed_of
+    from reference_models.weights import augmented_of, history_of, load_model, seed_of
 
     net, metadata = load_model(model, weights)
     test = load_for(task_of(model), data, "test", seed=seed_of(metadata))
-    evaluation = run(net, test, name=model) if test.labeled else None
+    evaluation = run(net.to(where), test, name=model) if test.labeled else None
+    net.cpu()
     for path in write_figures(
-        model, net, data, out, history=history_of(metadata), evaluation=evaluation, seed=seed_of(metadata)
+        model,
+        net,
+        data,
+        out,
+        history=history_of(metadata),
+        evaluation=evaluation,
+        seed=seed_of(metadata),
+        augmented=augmented_of(metadata),
     ):
         typer.echo(f"wrote {path}")
 
@@ -300,7 +370,10 @@ def main() -> None:
     """Entry point of ``python -m reference_models``."""
     try:
         app()
-    except _Usage as exc:
+    except TrainingInterrupted as exc:
+        typer.echo(f"reference_models: {exc}", err=True)
+        sys.exit(130)
+    except SettingError as exc:
         typer.echo(f"reference_models: error: {exc}", err=True)
         sys.exit(2)
     except ModelError as exc:

@@ -20,7 +20,7 @@ from reference_models.errors import ModelError
 if TYPE_CHECKING:
     import torch
 
-    from reference_models.train import History
+    from reference_models.config import History
 
 __all__ = [
     "DPI",
@@ -53,29 +53,38 @@ def _save(fig: Any, path: Path | str) -> Path:
     return path
 
 
-def plot_history(history: History, path: Path | str, *, title: str = "") -> Path:
-    """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi."""
-    return _save(history_figure(history, title=title), path)
+def plot_history(history: History, path: Path | str, *, title: str = "", train_label: str = "") -> Path:
+    """Loss (left) and accuracy (right) per epoch, training and validation; 10×4 in at 100 dpi.
+
+    ``train_label`` says what the training curve is (:func:`~reference_models.config.train_figures_label`).
+    """
+    return _save(history_figure(history, title=title, train_label=train_label), path)
 
 
-def history_figure(history: History, *, title: str = "") -> Any:
+def history_figure(history: History, *, title: str = "", train_label: str = "") -> Any:
     """The figure of :func:`plot_history`, unsaved; epochs are whole-number ticks (each epoch up to 10 of them)."""
     plt = _pyplot()
     has_acc = any(a is not None for a in history.train_accuracy)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10, 4), squeeze=False)
-    panels = [("loss", history.train_loss, history.val_loss)]
+    panels: list[tuple[str, list[Any], list[Any]]] = [("loss", history.train_loss, history.val_loss)]
     if has_acc:
         panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
     marker = "o" if len(history.epoch) <= 40 else None
     for ax, (what, train, val) in zip(axes[0], panels, strict=False):
-        ax.plot(history.epoch, train, marker=marker, markersize=3, label=f"training {what}")
+        ax.plot(
+            history.epoch,
+            train,
+            marker=marker,
+            markersize=3,
+            label=f"training {what}" + (f" ({train_label})" if train_label else ""),
+        )
         if any(v is not None for v in val):
             ax.plot(
                 history.epoch,
                 [np.nan if v is None else v for v in val],
                 marker=marker,
                 markersize=3,
-                label=f"validation {what}",
+                label=f"validation {what}" + (" (end of epoch, eval mode)" if train_label else ""),
             )
         ax.set_xlabel("epoch")
         if len(history.epoch) <= 10:
@@ -148,7 +157,7 @@ def plot_decision_boundary(
                 edgecolors="black",
                 linewidths=0.5,
                 s=36,
-                label=f"{part}: {train.classes[label]} ({mask.sum()})",
+                label=f"{part}: {train.classes[label]} ({int(np.sum(mask))})",
             )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
@@ -167,7 +176,8 @@ def saliency(model: torch.nn.Module, image: torch.Tensor, target: int | None = N
     out = model(x)
     target = int(out.argmax(1)) if target is None else target
     out[0, target].backward()
-    return x.grad[0].abs().amax(0).numpy(), target  # type: ignore[union-attr]
+    assert x.grad is not None
+    return x.grad[0].abs().amax(0).numpy(), target
 
 
 def plot_saliency(
@@ -223,7 +233,7 @@ def plot_saliency(
     return _save(fig, path)
 
 
-def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Module]:
+def last_conv(model: torch.nn.Module) -> tuple[str, torch.nn.Conv2d]:
     """The name and module of the model's last ``nn.Conv2d``."""
     import torch
 
@@ -253,7 +263,7 @@ def filter_patterns(
     import torch
 
     _, layer = last_conv(model)
-    n_filters = min(n_filters, layer.out_channels)  # type: ignore[attr-defined]
+    n_filters = min(n_filters, layer.out_channels)
     captured: dict[str, torch.Tensor] = {}
     hook = layer.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
     model.eval()
@@ -287,13 +297,13 @@ def plot_filter_patterns(
     """A grid of the patterns of :func:`filter_patterns`; 10×10 in at 100 dpi."""
     plt = _pyplot()
     name, layer = last_conv(model)
-    what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"  # type: ignore[attr-defined]
+    what = f"{type(layer).__name__} {name!r}, {layer.in_channels}→{layer.out_channels}, {'×'.join(map(str, layer.kernel_size))}"
     patterns = filter_patterns(model, input_shape, n_filters=n_filters, steps=steps)
     shown = (
         f"all {len(patterns)}"
         if len(patterns) == layer.out_channels
         else f"the first {len(patterns)} of {layer.out_channels}"
-    )  # type: ignore[attr-defined]
+    )
     cols = int(np.ceil(np.sqrt(len(patterns))))
     rows = int(np.ceil(len(patterns) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(10, 10), squeeze=False)
@@ -322,23 +332,34 @@ def write_figures(
     history: History | None = None,
     evaluation: Any = None,
     seed: int = 0,
+    augmented: bool = False,
 ) -> list[Path]:
     """Every figure that applies to model ``name``, written into the folder ``out``; return their paths.
 
     history.png (given a history), confusion_matrix.png (given an evaluation with classes),
     decision_boundary.png (circles), saliency.png and filter_patterns.png (image models,
     on the first test image). ``seed`` is the one the model was trained with: it makes
-    the circles and chooses the random splits, so the figures show the model's own data.
+    the circles and chooses the random splits, so the figures show the model's own data;
+    ``augmented`` whether it trained on augmented images (the history's legend says so).
     """
+    from reference_models.batches import to_tensor
     from reference_models.data import load_for, task_of
     from reference_models.registry import get
-    from reference_models.train import to_tensor
 
     out = Path(out)
     task = task_of(name)
     written = []
     if history is not None:
-        written.append(plot_history(history, out / "history.png", title=f"{name}: training history"))
+        from reference_models.config import train_figures_label
+
+        written.append(
+            plot_history(
+                history,
+                out / "history.png",
+                title=f"{name}: training history",
+                train_label=train_figures_label(augmented),
+            )
+        )
     if evaluation is not None and evaluation.confusion_matrix:
         written.append(
             plot_confusion_matrix(evaluation.confusion_matrix, evaluation.classes, out / "confusion_matrix.png")

@@ -9,7 +9,7 @@ layers here pad exactly so (``F.pad``, asymmetric), then run the ordinary
 PyTorch operation with no padding. Max pooling pads with −∞, as TensorFlow
 ignores padded cells; the pixel count of the output shape is the same either way.
 
-The padding arithmetic is :func:`derive.shapes.same_padding`, so the tables of
+The padding arithmetic is :func:`reference_models.shapes.same_padding`, so the tables of
 :mod:`reference_models.summary` and the layers cannot disagree.
 """
 
@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from derive.shapes import same_padding
+from reference_models.shapes import same_padding
 
 __all__ = ["Conv2dSame", "MaxPool2dSame", "tf_same_pad"]
 

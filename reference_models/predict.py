@@ -32,16 +32,20 @@ def predict_scores(
     batch_size: int = 256,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """Class probabilities (softmax of the logits), float64 (N, classes); raw outputs for regression."""
+    """Class probabilities (softmax of the logits), float64 (N, classes); raw outputs for regression.
+
+    Runs on the device the model is on (``--device``); the numbers come back to the CPU.
+    """
     import torch
 
-    from reference_models.train import to_tensor
+    from reference_models.batches import to_tensor
 
     model.eval()
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     chunks = []
     with torch.no_grad():
         for start in range(0, len(data), batch_size):
-            out = model(to_tensor(data.x[start : start + batch_size])).double()
+            out = model(to_tensor(data.x[start : start + batch_size]).to(device)).cpu().double()
             chunks.append((out.softmax(1) if data.classes else out).numpy())
             if on_batch:
                 on_batch(min(start + batch_size, len(data)), len(data))

@@ -104,6 +104,19 @@ def get(name: str) -> ModelSpec:
         raise ModelError(f"Unknown model {name!r}; the known models are: {known}.{hint}") from None
 
 
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest choice (case ignored), or ``""``.
+
+    >>> _did_you_mean("num_clases", ["num_classes", "in_channels"])
+    " Did you mean 'num_classes'?"
+    """
+    import difflib
+
+    spelled = {choice.lower(): choice for choice in reversed(choices)}
+    close = difflib.get_close_matches(word.lower(), list(spelled), n=1, cutoff=0.5)
+    return f" Did you mean {spelled[close[0]]!r}?" if close else ""
+
+
 _KINDS = {"int": "whole number", "float": "number", "str": "text", "tuple": "list", "bool": "true/false"}
 
 
@@ -168,8 +181,6 @@ def make_config(name: str, **overrides: Any) -> Any:
     """
     from dataclasses import fields
 
-    from derive.errors import did_you_mean
-
     module = get(name).load()
     defaults = module.Config()
     annotations = {f.name: str(f.type) for f in fields(defaults)}
@@ -178,7 +189,7 @@ def make_config(name: str, **overrides: Any) -> Any:
     for key, value in overrides.items():
         if key not in known:
             raise ModelError(
-                f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{did_you_mean(key, known)}"
+                f"Model {name!r} has no setting {key!r}; its settings are: {', '.join(sorted(known))}.{_did_you_mean(key, known)}"
             )
         checked[key] = _checked(name, key, value, getattr(defaults, key))
         _in_range(name, key, checked[key], getattr(defaults, key), annotations[key])

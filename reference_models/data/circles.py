@@ -130,6 +130,7 @@ def load_circles_csv(path: Path | str, split: str = "train", *, seed: int = 0) -
                     f"{file}: no row has split {name!r}; mark 70 % of the points 'train' and the rest 'test'."
                 )
         return _part(train, test, split)
+    assert full.y is not None
     if min(np.bincount(full.y, minlength=2)) < 2:
         raise ModelError(f"{file}: a 70/30 split needs at least 2 points of each class; add points or a split column.")
     train, test = _split(full, seed)

@@ -80,7 +80,8 @@ def load_fer2013(path: Path | str, split: str = "train", *, seed: int = 0) -> Da
     rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
     has_usage, labeled = "Usage" in header, "emotion" in header
     wanted: Any = ()
-    chosen, notes = range(len(rows)), ()
+    notes: tuple[str, ...] = ()
+    chosen: Any = range(len(rows))
     if has_usage:
         usages = {r["Usage"].lower() for r in rows}
         wanted = next((u for u in _USAGE[split] if u in usages), _USAGE[split][0])

@@ -63,7 +63,8 @@ def source_split() -> tuple[np.ndarray, np.ndarray]:
     """
     target = _digits()[1]
     rng = np.random.default_rng(20240320)  # the handout's due date; never change it
-    train, test = [], []
+    train: list[int] = []
+    test: list[int] = []
     for digit in range(10):
         members = rng.permutation(np.flatnonzero(target == digit))
         n_test = int(round(TEST_FRACTION * len(members)))

@@ -60,7 +60,7 @@ def load_xy_csv(path: Path | str | None = None, *, dtype: type = np.float32) -> 
         dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t ")
     except csv.Error:
         dialect = csv.excel
-    pairs = []
+    pairs: list[list[float]] = []
     for line, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
         cells = [c.strip() for c in row if c.strip()]
         if not cells:
@@ -76,5 +76,5 @@ def load_xy_csv(path: Path | str | None = None, *, dtype: type = np.float32) -> 
         pairs.append(values)
     if len(pairs) < 2:
         raise ModelError(f"{file}: found {len(pairs)} (x, y) pair(s); a fit needs at least 2.")
-    data = np.array(pairs, dtype=dtype)
+    data: np.ndarray = np.array(pairs, dtype=dtype)
     return Dataset(x=data[:, :1], y=data[:, 1:], ids=tuple(str(i) for i in range(len(data))))

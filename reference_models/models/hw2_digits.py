@@ -98,7 +98,7 @@ def _numbered_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *
     """Load weights saved before the layers had names (``15.weight`` → ``pointwise4.weight``)."""
     names = list(module._modules)
     for key in [k for k in state_dict if k.startswith(prefix)]:
-        head, _, rest = key[len(prefix) :].partition(".")
+        head, _sep, rest = key[len(prefix) :].partition(".")
         if head.isdigit() and int(head) < len(names):
             state_dict[f"{prefix}{names[int(head)]}.{rest}"] = state_dict.pop(key)
 
