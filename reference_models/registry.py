@@ -87,6 +87,12 @@ MODELS: dict[str, ModelSpec] = {
             (1, 128, 128),
             "HW2 2024: small CNN for one digit anywhere in a 128x128 image (top-1 / params)",
         ),
+        ModelSpec(
+            "hw2-digits-small",
+            "hw2_digits_small",
+            (1, 128, 128),
+            "HW2 2024: the HW2 CNN at half the parameters (1,498), depthwise-separable stages",
+        ),
     ]
 }
 

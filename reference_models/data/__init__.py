@@ -22,6 +22,7 @@ MODEL_TASKS = {
     "hw1-cifar-improved": "cifar",
     "hw1-circles": "circles",
     "hw2-digits": "hw2",
+    "hw2-digits-small": "hw2",
     "fer-cnn4": "fer",
     "fer-cnn3": "fer",
     "fer-wide-resnet50-2": "fer",
