@@ -45,7 +45,7 @@ def _emit(
         numbers = module.check_values(problem, read_json(values), where=str(values))
     elif random is not None:
         numbers = module.random_values(problem, random)
-    names = list(problem.variables) if all_ else [wrt]
+    names: list[str] = list(problem.variables) if all_ else [str(wrt)]
     derivations = [derive_one(problem, n, values=numbers) for n in names]
     autograds = [module.autograd(problem, n, numbers) if numbers is not None and check else None for n in names]
     if fmt is Format.json:
@@ -192,8 +192,19 @@ def register(app: typer.Typer) -> None:
             for name, value in files.sheets[0].answers().items():
                 typer.echo(f"  {name} = {value:.6g}" if isinstance(value, float) else f"  {name} = {value:,}")
             return
-        made = f"{len(files.pdfs)} PDFs" if files.pdfs else f"{len(files.tex)} .tex files"
-        typer.echo(f"wrote {made} for {len(students)} students in {target}/ and {files.answers_json}")
+        if tex:
+            typer.echo(
+                f"wrote {len(files.tex)} .tex files for {len(students)} students in {target}/ and {files.answers_json}"
+            )
+            return
+        fresh = len(files.pdfs) - files.reused
+        made = f"{fresh} PDFs" + (f" ({files.reused} unchanged, kept)" if files.reused else "")
+        if not fresh:
+            made = f"no PDFs: all {files.reused} were up to date, no LaTeX run"
+        typer.echo(
+            f"wrote {made} for {len(students)} students in {target}/, class-questions.pdf and class-answers.pdf "
+            f"for printing, and {files.answers_json}"
+        )
 
 
 def _with_progress(
