@@ -2,8 +2,8 @@
 
 Run:  .venv/bin/python benchmarks/bench_key.py [--students 60] [--problems examples/hw1-2025.toml]
 
-Issue 19's case: HW1 2025 with a bilingual title (進階機器學習 Advanced Machine Learning) and
-a roster of Chinese names, so every sheet is a LuaLaTeX document with the CJK font. In one
+First the time to solve and render 100 variants to .tex (no LaTeX). Then issue 19's case:
+HW1 2025 with a bilingual title (進階機器學習 Advanced Machine Learning) and a roster of Chinese names, so every sheet is a LuaLaTeX document with the CJK font. In one
 process it times (1) one student alone, `write_keys` with a one-line roster, the baseline,
 multiplied by the class size; (2) the whole class in one call (questions and answers in a
 few LaTeX runs, split with pypdf); (3) the same call again (nothing changed: no LaTeX). It
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from derive.key import solve, write_keys  # noqa: E402
+from derive.key import render_tex, solve, write_keys  # noqa: E402
 from derive.pdf import cjk_font, have_tex  # noqa: E402
 from derive.problemset import Student, load_problem_set  # noqa: E402
 
@@ -47,8 +47,17 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--problems", default=str(ROOT / "examples" / "hw1-2025.toml"))
     args = parser.parse_args()
+    problem_set = load_problem_set(args.problems)
+    solve(problem_set, seed=1)  # warm-up: imports sympy, builds the graph once
+    start = time.perf_counter()
+    texts = [
+        render_tex(solve(problem_set, seed=1, student=Student(f"b{k:08d}", f"Student {k}")), answers=answers)
+        for k in range(100)
+        for answers in (False, True)
+    ]
+    print(f"100 variants solved and rendered to {len(texts)} .tex: {time.perf_counter() - start:.2f} s")
     if not have_tex() or cjk_font() is None:
-        print("LuaLaTeX or a CJK font is not installed: nothing to measure")
+        print("LuaLaTeX or a CJK font is not installed: no PDFs to measure")
         return
 
     text = Path(args.problems).read_text(encoding="utf-8")
