@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from derive.pdf import LUALATEX_MAGIC, LatexError, compile_pdf, latex_env, latex_flags, quote_error
+from derive.pdf import LUALATEX_MAGIC, LatexError, compile_pdf, have_tex, latex_env, latex_flags, quote_error
 
 __all__ = ["ClassPdfs", "Job", "compile_class", "compile_roster", "join_for_printing"]
 
@@ -102,6 +102,8 @@ def compile_class(
             continue
         known.pop(targets[k].name, None)
         todo.setdefault(_split(src)[0], []).append(k)  # questions and answers share their preamble
+    if todo and not have_tex():
+        compile_pdf(sheets[next(iter(todo.values()))[0]].tex)  # raises the "install TeX" message, the .tex kept
     batches = _balance(list(todo.items()), sources, jobs)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         runs = [
