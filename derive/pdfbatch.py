@@ -113,6 +113,8 @@ def compile_class(
         for run in runs:
             made, failed = run.result()
             result.failed += failed
+            for job, _ in failed:  # never leave last run's PDF of a sheet that no longer compiles
+                (out / (job.tex.stem + ".pdf")).unlink(missing_ok=True)
             for target in made:
                 known[target.name] = digests[targets.index(target)]
     tmp = store.with_name(store.name + ".part")
@@ -156,10 +158,10 @@ def _run_batch(
         tex = folder / f"{name}.tex"
         tex.write_text(lines, encoding="utf-8")
         error = _latex(tex)
+        made = _split_pdf(tex, [target for _, _, target in members], on_done) if error is None else []
+        for ext in (".aux", ".log", ".pdf", ".tex"):  # the class document is rebuilt from the sheets' own .tex
+            tex.with_suffix(ext).unlink(missing_ok=True)
         if error is None:
-            made = _split_pdf(tex, [target for _, _, target in members], on_done)
-            for ext in (".aux", ".log", ".pdf", ".tex"):
-                tex.with_suffix(ext).unlink(missing_ok=True)
             return made, failed
         line, message = error
         culprit = next((k for k, (lo, hi, _) in enumerate(spans) if line is not None and lo <= line < hi), None)
