@@ -198,12 +198,16 @@ def register(app: typer.Typer) -> None:
             )
             return
         fresh = len(files.pdfs) - files.reused
-        made = f"{fresh} PDFs" + (f" ({files.reused} unchanged, kept)" if files.reused else "")
         if not fresh:
-            made = f"no PDFs: all {files.reused} were up to date, no LaTeX run"
+            typer.echo(
+                f"all {files.reused} PDFs for {len(students)} students in {target}/ were up to date: no LaTeX run; "
+                f"wrote {files.answers_json}"
+            )
+            return
+        kept = f" ({files.reused} unchanged, kept)" if files.reused else ""
         typer.echo(
-            f"wrote {made} for {len(students)} students in {target}/, class-questions.pdf and class-answers.pdf "
-            f"for printing, and {files.answers_json}"
+            f"wrote {fresh} PDFs{kept} for {len(students)} students in {target}/ (with class-questions.pdf and "
+            f"class-answers.pdf for printing) and {files.answers_json}"
         )
 
 
