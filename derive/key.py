@@ -349,7 +349,7 @@ def write_keys(
     if tex_only:
         return KeyFiles(sheets, tuple(texs), (), answers_json)
     _check_cjk(sheets)
-    from derive.pdfbatch import compile_roster  # one LaTeX run per sheet kind, cached, a failing sheet isolated
+    from derive.pdfbatch import compile_roster  # a few LaTeX runs for the class, cached, a failing sheet isolated
 
     made = compile_roster(sheets, texs, out, jobs=jobs, on_done=_counter(len(texs), on_progress))
     return KeyFiles(sheets, tuple(texs), tuple(made.pdfs), answers_json, reused=made.reused)
