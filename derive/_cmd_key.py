@@ -45,7 +45,7 @@ def _emit(
         numbers = module.check_values(problem, read_json(values), where=str(values))
     elif random is not None:
         numbers = module.random_values(problem, random)
-    names = list(problem.variables) if all_ else [wrt]
+    names: list[str] = list(problem.variables) if all_ else [str(wrt)]
     derivations = [derive_one(problem, n, values=numbers) for n in names]
     autograds = [module.autograd(problem, n, numbers) if numbers is not None and check else None for n in names]
     if fmt is Format.json:
@@ -192,8 +192,23 @@ def register(app: typer.Typer) -> None:
             for name, value in files.sheets[0].answers().items():
                 typer.echo(f"  {name} = {value:.6g}" if isinstance(value, float) else f"  {name} = {value:,}")
             return
-        made = f"{len(files.pdfs)} PDFs" if files.pdfs else f"{len(files.tex)} .tex files"
-        typer.echo(f"wrote {made} for {len(students)} students in {target}/ and {files.answers_json}")
+        if tex:
+            typer.echo(
+                f"wrote {len(files.tex)} .tex files for {len(students)} students in {target}/ and {files.answers_json}"
+            )
+            return
+        fresh = len(files.pdfs) - files.reused
+        if not fresh:
+            typer.echo(
+                f"all {files.reused} PDFs for {len(students)} students in {target}/ were up to date: no LaTeX run; "
+                f"wrote {files.answers_json}"
+            )
+            return
+        kept = f" ({files.reused} unchanged, kept)" if files.reused else ""
+        typer.echo(
+            f"wrote {fresh} PDFs{kept} for {len(students)} students in {target}/ (with class-questions.pdf and "
+            f"class-answers.pdf for printing) and {files.answers_json}"
+        )
 
 
 def _with_progress(

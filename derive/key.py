@@ -153,6 +153,8 @@ class KeyFiles:
     tex: tuple[Path, ...]
     pdfs: tuple[Path, ...]
     answers_json: Path | None
+    reused: int = 0
+    """PDFs left as they were because their source had not changed (``derive key --roster`` run again)."""
 
 
 def _slug(text: str) -> str:
@@ -230,14 +232,13 @@ def write_keys(
     answers_json = _write(
         out / "answers.json", json.dumps([s.to_dict() for s in sheets], indent=2, ensure_ascii=False) + "\n"
     )
-    pdfs: list[Path] = []
-    if not tex_only:
-        _check_cjk(sheets)
-        for pdf in compile_many(texs, jobs=jobs, on_done=_counter(len(texs), on_progress)):
-            os.replace(pdf, out / pdf.name)
-            pdfs.append(out / pdf.name)
-            pdf.with_suffix(".log").unlink(missing_ok=True)
-    return KeyFiles(sheets, tuple(texs), tuple(pdfs), answers_json)
+    if tex_only:
+        return KeyFiles(sheets, tuple(texs), (), answers_json)
+    _check_cjk(sheets)
+    from derive.pdfbatch import compile_roster  # a few LaTeX runs for the class, cached, a failing sheet isolated
+
+    made = compile_roster(sheets, texs, out, jobs=jobs, on_done=_counter(len(texs), on_progress))
+    return KeyFiles(sheets, tuple(texs), tuple(made.pdfs), answers_json, reused=made.reused)
 
 
 def _check_cjk(sheets: tuple[Sheet, ...]) -> None:

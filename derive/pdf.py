@@ -27,6 +27,7 @@ from derive.errors import DeriveError
 __all__ = [
     "CJK_FONTS",
     "CJK_PACKAGES",
+    "LUALATEX_MAGIC",
     "LatexError",
     "TEX_PACKAGES",
     "aligned",
@@ -36,9 +37,12 @@ __all__ = [
     "have_tex",
     "is_cjk",
     "label_latex",
+    "latex_env",
     "latex_escape",
+    "latex_flags",
     "needs_unicode",
     "no_cjk_message",
+    "quote_error",
 ]
 
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
@@ -93,6 +97,7 @@ _LETTERS = {
     "…": r"\dots{}",
     "×": r"$\times$",
     "−": "-",
+    "→": r"\ensuremath{\to}",
     "·": r"$\cdot$",
     "\u00a0": "~",
 }
@@ -129,6 +134,10 @@ def needs_unicode(text: str) -> bool:
     return "[U+" in latex_escape(text)
 
 
+_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+"""Letters a LuaLaTeX document sets as they are (Latin Modern, and the CJK font's Greek and Cyrillic)."""
+
+
 def latex_escape(text: str, *, unicode: bool = False) -> str:
     r"""Escape user text for LaTeX so that it prints exactly as written.
 
@@ -136,8 +145,8 @@ def latex_escape(text: str, *, unicode: bool = False) -> str:
     commands, and a character pdflatex cannot set (CJK, emoji) becomes
     ``[U+XXXX]`` rather than breaking the document. With ``unicode=True`` (a
     document for LuaLaTeX with a CJK font, see ``templates/key_document.tex.j2``)
-    Chinese, Japanese and Korean characters and accented letters are kept as
-    they are; other unknown characters still become ``[U+XXXX]``.
+    Chinese, Japanese and Korean characters, accented letters, Greek and Cyrillic
+    are kept as they are; other unknown characters still become ``[U+XXXX]``.
 
     >>> latex_escape("Ann & Bob_1 50% #2")
     'Ann \\& Bob\\texttt{\\char95}1 50\\% \\#2'
@@ -149,7 +158,7 @@ def latex_escape(text: str, *, unicode: bool = False) -> str:
     out = []
     for ch in unicodedata.normalize("NFC", text) if unicode else text:
         if unicode and (
-            is_cjk(ch) or (not ch.isascii() and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+            is_cjk(ch) or (not ch.isascii() and ch.isalpha() and unicodedata.name(ch, "").startswith(_SCRIPTS))
         ):
             out.append(ch)
         elif ch in _SPECIALS:
@@ -159,7 +168,8 @@ def latex_escape(text: str, *, unicode: bool = False) -> str:
         elif ch.isascii():
             out.append(" " if ch in "\t\r\n" else ch if ch.isprintable() else "")
         else:
-            base, *marks = unicodedata.normalize("NFD", ch)
+            decomposed = unicodedata.normalize("NFD", ch)
+            base, marks = decomposed[0], decomposed[1:]
             if base.isascii() and base.isalpha() and marks and all(m in _ACCENTS for m in marks):
                 body = r"\i" if base == "i" else base
                 for m in marks:
@@ -315,8 +325,28 @@ def no_cjk_message(what: str) -> str:
     )
 
 
+def latex_flags() -> list[str]:
+    """The flags of every LaTeX run: never shell escape, stop at the first error, errors as ``file:line:``."""
+    return ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+
+
+def latex_env() -> dict[str, str]:
+    """The environment of every LaTeX run: no shell escape, no writing outside the folder, a fixed date.
+
+    ``SOURCE_DATE_EPOCH`` (kept when the caller set it) with ``FORCE_SOURCE_DATE`` makes
+    the same source give the same bytes; the templates also drop the dates and the ID.
+    """
+    return {
+        **os.environ,
+        "openout_any": "p",
+        "shell_escape": "f",
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
+        "FORCE_SOURCE_DATE": "1",
+    }
+
+
 def _command(tex: Path) -> list[str]:
-    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+    flags = latex_flags()
     with tex.open(encoding="utf-8", errors="replace") as fh:
         lua = fh.readline().strip() == LUALATEX_MAGIC
     if shutil.which("latexmk"):
@@ -334,13 +364,17 @@ def _explain(tex: Path, log: str) -> str:
         bang = re.search(r"^! (.*)$", log, re.M)
         tail = bang.group(1) if bang else "see the .log file"
         return f"{tex}: LaTeX failed ({tail}); the log is {tex.with_suffix('.log')}."
-    number = int(match.group("line"))
+    return quote_error(tex, int(match.group("line")), match.group("msg").strip())
+
+
+def quote_error(tex: Path, number: int, message: str) -> str:
+    """A LaTeX error at line ``number`` of ``tex``, quoting that line, and what to do."""
     lines = tex.read_text(encoding="utf-8").splitlines()
     source = lines[number - 1].strip() if 0 < number <= len(lines) else "?"
     if len(source) > 160:
         source = source[:157] + "..."
     return (
-        f"{tex}, line {number}: LaTeX error: {match.group('msg').strip()}\n"
+        f"{tex}, line {number}: LaTeX error: {message}\n"
         f"  {number} | {source}\n"
         f"The .tex is kept; the full log is {tex.with_suffix('.log')}. If the line holds text you wrote "
         "in the problem set, change it there; otherwise this is a gradkit bug, please report it."
@@ -363,7 +397,7 @@ def compile_pdf(tex: str | Path, *, timeout: float = 120.0) -> Path:
     with tex.open(encoding="utf-8", errors="replace") as fh:
         if fh.readline().strip() == LUALATEX_MAGIC and cjk_font() is None:
             raise LatexError(no_cjk_message(f"{tex.name} holds text that"))
-    env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+    env = latex_env()
     try:
         run = subprocess.run(
             _command(tex),

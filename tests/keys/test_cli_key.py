@@ -94,3 +94,25 @@ def test_batchnorm_latex_compiles_with_greek_titles(tmp_path: Path) -> None:
         timeout=120,
     )
     assert pdf.returncode == 0, pdf.stdout[-2000:]
+
+
+@pytest.mark.latex
+def test_key_roster_again_says_no_latex_ran(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name\nb1,Ann Lee\nb2,Bo Chen\n", encoding="utf-8")
+    args = (
+        "key",
+        str(EXAMPLES / "hw2-2024.toml"),
+        "--roster",
+        str(roster),
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path / "k"),
+    )
+    first = derive(*args)
+    assert first.returncode == 0, first.stderr
+    assert "wrote 4 PDFs for 2 students" in first.stdout and (tmp_path / "k" / "class-answers.pdf").exists()
+    again = derive(*args)
+    assert again.returncode == 0, again.stderr
+    assert "all 4 PDFs for 2 students" in again.stdout and "no LaTeX run" in again.stdout
