@@ -93,9 +93,10 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
         return text
     return (
         "\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
-        "\\usepackage{amsmath,amssymb,longtable}\n\\allowdisplaybreaks\n\\begin{document}\n"
-        + text
-        + "\\end{document}\n"
+        "\\usepackage{amsmath,amssymb,longtable}\n"
+        "\\let\\gkmathbb\\mathbb\n"  # the indicator 1 in bold, as derivation.tex.j2 does (amssymb's \mathbb has no 1)
+        "\\renewcommand{\\mathbb}[1]{\\ifx1#1\\mathbf{1}\\else\\gkmathbb{#1}\\fi}\n"
+        "\\allowdisplaybreaks\n\\begin{document}\n" + text + "\\end{document}\n"
     )
 
 
