@@ -20,8 +20,9 @@ from derive.problem import ACTIVATIONS, LOSSES, Problem
 _P = Problem  # one source of truth: the options' defaults are the library's
 
 
-Activation = Enum("Activation", {name: name for name in ACTIVATIONS}, type=str)  # --activation choices
-Loss = Enum("Loss", {name: name for name in LOSSES}, type=str)  # --loss choices
+# --activation and --loss choices; mypy reads Enum() members only from a literal, not from a comprehension
+Activation = Enum("Activation", {name: name for name in ACTIVATIONS}, type=str)  # type: ignore[misc]
+Loss = Enum("Loss", {name: name for name in LOSSES}, type=str)  # type: ignore[misc]
 
 
 def register(app: typer.Typer) -> None:
@@ -153,6 +154,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(render_table_text(grads), nl=False)
             fail_on_mismatch(grads)
             return
+        assert wrt is not None  # the checks above: without --all, --wrt is required
         g = gradient(problem, wrt, values=numbers, check=check)
         if fmt is Format.json:
             typer.echo(json.dumps(g.to_dict(), indent=2, ensure_ascii=False))

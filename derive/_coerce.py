@@ -98,14 +98,16 @@ def install() -> None:
     if original is None or getattr(original, "_derive_plain", False):  # pragma: no cover
         return
 
-    class Plain(RuntimeParam):  # type: ignore[misc, valid-type]
+    class Plain(RuntimeParam):
+        kind: Any  # set by build() below (the dataclass is frozen); not a dataclass field
+
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             option = max(getattr(param, "opts", None) or [str(getattr(param, "name", "value"))], key=len)
             return _convert(self.kind, value, option)
 
     def build(descriptor: Any) -> Any:
         kind = _plain(descriptor.annotation) if getattr(descriptor, "file_annotation", None) is None else None
-        info = getattr(descriptor, "parameter_info", None)
+        info: Any = getattr(descriptor, "parameter_info", None)
         if (
             kind is None
             or getattr(info, "min", None) is not None

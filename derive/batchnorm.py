@@ -289,7 +289,7 @@ def derive_batchnorm(problem: BatchNorm, wrt: str, *, values: Mapping[str, Any] 
         f" + {_DL}\\sigma_B^2}} \\frac{{2 (x_{{{i}}} - \\mu_B)}}{{{m}}} + {_DL}\\mu_B}} \\frac{{1}}{{{m}}}"
     )
     shown = ""
-    if n is not None:
+    if v is not None and n is not None:
         shown = (
             f" = {latex_number(n['dxhat'][i])} \\cdot \\frac{{1}}{{{latex_number(n['std'])}}}"
             f" + ({latex_number(n['dvar'])}) \\cdot \\frac{{2 ({latex_number(v['x'][i])} - ({latex_number(n['mu'])}))}}{{{m}}}"
@@ -354,4 +354,6 @@ def autograd(problem: BatchNorm, wrt: str, values: Mapping[str, Any]) -> float:
     y = gamma * (x - mu) / torch.sqrt(var + v["eps"]) + beta
     (y * torch.tensor(v["dy"], dtype=f64)).sum().backward()
     grads = {"gamma": gamma.grad, "beta": beta.grad, "var": var.grad, "mu": mu.grad}
-    return float(grads[wrt]) if wrt in grads else float(x.grad[int(wrt[1:])])
+    grad = grads.get(wrt, x.grad)
+    assert grad is not None  # backward() filled it (each tensor here requires or retains grad)
+    return float(grad) if wrt in grads else float(grad[int(wrt[1:])])

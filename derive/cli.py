@@ -10,10 +10,14 @@ traceback.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from derive.errors import DeriveError
+
+if TYPE_CHECKING:
+    from typer._click.exceptions import ClickException
 
 app = typer.Typer(
     name="derive",
@@ -60,7 +64,7 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def usage_line(exc: Exception) -> str:
+def usage_line(exc: ClickException) -> str:
     """One line for a usage error: typer's message, and where the options are listed."""
     text = " ".join(exc.format_message().split())
     text = text.removeprefix("Invalid value: ")

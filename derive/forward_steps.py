@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy
 
-from derive.graph import Graph
+from derive.graph import Graph, Node
 from derive.printer import latex as print_latex
 from derive.printer import latex_name, text_name
 from derive.printer import text as print_text
@@ -49,7 +49,9 @@ def _general(graph: Graph) -> list[Step]:
             GROUP,
         )
     ]
-    act = graph.nodes[p.name("h", 0, 0)].definition.xreplace({sympy.Symbol(p.name("z", 0, 0)): sympy.Symbol("QQz")})
+    h_def = graph.nodes[p.name("h", 0, 0)].definition
+    assert h_def is not None  # h is computed from z, never a leaf
+    act = h_def.xreplace({sympy.Symbol(p.name("z", 0, 0)): sympy.Symbol("QQz")})
     steps.append(
         Step(
             h_txt,
@@ -132,6 +134,6 @@ def forward_steps(graph: Graph, env: dict[str, float] | None) -> tuple[Step, ...
     return tuple(steps)
 
 
-def _pairs(z) -> tuple[tuple[str, str], ...]:
+def _pairs(z: Node) -> tuple[tuple[str, str], ...]:
     """(kernel weight, input) name pairs of a conv node, in definition order."""
     return z.pairs

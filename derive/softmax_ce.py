@@ -294,8 +294,8 @@ def _softmax_steps(problem: SoftmaxCE, i: int, vals: dict[str, list[float]] | No
             bwd,
         ),
     )
-    work_l = "" if vals is None else f" = {latex_number(yhat)} - {latex_number(vals['y'][i])}"
-    work_t = "" if vals is None else f" = {format_number(yhat)} − {format_number(vals['y'][i])}"
+    work_l = "" if vals is None or yhat is None else f" = {latex_number(yhat)} - {latex_number(vals['y'][i])}"
+    work_t = "" if vals is None or yhat is None else f" = {format_number(yhat)} − {format_number(vals['y'][i])}"
     result = Step(
         f"∂L/∂z{si}", *_eq(f"{dl} = {yhi} - {yi}", f"∂L/∂z{si} = ŷ{si} − y{si}", grad, work_l, work_t), grad, bwd
     )
@@ -356,8 +356,8 @@ def _sigmoid_steps(vals: dict[str, list[float]] | None) -> Derivation:
             bwd,
         ),
     )
-    work_l = "" if vals is None else f" = {latex_number(yhat)} - {latex_number(y)}"
-    work_t = "" if vals is None else f" = {format_number(yhat)} − {format_number(y)}"
+    work_l = "" if yhat is None else f" = {latex_number(yhat)} - {latex_number(y)}"  # yhat is set with vals
+    work_t = "" if yhat is None else f" = {format_number(yhat)} − {format_number(y)}"
     result = Step(
         "∂L/∂z",
         *_eq(
@@ -392,4 +392,5 @@ def autograd(problem: SoftmaxCE, wrt: str, values: Mapping[str, Any]) -> float:
     else:
         loss = -(y * torch.log_softmax(z, dim=0)).sum()
     loss.backward()
+    assert z.grad is not None  # backward() filled it (z requires grad)
     return float(z.grad[i])

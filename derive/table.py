@@ -25,15 +25,21 @@ def render_table_text(gradients: Sequence[Gradient]) -> str:
     for g in gradients:
         row = g.closed_form_text
         if numbers:
+            assert g.value is not None  # one call gives every gradient numbers, or none
             row = f"{row.ljust(width)}  = {format_number(g.value, 10)}"
             if g.autograd is not None:
                 row = f"{row.ljust(width + 22)} [autograd {format_number(g.autograd, 10)}, diff {g.difference:.1e}]"
         lines.append(row)
     lines += ["", CONVENTION]
     if numbers and gradients[0].autograd is not None:
-        worst = max(g.difference for g in gradients)
+        worst = _largest_difference(gradients)
         lines.append(f"Largest difference from torch autograd (float64): {worst:.1e}.")
     return "\n".join(lines) + "\n"
+
+
+def _largest_difference(gradients: Sequence[Gradient]) -> float:
+    """The largest ``|value - autograd|`` over gradients that were all checked against autograd."""
+    return max(d for g in gradients if (d := g.difference) is not None)
 
 
 TABLE_WIDTH = 30
@@ -77,14 +83,16 @@ def render_table_latex(gradients: Sequence[Gradient], *, standalone: bool = Fals
         cell = rf"$\begin{{aligned}}[t] {joined} \end{{aligned}}$" if len(lines) > 1 else f"${rhs}$"
         row = [f"${name}$", cell]
         if numbers:
+            assert g.value is not None  # one call gives every gradient numbers, or none
             row.append(f"${latex_number(g.value, 10)}$")
         if checked:
+            assert g.autograd is not None  # and checks every one of them, or none
             row.append(f"${latex_number(g.autograd, 10)}$")
         body.append(" & ".join(row) + r" \\[2pt]")
     body.append(r"\end{longtable}")
     body.append(escape_latex(CONVENTION))
     if checked:
-        worst = max(g.difference for g in gradients)
+        worst = _largest_difference(gradients)
         body.append(r"\par " + escape_latex(f"Largest difference from torch autograd (float64): {worst:.1e}."))
         for note in sorted({check_note(g) for g in gradients if g.check != "ok"}):
             body.append(r"\par " + escape_latex(note))

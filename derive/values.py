@@ -18,7 +18,7 @@ import math
 import random
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from derive._files import read_user_text
 from derive.errors import DeriveError, did_you_mean
@@ -132,8 +132,8 @@ def check_values(values: Mapping, problem: Problem) -> dict[str, object]:
             f"values: {p.dense_symbol!r} must be a list of {p.n_dense} numbers (one per conv output, row-major); got {_shape_of(v)}."
         )
     out[p.dense_symbol] = [_number(x, f"{p.dense_symbol!r} item {k}") for k, x in enumerate(v)]
-    out["y"] = _number(values["y"], "'y'")
-    if p.loss == "bce" and not 0.0 <= out["y"] <= 1.0:
+    out["y"] = y = _number(values["y"], "'y'")
+    if p.loss == "bce" and not 0.0 <= y <= 1.0:
         raise DeriveError(f"values: 'y' is {values['y']!r}, but cross-entropy needs a target from 0 to 1.")
     for key in ("b", "c"):
         if key in layout:
@@ -147,14 +147,14 @@ def leaf_values(values: Mapping, problem: Problem) -> dict[str, float]:
     p = problem
     out: dict[str, float] = {}
     for kind, key in (("a", p.input_symbol), ("w", p.kernel_symbol)):
-        for i, row in enumerate(v[key]):
+        for i, row in enumerate(cast(list[list[float]], v[key])):
             for j, x in enumerate(row):
                 out[p.name(kind, i, j)] = x
-    for k, x in enumerate(v[p.dense_symbol]):
+    for k, x in enumerate(cast(list[float], v[p.dense_symbol])):
         out[p.name("v", k)] = x
     for key in ("y", "b", "c"):
         if key in v:
-            out[key] = v[key]
+            out[key] = cast(float, v[key])
     return out
 
 
@@ -220,11 +220,12 @@ def random_values(problem: Problem, seed: int) -> dict[str, object]:
 
 
 def _clear_of_kink(values: dict[str, object], p: Problem) -> bool:
-    a, w = values[p.input_symbol], values[p.kernel_symbol]
+    a = cast(list[list[float]], values[p.input_symbol])
+    w = cast(list[list[float]], values[p.kernel_symbol])
     (h, wd), (kh, kw) = p.input, p.kernel
     for i in range(p.output[0]):
         for j in range(p.output[1]):
-            z = float(values.get("b", 0.0))
+            z = float(cast(float, values.get("b", 0.0)))
             for m in range(kh):
                 for n in range(kw):
                     r, c = p.stride * i + m - p.padding, p.stride * j + n - p.padding

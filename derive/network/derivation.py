@@ -112,7 +112,7 @@ class NetworkGradient:
     def to_derivation(self) -> Derivation:
         """As a :class:`~derive.steps.Derivation` for :mod:`derive.render`."""
         notes = list(self.notes)
-        if self.difference is not None:
+        if self.value is not None and self.autograd is not None:
             notes.append(
                 f"Check: torch autograd (float64) gives {format_number(self.autograd, 12)}; "
                 f"difference {self.difference:.1e}."

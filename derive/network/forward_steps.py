@@ -7,7 +7,7 @@ the input that won each window), then its numbers: one matrix per channel, or a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,13 @@ def ix(shape: tuple[int, ...]) -> str:
     return "c,i,j" if len(shape) == 3 else "k"
 
 
-def _blocks(sym: Symbol, arr: np.ndarray, name: str, group: str, cells=None) -> list[Step]:
+def _blocks(
+    sym: Symbol,
+    arr: np.ndarray,
+    name: str,
+    group: str,
+    cells: Sequence[Sequence[Sequence[tuple[str, str]]]] | None = None,
+) -> list[Step]:
     """A tensor's numbers: one matrix per channel, or one vector."""
     if arr.ndim == 1:
         tex, txt = vector_pair(arr)
@@ -193,8 +199,8 @@ def forward_formula(net: Network, k: int, s: Symbol, o: Symbol) -> tuple[str, st
             f"{o.at('c,i,j')[1]} = (1/{kh * kw}) Σ_m Σ_n {src[1]}",
         )
     if layer.type == "flatten":
-        _, h, w = shape
-        u = f"{h * w}c + {w}i + j"
+        _, h, width = shape
+        u = f"{h * width}c + {width}i + j"
         return (
             rf"{o.at('u')[0]} = {s.at('c,i,j')[0]}, \quad u = {u}",
             f"{o.at('u')[1]} = {s.at('c,i,j')[1]},  u = {u}",
@@ -211,7 +217,7 @@ def _loss_forward(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
     loss, n = net.loss, net.outputs
     val = None if fw is None else fw.loss
 
-    def eq(t, x, v):
+    def eq(t: str, x: str, v: float | None) -> tuple[str, str]:
         return (t, x) if v is None else (f"{t} = {latex_number(v)}", f"{x} = {format_number(v)}")
 
     steps = []
@@ -229,7 +235,10 @@ def _loss_forward(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
             )
         steps.append(Step("L", *eq(tex, txt, val), val, FWD))
     elif loss == "bce":
-        p = None if fw is None else float(fw.probs[0])
+        p: float | None = None
+        if fw is not None:
+            assert fw.probs is not None  # forward() sets them for bce
+            p = float(fw.probs[0])
         steps.append(Step("p", *eq(rf"p = \sigma({yh.at('0')[0]})", f"p = σ({yh.at('0')[1]})", p), p, FWD))
         steps.append(
             Step(
@@ -250,6 +259,7 @@ def _loss_forward(net: Network, yh: Symbol, fw: Forward | None) -> list[Step]:
             )
         )
         if fw is not None:
+            assert fw.probs is not None  # forward() sets them for softmax-ce
             tex, txt = vector_pair(fw.probs)
             steps.append(Step("p", f"p = {tex}", eq_text("p", txt), None, FWD))
         y = "y" if fw is None else str(fw.values["y"])

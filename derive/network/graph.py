@@ -272,8 +272,8 @@ def forward(net: Network, values: Mapping[str, Any]) -> Forward:
         fw.probs = sigmoid(yhat)
         fw.loss = softplus(z) - z * y  # −[y ln p + (1−y) ln(1−p)], stably
     else:
-        top = float(np.max(yhat))
-        lse = top + float(np.log(np.sum(np.exp(yhat - top))))
+        peak = float(np.max(yhat))
+        lse = peak + float(np.log(np.sum(np.exp(yhat - peak))))
         fw.probs = np.exp(yhat - lse)
         fw.loss = lse - float(yhat[y])
     return fw

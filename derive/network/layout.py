@@ -10,7 +10,7 @@ Everything returns a ``(latex, text)`` pair, so a step's two forms are built sid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def matrix_pair(
     return rf"{scale[0]}{narrow}\left(\begin{{array}}{{{'r' * len(cells[0])}}} {body} \end{{array}}\right)", text
 
 
-def vector_pair(values: Sequence[float], digits: int = DIGITS) -> tuple[str, str]:
+def vector_pair(values: Iterable[float], digits: int = DIGITS) -> tuple[str, str]:
     """A vector: ``(a, b, c)``, or rows of six numbers when it is long."""
     vals = [float(v) for v in values]
     if len(vals) <= _ROW:

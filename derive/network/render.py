@@ -58,6 +58,7 @@ def grad_net(
         return (
             render_network_table_latex(grads, standalone=True) if fmt == "latex" else render_network_table_text(grads)
         )
+    assert wrt is not None  # the checks above: without --all, --wrt is required
     g = network_gradient(net, wrt, values=numbers, check=check)
     if fmt == "json":
         return json.dumps(g.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -72,6 +73,11 @@ def _row(g: NetworkGradient, latex: bool) -> str:
     lhs = closed.split(" = ", 1)[0]
     short = len(g.closed_form_text) <= SHORT
     return closed if short else lhs
+
+
+def _largest_difference(gradients: Sequence[NetworkGradient]) -> float:
+    """The largest ``|value - autograd|`` over gradients that were all checked against autograd."""
+    return max(d for g in gradients if (d := g.difference) is not None)
 
 
 def render_network_table_text(gradients: Sequence[NetworkGradient]) -> str:
@@ -92,7 +98,7 @@ def render_network_table_text(gradients: Sequence[NetworkGradient]) -> str:
         lines.append(row)
     lines += ["", *gradients[0].notes[:1]]
     if gradients[0].autograd is not None:
-        lines.append(f"Largest difference from torch autograd (float64): {max(g.difference for g in gradients):.1e}.")
+        lines.append(f"Largest difference from torch autograd (float64): {_largest_difference(gradients):.1e}.")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -112,7 +118,7 @@ def render_network_table_latex(gradients: Sequence[NetworkGradient], *, standalo
     body += [" \\\\\n".join(rows), r"\end{align*}"]
     body += [r"\par " + escape_latex(n) for n in gradients[0].notes[:1]]
     if gradients[0].autograd is not None:
-        worst = max(g.difference for g in gradients)
+        worst = _largest_difference(gradients)
         body.append(r"\par " + escape_latex(f"Largest difference from torch autograd (float64): {worst:.1e}."))
     text = "\n".join(body) + "\n"
     if not standalone:
