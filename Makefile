@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh $(DEMO)
 
-test: install
+test: install lint
 	$(PY) -m pytest -q
 
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, simplify) and mypy; `make test` runs it first.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
