@@ -12,8 +12,6 @@ from typing import Any
 from grading.errors import UsageError
 
 ASSIGNMENT_FILENAME = "assignment.toml"
-
-
 _SECTIONS: dict[str, set[str]] = {
     "": {"title", "k", "key", "submission", "baseline", "ranking", "rubric", "lms", "answers", "notebook"},
     "key": {"path", "id_column", "label_column", "labels", "usage_column"},
@@ -24,8 +22,6 @@ _SECTIONS: dict[str, set[str]] = {
     "answers": {"rtol", "atol"},
     "notebook": {"problems", "variants", "filename", "points", "manual"},
 }
-
-
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
 
