@@ -11,273 +11,25 @@ into ``109539``); numeric classes match when written ``8``, ``8.0`` or ``8,0``.
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from grading.answer_key import AnswerKey
 from grading.errors import InvalidSubmission, UsageError
+from grading.key_ids import (
+    ID_ALIASES,
+    IMAGE_EXTENSION_RE,
+    LABEL_ALIASES,
+    USAGE_ALIASES,
+    as_int,
+    normalize_header,
+    normalize_id,
+)
 from grading.reader import read_rows
 
 __all__ = ["ID_ALIASES", "LABEL_ALIASES", "AnswerKey", "load_key", "normalize_header", "normalize_id"]
 
-ID_ALIASES = (
-    "image", "id", "image_id", "imageid", "img", "image_name", "filename", "file_name", "file",
-    "name", "sample", "sample_id", "path", "image_path",
-)  # fmt: skip
-LABEL_ALIASES = (
-    "class", "label", "prediction", "predicted", "pred", "predicted_class", "predicted_label",
-    "class_1", "label_1", "pred_1", "top_1", "top1", "class1", "label1", "target", "y", "y_pred",
-    "digit", "category",
-)  # fmt: skip
-USAGE_ALIASES = ("usage", "split", "set")
-_IMAGE_EXTENSIONS = re.compile(r"\.(png|jpe?g|bmp|gif|tiff?|webp)$", re.IGNORECASE)
-_NOT_NAME = re.compile(r"[\s\-.]+")
-
-
-def normalize_header(name: str) -> str:
-    """Lower-case a header cell and join its words with ``_``.
-
-    >>> normalize_header(" Predicted Class ")
-    'predicted_class'
-    """
-    return _NOT_NAME.sub("_", name.strip().lower()).strip("_")
-
-
-_EXTENSIONS = frozenset(("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"))
-
-
-def normalize_id(raw: str) -> str:
-    """The comparable form of an id: no spaces, folder, image extension, or case.
-
-    >>> normalize_id(" test/0109539.PNG ")
-    '0109539'
-    """
-    text = raw.strip()
-    if "/" in text or "\\" in text:
-        text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    dot = text.rfind(".")
-    if dot >= 0 and text[dot + 1 :].lower() in _EXTENSIONS:
-        text = text[:dot].strip()
-    return text.lower()
-
-
-_WHOLE_FLOAT = re.compile(r"([0-9]+)[.,]0+")
-
-
-def _id_number(loose: str) -> int | None:
-    """An id read as a number: ``'0109539'`` and ``'109539.0'`` (Excel) -> 109539; ASCII digits only,
-    so ``'²'`` (which passes ``str.isdigit``) is no number.
-
-    >>> _id_number("0109539"), _id_number("5.0"), _id_number("²"), _id_number("5.5")
-    (109539, 5, None, None)
-    """
-    if loose.isascii() and loose.isdigit():
-        return int(loose)
-    if "." not in loose and "," not in loose:
-        return None
-    m = _WHOLE_FLOAT.fullmatch(loose)
-    return int(m.group(1)) if m else None
-
-
-def _as_int(text: str) -> int | None:
-    """``'8'``, ``'8.0'``, ``'8,0'``, ``' +8 '`` -> 8; anything else -> None."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text.strip().replace(",", "."))
-    except ValueError:
-        return None
-    return int(value) if math.isfinite(value) and value.is_integer() else None
-
-
-@dataclass(frozen=True, eq=False)
-class AnswerKey:
-    """The answer key of one assignment.
-
-    Attributes:
-        ids: the ids as written in the key, in key order.
-        labels: the true class of each id (ints for numeric classes, else strings).
-        classes: the ordered class list; class ``classes[j]`` has index ``j``.
-        y: the index into ``classes`` of each id's true class.
-        usage: the Kaggle-style ``Usage`` value of each id (``"Public"``/``"Private"``), or None.
-        id_column: the header of the id column (``"image"`` when the key has no header).
-        label_column: the header of the label column (``"class"`` when the key has no header).
-        name: the file name of the key, for messages.
-    """
-
-    ids: list[str]
-    labels: list[int | str]
-    classes: list[int | str]
-    y: np.ndarray
-    usage: list[str] | None = None
-    id_column: str = "image"
-    label_column: str = "class"
-    name: str = "key.csv"
-    _exact: dict[str, int] = field(default_factory=dict, repr=False)
-    _loose: dict[str, int] = field(default_factory=dict, repr=False)
-    _by_int: dict[int, int] = field(default_factory=dict, repr=False)
-    _label_map: dict[str, int] = field(default_factory=dict, repr=False)
-    _ids_look_like_classes: bool = field(default=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._exact.update(zip(self.ids, range(len(self.ids))))
-        for index, cls in enumerate(self.classes):
-            self._label_map[str(cls)] = index
-            if isinstance(cls, int):
-                self._label_map[f"{cls}.0"] = index
-            else:
-                self._label_map.setdefault(cls.lower(), index)
-        clash = any(raw in self._label_map for raw in self.ids)
-        object.__setattr__(self, "_ids_look_like_classes", clash)
-
-    def _build_loose(self) -> None:
-        """The trimmed/extension-free and integer forms of the ids, built on the first miss."""
-        by_int: dict[int, int] = {}
-        clashes: set[int] = set()
-        for index, raw in enumerate(self.ids):
-            loose = normalize_id(raw)
-            self._loose.setdefault(loose, index)
-            number = _id_number(loose)
-            if number is not None:
-                if number in by_int:
-                    clashes.add(number)
-                by_int[number] = index
-        self._by_int.update({n: i for n, i in by_int.items() if n not in clashes})
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def numeric(self) -> bool:
-        """True when the classes are integers (``0`` … ``9``)."""
-        return all(isinstance(c, int) for c in self.classes)
-
-    def index_of(self, raw_id: str) -> int | None:
-        """The key row of a student's id, or None when the key does not know it.
-
-        >>> key = AnswerKey.from_lists(["0000000.png", "0109539.png"], [0, 8])
-        >>> key.index_of("109539"), key.index_of(" 0000000.PNG"), key.index_of("x.png")
-        (1, 0, None)
-        """
-        index = self._exact.get(raw_id)
-        if index is not None:
-            return index
-        if not self._loose and self.ids:
-            self._build_loose()
-        loose = normalize_id(raw_id)
-        index = self._loose.get(loose)
-        if index is None:
-            number = _id_number(loose)
-            if number is not None:
-                index = self._by_int.get(number)
-        return index
-
-    def loose_indices(self, raw_ids: Sequence[str]) -> list[int]:
-        """:meth:`index_of` for many ids at once (-1 when unknown), without a call per id."""
-        if not self._loose and self.ids:
-            self._build_loose()
-        loose_get, int_get, extensions = self._loose.get, self._by_int.get, _EXTENSIONS
-        out = []
-        for raw in raw_ids:
-            text = raw.strip()
-            if "/" in text or "\\" in text:
-                text = text.replace("\\", "/").rsplit("/", 1)[-1]
-            dot = text.rfind(".")
-            if dot >= 0 and text[dot + 1 :].lower() in extensions:
-                text = text[:dot].strip()
-            loose = text.lower()
-            index = loose_get(loose)
-            if index is None:
-                if loose.isdigit() and loose.isascii():
-                    index = int_get(int(loose))
-                elif "." in loose or "," in loose:
-                    number = _id_number(loose)
-                    index = int_get(number) if number is not None else None
-            out.append(-1 if index is None else index)
-        return out
-
-    def is_exact_id(self, raw_id: str) -> bool:
-        """True when an id matches without the integer fallback (used to find id columns)."""
-        if raw_id in self._exact:
-            return True
-        if not self._loose and self.ids:
-            self._build_loose()
-        return normalize_id(raw_id) in self._loose
-
-    def class_index(self, raw: str) -> int:
-        """The index of a written class in :attr:`classes`, or -1 when it is not a class.
-
-        >>> AnswerKey.from_lists(["a"], [3], classes=range(10)).class_index("8.0")
-        8
-        """
-        index = self._label_map.get(raw)
-        if index is not None:
-            return index
-        if self.numeric:
-            number = _as_int(raw)
-            return self._label_map.get(str(number), -1) if number is not None else -1
-        return self._label_map.get(raw.strip().lower(), -1)
-
-    def describe_classes(self) -> str:
-        """How the class list reads in a message, without naming any row's label."""
-        first, last = self.classes[0], self.classes[-1]
-        if (
-            self.numeric
-            and isinstance(first, int)
-            and isinstance(last, int)
-            and self.classes == [*range(first, last + 1)]
-        ):
-            return f"a number from {first} to {last}"
-        return f"one of the {len(self.classes)} classes of the assignment"
-
-    @classmethod
-    def from_lists(
-        cls,
-        ids: Sequence[str],
-        labels: Sequence[int | str],
-        *,
-        classes: Sequence[int | str] | None = None,
-        usage: Sequence[str] | None = None,
-        id_column: str = "image",
-        label_column: str = "class",
-        name: str = "key",
-    ) -> AnswerKey:
-        """Build a key in memory (tests, notebooks).
-
-        Args:
-            ids: the ids, unique.
-            labels: the true class of each id.
-            classes: the ordered class list; default: the sorted distinct labels.
-            usage: an optional Public/Private value per id.
-            id_column: the header of the id column.
-            label_column: the header of the label column.
-            name: a name for messages.
-
-        Returns:
-            the :class:`AnswerKey`.
-        """
-        class_list = list(classes) if classes is not None else sorted(set(labels), key=lambda c: (str(type(c)), c))
-        position = {c: i for i, c in enumerate(class_list)}
-        try:
-            y = np.array(list(map(position.__getitem__, labels)), dtype=np.int64)
-        except KeyError as exc:
-            raise UsageError(f"{name}: label {exc.args[0]!r} is not in the class list {class_list!r}.") from None
-        return cls(
-            ids=list(ids),
-            labels=list(labels),
-            classes=class_list,
-            y=y,
-            usage=list(usage) if usage is not None else None,
-            id_column=id_column,
-            label_column=label_column,
-            name=name,
-        )
+_as_int = as_int  # grading.columns imports it from here
 
 
 def _find(header: list[str], wanted: str | None, aliases: Sequence[str], role: str, name: str) -> int | None:
@@ -303,7 +55,7 @@ def _is_header(row: list[str], wanted: Sequence[str | None]) -> bool:
         return True
     if any(w is not None and normalize_header(w) in names for w in wanted):
         return True
-    return all(_as_int(c) is None and not _IMAGE_EXTENSIONS.search(c) for c in row)
+    return all(as_int(c) is None and not IMAGE_EXTENSION_RE.search(c) for c in row)
 
 
 def load_key(
@@ -417,13 +169,13 @@ def load_key(
 def _parse_labels(
     raw: Sequence[str], lines: Sequence[int], labels: Sequence[int | str] | None, name: str
 ) -> tuple[list[int | str], list[int | str]]:
-    parsed = {cell: _as_int(cell) for cell in set(raw)}
+    parsed = {cell: as_int(cell) for cell in set(raw)}
     ints = [parsed[cell] for cell in raw]
     int_values = [v for v in ints if v is not None]
     numeric = len(int_values) == len(ints)
     classes: list[int | str]
     if labels is not None:
-        as_ints = [c if isinstance(c, int) else _as_int(str(c)) for c in labels]
+        as_ints = [c if isinstance(c, int) else as_int(str(c)) for c in labels]
         class_ints = [c for c in as_ints if c is not None]
         numeric = numeric and len(class_ints) == len(as_ints)
         classes = (

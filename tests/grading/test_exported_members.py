@@ -10,7 +10,8 @@ import grading
 
 MODULES = ["grading", "grading.reader", "grading.key", "grading.columns", "grading.metrics", "grading.report",
            "grading.score", "grading.modelparams", "grading.errors", "grading.lms", "grading.safety",
-           "grading.feedback", "grading.batch", "grading.collect", "grading.unzip", "grading.lms.headers"]  # fmt: skip
+           "grading.feedback", "grading.batch", "grading.collect", "grading.unzip", "grading.lms.headers",
+           "grading.key_ids", "grading.answer_key"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)

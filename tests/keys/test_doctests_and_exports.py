@@ -14,6 +14,7 @@ MODULES = [
     "derive.sheet",
     "derive.key",
     "derive.pdf",
+    "derive.latex_text",
     "derive.polyfit",
     "derive.latex_env",
     "derive.kinds",

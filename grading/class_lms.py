@@ -1,0 +1,79 @@
+"""What goes back to the LMS from a class run: each grade and comment, and the filled upload file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from grading.assignment import Assignment
+from grading.class_result import ClassResult
+from grading.lms import LmsGrade, LmsTemplate, worksheet_warnings, write_lms_import, write_moodle_worksheet
+from grading.safety import strip_control
+
+
+def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
+    """The grade and the plain-text comment that go back to the LMS for one student's row.
+
+    The grade is the rubric total; without a rubric, top-1 accuracy in percent (0 for an
+    invalid file). The comment says top-1, top-k, points, the main warning, or why the
+    file was invalid.
+    """
+    r = student.get("report") or {}
+    rub = student.get("rubric") or {}
+    ok = student.get("status") == "ok"
+    if rubric and rub:
+        grade: float = float(rub["total"])
+        points = f" {rub['total']:g} of {rub['max_total']:g} points."
+    else:
+        grade = round(100 * (r.get("top1") or 0.0), 2) if ok else 0.0
+        points = f" {grade:g} points." if not rubric else ""
+    k = student.get("k", 3)
+    if ok:
+        top3 = "unavailable" if r.get("top3") is None else f"{100 * r['top3']:.2f}%"
+        text = f"Top-1 {100 * (r.get('top1') or 0):.2f}%, top-{k} {top3}.{points}"
+        warnings = [w["message"] for w in r.get("warnings", []) if w.get("code") != "top_k_unavailable"]
+        if warnings:
+            text += f" Check: {warnings[0]}" + (
+                f" (and {len(warnings) - 1} more in the feedback page)" if len(warnings) > 1 else ""
+            )
+    else:
+        text = f"Not graded: {student.get('reason') or 'the file cannot be scored.'}{points}"
+    if student.get("late"):
+        text += " Submitted late."
+    return LmsGrade(grade, " ".join(strip_control(text).split()))
+
+
+def lms_grades(result: ClassResult, a: Assignment) -> tuple[dict[str, LmsGrade], float]:
+    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of."""
+    maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
+    grades = {r["student"]: lms_grade(r, rubric=bool(a.rubric)) for r in result.students}
+    if a.lms_scale_to is None or maximum <= 0:
+        return grades, maximum
+    factor = a.lms_scale_to / maximum
+    scaled = {
+        sid: LmsGrade(None if g.grade is None else round(g.grade * factor, 2), g.feedback) for sid, g in grades.items()
+    }
+    return scaled, a.lms_scale_to
+
+
+def write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None) -> dict[str, Path]:
+    grades, maximum = lms_grades(result, a)
+    if template is not None:
+        filled = write_lms_import(out, template, grades)
+        result.lms = {**filled.to_dict(), "file": "lms-import.csv", "template": str(template.path)}
+        return {"lms-import.csv": out / "lms-import.csv"}
+    moodle = [(r["student"], r.get("name") or "") for r in result.students if r.get("lms") == "moodle"]
+    if not moodle:
+        return {}
+    path = write_moodle_worksheet(out, moodle, grades, maximum=maximum)
+    result.lms = {
+        "kind": "moodle",
+        "column": "Grade",
+        "filled": sum(grades[m[0]].grade is not None for m in moodle),
+        "unmatched": [],
+        "warnings": worksheet_warnings({m[0]: grades[m[0]] for m in moodle}, maximum=maximum),
+        "file": path.name,
+        "template": None,
+    }
+    return {path.name: path}
