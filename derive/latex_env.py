@@ -28,7 +28,7 @@ _UNICODE: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode", defau
 
 def esc(text: str) -> str:
     """:func:`derive.pdf.latex_escape` for the document being rendered (Chinese kept in a LuaLaTeX document)."""
-    from derive.pdf import latex_escape  # subprocess and threads: only when a document is rendered
+    from derive.latex_text import latex_escape
 
     return latex_escape(text, unicode=_UNICODE.get())
 

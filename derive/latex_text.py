@@ -218,7 +218,7 @@ def aligned(latex: str, width: int = KEY_WIDTH) -> str:
     >>> aligned("x = a + b = 3")
     'x = a + b = 3'
     """
-    from derive.render import split_latex
+    from derive.latexlines import split_latex
 
     lines = split_latex(latex, width)
     if len(lines) == 1:  # fits on one line

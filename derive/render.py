@@ -147,23 +147,10 @@ def render_latex(derivation: Derivation | Iterable[Derivation], *, standalone: b
             compiles with pdflatex, or (default) a fragment to ``\\input`` into a document
             that loads amsmath and amssymb.
     """
-    import jinja2
+    from derive.latex_env import environment  # the keys' LaTeX-safe jinja2 environment, one for all
 
     derivations = [derivation] if isinstance(derivation, Derivation) else list(derivation)
-    env = jinja2.Environment(
-        block_start_string="((*",
-        block_end_string="*))",
-        variable_start_string="(((",
-        variable_end_string=")))",
-        comment_start_string="((=",
-        comment_end_string="=))",
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = env.from_string((Path(__file__).parent / "derivation.tex.j2").read_text(encoding="utf-8"))
+    template = environment().from_string((Path(__file__).parent / "derivation.tex.j2").read_text(encoding="utf-8"))
     data = []
     for d in derivations:
         groups = []
