@@ -13,6 +13,9 @@
     points = 10
     values = "random"                            # or a table in the --values layout
 
+    [names]                                      # optional: spellings students use (grade reads them)
+    v = ["u", "w2", "W^{(2)}"]
+
 Every key is checked here, once, with messages that name the file, the item,
 the key, what was expected and what came (:func:`load_problem_set`); the kind's
 own options are checked by its module of :mod:`derive.kinds`. The
@@ -29,13 +32,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from derive import kinds
 from derive._files import parse_toml
-from derive.errors import DeriveError, did_you_mean
+from derive.errors import DeriveError, did_you_mean, shown
 from derive.kinds.base import unknown_keys
 from derive.kinds.conv_shape import ConvShape
 from derive.kinds.params import Params
@@ -60,7 +63,7 @@ DEFAULT_SEED = 0
 KINDS = kinds.names()
 """The derivations a problem-set item may name (the built-in kinds of :mod:`derive.kinds`; see :func:`kinds.names`)."""
 
-_TOP_KEYS = ("item", "seed", "subtitle", "title")
+_TOP_KEYS = ("item", "names", "seed", "subtitle", "title")
 _FIXED = ("id", "kind", "points", "question", "title")  # every item
 _ASKED = ("values", "wrt")  # an item of a kind that asks (derivations at numbers)
 
@@ -94,13 +97,19 @@ class Item:
 
 @dataclass(frozen=True)
 class ProblemSet:
-    """A validated problem set: a title, an optional subtitle and seed, and its items."""
+    """A validated problem set: a title, an optional subtitle and seed, and its items.
+
+    ``names`` is the optional ``[names]`` table: a canonical name -> the spellings students may use
+    for it (``v = ["u", "w2"]``). The keys and PDFs do not use it; ``grade`` reads it to resolve the
+    names in a student's notebook (:mod:`grading.notebook`).
+    """
 
     title: str
     items: tuple[Item, ...]
     subtitle: str | None = None
     seed: int | None = None
     source: str = "<problem set>"
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def total_points(self) -> float:
@@ -155,7 +164,39 @@ def parse_problem_set(text: str, *, source: str = "<problem set>") -> ProblemSet
                 f"{source}, item {item.number}: id {item.id!r} is already used by item {seen[item.id]}; ids must differ."
             )
         seen[item.id] = item.number
-    return ProblemSet(title=title.strip(), subtitle=subtitle, seed=seed, items=items, source=source)
+    names = _names(data.get("names", {}), source)
+    return ProblemSet(title=title.strip(), subtitle=subtitle, seed=seed, items=items, source=source, names=names)
+
+
+def _names(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """The ``[names]`` table: each name maps to a list of non-empty spellings, or one line saying which does not.
+
+    >>> _names({"v": ["u", "w2"]}, "p.toml")
+    {'v': ('u', 'w2')}
+    >>> _names({"v": "u"}, "p.toml")
+    Traceback (most recent call last):
+    derive.errors.DeriveError: p.toml: [names] must map a name to a list of spellings, such as v = ["u", "w2"]; got 'v' = 'u'. Write the spellings as a list of strings.
+    """
+    example = 'such as v = ["u", "w2"]'
+    if not isinstance(raw, dict):
+        raise DeriveError(
+            f"{source}: [names] must map a name to a list of spellings, {example}; got names = {shown(raw)}. "
+            "Write it as a [names] table."
+        )
+    out: dict[str, tuple[str, ...]] = {}
+    for name, spellings in raw.items():
+        if (
+            not name.strip()
+            or not isinstance(spellings, list)
+            or not all(isinstance(s, str) and s.strip() for s in spellings)
+        ):
+            raise DeriveError(
+                f"{source}: [names] must map a name to a list of spellings, {example}; "
+                f"got {shown(name)} = {shown(spellings)}. "
+                "Write the spellings as a list of strings."
+            )
+        out[name] = tuple(s.strip() for s in spellings)
+    return out
 
 
 def _unknown(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:

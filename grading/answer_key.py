@@ -9,6 +9,7 @@ import numpy as np
 
 from grading.errors import UsageError
 from grading.key_ids import IMAGE_EXTENSIONS, as_int, id_number, normalize_id
+from grading.report import Issue
 
 __all__ = ["AnswerKey"]
 
@@ -26,6 +27,9 @@ class AnswerKey:
         id_column: the header of the id column (``"image"`` when the key has no header).
         label_column: the header of the label column (``"class"`` when the key has no header).
         name: the file name of the key, for messages.
+        warnings: what the CSV reader noticed in the key file and read around (a stray quote, a
+            legacy encoding), one :class:`~grading.report.Issue` per kind with its line; for the TA,
+            never for a student's feedback.
     """
 
     ids: list[str]
@@ -36,6 +40,7 @@ class AnswerKey:
     id_column: str = "image"
     label_column: str = "class"
     name: str = "key.csv"
+    warnings: list[Issue] = field(default_factory=list)
     _exact: dict[str, int] = field(default_factory=dict, repr=False)
     _loose: dict[str, int] = field(default_factory=dict, repr=False)
     _by_int: dict[int, int] = field(default_factory=dict, repr=False)

@@ -32,6 +32,7 @@ from grading.class_result import ClassResult, Progress
 from grading.class_summary import render_class_summary
 from grading.errors import UsageError
 from grading.gather import gather
+from grading.key import key_warning_lines
 from grading.leaderboard import anonymise, build_leaderboard, pseudonyms
 from grading.lms import read_lms_template
 from grading.rubric import score_class
@@ -174,7 +175,14 @@ def grade_class(
         row["n_ranked"] = n_ranked
         row["alias"] = aliases.get(row["student"])
     board = anonymise(board, a.ranking.show, aliases)
-    result = ClassResult(title=a.title, students=rows, baseline=baseline, bugs=bugs, refused=refused)
+    result = ClassResult(
+        title=a.title,
+        students=rows,
+        baseline=baseline,
+        bugs=bugs,
+        refused=refused,
+        key_warnings=key_warning_lines(key.warnings),
+    )
     done = len(subs)
 
     def step(student: str) -> None:

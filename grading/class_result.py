@@ -26,6 +26,8 @@ class ClassResult:
             skipped (``{"entry", "reason"}``).
         lms: what went back to the LMS (``kind``, ``column``, ``filled``, ``unmatched``,
             ``warnings``, ``file``), or None.
+        key_warnings: what was read around in the answer key (a stray quote, a legacy encoding),
+            one line per kind naming the row (:func:`grading.key.key_warning_lines`); for the TA only.
     """
 
     title: str
@@ -35,6 +37,7 @@ class ClassResult:
     bugs: list[str] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
     lms: dict[str, Any] | None = None
+    key_warnings: list[str] = field(default_factory=list)
 
     @property
     def n_ok(self) -> int:
@@ -56,5 +59,6 @@ class ClassResult:
             "baseline": self.baseline,
             "refused": self.refused,
             "lms": self.lms,
+            "key_warnings": self.key_warnings,
             "students": self.students,
         }

@@ -32,6 +32,7 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
             parts.append(Text(f"  ✗ {who}: {s['reason']}"))
         if len(invalid) > max_listed:
             parts.append(Text(f"  … and {len(invalid) - max_listed} more; see the gradebook's reason column."))
+    parts.extend(Text(f"  ! {w}", style="yellow") for w in result.key_warnings)
     for entry in result.refused:
         verb = "skipped" if entry["reason"].startswith("skipped") else "refused"
         why = entry["reason"].removeprefix(f"{verb}: ")

@@ -216,7 +216,13 @@ def grade(
         params = count_parameters(model)
     from grading.score import grade_file
 
-    report = grade_file(path, assignment.load_key(), k=assignment.k, params=params, max_bytes=assignment.max_bytes)
+    answer_key = assignment.load_key()
+    report = grade_file(path, answer_key, k=assignment.k, params=params, max_bytes=assignment.max_bytes)
+    from grading.key import key_warning_lines
+    from grading.safety import strip_control
+
+    for line in key_warning_lines(answer_key.warnings):
+        typer.echo(f"grade: warning: {strip_control(line)}", err=True)
     if out is not None:
         report.write_json(out)
     if as_json:

@@ -1,8 +1,9 @@
-"""Which legacy code page a CSV that is not UTF-8 was saved in: Western, Big5 or GB18030.
+"""Which legacy code page a CSV that is not UTF-8 was saved in: Western, Big5, GB18030 or Shift_JIS.
 
 Excel saves "CSV" in the Windows code page of the machine: cp1252 in Western Europe and the
 Americas, cp950 (Big5) on Traditional Chinese Windows (Taiwan), cp936/GB18030 on Simplified
-Chinese Windows. The same bytes often decode without error in all three, so the choice is made
+Chinese Windows, cp932 (Shift_JIS) on Japanese Windows. This is the one decoder of such files:
+prediction CSVs, answer files, answer keys and LMS templates all come through it. The same bytes often decode without error in all three, so the choice is made
 by plausibility, not by whether decoding fails:
 
 - UTF-8 always comes first (the caller tries it; :func:`guess_legacy` is for what is left).
@@ -11,14 +12,16 @@ by plausibility, not by whether decoding fails:
   to accented letters only, one half), a common symbol (``°``, ``€``, ``£``) next to a digit 1,
   elsewhere one half; for Big5 and GB18030 a common ideograph counts its
   high bytes (a rarer one three quarters), CJK punctuation, fullwidth forms and Greek count too,
-  and an ideograph squeezed between two ASCII letters (``D廥ir`` from ``Désir``) counts nothing.
-- A Chinese candidate is chosen only when it explains strictly more than cp1252; Big5 wins a
-  tie with GB18030 (the course is taught in Taiwan).
+  and an ideograph squeezed between two ASCII letters (``D廥ir`` from ``Désir``) counts nothing;
+  for Shift_JIS kana, symbols and level-1 kanji count (a level-2 kanji three quarters), and its
+  one-byte halfwidth katakana nothing (they are what Big5 and GB18030 bytes look like in it).
+- A CJK candidate is chosen only when it explains strictly more than the ones before it; Big5
+  wins a tie with GB18030 (the course is taught in Taiwan), and both win a tie with Shift_JIS.
 
 >>> guess_legacy("鄭呈毅,σ".encode("cp950")), guess_legacy("José,Müller,Désirée".encode("cp1252"))
 ('cp950', 'cp1252')
->>> guess_legacy("陈小明".encode("gb18030"))
-'gb18030'
+>>> guess_legacy("陈小明".encode("gb18030")), guess_legacy("最終更新日時 (評定),山田花子".encode("cp932"))
+('gb18030', 'cp932')
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ ENCODING_NAMES = {
     "cp950": "Big5 (cp950, Excel on Traditional Chinese Windows)",
     "gb18030": "GB18030 (Excel on Simplified Chinese Windows)",
     "cp1252": "Windows-1252 (Excel on Western Windows)",
+    "cp932": "Shift_JIS (cp932, Excel on Japanese Windows)",
 }
 _SAMPLE_BYTES = 1 << 16
 _SYMBOLS = frozenset("°€£§©®«»±×·µ²³½¼¾–—‘’“”…•¿¡")
 
 
 def guess_legacy(data: bytes) -> str:
-    """``"cp1252"``, ``"cp950"`` or ``"gb18030"``: the code page that best explains ``data``.
+    """``"cp1252"``, ``"cp950"``, ``"gb18030"`` or ``"cp932"``: the code page that best explains ``data``.
 
     Only the first 64 KB are scored (cut at a line end).
     """
@@ -45,7 +49,7 @@ def guess_legacy(data: bytes) -> str:
     if len(data) > _SAMPLE_BYTES and b"\n" in sample:
         sample = sample[: sample.rindex(b"\n") + 1]
     best, best_score = "cp1252", _latin_score(sample.decode("cp1252", errors="replace"))
-    for encoding in ("cp950", "gb18030"):
+    for encoding in ("cp950", "gb18030", "cp932"):
         try:
             text = sample.decode(encoding)
         except UnicodeDecodeError:
@@ -93,6 +97,10 @@ def _cjk_weight(ch: str, raw: bytes, encoding: str) -> float:
         return 0.0
     lead, trail = raw[0], raw[1]
     code = lead << 8 | trail
+    if encoding == "cp932":
+        if 0x8140 <= code <= 0x84BE or 0x889F <= code <= 0x9872:  # symbols, kana, Greek, level-1 kanji
+            return 1.0
+        return 0.75 if 0x989F <= code <= 0xEAA4 else 0.0
     if encoding == "cp950":
         if 0xA140 <= code <= 0xA3BF or 0xA440 <= code <= 0xC67E:  # symbols, Greek, common ideographs
             return 1.0

@@ -6,6 +6,10 @@ bounding boxes are ignored; an optional Kaggle-style ``Usage`` column) into an
 classes students write: ids match after trimming spaces, a folder prefix and
 an image extension (``.png``), and as integers (Excel turns ``0109539.png``
 into ``109539``); numeric classes match when written ``8``, ``8.0`` or ``8,0``.
+
+What the CSV reader reads around in a key (a stray quote, a legacy encoding) is kept in
+:attr:`AnswerKey.warnings`, one :class:`~grading.report.Issue` per kind with its line, for the TA
+to see; a stray quote that leaves a row's cells uncertain refuses the key instead.
 """
 
 from __future__ import annotations
@@ -25,9 +29,18 @@ from grading.key_ids import (
     normalize_header,
     normalize_id,
 )
-from grading.reader import read_rows
+from grading.reader import Rows, read_rows
+from grading.report import Issue
 
-__all__ = ["ID_ALIASES", "LABEL_ALIASES", "AnswerKey", "load_key", "normalize_header", "normalize_id"]
+__all__ = [
+    "ID_ALIASES",
+    "LABEL_ALIASES",
+    "AnswerKey",
+    "key_warning_lines",
+    "load_key",
+    "normalize_header",
+    "normalize_id",
+]
 
 _as_int = as_int  # grading.columns imports it from here
 
@@ -81,7 +94,8 @@ def load_key(
         the :class:`AnswerKey`.
 
     Raises:
-        UsageError: the key is missing, unreadable, or its columns or labels cannot be used.
+        UsageError: the key is missing, unreadable, or its columns or labels cannot be used;
+            a stray quote leaves a row's cells uncertain.
     """
     path = Path(path)
     name = path.name
@@ -93,9 +107,57 @@ def load_key(
         raise UsageError(f"the answer key {str(path)!r} cannot be read ({exc.strerror}).") from None
     except InvalidSubmission as exc:
         raise UsageError(f"the answer key cannot be used: {exc}") from None
-    lines = table.lines
     first = table.head(1)[0]
     header: list[str] | None = first if _is_header(first, (id_column, label_column)) else None
+    for issue in table.issues:
+        if issue.code == "unbalanced_quote":
+            _refuse_split_rows(table, issue, 2 if header is None else len(header), name)
+    key = _load_table(table, header, name, id_column, label_column, labels, usage_column)
+    key.warnings.extend(table.issues)
+    return key
+
+
+def key_warning_lines(warnings: Sequence[Issue]) -> list[str]:
+    """One line per kind of :attr:`AnswerKey.warnings` for the TA (the terminal, ``results.json``), with
+    the count when a kind comes more than once; each line names the key file and the row.
+
+    >>> key_warning_lines([Issue("unbalanced_quote", 'k.csv, line 3: a stray quote.', 3)])
+    ['the answer key k.csv, line 3: a stray quote.']
+    """
+    by_kind: dict[str, list[Issue]] = {}
+    for issue in warnings:
+        by_kind.setdefault(issue.code, []).append(issue)
+    lines = []
+    for same in by_kind.values():
+        more = f" ({len(same)} such places; lines {', '.join(str(i.line) for i in same)})" if len(same) > 1 else ""
+        lines.append(f"the answer key {same[0].message}{more}")
+    return lines
+
+
+def _refuse_split_rows(table: Rows, quote: Issue, width: int, name: str) -> None:
+    """A key read with quotes ignored (a stray quote) is refused when a row then has more or fewer
+    cells than the header: a quoted cell holding the delimiter was split, so its id and class are a guess."""
+    for row, line in zip(table.rows, table.lines):
+        if len(row) != width:
+            raise UsageError(
+                f"{name}, line {line}: expected {width} cells as in the header, got {len(row)}: the stray quote "
+                f'(") on line {quote.line} made the key be read with quotes ignored, so a quoted cell holding a '
+                f"{table.delimiter_name} was split and this row's id and class are uncertain. Remove the stray "
+                "quote and run again."
+            )
+
+
+def _load_table(
+    table: Rows,
+    header: list[str] | None,
+    name: str,
+    id_column: str | None,
+    label_column: str | None,
+    labels: Sequence[int | str] | None,
+    usage_column: str | None,
+) -> AnswerKey:
+    lines = table.lines
+    first = table.head(1)[0]
     id_col: int | None
     label_col: int | None
     usage_col: int | None

@@ -1,7 +1,7 @@
 """Read the CSV files that students really send.
 
 Bytes come in as UTF-8 (with or without a byte-order mark), UTF-16 (with a
-BOM), or a Windows code page (cp1252, Big5 or GB18030: :mod:`grading.encodings`); lines end in LF, CRLF or a lone CR; cells are
+BOM), or a Windows code page (cp1252, Big5, GB18030 or Shift_JIS: :mod:`grading.encodings`); lines end in LF, CRLF or a lone CR; cells are
 separated by commas, semicolons or tabs and may be quoted. :func:`read_rows`
 turns all of that into a list of rows of stripped cells, each with the
 physical line number it came from, so that every later message can point at a
@@ -237,7 +237,7 @@ def read_rows(data: bytes, *, name: str = "the file", fast: bool = True) -> Rows
     """
     text, encoding = decode(data, name=name)
     issues: list[Issue] = []
-    if encoding in ("cp950", "gb18030"):
+    if encoding in ("cp950", "gb18030", "cp932"):
         issues.append(Issue("encoding", f"{name} is not UTF-8; it was read as {ENCODING_NAMES[encoding]}.", None))
     sep = _SEP_LINE.match(text)
     if sep:  # Excel's "sep=;" line: the delimiter, then a blank line 1 (line numbers stay right)

@@ -1,8 +1,7 @@
 """Defences against what a class sends: zip-slip, zip bombs, huge files, spreadsheet formulas.
 
 - :func:`safe_extract` (from :mod:`grading.unzip`) unpacks a class's zip without trusting it.
-- :func:`is_zip` tells a zip from a CSV without ever blocking on a pipe or a device;
-  :func:`detect_encoding` names the encoding Excel saved a CSV in.
+- :func:`is_zip` tells a zip from a CSV without ever blocking on a pipe or a device.
 - :func:`defuse_cell` prefixes ``'`` to a text cell that a spreadsheet would run as
   a formula (starting with ``= + - @``, tab or carriage return), as OWASP advises.
 - :func:`slugify` turns a student id or name into a safe file name.
@@ -25,7 +24,6 @@ __all__ = [
     "DEFAULT_MAX_TOTAL_BYTES",
     "Extraction",
     "defuse_cell",
-    "detect_encoding",
     "format_size",
     "is_zip",
     "safe_extract",
@@ -87,48 +85,6 @@ def is_zip(path: Path) -> bool:
     except OSError:
         return False
     return zipfile.is_zipfile(path)
-
-
-_EAST_ASIAN = (
-    "cp950",
-    "gb18030",
-    "cp932",
-)  # what Excel saves "CSV" as on a Traditional/Simplified Chinese, Japanese Windows
-
-
-def _east_asian_text(text: str) -> bool:
-    """Every non-ASCII character is a letter of a CJK script or CJK/full-width punctuation."""
-    wide = [c for c in text if ord(c) > 127]
-    return bool(wide) and all(
-        0x2010 <= ord(c) <= 0x203F or 0x3000 <= ord(c) <= 0x30FF or 0xFF00 <= ord(c) <= 0xFFEF
-        or (unicodedata.category(c) == "Lo" and 0x3400 <= ord(c) <= 0x9FFF)
-        for c in wide
-    )  # fmt: skip
-
-
-def detect_encoding(data: bytes, *, candidates: tuple[str, ...] = _EAST_ASIAN) -> str:
-    """The encoding of a CSV file a TA or a student saved: a byte-order mark, UTF-8, else the first of
-    ``candidates`` (Big5/cp950, GB18030, Shift_JIS) under which every non-ASCII character is CJK, else cp1252.
-
-    >>> detect_encoding("成績".encode("cp950")), detect_encoding("Müller, José".encode("cp1252"))
-    ('cp950', 'cp1252')
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    for encoding in candidates:
-        try:
-            if _east_asian_text(data.decode(encoding)):
-                return encoding
-        except UnicodeDecodeError:
-            continue
-    return "cp1252"
 
 
 def slugify(text: str, default: str = "student") -> str:

@@ -17,7 +17,9 @@ A TA downloads a template from the LMS, ``grade`` fills it, the TA uploads it:
   filled (``column`` picks one when there are several; a column whose Points
   Possible says ``(read only)`` is refused, and so is a ``column`` naming several).
 
-Which LMS a template comes from is read from its header. Only the grade cell
+Which LMS a template comes from is read from its header; a template that is not UTF-8 is
+decoded by :func:`grading.encodings.decode_legacy`, as every CSV is, and the note says which
+encoding was used. Only the grade cell
 (and Moodle's feedback cell) of a matched student is rewritten; every other
 byte — the header, the row order, the other cells and their quoting, the
 ``Points Possible`` row, the encoding, a byte-order mark, the line ends — is

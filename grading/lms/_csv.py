@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from grading.encodings import decode_legacy
 from grading.errors import UsageError
-
-_EXCEL_ENCODINGS = ("cp950", "gb18030", "cp932", "cp1252")  # Excel's "CSV" on a zh_TW, zh_CN, ja, Western Windows
 
 
 @dataclass
@@ -20,16 +18,14 @@ class Record:
     values: list[str]
 
 
-def decode(data: bytes, where: str, recognise: Callable[[str], bool]) -> tuple[str, str]:
-    """The text and its encoding: a byte-order mark, UTF-8, else the encoding under which the first
-    line is a header ``recognise`` knows with letters beyond ASCII (a non-English worksheet Excel
-    re-saved), else :func:`grading.safety.detect_encoding`. Undecodable bytes survive as surrogates.
+def decode(data: bytes, where: str) -> tuple[str, str]:
+    """The text and its encoding: a byte-order mark, UTF-8, else the Windows code page Excel saved it
+    in, as :func:`grading.encodings.decode_legacy` (the one decoder of every CSV) tells it.
+    Undecodable bytes survive as surrogates, so the bytes outside the filled cells come back unchanged.
 
     Raises:
         UsageError: the file starts with a UTF-8 byte-order mark but is not UTF-8.
     """
-    from grading.safety import detect_encoding
-
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -40,18 +36,7 @@ def decode(data: bytes, where: str, recognise: Callable[[str], bool]) -> tuple[s
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
-    first = data.split(b"\n", 1)[0]
-    if not first.isascii():
-        for encoding in _EXCEL_ENCODINGS:
-            try:
-                line = first.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if recognise(line):
-                return data.decode(encoding, errors="surrogateescape"), encoding
-    encoding = detect_encoding(data)
-    return data.decode(encoding, errors="surrogateescape"), encoding
+        return decode_legacy(data, errors="surrogateescape")
 
 
 def scan(text: str, delimiter: str, where: str) -> list[Record]:

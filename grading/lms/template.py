@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.encodings import ENCODING_NAMES
 from grading.errors import UsageError
 from grading.lms._csv import Record, decode, scan, sniff
 from grading.lms.headers import find_moodle_columns, moodle_needs
@@ -187,7 +188,7 @@ def read_lms_template(template: str | Path, *, column: str | None = None) -> Lms
     path = Path(template)
     where = str(path)
     data = _read_bytes(path)
-    text, encoding = decode(data, where, lambda line: find_moodle_columns(_header(line)) is not None)
+    text, encoding = decode(data, where)
     if not text.strip():
         raise UsageError(f"{where}: the LMS template is empty; download it from the LMS again.")
     delimiter = sniff(text.splitlines()[0])
@@ -231,20 +232,18 @@ def read_lms_template(template: str | Path, *, column: str | None = None) -> Lms
     return tpl
 
 
-def _header(line: str) -> list[str]:
-    return [h.strip().strip('"') for h in line.split(sniff(line))]
-
-
 def _encoding_notes(tpl: LmsTemplate) -> list[str]:
+    """One line when the template is not UTF-8: the encoding it was read in, and what is written back."""
     if tpl.encoding in ("utf-8", "utf-8-sig"):
         return []
     name = tpl.path.name
+    read_as = f" (read as {ENCODING_NAMES[tpl.encoding]})" if tpl.encoding in ENCODING_NAMES else ""
     if tpl.kind == "canvas":
         return [
-            f"{name} was saved as {tpl.encoding}, not UTF-8 (Excel re-saves a gradebook so); Canvas imports "
-            "UTF-8 only, so lms-import.csv is written in UTF-8."
+            f"{name} was saved as {tpl.encoding}{read_as}, not UTF-8 (Excel re-saves a gradebook so); Canvas "
+            "imports UTF-8 only, so lms-import.csv is written in UTF-8."
         ]
     return [
-        f"{name} is in {tpl.encoding}, not the UTF-8 Moodle downloads; lms-import.csv keeps {tpl.encoding}: "
-        f"choose that encoding in Moodle's 'Upload grading worksheet' form."
+        f"{name} is in {tpl.encoding}, not the UTF-8 Moodle downloads{read_as}; lms-import.csv keeps "
+        f"{tpl.encoding}: choose that encoding in Moodle's 'Upload grading worksheet' form."
     ]

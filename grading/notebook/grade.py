@@ -9,7 +9,6 @@ student's values); ``not-found``. Nothing in the notebook is run.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ class Problems:
 
 
 def load_problems(path: str | Path) -> Problems:
-    """Read a problem set; a ``[names]`` table (``v = ["u", "w2"]``) is read here and hidden from derive.
+    """Read a problem set and its optional ``[names]`` table (``v = ["u", "w2"]``), both checked by derive.
 
     Raises:
         UsageError: the file is missing or is not a valid problem set.
@@ -55,24 +54,10 @@ def load_problems(path: str | Path) -> Problems:
             "give a problem-set .toml such as examples/hw1-2025.toml."
         ) from None
     try:
-        names = tomllib.loads(text).get("names", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}.") from None
-    except RecursionError:
-        raise UsageError(
-            f"{path}: tables or arrays nested too deep to read; a problem set is a few levels deep."
-        ) from None
-    if not isinstance(names, dict) or not all(
-        isinstance(v, list) and all(isinstance(s, str) for s in v) for v in names.values()
-    ):
-        raise UsageError(f'{path}: [names] must map a name to a list of spellings, such as v = ["u", "w2"].')
-    stripped = re.sub(r"(?ms)^\[names\][^\n]*\n.*?(?=^\[|\Z)", "", text)
-    try:
-        ps = parse_problem_set(stripped, source=str(path))
+        ps = parse_problem_set(text, source=str(path))
     except DeriveError as exc:
         raise UsageError(str(exc)) from None
-    aliases = {k: tuple(v) for k, v in names.items()}
-    return Problems(ps, aliases, ps.seed or 0, str(path))
+    return Problems(ps, dict(ps.names), ps.seed or 0, str(path))
 
 
 def invalid_result(student: str | None, notebook: str, error: str, warnings: Sequence[str] = ()) -> NotebookResult:

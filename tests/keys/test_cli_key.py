@@ -116,3 +116,53 @@ def test_key_roster_again_says_no_latex_ran(tmp_path: Path) -> None:
     again = derive(*args)
     assert again.returncode == 0, again.stderr
     assert "all 4 PDFs for 2 students" in again.stdout and "no LaTeX run" in again.stdout
+
+
+def test_key_roster_accepts_the_names_table_grade_reads(tmp_path: Path) -> None:
+    """One problem-set file for both: `derive key --roster` takes [names] (issue 17) and makes the same
+    .tex files and answers.json as without it; `grade --problems` with the same file resolves u_k to v_k."""
+    plain = (EXAMPLES / "hw1-2025.toml").read_text(encoding="utf-8")
+    with_names = tmp_path / "hw1.toml"
+    with_names.write_text(plain + '\n[names]\nv = ["u", "w2", "W^{(2)}"]\n', encoding="utf-8")
+    (tmp_path / "plain.toml").write_text(plain, encoding="utf-8")
+    roster = str(EXAMPLES / "roster.csv")
+    for name in ("hw1", "plain"):
+        run = derive("key", f"{name}.toml", "--roster", roster, "--seed", "11", "--tex", "--out", name, cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+    made = sorted(str(p.relative_to(tmp_path / "hw1")) for p in (tmp_path / "hw1").rglob("*") if p.is_file())
+    assert made == sorted(
+        str(p.relative_to(tmp_path / "plain")) for p in (tmp_path / "plain").rglob("*") if p.is_file()
+    )
+    assert "answers.json" in made and any(f.endswith(".tex") for f in made)
+    for file in made:  # the names are for grading only: the sheets and answers.json are unchanged
+        assert (tmp_path / "hw1" / file).read_bytes() == (tmp_path / "plain" / file).read_bytes(), file
+    student = json.loads((tmp_path / "hw1" / "answers.json").read_text(encoding="utf-8"))[0]["student"]
+    answer = (
+        r"(p - y)(u_0 o_{00}(1-o_{00}) a_{00} + u_1 o_{01}(1-o_{01}) a_{01} + u_2 o_{10}(1-o_{10}) a_{10}"
+        r" + u_3 o_{11}(1-o_{11}) a_{11})"
+    )
+    cells = [
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": r"Let $o_{ij} = \sigma(z_{ij})$ and $p = \sigma(\hat{y})$.",
+        },
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": f"$$\\frac{{\\partial L}}{{\\partial w_{{00}}}} = {answer}$$",
+        },
+    ]
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}), encoding="utf-8")
+    graded = subprocess.run(
+        [sys.executable, "-m", "grading", str(nb), "--problems", str(with_names), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert graded.returncode == 0, graded.stderr
+    (w00, *_) = json.loads(graded.stdout)["questions"]
+    assert (w00["question"], w00["verdict"]) == ("w00", "correct"), w00
+    assert student

@@ -13,6 +13,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 DATA = Path(__file__).parent / "data"
 
 GOOD_ITEM = '[[item]]\nkind = "conv-gradient"\nwrt = ["w11"]\n'
+GOOD_TITLE_ITEM = 'title = "t"\n' + GOOD_ITEM
 
 
 @pytest.mark.parametrize("name", ["hw1-2023.toml", "hw2-2024.toml", "hw1-2025.toml"])
@@ -33,6 +34,13 @@ def test_handout_questions_are_asked() -> None:
     }
     bce = load_problem_set(EXAMPLES / "hw1-2025.toml").items[0].problem
     assert bce.loss == "bce" and bce.activation == "sigmoid"
+
+
+def test_names_a_student_may_use_are_kept_for_grading() -> None:
+    """The [names] table of issue 17: read, checked, kept for `grade`, ignored by the items."""
+    ps = parse_problem_set(GOOD_TITLE_ITEM + '[names]\nv = ["u", " w2 ", "W^{(2)}"]\nh = []\n')
+    assert ps.names == {"v": ("u", "w2", "W^{(2)}"), "h": ()}
+    assert ps.items == parse_problem_set(GOOD_TITLE_ITEM).items and parse_problem_set(GOOD_TITLE_ITEM).names == {}
 
 
 def test_spellings_are_canonical() -> None:
@@ -102,6 +110,20 @@ BAD = [
     (
         'title = "t"\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x0"]\n[[item]]\nid = "q"\nkind = "batchnorm"\nwrt = ["x1"]\n',
         "item 2: id 'q' is already used by item 1",
+    ),
+    (
+        GOOD_TITLE_ITEM + '[names]\nv = "u"\n',
+        r"\[names\] must map a name to a list of spellings.*got 'v' = 'u'\. Write",
+    ),
+    (GOOD_TITLE_ITEM + "[names]\nv = [1, 2]\n", r"\[names\] must map .*got 'v' = \[1, 2\]"),
+    (GOOD_TITLE_ITEM + '[names]\nv = ["u", " "]\n', r"\[names\] must map .*got 'v' = \['u', ' '\]"),
+    (
+        'title = "t"\nnames = ["u"]\n' + GOOD_ITEM,
+        r"\[names\] must map .*got names = \['u'\]\. Write it as a \[names\] table",
+    ),
+    (
+        GOOD_TITLE_ITEM + "[names]\nv = [" + '"u", ' * 5000 + "1]\n",
+        r"got 'v' = \['u', 'u', 'u', 'u', 'u', 'u', \.\.\.\]\. Write",
     ),
 ]
 
