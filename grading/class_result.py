@@ -26,6 +26,8 @@ class ClassResult:
             skipped (``{"entry", "reason"}``).
         lms: what went back to the LMS (``kind``, ``column``, ``filled``, ``unmatched``,
             ``warnings``, ``file``), or None.
+        withheld: a CSV + notebook class: students whose LMS grade waits for the TA (a manual
+            item of theirs undecided; ``allow_partial`` writes it anyway).
     """
 
     title: str
@@ -35,6 +37,7 @@ class ClassResult:
     bugs: list[str] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
     lms: dict[str, Any] | None = None
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def n_ok(self) -> int:
