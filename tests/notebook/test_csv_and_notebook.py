@@ -12,6 +12,7 @@ top-1), the notebook part 20 points over HW1's two questions (10 each), and a ma
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import sys
@@ -26,7 +27,7 @@ from grading.errors import UsageError
 from grading.lms import read_lms_template
 from tests.grading.test_class_extremes import assert_one_row_each, csv_rows, moodle_template
 from tests.notebook.conftest import HW1, code, md, notebook, stream
-from tests.notebook.test_class import make_notebooks
+from tests.notebook.test_class import ROOT, make_notebooks
 
 N = 20
 TRUTH = [i % 10 for i in range(N)]
@@ -278,3 +279,28 @@ def test_cli_overrides_on_a_csv_and_notebook_class(
     assert got == {sid: points + 5 for sid, points in AUTO.items()}  # the TA's points count even without a notebook
     status, err = _grade([str(zip_path), "--key", str(tmp_path / "key.csv"), "--allow-partial"], monkeypatch, capsys)
     assert status == 2 and "apply to a class of notebooks" in err
+
+
+_spec = importlib.util.spec_from_file_location(
+    "make_csv_and_notebooks", ROOT / "examples" / "make_csv_and_notebooks.py"
+)
+assert _spec is not None and _spec.loader is not None
+make_both = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_both)  # at import, before the no-execution guard is on
+
+
+def test_the_demo_class_of_both_parts(tmp_path: Path) -> None:
+    """examples/make_csv_and_notebooks.py (the demo's step 9): 8 students, one row and one LMS grade each."""
+    key = tmp_path / "key.csv"
+    key.write_text("image,class\n" + "".join(f"{i},{t}\n" for i, t in enumerate(TRUTH)))
+    zip_path = make_both.write_class(make_notebooks.write_class(tmp_path / "nb"), key, key, tmp_path / "both")
+    out = tmp_path / "out"
+    result = grade_class(zip_path, tmp_path / "both" / "assignment.toml", out, feedback=False, allow_partial=True)
+    ids = [f"{10001 + n}" for n in range(8)]
+    rows = assert_one_row_each(out, ids)
+    sheet = {r["Identifier"].removeprefix("Participant "): r for r in csv_rows(out / "moodle-grading-worksheet.csv")}
+    assert sorted(sheet) == ids and all(r["Grade"] for r in sheet.values()) and result.withheld == []
+    assert rows["10003"]["status"] == "invalid" and rows["10003"]["notebook"]["status"] == "graded"  # notebook only
+    assert rows["10007"]["status"] == "ok" and rows["10007"]["notebook"]["status"] == "invalid"  # CSV only
+    assert rows["10008"]["total"]["final_points"] == 0  # neither
+    assert rows["10004"]["report"]["params"] == 2938  # printed in the notebook
