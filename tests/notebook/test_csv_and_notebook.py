@@ -304,3 +304,57 @@ def test_the_demo_class_of_both_parts(tmp_path: Path) -> None:
     assert rows["10007"]["status"] == "ok" and rows["10007"]["notebook"]["status"] == "invalid"  # CSV only
     assert rows["10008"]["total"]["final_points"] == 0  # neither
     assert rows["10004"]["report"]["params"] == 2938  # printed in the notebook
+
+
+def test_notebook_points_and_comment_by_hand(tmp_path: Path) -> None:
+    """One computation for both kinds of class: a TA's points on a question and a manual item, a
+    manual item's comment, and points the TA gave a notebook that could not be read."""
+    from grading.notebook.finalize import hold_back, notebook_comment, notebook_points
+    from grading.notebook.overrides import apply_overrides, read_overrides
+
+    manual = [{"name": "decision boundary", "points": 10.0}]
+    graded = {
+        "status": "graded",
+        "student": "s1",
+        "questions": [
+            {"question": "w00", "verdict": "correct", "misconception": None, "points": 5.0, "max_points": 5.0},
+            {"question": "a21", "verdict": "wrong", "misconception": "one-term", "points": 0.0, "max_points": 5.0},
+        ],
+        "errors": [],
+    }
+    invalid = {"status": "invalid", "student": "s2", "questions": [], "errors": ["HW1.ipynb: not a notebook."]}
+    before = notebook_points(graded, manual)
+    assert (before.auto, before.final, before.undecided) == (5.0, 5.0, ("decision boundary",))
+    assert hold_back(before, allow_partial=False) == (True, " Grade withheld until decision boundary is graded.")
+    path = overrides(
+        tmp_path, ["s1,a21,2,sign slip", "s1,decision boundary,7,ring too coarse", "s2,decision boundary,4,"]
+    )
+    decisions = read_overrides(path, {"s1", "s2"}, {"w00", "a21", "decision boundary"})
+    s1 = apply_overrides(graded, decisions, manual)
+    after = notebook_points(s1, manual)
+    assert (after.auto, after.final, after.decided) == (5.0, 5.0 + 2.0 + 7.0, True)
+    assert notebook_comment(s1, after, 20.0) == (
+        "Notebook: w00: correct; a21: wrong (one-term). 14 of 20 points. TA: sign slip / ring too coarse."
+    )
+    s2 = apply_overrides(invalid, decisions, manual)
+    got = notebook_points(s2, manual)
+    assert (got.auto, got.final, got.decided) == (0.0, 4.0, True)  # nothing to wait for; the TA's 4 count
+    assert (
+        notebook_comment(s2, got, 20.0)
+        == "Notebook not graded: HW1.ipynb: not a notebook. 4 of 20 points set by the TA."
+    )
+    untouched = notebook_points(invalid, manual)
+    assert (untouched.final, untouched.decided) == (0.0, True)
+
+
+def test_scale_to_rescales_the_combined_grade(tmp_path: Path) -> None:
+    toml = assignment(tmp_path, extra="[lms]\nscale_to = 100\n")
+    grade_class(moodle_zip(tmp_path), toml, tmp_path / "out", feedback=False, allow_partial=True)
+    sheet = {
+        r["Identifier"].removeprefix("Participant "): r
+        for r in csv_rows(tmp_path / "out" / "moodle-grading-worksheet.csv")
+    }
+    assert {sid: float(r["Grade"]) for sid, r in sheet.items()} == {
+        sid: round(p * 100 / MAX, 2) for sid, p in AUTO.items()
+    }
+    assert {r["Maximum Grade"] for r in sheet.values()} == {"100.00"}
