@@ -162,10 +162,9 @@ def grade_notebook_class(
         from grading.lms import read_lms_template
 
         template = read_lms_template(lms_template, column=lms_column)
-    if overrides is not None:
-        from grading.notebook.finalize import apply_decisions
+    from grading.notebook.finalize import apply_decisions
 
-        apply_decisions(rows, overrides, manual)
+    apply_decisions(rows, overrides, manual)  # without overrides: automatic = final, manual items undecided
     result_class = NotebookClass(probs.problem_set.title, rows)
     files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
     files_written.update(_write_lms(out, rows, manual, allow_partial, template, points, result_class.withheld))

@@ -16,7 +16,10 @@ from typing import Any
 from grading.notebook.classrun import grade_notebooks, notebook_maximum, write_review_pages
 from grading.notebook.grade import invalid_result
 
-__all__ = ["NotebookPart"]
+__all__ = ["MAX_GAP", "NotebookPart"]
+
+MAX_GAP = 2.0
+"""A printed top-1 or top-3 (in percent) further than this from the graded CSV's is flagged."""
 
 
 @dataclass
@@ -25,7 +28,7 @@ class NotebookPart:
 
     Graded before the CSVs: a printed parameter count stands in for a missing ``params_file`` row
     (:meth:`params_from_notebook`); :meth:`attach` puts each student's notebook result into their
-    row and flags a printed accuracy more than 2 points from the graded CSV's; :meth:`finish`
+    row and flags a printed top-1 or top-3 more than 2 points from the graded CSV's; :meth:`finish`
     applies the TA's decisions and writes the review pages.
     """
 
@@ -75,12 +78,14 @@ class NotebookPart:
                 c = self.from_notebook[student]
                 row["notes"].append(f"parameter count {c['value']:,} from the notebook (cell {c['cell']}).")
             report = row.get("report") or {}
-            top1 = next((c for c in row["notebook"]["claims"] if c["what"] == "top1"), None)
-            if top1 is not None and isinstance(report.get("top1"), (int, float)):
-                graded = 100 * report["top1"]
-                if abs(graded - top1["value"]) > 2:
+            for claim in row["notebook"]["claims"]:
+                if claim["what"] not in ("top1", "top3") or not isinstance(report.get(claim["what"]), (int, float)):
+                    continue
+                graded = 100 * report[claim["what"]]
+                if abs(graded - claim["value"]) > MAX_GAP:
+                    what = f"top-{claim['what'][-1]}"
                     note = (
-                        f"the notebook prints top-1 {top1['value']:g}% (cell {top1['cell']}) but the "
+                        f"the notebook prints {what} {claim['value']:g}% (cell {claim['cell']}) but the "
                         f"CSV grades {graded:.2f}%; check which model made the CSV."
                     )
                     row["notes"].append(note)

@@ -233,14 +233,24 @@ def test_printed_params_stand_in_for_a_missing_params_file_row_and_a_far_accurac
     assert book["52110"]["params"] == "1000" and book["52110"]["top1_per_param"] == "0.00075"
 
 
-def test_a_printed_accuracy_within_two_points_is_not_flagged(tmp_path: Path) -> None:
+def test_printed_top1_within_two_points_passes_and_a_far_top3_is_flagged(tmp_path: Path) -> None:
+    """The CSV: top-1 75% (15 of 20), top-3 100% (the other 5 right at rank 2). The notebook prints
+    top-1 76.5% (1.5 points off: fine) and top-3 90% (10 points off: flagged)."""
     toml = assignment(tmp_path)
+    rows = "".join(f"{i},{t if i < 15 else (t + 1) % 10},{t},{(t + 2) % 10}\n" for i, t in enumerate(TRUTH))
+    printed = code("report()", stream("top-1 accuracy: 0.765\ntop-3 accuracy: 90%\n"))
     z = tmp_path / "s.zip"
     with zipfile.ZipFile(z, "w") as f:
-        f.writestr("Ada_52110_assignsubmission_file_/HW2_prob1.csv", predictions(15))
-        f.writestr("Ada_52110_assignsubmission_file_/HW1.ipynb", _nb(code("acc", stream("top-1 accuracy: 0.765\n"))))
+        f.writestr("Ada_52110_assignsubmission_file_/HW2_prob1.csv", "image,class,class_2,class_3\n" + rows)
+        f.writestr("Ada_52110_assignsubmission_file_/HW1.ipynb", _nb(printed))
     result = grade_class(z, toml, tmp_path / "out", feedback=False)
-    assert not any("prints top-1" in n for n in result.students[0]["notes"])  # 76.5% vs 75%: 1.5 points
+    ada = result.students[0]
+    assert (ada["report"]["top1"], ada["report"]["top3"]) == (0.75, 1.0)
+    assert not any("prints top-1" in n for n in ada["notes"])
+    assert (
+        "the notebook prints top-3 90% (cell 0) but the CSV grades 100.00%; check which model made the CSV."
+        in (ada["notes"])
+    )
 
 
 def test_overrides_need_a_notebook_part(tmp_path: Path) -> None:
