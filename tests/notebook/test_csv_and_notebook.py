@@ -147,6 +147,8 @@ def test_one_row_each_and_the_grade_is_withheld_until_the_manual_item_is_decided
     assert "3 students' LMS grades are withheld" in shown.getvalue()
     index = (out / "review" / "index.html").read_text(encoding="utf-8")
     assert HOSTILE not in index and "&lt;script&gt;" in index  # the name is escaped
+    # the class page counts what the summary and the LMS file wait for: no item of a missing notebook
+    assert f'<div class="big">{len(UNDECIDED)}</div>manual items undecided' in index
     assert len(list((out / "review").glob("*.html"))) == len(STUDENTS) + 1  # the index and a page each
 
 
