@@ -150,6 +150,7 @@ def test_one_row_each_and_the_grade_is_withheld_until_the_manual_item_is_decided
     # the class page counts what the summary and the LMS file wait for: no item of a missing notebook
     assert f'<div class="big">{len(UNDECIDED)}</div>manual items undecided' in index
     assert len(list((out / "review").glob("*.html"))) == len(STUDENTS) + 1  # the index and a page each
+    assert len(list((out / "feedback").glob("*.html"))) == len(STUDENTS)
 
 
 def test_allow_partial_writes_the_automatic_total_and_says_so(klass: Klass, tmp_path: Path) -> None:
