@@ -69,7 +69,11 @@ def lms_grade_with_notebook(student: Mapping[str, Any], *, rubric: bool, allow_p
 
 
 def lms_grades(result: ClassResult, a: Assignment, *, allow_partial: bool = False) -> tuple[dict[str, LmsGrade], float]:
-    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of."""
+    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of.
+
+    With a ``[notebook]`` part: each student's combined total (:func:`lms_grade_with_notebook`), and
+    ``result.withheld`` lists the students whose grade waits for a manual item.
+    """
     maximum = csv_maximum(a)
     if a.notebook is not None and result.students:
         maximum = float(result.students[0]["total"]["max_points"])
