@@ -62,6 +62,11 @@ grade "$out/notebooks/submissions.zip" --key "$here/notebooks-assignment.toml" -
 python -c 'import json,sys; s=json.load(open(sys.argv[1]))["students"][1]; print(s["name"], [(q["question"], q["verdict"], q["misconception"]) for q in s["notebook"]["questions"]])' \
   "$out/notebook-results/results.json"
 
+step "9. a CSV and a notebook each: HW2's predictions beside HW1's notebook, one gradebook row and one LMS grade per student"
+python "$here/make_csv_and_notebooks.py" "$out/notebooks/submissions.zip" "$out/reference/HW2_prob1.csv" \
+  "$out/hw2/test/labels.csv" "$out/both"
+grade "$out/both/submissions.zip" --key "$out/both/assignment.toml" --out "$out/both/results" --allow-partial
+
 echo
 echo "Open $out/results/leaderboard.html and $out/results/feedback/; upload $out/results/moodle-grading-worksheet.csv"
 echo "to Moodle (View all submissions -> Grading action -> Upload grading worksheet); see the README for Canvas."

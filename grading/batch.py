@@ -12,6 +12,11 @@ rubric, ranks the class, and writes into ``out_dir``:
   is given (see :mod:`grading.lms`); else, for a Moodle class,
   ``moodle-grading-worksheet.csv``.
 
+An assignment with a ``[notebook]`` beside its ``[key]`` grades both parts in the same run
+(:mod:`grading.notebook.part`): each student keeps one row, which gains ``notebook`` (the TA's
+``overrides.csv`` applied) and ``total`` (:mod:`grading.class_total`); the gradebook gets the
+notebook's columns, the LMS file the total, and ``review/`` the review pages.
+
 A zip is unpacked safely (:func:`grading.safety.safe_extract`) into a temporary
 folder inside ``out_dir`` that is removed afterwards. Files are written
 atomically; a ``gradebook.csv`` edited by hand since the last run is kept as
@@ -30,6 +35,7 @@ from grading.class_files import write_all
 from grading.class_lms import lms_grade
 from grading.class_result import ClassResult, Progress
 from grading.class_summary import render_class_summary
+from grading.class_total import attach_totals
 from grading.errors import UsageError
 from grading.gather import gather
 from grading.key import key_warning_lines
@@ -73,7 +79,7 @@ def _notebook_part(source: Path, a: Assignment, out: Path) -> Any:
     """The notebook part of a CSV + notebook assignment, graded before the CSVs (their claims feed params)."""
     if a.notebook is None:
         return None
-    from grading.notebook.classrun import NotebookPart
+    from grading.notebook.part import NotebookPart
 
     return NotebookPart.grade(source, a.notebook, out, title=a.title)
 
@@ -90,6 +96,8 @@ def grade_class(
     grader: Callable[..., Any] | None = None,
     lms_template: str | Path | None = None,
     lms_column: str | None = None,
+    overrides: str | Path | None = None,
+    allow_partial: bool = False,
 ) -> ClassResult:
     """Grade every submission of a class and write the gradebook, leaderboard and feedback.
 
@@ -108,6 +116,9 @@ def grade_class(
         lms_template: Moodle's grading worksheet or Canvas's gradebook export to fill
             (default: the assignment's ``[lms] template``); written as ``lms-import.csv``.
         lms_column: Canvas: which assignment column to fill (default ``[lms] column``).
+        overrides: with a ``[notebook]`` part: the TA's ``overrides.csv`` from the review pages.
+        allow_partial: with a ``[notebook]`` part: give the LMS a grade even while a manual
+            item is undecided (the comment says so); else that grade is withheld.
 
     Returns:
         The :class:`ClassResult`; nothing is printed.
@@ -117,6 +128,8 @@ def grade_class(
             folder is unusable. A bad student file never raises: it becomes an ``invalid`` row.
     """
     a = resolve_assignment(key_or_assignment)
+    if a.notebook is None and (overrides is not None or allow_partial):
+        raise UsageError("--overrides and --allow-partial apply to a class of notebooks (--problems, or [notebook]).")
     if grader is None:
         from grading.score import grade_file
 
@@ -150,8 +163,10 @@ def grade_class(
             rows.append(row)
             if bug:
                 bugs.append(bug)
+    review = None
     if notebooks is not None:
         rows = notebooks.attach(rows)
+        review = notebooks.finish(rows, None if overrides is None else Path(overrides))
     baseline = baseline_row(a, key, grader)
     for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
         row["slug"] = slug
@@ -174,6 +189,8 @@ def grade_class(
         row["rank"] = ranks.get(row["student"])
         row["n_ranked"] = n_ranked
         row["alias"] = aliases.get(row["student"])
+    if notebooks is not None:
+        attach_totals(rows, a, notebook_max=notebooks.maximum(), manual=notebooks.manual)
     board = anonymise(board, a.ranking.show, aliases)
     result = ClassResult(
         title=a.title,
@@ -191,7 +208,19 @@ def grade_class(
             progress(done, total, f"feedback {student}")
         done += 1
 
-    write_all(out, result, a, board, feedback=feedback, heatmaps=heatmaps, template=template, step=step)
+    write_all(
+        out,
+        result,
+        a,
+        board,
+        feedback=feedback,
+        heatmaps=heatmaps,
+        template=template,
+        step=step,
+        allow_partial=allow_partial,
+    )
+    if review is not None:
+        result.files["review"] = review
     if progress is not None:
         progress(total, total, "")
     return result

@@ -11,7 +11,7 @@ from typing import Any
 from grading.assignment import Assignment
 from grading.class_lms import write_lms
 from grading.class_result import ClassResult
-from grading.gradebook import render_gradebook, write_atomic
+from grading.gradebook import NotebookColumns, render_gradebook, write_atomic
 from grading.leaderboard import render_leaderboard_csv, render_leaderboard_html
 from grading.lms import LmsTemplate
 
@@ -51,17 +51,22 @@ def write_all(
     heatmaps: bool,
     template: LmsTemplate | None = None,
     step: Callable[[str], None] = lambda _: None,
+    allow_partial: bool = False,
 ) -> None:
     split = any(r["public_top1"] is not None for r in result.students)
     names = [r.name for r in a.rubric]
+    notebook = None
+    if a.notebook is not None:
+        notebook = NotebookColumns.of(result.students, [m["name"] for m in a.notebook.manual])
     files = {name: out / name for name in ("gradebook.csv", "results.json", "leaderboard.csv", "leaderboard.html")}
     keep_hand_edits(files["gradebook.csv"], files["results.json"])
-    write_atomic(files["gradebook.csv"], render_gradebook(result.students, names, split=split), bom=True)
+    gradebook = render_gradebook(result.students, names, split=split, notebook=notebook)
+    write_atomic(files["gradebook.csv"], gradebook, bom=True)
     write_atomic(files["leaderboard.csv"], render_leaderboard_csv(board, split=split), bom=True)
     write_atomic(
         files["leaderboard.html"], render_leaderboard_html(board, title=a.title, ranking=a.ranking, split=split, k=a.k)
     )
-    files.update(write_lms(out, result, a, template))
+    files.update(write_lms(out, result, a, template, allow_partial=allow_partial))
     if feedback:
         write_feedback(out, result.students, a.title, heatmaps=heatmaps, step=step)
         files["feedback"] = out / "feedback"

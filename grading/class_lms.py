@@ -1,4 +1,9 @@
-"""What goes back to the LMS from a class run: each grade and comment, and the filled upload file."""
+"""What goes back to the LMS from a class run: each grade and comment, and the filled upload file.
+
+A CSV + notebook class sends each student's ``total`` (:mod:`grading.class_total`): the CSV part
+plus the notebook's final points, with a comment on both parts; while a manual item of theirs is
+undecided the grade is withheld (the LMS cell is left as it is) unless ``allow_partial``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from grading.assignment import Assignment
 from grading.class_result import ClassResult
+from grading.class_total import csv_maximum, csv_points
 from grading.lms import LmsGrade, LmsTemplate, worksheet_warnings, write_lms_import, write_moodle_worksheet
 from grading.safety import strip_control
 
@@ -22,11 +28,10 @@ def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
     r = student.get("report") or {}
     rub = student.get("rubric") or {}
     ok = student.get("status") == "ok"
+    grade = csv_points(student, rubric=rubric)
     if rubric and rub:
-        grade: float = float(rub["total"])
         points = f" {rub['total']:g} of {rub['max_total']:g} points."
     else:
-        grade = round(100 * (r.get("top1") or 0.0), 2) if ok else 0.0
         points = f" {grade:g} points." if not rubric else ""
     k = student.get("k", 3)
     if ok:
@@ -44,10 +49,41 @@ def lms_grade(student: Mapping[str, Any], *, rubric: bool) -> LmsGrade:
     return LmsGrade(grade, " ".join(strip_control(text).split()))
 
 
-def lms_grades(result: ClassResult, a: Assignment) -> tuple[dict[str, LmsGrade], float]:
-    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of."""
-    maximum = sum(rule.points for rule in a.rubric) if a.rubric else 100.0
-    grades = {r["student"]: lms_grade(r, rubric=bool(a.rubric)) for r in result.students}
+def lms_grade_with_notebook(student: Mapping[str, Any], *, rubric: bool, allow_partial: bool) -> LmsGrade:
+    """A CSV + notebook student's grade (both parts, the TA's decisions in) and a comment on both parts.
+
+    None while a manual item is undecided, unless ``allow_partial`` (the comment says which, either way).
+    """
+    from grading.notebook.finalize import NotebookPoints, hold_back, notebook_comment
+
+    t = student["total"]
+    csv = lms_grade(student, rubric=rubric)
+    points = NotebookPoints(t["notebook_auto_points"], t["notebook_points"], tuple(t["undecided"]))
+    withheld, why = hold_back(points, allow_partial=allow_partial)
+    text = (
+        f"Predictions: {csv.feedback} {notebook_comment(student['notebook'], points, t['notebook_max_points'])} "
+        + (f"Total {t['final_points']:g}" if points.decided else f"So far {t['final_points']:g}")
+        + f" of {t['max_points']:g} points.{why}"
+    )
+    return LmsGrade(None if withheld else float(t["final_points"]), " ".join(strip_control(text).split()))
+
+
+def lms_grades(result: ClassResult, a: Assignment, *, allow_partial: bool = False) -> tuple[dict[str, LmsGrade], float]:
+    """Each student's grade for the LMS, rescaled by ``[lms] scale_to``, and the maximum it is out of.
+
+    With a ``[notebook]`` part: each student's combined total (:func:`lms_grade_with_notebook`), and
+    ``result.withheld`` lists the students whose grade waits for a manual item.
+    """
+    maximum = csv_maximum(a)
+    if a.notebook is not None and result.students:
+        maximum = float(result.students[0]["total"]["max_points"])
+        grades = {
+            r["student"]: lms_grade_with_notebook(r, rubric=bool(a.rubric), allow_partial=allow_partial)
+            for r in result.students
+        }
+        result.withheld = [sid for sid, g in grades.items() if g.grade is None]
+    else:
+        grades = {r["student"]: lms_grade(r, rubric=bool(a.rubric)) for r in result.students}
     if a.lms_scale_to is None or maximum <= 0:
         return grades, maximum
     factor = a.lms_scale_to / maximum
@@ -57,8 +93,10 @@ def lms_grades(result: ClassResult, a: Assignment) -> tuple[dict[str, LmsGrade],
     return scaled, a.lms_scale_to
 
 
-def write_lms(out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None) -> dict[str, Path]:
-    grades, maximum = lms_grades(result, a)
+def write_lms(
+    out: Path, result: ClassResult, a: Assignment, template: LmsTemplate | None, *, allow_partial: bool = False
+) -> dict[str, Path]:
+    grades, maximum = lms_grades(result, a, allow_partial=allow_partial)
     if template is not None:
         filled = write_lms_import(out, template, grades)
         result.lms = {**filled.to_dict(), "file": "lms-import.csv", "template": str(template.path)}

@@ -28,6 +28,8 @@ class ClassResult:
             ``warnings``, ``file``), or None.
         key_warnings: what was read around in the answer key (a stray quote, a legacy encoding),
             one line per kind naming the row (:func:`grading.key.key_warning_lines`); for the TA only.
+        withheld: a CSV + notebook class: students whose LMS grade waits for the TA (a manual
+            item of theirs undecided; ``allow_partial`` writes it anyway).
     """
 
     title: str
@@ -38,6 +40,7 @@ class ClassResult:
     refused: list[dict[str, str]] = field(default_factory=list)
     lms: dict[str, Any] | None = None
     key_warnings: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def n_ok(self) -> int:

@@ -33,6 +33,24 @@ def render_class_summary(result: ClassResult, *, max_listed: int = 20) -> Any:
         if len(invalid) > max_listed:
             parts.append(Text(f"  … and {len(invalid) - max_listed} more; see the gradebook's reason column."))
     parts.extend(Text(f"  ! {w}", style="yellow") for w in result.key_warnings)
+    notebooks = [s["notebook"] for s in result.students if "notebook" in s]
+    if notebooks:
+        graded = sum(nb["status"] == "graded" for nb in notebooks)
+        review = sum(any(q["verdict"] == "needs-review" for q in nb["questions"]) for nb in notebooks)
+        parts.append(
+            Text(
+                f"Notebooks: {graded} graded, {len(notebooks) - graded} invalid or missing, "
+                f"{review} with answers that need review (review/index.html)."
+            )
+        )
+    if result.withheld:
+        parts.append(
+            Text(
+                f"{len(result.withheld)} students' LMS grades are withheld until their manual items are decided "
+                "(the review pages, then --overrides; --allow-partial writes them anyway).",
+                style="yellow",
+            )
+        )
     for entry in result.refused:
         verb = "skipped" if entry["reason"].startswith("skipped") else "refused"
         why = entry["reason"].removeprefix(f"{verb}: ")

@@ -115,13 +115,14 @@ def grade(
     overrides: Annotated[
         Path | None,
         typer.Option(
-            help="A class of notebooks: the TA's overrides.csv (from the review pages), applied to the grades."
+            help="A class with notebooks: the TA's overrides.csv (from the review pages), applied to the grades."
         ),
     ] = None,
     allow_partial: Annotated[
         bool,
         typer.Option(
-            "--allow-partial", help="A class of notebooks: give the LMS a grade even when manual items are undecided."
+            "--allow-partial",
+            help="A class with notebooks: give the LMS a grade even when manual items are undecided.",
         ),
     ] = False,
     max_size: Annotated[
@@ -162,7 +163,8 @@ def grade(
             settings,
         )
         return
-    if overrides is not None or allow_partial:
+    is_class = path.is_dir() or is_zip(path)
+    if (overrides is not None or allow_partial) and (not is_class or variants is not None):
         raise UsageError("--overrides and --allow-partial apply to a class of notebooks (--problems, or [notebook]).")
     if problems is not None or path.suffix.lower() == ".ipynb":
         _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
@@ -194,7 +196,7 @@ def grade(
         assignment = dataclasses.replace(assignment, max_bytes=parse_size(max_size, "--max-size"))
     if params is not None and model is not None:
         raise UsageError("give either --params N or --model FILE, not both.")
-    if path.is_dir() or is_zip(path):
+    if is_class:
         if params is not None or model is not None:
             raise UsageError("--params and --model apply to one file; a class takes its counts from assignment.toml.")
         _grade_class(
@@ -204,8 +206,7 @@ def grade(
             as_json,
             feedback=feedback,
             heatmaps=heatmaps,
-            lms_template=lms_template,
-            lms_column=lms_column,
+            finals=finals,
         )
         return
     if lms_template is not None or lms_column is not None:
@@ -368,8 +369,7 @@ def _grade_class(
     *,
     feedback: bool,
     heatmaps: bool,
-    lms_template: Path | None,
-    lms_column: str | None,
+    finals: dict[str, Any],
 ) -> None:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -392,8 +392,7 @@ def _grade_class(
             progress=progress,
             feedback=feedback,
             heatmaps=heatmaps,
-            lms_template=lms_template,
-            lms_column=lms_column,
+            **finals,
         )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))

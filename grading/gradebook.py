@@ -4,6 +4,10 @@ Every cell is quoted (``csv.QUOTE_ALL``) so a comma or a line break in a name is
 safe, terminal escape codes and control characters are removed, every text cell that a spreadsheet would run as a formula is defused with
 a leading ``'``, and the file is UTF-8 with a BOM so that Excel shows accents and
 CJK names correctly. Numbers are written plainly (top-1 to 4 decimals, points to 2).
+
+A CSV + notebook class (:class:`NotebookColumns`) adds, after the rubric's points, the
+notebook's columns (per question its verdict and points, per manual item its points, a
+TA's points marked "(set by TA)") and each student's ``total`` (:mod:`grading.class_total`).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import csv
 import io
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grading.safety import defuse_cell, strip_control
 
-__all__ = ["gradebook_columns", "gradebook_rows", "render_gradebook", "write_atomic"]
+__all__ = ["NotebookColumns", "gradebook_columns", "gradebook_rows", "render_gradebook", "write_atomic"]
 
 _BASE = ["student", "name", "status", "top1", "top3", "params", "top1_per_param", "n_correct", "n_key", "n_missing"]
 
@@ -36,23 +41,86 @@ def _cell(value: Any) -> str:
     return defuse_cell(strip_control(str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")))
 
 
-def gradebook_columns(rule_names: Sequence[str], *, split: bool) -> list[str]:
-    """The header: fixed metrics, public/private when the key is split, one column per rule."""
+@dataclass(frozen=True)
+class NotebookColumns:
+    """The notebook part's columns: its questions and manual items, in the order shown."""
+
+    questions: tuple[str, ...]
+    manual: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, students: Sequence[Mapping[str, Any]], manual: Sequence[str] = ()) -> NotebookColumns:
+        """Every question any student's notebook result has, in first-seen order."""
+        seen: dict[str, None] = {}
+        for s in students:
+            for q in (s.get("notebook") or {}).get("questions", []):
+                seen.setdefault(q["question"], None)
+        return cls(tuple(seen), tuple(manual))
+
+    def header(self) -> list[str]:
+        cols = [c for q in self.questions for c in (f"notebook: {q} verdict", f"notebook: {q} points")]
+        cols += [f"notebook: {m} points" for m in self.manual]
+        return [*cols, "notebook_points", "notebook_max_points", "needs_review", "undecided", "total", "max_total"]
+
+    def cells(self, s: Mapping[str, Any]) -> list[Any]:
+        nb = s.get("notebook") or {}
+        total = s.get("total") or {}
+        by = {q["question"]: q for q in nb.get("questions", [])}
+        manual = {m["name"]: m for m in nb.get("manual") or []}
+        row: list[Any] = []
+        for name in self.questions:
+            q = by.get(name)
+            row += [q["verdict"], _points(q)] if q else [None, None]
+        row += [_points(manual[m]) if m in manual else None for m in self.manual]
+        return [
+            *row,
+            total.get("notebook_points"),
+            total.get("notebook_max_points"),
+            sum(q["verdict"] == "needs-review" for q in by.values()),
+            ", ".join(total.get("undecided") or []),
+            total.get("final_points"),
+            total.get("max_points"),
+        ]
+
+
+def _points(item: Mapping[str, Any]) -> Any:
+    """A question's or manual item's final points (None: undecided), marked when the TA set them."""
+    points = item.get("final_points", item.get("points"))
+    if points is None or not item.get("set_by_ta"):
+        return points
+    return f"{_cell(float(points))} (set by TA)"
+
+
+def gradebook_columns(rule_names: Sequence[str], *, split: bool, notebook: NotebookColumns | None = None) -> list[str]:
+    """The header: fixed metrics, public/private when the key is split, one column per rule, the notebook's."""
     cols = list(_BASE)
     if split:
         cols += ["public_top1", "private_top1"]
-    cols += ["rank", *(f"points: {n}" for n in rule_names), "points", "max_points", "late", "reason", "feedback"]
+    cols += ["rank", *(f"points: {n}" for n in rule_names), "points", "max_points"]
+    if notebook is not None:
+        cols += notebook.header()
+    cols += ["late", "reason", "feedback"]
+    if notebook is not None:
+        cols += ["notebook", "notebook_reason"]
     return cols
 
 
-def gradebook_rows(students: Sequence[Mapping[str, Any]], rule_names: Sequence[str], *, split: bool) -> list[list[str]]:
+def gradebook_rows(
+    students: Sequence[Mapping[str, Any]],
+    rule_names: Sequence[str],
+    *,
+    split: bool,
+    notebook: NotebookColumns | None = None,
+) -> list[list[str]]:
     """One list of cells per student, in header order.
 
     Args:
         students: per-student dicts as in ``results.json`` (keys ``student``, ``name``,
-            ``status``, ``report``, ``rubric``, ``rank``, ``public_top1``...).
+            ``status``, ``report``, ``rubric``, ``rank``, ``public_top1``...; with a
+            notebook part, ``notebook`` and ``total``).
         rule_names: the rubric rule names, in order.
         split: whether the key has a public/private split.
+        notebook: the notebook part's columns, for a CSV + notebook class.
     """
     rows = []
     for s in students:
@@ -78,15 +146,24 @@ def gradebook_rows(students: Sequence[Mapping[str, Any]], rule_names: Sequence[s
             *(by_rule.get(n) for n in rule_names),
             rubric.get("total") if rule_names else None,
             rubric.get("max_total") if rule_names else None,
-            s.get("late", False),
-            s.get("reason", ""),
-            s.get("feedback", ""),
         ]
+        if notebook is not None:
+            row += notebook.cells(s)
+        row += [s.get("late", False), s.get("reason", ""), s.get("feedback", "")]
+        if notebook is not None:
+            nb = s.get("notebook") or {}
+            row += [nb.get("notebook", ""), " ".join(nb.get("errors") or [])]
         rows.append([_cell(v) for v in row])
     return rows
 
 
-def render_gradebook(students: Sequence[Mapping[str, Any]], rule_names: Sequence[str], *, split: bool) -> str:
+def render_gradebook(
+    students: Sequence[Mapping[str, Any]],
+    rule_names: Sequence[str],
+    *,
+    split: bool,
+    notebook: NotebookColumns | None = None,
+) -> str:
     """The whole CSV text (without BOM), all cells quoted.
 
     >>> text = render_gradebook([{"student": "=1+1", "name": "Chen, Wei", "status": "invalid",
@@ -96,8 +173,8 @@ def render_gradebook(students: Sequence[Mapping[str, Any]], rule_names: Sequence
     """
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(gradebook_columns(rule_names, split=split))
-    writer.writerows(gradebook_rows(students, rule_names, split=split))
+    writer.writerow(gradebook_columns(rule_names, split=split, notebook=notebook))
+    writer.writerows(gradebook_rows(students, rule_names, split=split, notebook=notebook))
     return buf.getvalue()
 
 

@@ -12,8 +12,9 @@ import csv
 import fnmatch
 import io
 import json
+import math
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,11 +28,11 @@ from grading.safety import defuse_cell, is_zip, safe_extract, strip_control
 
 __all__ = [
     "NotebookClass",
-    "NotebookPart",
     "Pick",
     "gather_notebooks",
     "grade_notebook_class",
     "grade_notebooks",
+    "notebook_maximum",
     "render_notebook_gradebook",
     "write_review_pages",
 ]
@@ -161,10 +162,9 @@ def grade_notebook_class(
         from grading.lms import read_lms_template
 
         template = read_lms_template(lms_template, column=lms_column)
-    if overrides is not None:
-        from grading.notebook.finalize import apply_decisions
+    from grading.notebook.finalize import apply_decisions
 
-        apply_decisions(rows, overrides, manual)
+    apply_decisions(rows, overrides, manual)  # without overrides: automatic = final, manual items undecided
     result_class = NotebookClass(probs.problem_set.title, rows)
     files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
     files_written.update(_write_lms(out, rows, manual, allow_partial, template, points, result_class.withheld))
@@ -196,14 +196,19 @@ def _write_lms(
     moodle = [(r["student"], r["name"]) for r in rows if r.get("lms") == "moodle"]
     if not moodle:
         return {}
-    total = points if points is not None else max((_max(r) for r in rows), default=0.0)
-    total += sum(float(m.get("points", 0)) for m in manual)
+    total = notebook_maximum(rows, points, manual)
     path = write_moodle_worksheet(out, moodle, grades, maximum=total or 100.0)
     return {path.name: path}
 
 
-def _max(row: Mapping[str, Any]) -> float:
-    return float(sum(q["max_points"] for q in row["notebook"]["questions"]))
+def notebook_maximum(
+    rows: Sequence[Mapping[str, Any]], points: float | None, manual: Sequence[Mapping[str, Any]]
+) -> float:
+    """What the notebook part is out of: ``points`` (else the questions' points as graded), plus the manual items."""
+    questions = points
+    if questions is None:
+        questions = max((math.fsum(q["max_points"] for q in r["notebook"]["questions"]) for r in rows), default=0.0)
+    return questions + math.fsum(float(m.get("points", 0)) for m in manual)
 
 
 def grade_notebooks(
@@ -321,89 +326,3 @@ def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
         row += [nb["notebook"], " ".join(nb["errors"])]
         w.writerow([defuse_cell(" ".join(strip_control(str(c)).split())) for c in row])
     return buf.getvalue()
-
-
-@dataclass
-class NotebookPart:
-    """The notebook part of a CSV + notebook class run (``[notebook]`` beside ``[key]``), for grading.batch.
-
-    Graded before the CSVs: a printed parameter count stands in for a missing ``params_file`` row
-    (:meth:`params_from_notebook`); :meth:`attach` puts each student's notebook result into their
-    row, flags a printed accuracy more than 2 points from the graded CSV's, and writes
-    ``notebook-gradebook.csv`` and the review pages.
-    """
-
-    rows: dict[str, dict[str, Any]]
-    notebooks: dict[str, Any]
-    out: Path
-    title: str
-    manual: tuple[Mapping[str, Any], ...] = ()
-    from_notebook: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def grade(cls, source: Path, settings: Any, out: Path, *, title: str) -> NotebookPart:
-        rows, notebooks = grade_notebooks(
-            source,
-            settings.problems,
-            out,
-            variants=settings.variants,
-            pattern=settings.filename,
-            points=settings.points,
-        )
-        return cls({r["student"]: r for r in rows}, notebooks, out, title, settings.manual)
-
-    def params_from_notebook(self, sub: Any) -> int | None:
-        """The parameter count the student's notebook printed, or None."""
-        row = self.rows.get(sub.student)
-        claim = next((c for c in row["notebook"]["claims"] if c["what"] == "params"), None) if row else None
-        if claim is None:
-            return None
-        self.from_notebook[sub.student] = claim
-        return int(claim["value"])
-
-    def attach(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each row gets ``notebook`` (a student without one: an invalid result saying so); files written."""
-        for row in rows:
-            student = row["student"]
-            mine = self.rows.get(student)
-            row["notebook"] = (
-                mine["notebook"] if mine else invalid_result(student, "", "no notebook was found for this student.")
-            )
-            if student in self.from_notebook:
-                c = self.from_notebook[student]
-                row["notes"].append(f"parameter count {c['value']:,} from the notebook (cell {c['cell']}).")
-            report = row.get("report") or {}
-            top1 = next((c for c in row["notebook"]["claims"] if c["what"] == "top1"), None)
-            if top1 is not None and isinstance(report.get("top1"), (int, float)):
-                graded = 100 * report["top1"]
-                if abs(graded - top1["value"]) > 2:
-                    note = (
-                        f"the notebook prints top-1 {top1['value']:g}% (cell {top1['cell']}) but the "
-                        f"CSV grades {graded:.2f}%; check which model made the CSV."
-                    )
-                    row["notes"].append(note)
-                    row["notebook"]["warnings"].append(note)
-        missing = sorted(set(self.rows) - {r["student"] for r in rows})
-        for student in missing:  # a notebook but no CSV row at all (a flat folder of notebooks)
-            mine = self.rows[student]
-            rows.append(
-                {
-                    "student": student,
-                    "name": mine["name"],
-                    "source": "",
-                    "late": False,
-                    "status": "invalid",
-                    "reason": "no prediction file was handed in (only a notebook).",
-                    "notes": [],
-                    "k": rows[0]["k"] if rows else 3,
-                    "report": None,
-                    "public_top1": None,
-                    "private_top1": None,
-                    "lms": "",
-                    "notebook": mine["notebook"],
-                }
-            )
-        table = [{"student": r["student"], "name": r["name"], "notebook": r["notebook"]} for r in rows]
-        write_atomic(self.out / "notebook-gradebook.csv", render_notebook_gradebook(table), bom=True)
-        write_review_pages(self.out, table, self.notebooks, title=self.title, manual=self.manual)
-        return rows

@@ -159,7 +159,8 @@ def apply_overrides(result: NotebookResult, overrides: Overrides, manual: Sequen
 
     A question's automatic points are its ``points``; a manual item has none and stays undecided
     (``final_points`` None) until the TA gives it points. ``final_points`` at the top is the sum
-    of what is decided; ``decided`` says whether every manual item is.
+    of what is decided; ``decided`` says whether every manual item is (always, for a notebook
+    that could not be graded: there is nothing to judge, only points the TA gives count).
     """
     out = copy.deepcopy(result)
     student = str(out.get("student", ""))
@@ -175,6 +176,7 @@ def apply_overrides(result: NotebookResult, overrides: Overrides, manual: Sequen
     out["manual"] = items
     out["auto_points"] = sum(q["auto_points"] or 0.0 for q in out.get("questions", []))
     out["final_points"] = sum(x["final_points"] or 0.0 for x in [*out.get("questions", []), *items])
-    out["undecided"] = [x["name"] for x in items if x["final_points"] is None]
+    graded = out.get("status") == "graded"  # an unreadable notebook leaves nothing to judge: nothing waits
+    out["undecided"] = [x["name"] for x in items if x["final_points"] is None] if graded else []
     out["decided"] = not out["undecided"]
     return out

@@ -128,10 +128,9 @@ def test_csv_and_notebook_in_one_run(tmp_path: Path) -> None:
     assert q["max_points"] == 10 and q["verdict"] == "wrong"
     doc = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert [s["student"] for s in doc["students"]] == ["s1", "s2", "s3"] and "notebook" in doc["students"][0]
-    nb_rows = list(
-        csv.DictReader(io.StringIO((tmp_path / "out" / "notebook-gradebook.csv").read_text(encoding="utf-8-sig")))
-    )
-    assert [r["student"] for r in nb_rows] == ["s1", "s2", "s3"]
+    book = list(csv.DictReader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["student"], r["notebook: w00 verdict"]) for r in book] == [("s1", "wrong"), ("s2", "wrong"), ("s3", "")]
+    assert not (tmp_path / "out" / "notebook-gradebook.csv").exists()  # one gradebook, not two
 
 
 def test_notebook_only_assignment_from_the_cli(tmp_path: Path) -> None:
