@@ -166,7 +166,7 @@ def firefox(profile: Path, downloads: Path, executable: str = FIREFOX) -> Iterat
     )
     try:
         url = _listening(process)
-        with connect(url + "/session", max_size=None, open_timeout=WAIT) as ws:
+        with connect(url + "/session", max_size=None, open_timeout=WAIT, proxy=None) as ws:  # never a proxy
             browser = Firefox(ws)
             browser.send("session.new", capabilities={})
             try:
