@@ -5,7 +5,9 @@ tests/notebook/firefox_bidi.py (Playwright cannot drive a stock Firefox ESR, see
 into a points field and a comment field, gives a manual item points and clicks the button; the file
 Firefox saves into its download folder is parsed with the csv module (the oracle) and read back by
 read_overrides/apply_overrides. No console error and no CSP violation may occur, the <script> a
-student put in the notebook must not have run while ours did, and the maths must be MathML.
+student put in the notebook must not have run while ours did, and the maths must be MathML. The
+figure (a data: URI) must load and the code must carry Pygments' colours (the hashed <style>), which
+is what Firefox and Chromium could treat differently under the page's Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 import pytest
+from pygments.styles import get_style_by_name
+from pygments.token import Keyword
 
 from grading.notebook.model import Cell, Notebook, Output
 from grading.notebook.overrides import apply_overrides, read_overrides
@@ -61,15 +66,22 @@ def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cells = (
         Cell(0, "markdown", "$\\partial L/\\partial w_{00} = 0.25$ <script>window.__pwned = 1</script>"),
         Cell(1, "markdown", '<img src=x onerror="window.__pwned = 2"> [x](javascript:window.__pwned=3)'),
-        Cell(2, "code", "print(0.25)", (Output("html", text="<script>window.__pwned=4</script>", mime="text/html"),)),
+        Cell(
+            2,
+            "code",
+            "for i in range(1):\n    print(0.25)",
+            (Output("html", text="<script>window.__pwned=4</script>", mime="text/html"),),
+        ),
     )
+    (out / "figures").mkdir()
+    PIL.Image.new("RGB", (40, 30), (200, 30, 30)).save(out / "figures" / "f.png")
     result = {
         "status": "graded",
         "student": STUDENT,
         "notebook": "n.ipynb",
         "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0.0)],
         "claims": [],
-        "figures": [],
+        "figures": [{"cell": 2, "file": "figures/f.png"}],
         "warnings": [],
         "errors": [],
     }
@@ -144,6 +156,21 @@ def test_fields_end_up_in_the_downloaded_overrides_csv(browser: Firefox, page_pa
     assert w01["comment"] == '=HYPERLINK("x"), 鄭 "ok"'
     assert final["manual"][0]["final_points"] == 8.0 and final["decided"] and final["undecided"] == []
     assert (final["auto_points"], final["final_points"]) == (2.0, 11.5)
+
+
+def test_figures_and_highlighting_show_under_the_pages_csp(browser: Firefox, page_path: Path) -> None:
+    """The figure is a data: URI (img-src data:) and the colours come from the hashed <style>: both must load."""
+    seen = len(browser.events)
+    page = browser.open(page_path.as_uri())
+    img = "document.querySelector('.figs img')"
+    figure = browser.evaluate(page, f"JSON.stringify([{img}.complete, {img}.naturalWidth, {img}.naturalHeight])")
+    colour = browser.evaluate(page, "getComputedStyle(document.querySelector('.hl .k')).color")
+    weight = browser.evaluate(page, "getComputedStyle(document.querySelector('.hl .k')).fontWeight")
+    keyword = get_style_by_name("friendly").style_for_token(Keyword)  # the oracle: Pygments' own style
+    assert figure == "[true,40,30]"
+    assert colour == "rgb({}, {}, {})".format(*bytes.fromhex(keyword["color"]))
+    assert keyword["bold"] and int(weight) >= 700
+    assert _problems(browser, seen) == []
 
 
 def test_a_page_rewritten_with_overrides_keeps_them_in_the_next_download(browser: Firefox, tmp_path: Path) -> None:
