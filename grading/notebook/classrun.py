@@ -171,7 +171,8 @@ def grade_notebook_class(
     result_class = NotebookClass(probs.problem_set.title, rows, override_warnings=warnings)
     files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
     files_written.update(_write_lms(out, rows, manual, allow_partial, template, points, result_class.withheld))
-    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows), bom=True)
+    maximum = notebook_maximum(rows, points, manual)
+    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows, maximum), bom=True)
     write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
     if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual):
         files_written["review"] = out / "review" / "index.html"
@@ -296,8 +297,10 @@ def write_review_pages(
     return list(write_review(out, entries, title=title, manual=list(manual)))
 
 
-def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
-    """``gradebook.csv``: a row per student; per question its verdict and points; cells defused."""
+def render_notebook_gradebook(rows: list[dict[str, Any]], maximum: float) -> str:
+    """``gradebook.csv``: a row per student; per question its verdict and points; cells defused.
+    ``max_points`` is ``maximum``, what the notebook part is out of (:func:`notebook_maximum`: the
+    questions and the manual items), the same for every student."""
     questions: list[str] = []
     for r in rows:
         for q in r["notebook"]["questions"]:
@@ -318,7 +321,7 @@ def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
             r["name"],
             nb["status"],
             f"{nb.get('final_points', sum(q['points'] for q in nb['questions'])):g}",
-            f"{sum(q['max_points'] for q in nb['questions']):g}" if nb["status"] == "graded" else "",
+            f"{maximum:g}",
             sum(q["verdict"] == "needs-review" for q in nb["questions"]),
         ]
         for q in questions:

@@ -188,3 +188,34 @@ def test_cli_takes_a_folder_and_repeated_overrides(
         f"grade: error: {bad}, line 2: points 'seven' is not a number; write a number like 7 or 7.5, "
         "or leave it empty.\n",
     )
+
+
+def test_a_notebook_only_class_takes_a_folder_too(tmp_path: Path) -> None:
+    """examples/make_notebooks.py's class: 10002 (Ada) has w00 right (5 of 5) and a21 one-term (0 of 5);
+    10006 handed in a PDF. The gradebook's points / max_points are the notebook part's, manual items in."""
+    from grading.notebook.classrun import grade_notebook_class
+    from tests.notebook.conftest import HW1
+    from tests.notebook.test_class import make_notebooks
+
+    zip_path = make_notebooks.write_class(tmp_path)
+    folder = tmp_path / "overrides"
+    _write(folder / "overrides.csv", "10002,a21,2,sign slip", "10002,decision boundary,7,")
+    _write(folder / "overrides (1).csv", "10002,a21,3,sign slip only", "10006,w00,4,graded the PDF by hand")
+    manual = ({"name": "decision boundary", "points": 10.0},)
+    result = grade_notebook_class(zip_path, HW1, tmp_path / "o", manual=manual, overrides=folder)
+    assert result.override_warnings == [
+        "overrides: 1 decision is set differently in two files; the later file wins: "
+        "10002 a21 (overrides (1).csv over overrides.csv)."
+    ]
+    book = {r["student"]: r for r in csv_rows(tmp_path / "o" / "gradebook.csv")}
+    assert (book["10002"]["points"], book["10002"]["max_points"], book["10002"]["a21 points"]) == (
+        str(5 + 3 + 7),
+        str(5 + 5 + 10),
+        "3 (set by TA)",
+    )
+    assert (book["10006"]["status"], book["10006"]["points"], book["10006"]["w00 points"]) == (
+        "invalid",
+        "4",
+        "4 (set by TA)",
+    )
+    assert book["10006"]["max_points"] == "20"
