@@ -115,9 +115,10 @@ def grade(
     overrides: Annotated[
         list[Path] | None,
         typer.Option(
+            metavar="<path>",
             help="A class with notebooks: the TA's overrides.csv (from the review pages), applied to the grades; "
             "a folder means each *.csv directly in it (name order); repeat for several files. Where two files "
-            "set the same student and question, the later one wins, with a warning."
+            "set the same student and question, the later one wins, with a warning.",
         ),
     ] = None,
     allow_partial: Annotated[
