@@ -171,8 +171,8 @@ def _name_order(path: Path) -> tuple[str, int, str]:
     """A folder's files in name order, a browser's copy number counted (``overrides.csv`` first, then
     ``overrides (1).csv``, ``overrides (2).csv`` … ``overrides (10).csv``: the order they were downloaded)."""
     m = _COPY.match(path.stem)
-    base, copy = (m["base"], int(m["n"])) if m else (path.stem, 0)
-    return (base.casefold() + path.suffix.casefold(), copy, path.name)
+    base, number = (m["base"], int(m["n"])) if m else (path.stem, 0)
+    return (base.casefold() + path.suffix.casefold(), number, path.name)
 
 
 def override_files(sources: Sequence[str | Path]) -> list[Path]:
