@@ -26,7 +26,7 @@ atomically; a ``gradebook.csv`` edited by hand since the last run is kept as
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def grade_class(
     grader: Callable[..., Any] | None = None,
     lms_template: str | Path | None = None,
     lms_column: str | None = None,
-    overrides: str | Path | None = None,
+    overrides: str | Path | Sequence[str | Path] | None = None,
     allow_partial: bool = False,
 ) -> ClassResult:
     """Grade every submission of a class and write the gradebook, leaderboard and feedback.
@@ -116,7 +116,9 @@ def grade_class(
         lms_template: Moodle's grading worksheet or Canvas's gradebook export to fill
             (default: the assignment's ``[lms] template``); written as ``lms-import.csv``.
         lms_column: Canvas: which assignment column to fill (default ``[lms] column``).
-        overrides: with a ``[notebook]`` part: the TA's ``overrides.csv`` from the review pages.
+        overrides: with a ``[notebook]`` part: the TA's ``overrides.csv`` from the review pages; a file,
+            a folder of them (each ``*.csv`` directly in it), or several of either: the later file
+            wins where two set the same student and question (``result.override_warnings`` says so).
         allow_partial: with a ``[notebook]`` part: give the LMS a grade even while a manual
             item is undecided (the comment says so); else that grade is withheld.
 
@@ -166,7 +168,7 @@ def grade_class(
     review = None
     if notebooks is not None:
         rows = notebooks.attach(rows)
-        review = notebooks.finish(rows, None if overrides is None else Path(overrides))
+        review = notebooks.finish(rows, overrides)
     baseline = baseline_row(a, key, grader)
     for row, slug in zip(rows, unique_slugs([r["student"] for r in rows]), strict=True):
         row["slug"] = slug
@@ -199,6 +201,7 @@ def grade_class(
         bugs=bugs,
         refused=refused,
         key_warnings=key_warning_lines(key.warnings),
+        override_warnings=notebooks.warnings if notebooks is not None else [],
     )
     done = len(subs)
 

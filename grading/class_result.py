@@ -30,6 +30,8 @@ class ClassResult:
             one line per kind naming the row (:func:`grading.key.key_warning_lines`); for the TA only.
         withheld: a CSV + notebook class: students whose LMS grade waits for the TA (a manual
             item of theirs undecided; ``allow_partial`` writes it anyway).
+        override_warnings: a CSV + notebook class: what applying ``--overrides`` warned about, one
+            line each (decisions a later file replaced); for the TA only, not in ``results.json``.
     """
 
     title: str
@@ -41,6 +43,7 @@ class ClassResult:
     lms: dict[str, Any] | None = None
     key_warnings: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    override_warnings: list[str] = field(default_factory=list)
 
     @property
     def n_ok(self) -> int:

@@ -113,9 +113,12 @@ def grade(
         float, typer.Option(help="With --problems or a class with [notebook]: the largest notebook read, in MB.")
     ] = 50.0,
     overrides: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            help="A class with notebooks: the TA's overrides.csv (from the review pages), applied to the grades."
+            metavar="<path>",
+            help="A class with notebooks: the TA's overrides.csv (from the review pages), applied to the grades; "
+            "a folder means each *.csv directly in it (name order); repeat for several files. Where two files "
+            "set the same student and question, the later one wins, with a warning.",
         ),
     ] = None,
     allow_partial: Annotated[
@@ -142,7 +145,7 @@ def grade(
     Exit status: 0 scored, 1 invalid submission, 2 usage error.
     """
     finals = {
-        "overrides": overrides,
+        "overrides": overrides or None,
         "allow_partial": allow_partial,
         "lms_template": lms_template,
         "lms_column": lms_column,
@@ -164,7 +167,7 @@ def grade(
         )
         return
     is_class = path.is_dir() or is_zip(path)
-    if (overrides is not None or allow_partial) and (not is_class or variants is not None):
+    if (overrides or allow_partial) and (not is_class or variants is not None):
         raise UsageError("--overrides and --allow-partial apply to a class of notebooks (--problems, or [notebook]).")
     if problems is not None or path.suffix.lower() == ".ipynb":
         _grade_notebook(path, problems, variants, student, out, as_json, max_notebook_mb)
@@ -302,6 +305,7 @@ def _grade_notebook_class(
         if extra["lms_template"] is None:
             extra["lms_template"] = _lms_of(settings)
     result = grade_notebook_class(path, problems, out, variants=variants, max_bytes=int(max_mb * 1024 * 1024), **extra)
+    _warn(result.override_warnings)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -394,10 +398,18 @@ def _grade_class(
             heatmaps=heatmaps,
             **finals,
         )
+    _warn(result.override_warnings)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         Console(highlight=False).print(render_class_summary(result))
+
+
+def _warn(lines: list[str]) -> None:
+    from grading.safety import strip_control
+
+    for line in lines:
+        typer.echo(f"grade: warning: {strip_control(line)}", err=True)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import jinja2
 
 __all__ = ["cell_colours", "draw_confusion_png", "md_escape", "per_class_scores", "render_feedback", "template_env"]
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~$])")
 
 
 @cache
@@ -206,6 +206,7 @@ def _pct(x: float | None) -> str:
 
 
 def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, html: bool) -> dict[str, Any]:
+    from grading.feedback_notebook import notebook_feedback
     from grading.safety import strip_control
 
     esc = (lambda s: strip_control(str(s))) if html else (lambda s: md_escape(strip_control(str(s))))
@@ -288,6 +289,7 @@ def _context(student: Mapping[str, Any], *, title: str, heatmap: Path | None, ht
             for c in classes
         ],
         "image": image,
+        "notebook": notebook_feedback(student, esc),
     }
 
 

@@ -60,6 +60,8 @@ class NotebookClass:
     files: dict[str, Path] = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)
     """Students whose LMS grade waits for the TA (manual items undecided)."""
+    override_warnings: list[str] = field(default_factory=list)
+    """One line each: decisions of ``--overrides`` that a later file replaced (for the TA)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "students": self.students}
@@ -134,7 +136,7 @@ def grade_notebook_class(
     points: float | None = None,
     manual: tuple[Mapping[str, Any], ...] = (),
     progress: Callable[[int, int, str], None] | None = None,
-    overrides: Path | None = None,
+    overrides: str | Path | Sequence[str | Path] | None = None,
     allow_partial: bool = False,
     lms_template: Path | None = None,
     lms_column: str | None = None,
@@ -144,7 +146,8 @@ def grade_notebook_class(
     Args:
         points: The notebook part's total; each question's points are scaled to it.
         manual: ``[[notebook.manual]]`` items (``{name, points}``), shown on the review pages.
-        overrides: The TA's ``overrides.csv`` (from the review pages), applied before anything is written.
+        overrides: The TA's ``overrides.csv`` (from the review pages): a file, a folder of them, or several
+            (:func:`grading.notebook.finalize.apply_decisions`), applied before anything is written.
         allow_partial: Write an LMS grade even when manual items are undecided (the comment says so).
         lms_template, lms_column: Moodle's worksheet or Canvas's export to fill (``lms-import.csv``);
             without one, a Moodle zip gets ``moodle-grading-worksheet.csv``.
@@ -164,11 +167,12 @@ def grade_notebook_class(
         template = read_lms_template(lms_template, column=lms_column)
     from grading.notebook.finalize import apply_decisions
 
-    apply_decisions(rows, overrides, manual)  # without overrides: automatic = final, manual items undecided
-    result_class = NotebookClass(probs.problem_set.title, rows)
+    warnings = apply_decisions(rows, overrides, manual)  # without overrides: automatic = final, manual undecided
+    result_class = NotebookClass(probs.problem_set.title, rows, override_warnings=warnings)
     files_written = {"results.json": out / "results.json", "gradebook.csv": out / "gradebook.csv"}
     files_written.update(_write_lms(out, rows, manual, allow_partial, template, points, result_class.withheld))
-    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows), bom=True)
+    maximum = notebook_maximum(rows, points, manual)
+    write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows, maximum), bom=True)
     write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
     if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual):
         files_written["review"] = out / "review" / "index.html"
@@ -293,8 +297,10 @@ def write_review_pages(
     return list(write_review(out, entries, title=title, manual=list(manual)))
 
 
-def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
-    """``gradebook.csv``: a row per student; per question its verdict and points; cells defused."""
+def render_notebook_gradebook(rows: list[dict[str, Any]], maximum: float) -> str:
+    """``gradebook.csv``: a row per student; per question its verdict and points; cells defused.
+    ``max_points`` is ``maximum``, what the notebook part is out of (:func:`notebook_maximum`: the
+    questions and the manual items), the same for every student."""
     questions: list[str] = []
     for r in rows:
         for q in r["notebook"]["questions"]:
@@ -315,7 +321,7 @@ def render_notebook_gradebook(rows: list[dict[str, Any]]) -> str:
             r["name"],
             nb["status"],
             f"{nb.get('final_points', sum(q['points'] for q in nb['questions'])):g}",
-            f"{sum(q['max_points'] for q in nb['questions']):g}" if nb["questions"] else "",
+            f"{maximum:g}",
             sum(q["verdict"] == "needs-review" for q in nb["questions"]),
         ]
         for q in questions:

@@ -21,8 +21,12 @@ from typing import Any
 from grading.lms import LmsGrade
 from grading.safety import strip_control
 
+OverrideSources = str | Path | Sequence[str | Path] | None
+"""What ``--overrides`` names: a file, a folder of them, several of either, or None."""
+
 __all__ = [
     "NotebookPoints",
+    "OverrideSources",
     "apply_decisions",
     "hold_back",
     "notebook_comment",
@@ -31,24 +35,35 @@ __all__ = [
 ]
 
 
-def apply_decisions(rows: list[dict[str, Any]], overrides: Path | None, manual: Sequence[Mapping[str, Any]]) -> None:
-    """Apply ``overrides.csv`` to each row's ``notebook`` result in place.
+def apply_decisions(
+    rows: list[dict[str, Any]], overrides: OverrideSources, manual: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Apply the TA's ``overrides.csv`` files to each row's ``notebook`` result in place; the warnings
+    (one line each: decisions a later file replaced).
 
-    ``overrides`` None applies no decision but still records each question's automatic and final
-    points and each manual item as undecided, so every result has the same fields.
+    ``overrides`` is a file, a folder of them, several of either (:func:`grading.notebook.overrides.
+    read_override_sources`), or None: no decision, but each question still gets its automatic and final
+    points and each manual item is undecided, so every result has the same fields. Points the TA gives
+    to a question of a notebook that could not be read count (the question is added, ``not-found``).
 
     Raises:
-        GradingError (OverridesError, a UsageError): the file is wrong.
+        GradingError (OverridesError, a UsageError): a file is wrong.
     """
-    from grading.notebook.overrides import Overrides, apply_overrides, read_overrides
+    from grading.notebook.overrides import Overrides, apply_overrides, read_override_sources
 
     decisions = Overrides("")
     if overrides is not None:
+        sources = [overrides] if isinstance(overrides, (str, Path)) else list(overrides)
         students = {r["student"] for r in rows}
         questions = {q["question"] for r in rows for q in r["notebook"]["questions"]} | {m["name"] for m in manual}
-        decisions = read_overrides(overrides, students, questions)
+        decisions = read_override_sources(sources, students, questions)
+    max_points: dict[str, float] = {}
     for r in rows:
-        r["notebook"] = apply_overrides(r["notebook"], decisions, [dict(m) for m in manual])
+        for q in r["notebook"]["questions"] if r["notebook"]["status"] == "graded" else ():
+            max_points.setdefault(q["question"], float(q["max_points"]))
+    for r in rows:
+        r["notebook"] = apply_overrides(r["notebook"], decisions, [dict(m) for m in manual], max_points)
+    return list(decisions.warnings)
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,9 @@ def notebook_points(result: Mapping[str, Any], manual: Sequence[Mapping[str, Any
     >>> notebook_points(r, [{"name": "figure", "points": 5}])
     NotebookPoints(auto=2.5, final=2.5, undecided=('figure',))
     """
-    if result["status"] != "graded":  # only what the TA set by hand counts
-        set_by_ta = [x["final_points"] for x in result.get("manual") or [] if x.get("final_points") is not None]
-        return NotebookPoints(0.0, math.fsum(set_by_ta))
+    if result["status"] != "graded":  # only what the TA set by hand counts, on questions and manual items
+        items = [*result.get("questions", []), *(result.get("manual") or [])]
+        return NotebookPoints(0.0, math.fsum(x["final_points"] for x in items if x.get("final_points") is not None))
     auto = math.fsum(q["points"] for q in result["questions"])
     final = float(result.get("final_points", auto))
     undecided = result["undecided"] if "undecided" in result else [m["name"] for m in manual]

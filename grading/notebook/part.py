@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grading.notebook.classrun import grade_notebooks, notebook_maximum, write_review_pages
+from grading.notebook.finalize import OverrideSources
 from grading.notebook.grade import invalid_result
 
 __all__ = ["MAX_GAP", "NotebookPart"]
@@ -39,6 +40,8 @@ class NotebookPart:
     manual: tuple[Mapping[str, Any], ...] = ()
     points: float | None = None
     from_notebook: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What applying ``--overrides`` warned about, one line each (decisions a later file replaced)."""
 
     @classmethod
     def grade(cls, source: Path, settings: Any, out: Path, *, title: str) -> NotebookPart:
@@ -112,16 +115,17 @@ class NotebookPart:
             )
         return rows
 
-    def finish(self, rows: list[dict[str, Any]], overrides: Path | None) -> Path | None:
-        """Apply ``overrides.csv`` (None: none yet) to the rows' notebook results and write the review
-        pages; their index, when written.
+    def finish(self, rows: list[dict[str, Any]], overrides: OverrideSources) -> Path | None:
+        """Apply the TA's ``overrides.csv`` files (None: none yet; several, or a folder: see
+        :func:`grading.notebook.finalize.apply_decisions`) to the rows' notebook results and write the
+        review pages; their index, when written. What the overrides warn about goes to :attr:`warnings`.
 
         Raises:
-            UsageError: ``overrides.csv`` is unusable (one line naming the file and the row).
+            UsageError: an overrides file is unusable (one line naming the file and the row).
         """
         from grading.notebook.finalize import apply_decisions
 
-        apply_decisions(rows, overrides, self.manual)
+        self.warnings = apply_decisions(rows, overrides, self.manual)
         table = [{"student": r["student"], "name": r["name"], "notebook": r["notebook"]} for r in rows]
         if write_review_pages(self.out, table, self.notebooks, title=self.title, manual=self.manual):
             return self.out / "review" / "index.html"
