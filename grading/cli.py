@@ -34,7 +34,7 @@ def grade(
     key: Annotated[
         Path | None,
         typer.Option(
-            help="The answer key CSV or an assignment.toml (with --variants: an assignment.toml for [answers] and [lms])."
+            help="The answer key CSV or an assignment.toml (with --variants: an assignment.toml for \\[answers] and \\[lms])."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented fields).")] = False,
@@ -62,7 +62,8 @@ def grade(
     anonymous: Annotated[
         bool,
         typer.Option(
-            "--anonymous", help='Class: the leaderboard shows pseudonyms, not names (as [ranking] show = "pseudonyms").'
+            "--anonymous",
+            help='Class: the leaderboard shows pseudonyms, not names (as \\[ranking] show = "pseudonyms").',
         ),
     ] = False,
     variants: Annotated[
@@ -74,13 +75,13 @@ def grade(
     rtol: Annotated[
         float | None,
         typer.Option(
-            help=f"With --variants: relative tolerance of a number (default: [answers] rtol, else {DEFAULT_RTOL})."
+            help=f"With --variants: relative tolerance of a number (default: \\[answers] rtol, else {DEFAULT_RTOL})."
         ),
     ] = None,
     atol: Annotated[
         float | None,
         typer.Option(
-            help=f"With --variants: absolute tolerance near zero (default: [answers] atol, else {DEFAULT_ATOL})."
+            help=f"With --variants: absolute tolerance near zero (default: \\[answers] atol, else {DEFAULT_ATOL})."
         ),
     ] = None,
     lms_template: Annotated[
@@ -110,7 +111,7 @@ def grade(
         str | None, typer.Option(help="With --problems: the student's id (picks their numbers from --variants).")
     ] = None,
     max_notebook_mb: Annotated[
-        float, typer.Option(help="With --problems or a class with [notebook]: the largest notebook read, in MB.")
+        float, typer.Option(help="With --problems or a class with \\[notebook]: the largest notebook read, in MB.")
     ] = 50.0,
     overrides: Annotated[
         list[Path] | None,
@@ -131,7 +132,7 @@ def grade(
     max_size: Annotated[
         str | None,
         typer.Option(
-            help=f'Largest file accepted (default: [submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. "50 MB".'
+            help=f'Largest file accepted (default: \\[submission] max_size, else {DEFAULT_MAX_BYTES:,} bytes), e.g. "50 MB".'
         ),
     ] = None,
 ) -> None:
