@@ -221,9 +221,9 @@ def _matrix_steps(key: str, tex_name: str, value: Any, base: int = 0) -> list[St
         body = r" \\ ".join(" & ".join(row) for row in tex_cells)
         latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * ncols}}} {body} \end{{array}}\right)"
         return [Step(key, latex, text, None, GIVEN)]
-    # LaTeX: footnotesize, 2 pt between columns (4.6 pt a character, a minus sign wider): blocks that fill GRID_PT,
-    # each holding whole terminal blocks (cut evenly), so that a step is the same columns in both
-    per_grid = max(1, int(GRID_PT // (4.6 * tex_width + 6)))
+    # LaTeX: script size (4.1 pt a character, a minus sign wider) and 10 pt between columns: blocks that fill
+    # GRID_PT, each holding whole terminal blocks (cut evenly), so that a step is the same columns in both
+    per_grid = max(1, int(GRID_PT // (4.1 * tex_width + 10)))
     per_grid = -(-ncols // -(-ncols // per_grid))
     out = []
     for start in range(0, ncols, per_grid):
@@ -251,12 +251,18 @@ def _text_block(key: str, cells: list[list[str]], width: int, start: int, stop: 
 
 
 def _grid(tex_cells: list[list[str]], base: int, r0: int, r1: int, c0: int, c1: int) -> str:
-    """Rows ``r0:r1`` and columns ``c0:c1`` of a matrix, small, headed with their indices (from ``base``)."""
+    """Rows ``r0:r1`` and columns ``c0:c1`` of a matrix in script size, headed with their indices (from ``base``).
+
+    Maths only (``\\scriptstyle`` in each cell, no text-mode size or length), so MathJax in a notebook
+    shows it as LaTeX does.
+    """
     head = " & ".join(rf"\scriptstyle {c + base}" for c in range(c0, c1))
-    rows = [rf"\scriptstyle {r + base} & " + " & ".join(tex_cells[r][c0:c1]) for r in range(r0, r1)]
+    rows = [
+        rf"\scriptstyle {r + base} & " + " & ".join(rf"\scriptstyle {x}" for x in tex_cells[r][c0:c1])
+        for r in range(r0, r1)
+    ]
     body = rf" & {head} \\ \hline " + r" \\ ".join(rows)
-    spec = "r|" + "r" * (c1 - c0)
-    return rf"\mbox{{\footnotesize\setlength{{\arraycolsep}}{{2pt}}$\begin{{array}}{{{spec}}} {body} \end{{array}}$}}"
+    return rf"\begin{{array}}{{r|{'r' * (c1 - c0)}}} {body} \end{{array}}"
 
 
 def _visible_len(tex: str) -> int:
