@@ -86,7 +86,8 @@ def _numbers(graph: Graph, values: Mapping | None) -> ConvNumbers | None:
 
 def _first_steps(graph: Graph, values: Mapping | None, env: dict[str, float] | None) -> tuple[Step, ...]:
     """The numbers given (so a TA can check by hand), then the forward pass."""
-    given = given_steps(check_values(values, graph.problem)) if values is not None else ()
+    base = 1 if graph.problem.one_based else 0  # a wide matrix is printed with its indices
+    given = given_steps(check_values(values, graph.problem), base=base) if values is not None else ()
     return (*given, *forward_steps(graph, env))
 
 

@@ -8,7 +8,7 @@ signs the same way; nothing here imports the rest of derive, so any of them may 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 __all__ = ["LATEX_WIDTH", "groups", "split_latex", "visible_width"]
@@ -66,8 +66,13 @@ def _tokens(tex: str) -> list[str]:
     return parts
 
 
-def split_latex(equation: str, width: int = LATEX_WIDTH) -> list[str]:
+def split_latex(
+    equation: str, width: float = LATEX_WIDTH, measure: Callable[[str], float] = visible_width
+) -> list[str]:
     """An equation ``lhs = rhs ...`` as ``align*`` lines, broken at top-level signs.
+
+    ``measure`` is the printed width of a line in characters (:func:`visible_width` unless the
+    caller knows better, e.g. for smaller type).
 
     >>> split_latex("x = a + b", 100)
     ['x &= a + b']
@@ -79,7 +84,7 @@ def split_latex(equation: str, width: int = LATEX_WIDTH) -> list[str]:
     lines: list[str] = []
     current = ""
     for tok in rest:
-        if current and visible_width(current + tok) > width:
+        if current and measure(current + tok) > width:
             lines.append(current)
             current = ""
         current = f"{current} {tok}" if current else tok

@@ -14,13 +14,17 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-from derive.latexlines import LATEX_WIDTH, split_latex
+from derive.latexlines import LATEX_WIDTH, split_latex, visible_width
 from derive.latexlines import groups as _groups
 from derive.steps import Derivation
 
 __all__ = ["LATEX_WIDTH", "escape_latex", "render_latex", "render_text", "split_latex"]
 
 TEXT_WIDTH = 100
+COMPACT_LINES = 150
+"""A derivation longer than this many LaTeX lines is set in ``\\footnotesize``, in lines of :data:`COMPACT_WIDTH`."""
+COMPACT_WIDTH = 88
+"""Visible characters per line in a compact derivation (footnotesize: 9 pt type on 11 pt's page)."""
 TEXT_ELIDE = 24  # show at most this many steps of one group in the terminal
 
 _LATEX_SPECIALS = {
@@ -138,6 +142,63 @@ def _wrap(line: str, width: int) -> list[str]:
     return ["  " + lines[0], *["  " + x for x in lines[1:]]]
 
 
+PACK_MAX = 4
+"""Short equations of a compact derivation side by side: at most this many on one line."""
+PACK_PT, PACK_CHAR_PT, PACK_GAP_PT = 480.0, 5.0, 14.0
+"""The line (A4, 2 cm margins), a printed character in footnotesize, the least gap between two equations (points)."""
+
+
+def _packed(split: list[list[str]], width: int) -> list[list[str]]:
+    """``align*`` blocks of a group: a run of short one-line equations goes several to a line.
+
+    Each run is a block of its own (``align*`` lines its columns up over the whole block, so a long
+    equation would push the second column off the page).
+
+    >>> _packed([["z &= a + b", "&+ c"], ["h_0 &= 1"], ["h_1 &= 2"], ["h_2 &= 3"]], 36)
+    [['z &= a + b', '&+ c'], ['h_0 &= 1 & h_1 &= 2 & h_2 &= 3']]
+    """
+    blocks: list[list[str]] = []
+    plain: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        nonlocal plain
+        if len(run) > 1:
+            if plain:
+                blocks.append(plain)
+                plain = []
+            per_line = max(1, min(PACK_MAX, int(PACK_PT // (PACK_CHAR_PT * max(map(_printed, run)) + PACK_GAP_PT))))
+            blocks.append([" & ".join(run[k : k + per_line]) for k in range(0, len(run), per_line)])
+        else:
+            plain += run
+        run.clear()
+
+    for lines in split:
+        short = len(lines) == 1 and 2 * visible_width(lines[0]) + 6 <= width
+        if run and not (short and 0.75 <= _printed(lines[0]) / _printed(run[0]) <= 1.33):
+            flush()  # a run is equations of about one width: the widest sets the columns
+        if short:
+            run.append(lines[0])
+        else:
+            plain += lines
+    flush()
+    if plain:
+        blocks.append(plain)
+    return blocks
+
+
+def _printed(line: str) -> float:
+    """:func:`visible_width` closer to print: subscripts at 0.7 of a character, a ``+``/``-`` between terms 3,
+    a ``\\times`` (of ``2.5 \\times 10^{-7}``) 2.5, ``\\tanh`` its 4 letters.
+
+    A sum of many short numbers (``0 + 0 + 0``) is mostly its signs and their spaces.
+    """
+    subscripts = sum(visible_width(m) for m in re.findall(r"_\{([^{}]*)\}", line))
+    signs = line.count(" + ") + line.count(" - ")
+    words = sum(len(m) - 1 for m in re.findall(r"\\(tanh|exp|ln|log|max|min)\b", line))  # \tanh prints 4 letters
+    return visible_width(line) - 0.3 * subscripts + 2 * signs + 1.5 * line.count(r"\times") + words
+
+
 def render_latex(derivation: Derivation | Iterable[Derivation], *, standalone: bool = False) -> str:
     """LaTeX of one or more derivations.
 
@@ -153,15 +214,19 @@ def render_latex(derivation: Derivation | Iterable[Derivation], *, standalone: b
     template = environment().from_string((Path(__file__).parent / "derivation.tex.j2").read_text(encoding="utf-8"))
     data = []
     for d in derivations:
+        compact = sum(len(split_latex(s.latex)) for s in d.steps) > COMPACT_LINES
+        width, measure = (COMPACT_WIDTH, _printed) if compact else (LATEX_WIDTH, visible_width)
         groups = []
         for group, steps in _groups(d.steps):
-            lines = [line for s in steps for line in split_latex(s.latex)]
-            groups.append((escape_latex(group or "Steps"), lines))
+            split = [split_latex(s.latex, width, measure) for s in steps]
+            blocks = _packed(split, width) if compact else [[line for lines in split for line in lines]]
+            groups.append((escape_latex(group or "Steps"), blocks))
         data.append(
             {
                 "title": escape_latex(d.title),
+                "compact": compact,
                 "groups": groups,
-                "result": " \\\\\n".join(split_latex(d.result.latex)),
+                "result": " \\\\\n".join(split_latex(d.result.latex, width, measure)),
                 "notes": [escape_latex(n) for n in d.notes],
             }
         )

@@ -137,7 +137,9 @@ def int_latex(n: int) -> str:
     return f"{n:,}".replace(",", "{,}")
 
 
-def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | None = None) -> tuple[Step, ...]:
+def given_steps(
+    values: Mapping[str, Any], *, latex_names: Mapping[str, str] | None = None, base: int = 0
+) -> tuple[Step, ...]:
     r"""The numbers of a ``--values`` layout as the first steps of a derivation (group ``Given``).
 
     A matrix (list of rows) is written as a matrix (a LaTeX ``array``, which has no column
@@ -146,6 +148,7 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
     Args:
         values: Key → number, list or list of rows, in the order to show them.
         latex_names: LaTeX for a key that is not a plain letter (``{"gamma": r"\gamma"}``).
+        base: The first index (0, or 1 for a course that counts from 1), printed beside a wide matrix.
 
     >>> [s.text for s in given_steps({"w": [[1, -0.5], [0.25, 2]], "v": [1, 2], "y": 0.5})]
     ['w = [   1  -0.5 ]\n    [0.25     2 ]', 'v = (1, 2)', 'y = 0.5']
@@ -157,7 +160,7 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
     for key, value in values.items():
         tex_name = names.get(key, key)
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
-            out += _matrix_steps(key, tex_name, value)
+            out += _matrix_steps(key, tex_name, value, base)
         elif isinstance(value, (list, tuple)):
             out.append(
                 Step(
@@ -184,12 +187,24 @@ def given_steps(values: Mapping[str, Any], *, latex_names: Mapping[str, str] | N
 TEXT_MATRIX_WIDTH = 70
 """Characters of one row of a given matrix in a terminal; a wider matrix goes in blocks of columns."""
 
+GRID_PT = 420.0
+"""Points a block of a wide matrix may take on the page (A4, 2 cm margins, beside ``a =`` and the row numbers)."""
+GRID_ROWS = 40
+"""Rows of a wide matrix per block: a block is one unbreakable line of maths, so it must fit a page's height."""
 
-def _matrix_steps(key: str, tex_name: str, value: Any) -> list[Step]:
+
+def _matrix_steps(key: str, tex_name: str, value: Any, base: int = 0) -> list[Step]:
     r"""A given matrix as one step, or as blocks of columns when its rows would not fit the page.
 
+    A terminal shows a wide matrix in blocks of :data:`TEXT_MATRIX_WIDTH` characters. LaTeX sets
+    it smaller, as a grid with its row and column indices (numbered from ``base``), in blocks
+    that fill the page's width; a step is one LaTeX block and holds the terminal's blocks in it.
+
     >>> [s.name for s in _matrix_steps("a", "a", [[-0.5] * 30])]
-    ['a (columns 1-8 of 30)', 'a (columns 9-16 of 30)', 'a (columns 17-24 of 30)', 'a (columns 25-30 of 30)']
+    ['a (columns 1-15 of 30)', 'a (columns 16-30 of 30)']
+    >>> print(_matrix_steps("a", "a", [[-0.5] * 30])[1].text)
+    a (columns 16-22 of 30) = [-0.5  -0.5  -0.5  -0.5  -0.5  -0.5  -0.5 ]
+    a (columns 23-30 of 30) = [-0.5  -0.5  -0.5  -0.5  -0.5  -0.5  -0.5  -0.5 ]
     """
     cells = [[format_number(float(x)) for x in row] for row in value]
     tex_cells = [[latex_number(float(x)) for x in row] for row in value]
@@ -199,21 +214,55 @@ def _matrix_steps(key: str, tex_name: str, value: Any) -> list[Step]:
     # printed: about 5.5 pt per character plus 10 pt of column gap, in 300 pt beside "a =" and the label
     column_pt = 5.5 * tex_width + 10
     fits = ncols * column_pt <= 420 and ncols * (width + 2) <= TEXT_MATRIX_WIDTH + 20  # one block, no label
-    per_block = ncols if fits else max(1, min((TEXT_MATRIX_WIDTH - len(key)) // (width + 2), int(300 // column_pt)))
-    per_block = -(-ncols // -(-ncols // per_block))  # the same number of blocks, as even as they go
+    per_text = ncols if fits else max(1, min((TEXT_MATRIX_WIDTH - len(key)) // (width + 2), int(300 // column_pt)))
+    per_text = -(-ncols // -(-ncols // per_text))  # the same number of blocks, as even as they go
+    if fits:
+        text = _text_block(key, cells, width, 0, ncols, blocked=False)
+        body = r" \\ ".join(" & ".join(row) for row in tex_cells)
+        latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * ncols}}} {body} \end{{array}}\right)"
+        return [Step(key, latex, text, None, GIVEN)]
+    # LaTeX: script size (4.1 pt a character, a minus sign wider) and 10 pt between columns: blocks that fill
+    # GRID_PT, each holding whole terminal blocks (cut evenly), so that a step is the same columns in both
+    per_grid = max(1, int(GRID_PT // (4.1 * tex_width + 10)))
+    per_grid = -(-ncols // -(-ncols // per_grid))
     out = []
-    for start in range(0, ncols, per_block):
-        stop = min(start + per_block, ncols)
-        blocked = per_block < ncols
+    for start in range(0, ncols, per_grid):
+        stop = min(start + per_grid, ncols)
+        blocked = stop - start < ncols
         name = f"{key} (columns {start + 1}-{stop} of {ncols})" if blocked else key
-        pad = " " * (len(name) + 3)
-        rows = ["[" + "  ".join(c.rjust(width) for c in row[start:stop]) + " ]" for row in cells]
-        text = f"{name} = " + f"\n{pad}".join(rows)
-        body = r" \\ ".join(" & ".join(row[start:stop]) for row in tex_cells)
-        label = rf" \quad \text{{(columns {start + 1}--{stop} of {ncols})}}" if blocked else ""
-        latex = rf"{tex_name} = \left(\begin{{array}}{{{'r' * (stop - start)}}} {body} \end{{array}}\right){label}"
+        pieces = -(-(stop - start) // per_text)
+        cuts = [start + (stop - start) * k // pieces for k in range(pieces + 1)]
+        text = "\n".join(_text_block(key, cells, width, a, b, blocked=True) for a, b in zip(cuts, cuts[1:]))
+        lines = [
+            _grid(tex_cells, base, r0, min(r0 + GRID_ROWS, len(value)), start, stop)
+            for r0 in range(0, len(value), GRID_ROWS)
+        ]
+        latex = f"{tex_name} = " + r" \\ & ".join(lines)  # a tall block goes on in the next line
         out.append(Step(name, latex, text, None, GIVEN))
     return out
+
+
+def _text_block(key: str, cells: list[list[str]], width: int, start: int, stop: int, *, blocked: bool) -> str:
+    """Columns ``start:stop`` of a matrix for a terminal, named with them when the matrix is cut."""
+    name = f"{key} (columns {start + 1}-{stop} of {len(cells[0])})" if blocked else key
+    pad = " " * (len(name) + 3)
+    rows = ["[" + "  ".join(c.rjust(width) for c in row[start:stop]) + " ]" for row in cells]
+    return f"{name} = " + f"\n{pad}".join(rows)
+
+
+def _grid(tex_cells: list[list[str]], base: int, r0: int, r1: int, c0: int, c1: int) -> str:
+    """Rows ``r0:r1`` and columns ``c0:c1`` of a matrix in script size, headed with their indices (from ``base``).
+
+    Maths only (``\\scriptstyle`` in each cell, no text-mode size or length), so MathJax in a notebook
+    shows it as LaTeX does.
+    """
+    head = " & ".join(rf"\scriptstyle {c + base}" for c in range(c0, c1))
+    rows = [
+        rf"\scriptstyle {r + base} & " + " & ".join(rf"\scriptstyle {x}" for x in tex_cells[r][c0:c1])
+        for r in range(r0, r1)
+    ]
+    body = rf" & {head} \\ \hline " + r" \\ ".join(rows)
+    return rf"\begin{{array}}{{r|{'r' * (c1 - c0)}}} {body} \end{{array}}"
 
 
 def _visible_len(tex: str) -> int:

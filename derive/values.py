@@ -24,7 +24,16 @@ from derive._files import read_user_text
 from derive.errors import DeriveError, did_you_mean
 from derive.problem import Problem
 
-__all__ = ["expected_layout", "finite", "leaf_values", "load_values", "random_values", "read_json", "shown"]
+__all__ = [
+    "expected_layout",
+    "finite",
+    "grid_number",
+    "leaf_values",
+    "load_values",
+    "random_values",
+    "read_json",
+    "shown",
+]
 
 
 def derived_seed(seed: int, *parts: str) -> int:
@@ -191,8 +200,29 @@ def load_values(path: str | Path, problem: Problem) -> dict[str, object]:
         raise DeriveError(f"{path}: {exc}") from None
 
 
+def grid_number(rng: random.Random, lo: float = -1.0, hi: float = 1.0) -> float:
+    """A number with one decimal from ``[lo, hi]`` (ends on the 0.1 grid), never exactly 0.
+
+    A 0 in a product wipes out a term a student should work through, and makes a wrong answer
+    look right, so a drawn 0.0 is drawn again from the same ``rng`` (the same seed gives the same
+    numbers). Only a range with no other number on the grid (``lo == hi == 0``) gives 0.0.
+
+    >>> rng = random.Random(0)
+    >>> [grid_number(rng, 0.0, 1.0) for _ in range(5)], grid_number(rng, 0.0, 0.0)
+    ([0.8, 0.8, 0.4, 0.3, 0.5], 0.0)
+    """
+    if not lo <= hi:
+        raise ValueError(f"grid_number: lo = {lo!r} is above hi = {hi!r}")
+    if math.floor(hi * 10 + 1e-9) < 1 and math.ceil(lo * 10 - 1e-9) > -1:
+        return 0.0  # the range holds no number on the grid but 0: the problem asks for 0
+    while True:
+        x = round(rng.uniform(lo, hi), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if x != 0.0:
+            return x
+
+
 def random_values(problem: Problem, seed: int) -> dict[str, object]:
-    """Values a student can work by hand: one decimal, in [-1, 1] (y in [0, 1]).
+    """Values a student can work by hand: one decimal, in [-1, 1] (y in [0, 1]), never 0.
 
     The same seed gives the same values. For ReLU, values that put some ``z`` within
     0.05 of the kink are redrawn (the derivative there is a convention, not maths).
@@ -201,7 +231,7 @@ def random_values(problem: Problem, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
 
     def num(lo: float = -1.0, hi: float = 1.0) -> float:
-        return round(rng.uniform(lo, hi), 1) + 0.0
+        return grid_number(rng, lo, hi)
 
     for _ in range(1000):
         out: dict[str, object] = {

@@ -212,18 +212,19 @@ def load_values(path: str | Path, net: Network) -> dict[str, Any]:
 
 
 def random_values(net: Network, seed: int) -> dict[str, Any]:
-    """Values a student can work by hand (one decimal in [-1, 1]), reproducible from ``seed``.
+    """Values a student can work by hand (one decimal in [-1, 1], never 0), reproducible from ``seed``.
 
     Draws again (up to 200 times) while a ReLU input is within 0.05 of 0 or a max-pool
     window has two maxima within 0.005: there the derivative is a convention, not maths.
     """
     from derive.network.graph import forward
+    from derive.values import grid_number
 
     rng = random.Random(seed)
 
     def tensor(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
-            return [round(rng.uniform(-1, 1), 1) + 0.0 for _ in range(shape[0])]
+            return [grid_number(rng) for _ in range(shape[0])]
         return [tensor(shape[1:]) for _ in range(shape[0])]
 
     out: dict[str, Any] = {}
@@ -235,7 +236,7 @@ def random_values(net: Network, seed: int) -> dict[str, Any]:
             if net.loss == "softmax-ce"
             else rng.randint(0, 1)
             if net.loss == "bce"
-            else [round(rng.uniform(0, 1), 1) for _ in range(k)]
+            else [grid_number(rng, 0.0, 1.0) for _ in range(k)]
         )
         if forward(net, check_values(net, out)).clear(0.05, 0.005):
             return out

@@ -93,13 +93,19 @@ def test_sweep_compiles_inside_the_page(tmp_path: Path) -> None:
 
 
 def test_given_matrices_and_vectors_are_broken() -> None:
-    """28x28 input: the matrix in column blocks, v over many lines; no line wider than the page by count."""
+    """28x28 input: the matrix in two blocks of 14 columns headed with their indices (issue 18: it was
+    four blocks of 7, a page each), v over many lines; no line wider than the page by count."""
     problem = Problem(input=(28, 28), kernel=(1, 1))
     text = render_latex(gradient(problem, "w00", values=random_values(problem, 1), check=False).to_derivation())
     given = text.split(r"\paragraph{Given}")[1].split(r"\paragraph{")[0]
-    assert (
-        given.count(r"\begin{array}") == 4 + 1 and "(columns 1--7 of 28)" in given and "(columns 22--28 of 28)" in given
-    )
+    assert given.count(r"\begin{array}") == 2 + 1  # the input's two blocks and the 1x1 kernel
+    heads = re.findall(r"\{r\|r+\}\s+((?:& \\scriptstyle \d+ )+)", given)
+    assert [re.findall(r"\d+", h) for h in heads] == [[str(c) for c in range(14)], [str(c) for c in range(14, 28)]]
+    assert r"\scriptstyle 27 & " in given  # each row starts with its index
+    one_based = Problem(input=(28, 28), kernel=(1, 1), one_based=True)
+    values = random_values(one_based, 1)
+    text = render_latex(gradient(one_based, "w11", values=values, check=False).to_derivation())
+    assert r"\scriptstyle 28 \\ \hline" in text and r"\scriptstyle 1 & " in text  # the course's own numbering
     assert max(len(line) for line in given.splitlines() if line.startswith(("v &=", "&\\quad"))) < 200
 
 

@@ -118,7 +118,7 @@ def test_moodle_worksheet_filled_by_email_and_id_number(klass, tmp_path):
         assert cell.startswith('"') and cell.endswith('"') and '""' not in cell
         feedback[student] = cell[1:-1]
     assert feedback["b11901001"] == "w11: correct; a00: correct."
-    assert feedback["b11901002"].startswith("w11: wrong (right value -0.0835925), mistake sign: ")
+    assert feedback["b11901002"].startswith("w11: wrong (right value -0.0871052), mistake sign: ")
     assert feedback["b11901002"].endswith("; a00: correct.")
     assert feedback["r12922004"].startswith("w11: missing (right value ")
     for comment in feedback.values():

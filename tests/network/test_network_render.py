@@ -28,13 +28,13 @@ def test_golden_board_network_input_text(golden) -> None:
 
 def test_board_text_reads_like_an_answer() -> None:
     out = grad_net(BOARD, wrt="conv1.w[0,0,1,1]", random=3)
-    assert "q[0,:,:] = [h[0,1,0]=0.97  h[0,0,3]=1.65 ]" in out  # which input won each window
+    assert "q[0,:,:] = [h[0,1,1]=2.46  h[0,1,2]=0.94 ]" in out  # which input won each window
     assert "∂L/∂ŷ[k] = p[k] - [k = y]" in out
     assert "(a sum over the 3 units it feeds)" in out
     assert "(the other inputs get 0)" in out
     assert "∂L/∂conv1.w[0,0,1,1] = Σ_i Σ_j ∂L/∂z[0,i,j] · x[0,i+1,j+1]" in out
-    assert "+ 12×0 = 0.355514" in out  # 16 terms, 12 of them 0 where the max-pool routed nothing
-    assert re.search(r"Check: torch autograd \(float64\) gives 0\.355513808379; difference \d\.\de-1[5-9]\.", out)
+    assert "+ 12×0 = 0.264388" in out  # 16 terms, 12 of them 0 where the max-pool routed nothing
+    assert re.search(r"Check: torch autograd \(float64\) gives 0\.264387749856; difference \d\.\de-1[5-9]\.", out)
 
 
 def test_json_has_the_grad_contract() -> None:
