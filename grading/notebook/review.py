@@ -128,7 +128,7 @@ def _cell(cell: Cell, found: list[tuple[str, str]], language: str, budget: rr.Ma
         if at >= 0:
             spans.append((at, at + len(snippet), question))
     if cell.kind == "markdown":
-        body = rr.render_markdown(cell.source, marks=tuple(spans), budget=budget)
+        body = rr.render_markdown(cell.source, marks=tuple(spans), budget=budget, attachments=dict(cell.attachments))
     elif cell.kind == "code":
         lines = sorted(
             {
@@ -157,18 +157,27 @@ def _cut(index: int, total: int) -> dict[str, Any]:
     return {"index": index, "kind": "raw", "html": Markup(note), "outputs": [], "found": []}
 
 
-def _figures(result: NotebookResult, out_dir: Path) -> list[dict[str, Any]]:
+def _figures(result: NotebookResult, out_dir: Path, notebook: Notebook | None) -> list[dict[str, Any]]:
+    """The figures section: each figure's bytes as the reader re-encoded them (no second decode);
+    a figure file is decoded and re-encoded only when the notebook is not at hand."""
     root = out_dir.resolve()
+    read: dict[int, list[bytes]] = {}
+    for c in notebook.cells if notebook is not None else ():
+        read[c.index] = [o.data for o in c.outputs if o.kind in ("png", "jpeg")]
     figures = []
     for f in result.get("figures") or []:
+        cell = f.get("cell") if isinstance(f.get("cell"), int) else None
         src = None
-        try:
-            path = (root / str(f.get("file", ""))).resolve()
-            if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= rr.MAX_IMAGE_BYTES:
-                src = rr.image_data_uri(path.read_bytes(), side=_FIGURE_SIDE)
-        except (OSError, ValueError):
-            src = None
-        figures.append({"cell": f.get("cell") if isinstance(f.get("cell"), int) else "?", "src": src})
+        if cell is not None and read.get(cell):
+            src = rr.image_data_uri(read[cell].pop(0))
+        else:
+            try:
+                path = (root / str(f.get("file", ""))).resolve()
+                if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= rr.MAX_IMAGE_BYTES:
+                    src = rr.image_data_uri(path.read_bytes(), side=_FIGURE_SIDE)
+            except (OSError, ValueError):
+                src = None
+        figures.append({"cell": "?" if cell is None else cell, "src": src})
     return figures
 
 
@@ -243,7 +252,7 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
                 {"what": strip_control(str(c.get("what", ""))), "value": _num(c.get("value")), "cell": c.get("cell")}
                 for c in result.get("claims") or []
             ],
-            figures=_figures(result, out_dir),
+            figures=_figures(result, out_dir, entry.notebook),
         )
     )
 

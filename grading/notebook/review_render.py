@@ -4,35 +4,37 @@ Everything here starts from a student's text and ends as HTML that can hold no s
 
 - markdown: the maths spans are taken out of the raw source first (``$…$``, ``$$…$$``, ``\\(…\\)``,
   ``\\[…\\]``, ``\\begin{align}…``; code spans are left alone), the rest is rendered by
-  markdown-it-py's ``js-default`` preset (raw HTML shown as text, images as their alt text), the
-  maths put back as MathML, and the whole sanitized by nh3 with :data:`TAGS`/:data:`ATTRIBUTES`;
+  markdown-it-py's ``js-default`` preset (raw HTML shown as text, images as their alt text but
+  the cell's own re-encoded attachments), the maths put back as MathML, and the whole sanitized by
+  nh3 with :data:`TAGS`/:data:`ATTRIBUTES` (attachment ``<img>`` tags are put in after it);
 - maths: latex2mathml, for formulas under :data:`MAX_FORMULA` characters and :data:`MAX_DEPTH`
   nested groups, without macro definitions, within :data:`FORMULA_SECONDS` each (main thread)
   and :data:`NOTEBOOK_SECONDS` per notebook; anything else is shown as its escaped source;
 - code: Pygments, lines holding the found answer highlighted;
-- outputs, default-deny: text, and PNG/JPEG decoded and re-encoded here with Pillow as ``data:``
-  URIs (size-capped); HTML, SVG, JavaScript and the rest are named, never shown.
+- outputs, default-deny: text, and PNG/JPEG as ``data:`` URIs of the bytes the reader re-encoded
+  with Pillow (:mod:`grading.notebook.images`; other bytes are re-encoded here by the same code);
+  HTML, SVG, JavaScript and the rest are named, never shown.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
-import io
 import re
 import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import FrameType
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 
+from grading.notebook.images import MAX_SIDE, Reencoded, reencode
 from grading.notebook.model import Output
 from grading.safety import strip_control
 
@@ -55,8 +57,7 @@ NOTEBOOK_SECONDS = 10.0
 MAX_TEXT = 20_000
 MAX_SOURCE = 100_000
 MAX_IMAGE_BYTES = 30_000_000
-MAX_IMAGE_SIDE = 1400
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_SIDE = MAX_SIDE
 
 _MATHML = {
     "math": {"display"},
@@ -208,8 +209,15 @@ def _markdown() -> Any:
 
     md = MarkdownIt("js-default")
 
-    def image(_self: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+    def image(_self: Any, tokens: Any, idx: int, _options: Any, env: Any) -> str:
         alt = "".join(t.content for t in tokens[idx].children or [])
+        src = str(tokens[idx].attrGet("src") or "")
+        shown = env.get("images") if isinstance(env, dict) else None
+        if shown is not None and src.startswith("attachment:"):
+            found = env["attachments"].get(unquote(src[len("attachment:") :]))
+            if found is not None and isinstance(found.data, Reencoded):
+                shown.append(f'<img class="fig" alt="{html.escape(alt)}" src="{found.data.data_uri()}">')
+                return f"{env['token']}i{len(shown) - 1}i"  # put back after nh3 (which allows no data: URL)
         return f'<span class="img-alt">[image: {html.escape(alt)}]</span>'
 
     md.add_render_rule("image", image)
@@ -231,12 +239,19 @@ def _text_marks(
 
 
 def render_markdown(
-    source: str, *, marks: tuple[tuple[int, int, str], ...] = (), budget: MathBudget | None = None
+    source: str,
+    *,
+    marks: tuple[tuple[int, int, str], ...] = (),
+    budget: MathBudget | None = None,
+    attachments: Mapping[str, Output] | None = None,
 ) -> str:
     """Safe HTML of a markdown cell; the text or formula under a ``(start, end, question)`` mark is highlighted.
 
     Formulas are cut out of the raw source and replaced by alphanumeric keys before markdown-it
     sees it (so ``*`` or ``_`` inside maths never turn into emphasis), then put back as MathML.
+    ``![alt](attachment:name)`` shows the cell's attachment ``name`` when the reader re-encoded
+    it (the same bytes, no second decode); any other image (``http:``, ``data:``, a dropped
+    attachment) is shown as its alt text only, never fetched.
     """
     source = strip_control(source[:MAX_SOURCE])
     token = "gkm" + secrets.token_hex(6)
@@ -264,12 +279,17 @@ def render_markdown(
     for start, end, key in sorted(edits, key=lambda e: (e[0], e[1])):
         parts += [source[at:start], key]
         at = end
-    rendered = _markdown().render("".join(parts) + source[at:])
-    if pieces:
-        keys = re.compile(token + r"x\d+x")
+    images: list[str] = []
+    env = {"token": token, "images": images, "attachments": attachments or {}}
+    rendered = _markdown().render("".join(parts) + source[at:], env)
+    if pieces or images:
+        keys = re.compile(token + r"(?:x\d+x|i\d+i)")
         rendered = re.sub(r"<[^>]*>", lambda m: keys.sub("", m.group(0)), rendered)  # none inside a tag
-        rendered = keys.sub(lambda m: pieces.get(m.group(0), ""), rendered)
-    return sanitize(rendered)
+        rendered = keys.sub(lambda m: pieces.get(m.group(0), m.group(0) if m.group(0).endswith("i") else ""), rendered)
+    rendered = sanitize(rendered)
+    if images:
+        rendered = re.sub(token + r"i(\d+)i", lambda m: images[int(m.group(1))], rendered)
+    return rendered
 
 
 def render_code(source: str, language: str = "python", *, hl_lines: tuple[int, ...] = ()) -> str:
@@ -302,23 +322,15 @@ def text_block(text: str) -> str:
 
 
 def image_data_uri(data: bytes, *, side: int = MAX_IMAGE_SIDE) -> str | None:
-    """A ``data:image/png`` URI of ``data`` decoded and re-encoded by Pillow, or None if it is not a safe image."""
+    """A ``data:`` URI of ``data`` as Pillow encoded it, or None if it is not a safe PNG/JPEG.
+
+    Bytes the reader already re-encoded (a :class:`~grading.notebook.images.Reencoded`) are
+    embedded as they are; any other bytes are decoded and re-encoded here first, by the same code.
+    """
     if not data or len(data) > MAX_IMAGE_BYTES:
         return None
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG") or probe.width * probe.height > MAX_IMAGE_PIXELS:
-                return None
-            probe.draft("RGB", (side, side))
-            image = probe.convert("RGBA" if probe.mode in ("RGBA", "LA", "P") else "RGB")
-    except Exception:  # Pillow raises many kinds on a bad image  # noqa: BLE001
-        return None
-    image.thumbnail((side, side))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    image = data if isinstance(data, Reencoded) else reencode(data, side=side)
+    return None if image is None else image.data_uri()
 
 
 def output_html(output: Output) -> str:
