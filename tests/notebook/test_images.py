@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from grading.notebook.classrun import grade_notebook_class
+from grading.notebook.model import Notebook
 from grading.notebook.read import parse_notebook
 from grading.notebook.review import ReviewEntry, review_filename, write_review
 from tests.notebook.conftest import HW1, code, display, md, notebook
@@ -43,7 +44,7 @@ def _page_images(page: str) -> list[tuple[str, bytes]]:
     return [(mime, base64.b64decode(b64)) for mime, b64 in found]
 
 
-def _page(tmp_path: Path, doc: dict) -> tuple[str, object]:
+def _page(tmp_path: Path, doc: dict) -> tuple[str, Notebook]:
     nb = parse_notebook(json.dumps(doc).encode())
     entry = ReviewEntry("s1", "S", {**result("s1"), "figures": []}, nb)
     write_review(tmp_path, [entry], title="HW1", manual=MANUAL)
@@ -87,11 +88,11 @@ def test_a_huge_side_figure_is_shrunk_and_a_pixel_bomb_dropped(tmp_path: Path) -
         code("y", display({"image/png": _b64(bomb.getvalue())})),
     )
     page, nb = _page(tmp_path, doc)
-    (out,) = nb.cells[0].outputs  # type: ignore[attr-defined]
+    (out,) = nb.cells[0].outputs
     with Image.open(io.BytesIO(out.data)) as im:
         assert max(im.size) == 1400 and abs(im.size[1] - round(90 * 1400 / 6000)) <= 1
-    assert nb.cells[1].outputs == ()  # type: ignore[attr-defined]
-    assert any("cell 1" in w and "dropped" in w for w in nb.warnings)  # type: ignore[attr-defined]
+    assert nb.cells[1].outputs == ()
+    assert any("cell 1" in w and "dropped" in w for w in nb.warnings)
     ((mime, shown),) = _page_images(page)
     assert mime == "image/png" and shown == out.data
 
@@ -116,9 +117,9 @@ def test_a_markdown_attachment_is_shown_as_a_reencoded_image(tmp_path: Path) -> 
     cell["attachments"] = {"net diagram.png": {"image/png": _b64(picture)}, "b.png": {"image/png": _b64(_png())}}
     page, nb = _page(tmp_path, notebook(cell))
     assert_inert(page)
-    names = [name for name, _ in nb.cells[0].attachments]  # type: ignore[attr-defined]
+    names = [name for name, _ in nb.cells[0].attachments]
     assert names == ["net diagram.png", "b.png"]
-    stored = nb.cells[0].attachments[0][1].data  # type: ignore[attr-defined]
+    stored = nb.cells[0].attachments[0][1].data
     shown = _page_images(page)
     assert len(shown) == 2 and shown[0] == ("image/png", stored) and stored != picture
     assert '<img class="fig" alt="my net" src="data:image/png;base64,' in page
@@ -148,8 +149,8 @@ def test_hostile_attachments_are_dropped_with_a_note_and_urls_never_loaded(tmp_p
     cell["attachments"] = HOSTILE_ATTACHMENTS
     page, nb = _page(tmp_path, notebook(cell))
     assert_inert(page)
-    assert _page_images(page) == [] and nb.cells[0].attachments == ()  # type: ignore[attr-defined]
-    notes = " ".join(nb.warnings)  # type: ignore[attr-defined]
+    assert _page_images(page) == [] and nb.cells[0].attachments == ()
+    notes = " ".join(nb.warnings)
     for name in HOSTILE_ATTACHMENTS:
         assert f"attachment '{name}'" in notes
     assert "image/svg+xml" in notes and "not valid base64" in notes
