@@ -12,11 +12,27 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import hashlib
 import io
 import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["MAX_B64", "MAX_PIXELS", "MAX_SIDE", "PHOTO_COLOURS", "Reencoded", "decode_b64", "reencode"]
+from grading.notebook.model import Notebook
+
+__all__ = [
+    "MAX_B64",
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "PHOTO_COLOURS",
+    "ImageFile",
+    "Reencoded",
+    "decode_b64",
+    "reencode",
+    "release_images",
+]
 
 MAX_B64 = 30 * 1024 * 1024
 """An image longer than this (base64 characters) is not read."""
@@ -43,6 +59,42 @@ class Reencoded(bytes):
     def data_uri(self) -> str:
         """``data:image/png;base64,…`` (or ``image/jpeg``) of these bytes."""
         return f"data:image/{self.kind};base64," + base64.b64encode(self).decode("ascii")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageFile:
+    """A :class:`Reencoded` image written to ``path``: only its SHA-256 stays in memory."""
+
+    path: Path
+    sha256: bytes
+    kind: Literal["png", "jpeg"]
+
+    def read(self) -> Reencoded | None:
+        """The bytes written, or None when the file is gone or no longer holds exactly them."""
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return None
+        return Reencoded(data, self.kind) if hashlib.sha256(data).digest() == self.sha256 else None
+
+
+def release_images(nb: Notebook, figures: Sequence[Mapping[str, Any]], root: Path) -> Notebook:
+    """``nb`` with each image output that was written as a figure (``figures``, in the order
+    :func:`grading.notebook.claims.write_figures` wrote them, paths relative to ``root``) held as
+    an :class:`ImageFile` instead of its bytes, so a class of notebooks does not keep every figure
+    in memory until the review pages are written."""
+    files, root = iter(figures), root.resolve()
+    cells = []
+    for cell in nb.cells:
+        outputs = []
+        for o in cell.outputs:
+            f = next(files, None) if o.kind in ("png", "jpeg") else None  # one file per image output
+            if f is not None and isinstance(o.data, Reencoded) and f.get("cell") == cell.index:
+                stored = ImageFile(root / str(f.get("file")), hashlib.sha256(o.data).digest(), o.data.kind)
+                o = dataclasses.replace(o, data=b"", file=stored)
+            outputs.append(o)
+        cells.append(dataclasses.replace(cell, outputs=tuple(outputs)))
+    return dataclasses.replace(nb, cells=tuple(cells))
 
 
 def decode_b64(value: Any, *, limit: int = MAX_B64) -> bytes | str:

@@ -33,6 +33,8 @@ class Output:
     text: str = ""
     data: bytes = b""
     mime: str = ""
+    file: Any = None
+    """For a class, an image's bytes once written to disk (a :class:`grading.notebook.images.ImageFile`)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 from markupsafe import Markup
 
 from grading.notebook import review_render as rr
-from grading.notebook.model import VERDICTS, Cell, Notebook, NotebookResult
+from grading.notebook.model import VERDICTS, Cell, Notebook, NotebookResult, Output
 from grading.safety import slugify, strip_control
 
 __all__ = ["MAX_PAGE_CHARS", "ReviewEntry", "review_filename", "write_review"]
@@ -161,15 +161,15 @@ def _figures(result: NotebookResult, out_dir: Path, notebook: Notebook | None) -
     """The figures section: each figure's bytes as the reader re-encoded them (no second decode);
     a figure file is decoded and re-encoded only when the notebook is not at hand."""
     root = out_dir.resolve()
-    read: dict[int, list[bytes]] = {}
+    read: dict[int, list[Output]] = {}
     for c in notebook.cells if notebook is not None else ():
-        read[c.index] = [o.data for o in c.outputs if o.kind in ("png", "jpeg")]
+        read[c.index] = [o for o in c.outputs if o.kind in ("png", "jpeg")]
     figures = []
     for f in result.get("figures") or []:
         cell = f.get("cell") if isinstance(f.get("cell"), int) else None
         src = None
         if cell is not None and read.get(cell):
-            src = rr.image_data_uri(read[cell].pop(0))
+            src = rr.output_image_uri(read[cell].pop(0))
         else:
             try:
                 path = (root / str(f.get("file", ""))).resolve()

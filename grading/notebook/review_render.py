@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import FrameType
 from typing import Any
 from urllib.parse import unquote
@@ -41,6 +41,7 @@ from grading.safety import strip_control
 __all__ = [
     "MathBudget",
     "image_data_uri",
+    "output_image_uri",
     "output_html",
     "pygments_css",
     "render_code",
@@ -174,12 +175,10 @@ def render_math(tex: str, *, display: bool, budget: MathBudget | None = None) ->
     if budget is not None and budget.seconds <= 0:
         budget.skipped += 1
         return _source(tex, display, "not rendered: this notebook's time for formulas is used up")
-    from latex2mathml.converter import convert
-
     start = time.monotonic()
     try:
         with _deadline(FORMULA_SECONDS):
-            mathml = convert(tex, display="block" if display else "inline")
+            mathml = _mathml(tex, display)
     except _Timeout:
         return _source(tex, display, f"not rendered: took more than {FORMULA_SECONDS} s")
     except Exception:  # latex2mathml raises many kinds on input it does not know  # noqa: BLE001
@@ -188,7 +187,16 @@ def render_math(tex: str, *, display: bool, budget: MathBudget | None = None) ->
         if budget is not None:
             budget.seconds -= time.monotonic() - start
     cls = "math display" if display else "math"
-    return f'<span class="{cls}">{sanitize(mathml)}</span>'
+    return f'<span class="{cls}">{mathml}</span>'
+
+
+@lru_cache(maxsize=4096)
+def _mathml(tex: str, display: bool) -> str:
+    """Sanitized MathML of ``tex``; kept, since every student's page shows the key's formulas again
+    (a formula that fails or runs out of time raises, and is not kept)."""
+    from latex2mathml.converter import convert
+
+    return sanitize(convert(tex, display="block" if display else "inline"))
 
 
 def sanitize(fragment: str) -> str:
@@ -333,12 +341,22 @@ def image_data_uri(data: bytes, *, side: int = MAX_IMAGE_SIDE) -> str | None:
     return None if image is None else image.data_uri()
 
 
+def output_image_uri(output: Output) -> str | None:
+    """The ``data:`` URI of an image output: its re-encoded bytes, from memory or from the figure file
+    they were written to (:func:`grading.notebook.images.release_images`; used only when the file
+    still holds exactly those bytes)."""
+    if output.file is not None:
+        image = output.file.read()
+        return None if image is None else image.data_uri()
+    return image_data_uri(output.data)
+
+
 def output_html(output: Output) -> str:
     """One output, default-deny: text as text, PNG/JPEG re-encoded, anything else only named."""
     if output.kind == "text":
         return f'<pre class="out">{text_block(output.text)}</pre>'
     if output.kind in ("png", "jpeg"):
-        uri = image_data_uri(output.data)
+        uri = output_image_uri(output)
         if uri is not None:
             return f'<img class="fig" alt="figure" src="{uri}">'
         return '<p class="dropped">An image that could not be decoded is not shown.</p>'

@@ -158,3 +158,23 @@ def test_hostile_attachments_are_dropped_with_a_note_and_urls_never_loaded(tmp_p
         assert f"[image: {alt}]" in page
     assert "![js](javascript:window.__pwned=22)" in page  # markdown-it refuses the link: shown as text
     assert "<img" not in page and "example.com" not in page
+
+
+def test_a_class_keeps_figures_on_disk_and_shows_them_only_while_unchanged(tmp_path: Path) -> None:
+    from grading.notebook.grade import grade_read, load_problems
+    from grading.notebook.images import release_images
+
+    doc = notebook(code("a", display({"image/png": _b64(_png())})), code("b", display({"image/png": _b64(_png())})))
+    nb = parse_notebook(json.dumps(doc).encode())
+    graded = grade_read(nb, load_problems(HW1), student="s1", out=tmp_path)
+    kept = release_images(nb, graded["figures"], tmp_path)
+    assert [o.data for c in kept.cells for o in c.outputs] == [b"", b""]  # no figure bytes held for the class
+    files = [tmp_path / f["file"] for f in graded["figures"]]
+    assert [p.read_bytes() for p in files] == [c.outputs[0].data for c in nb.cells]
+    files[1].write_bytes(_png((50, 50)))  # changed on disk after grading: not shown
+    write_review(tmp_path, [ReviewEntry("s1", "S", graded, kept)], title="HW1", manual=MANUAL)
+    page = (tmp_path / "review" / review_filename("s1")).read_text(encoding="utf-8")
+    assert_inert(page)
+    shown = _page_images(page)
+    assert shown == [("image/png", files[0].read_bytes())] * 2  # cell 0 and its entry in the figures list
+    assert "could not be decoded" in page
