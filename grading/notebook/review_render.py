@@ -303,16 +303,27 @@ def render_markdown(
 def render_code(source: str, language: str = "python", *, hl_lines: tuple[int, ...] = ()) -> str:
     """Pygments HTML of a code cell (CSS classes only, no inline style); ``hl_lines`` are 1-based."""
     from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+
+    return str(highlight(strip_control(source[:MAX_SOURCE]), _lexer(language), _formatter(tuple(hl_lines))))
+
+
+@lru_cache(maxsize=32)
+def _lexer(language: str) -> Any:
+    """One Pygments lexer per language for the class (making one costs more than a short cell's highlighting)."""
     from pygments.lexers import TextLexer, get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(language if re.fullmatch(r"[\w+#-]{1,30}", language) else "text")
+        return get_lexer_by_name(language if re.fullmatch(r"[\w+#-]{1,30}", language) else "text")
     except ClassNotFound:
-        lexer = TextLexer()
-    formatter = HtmlFormatter(cssclass="hl", hl_lines=list(hl_lines), nowrap=False)
-    return highlight(strip_control(source[:MAX_SOURCE]), lexer, formatter)
+        return TextLexer()
+
+
+@lru_cache(maxsize=256)
+def _formatter(hl_lines: tuple[int, ...]) -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(cssclass="hl", hl_lines=list(hl_lines), nowrap=False)
 
 
 def pygments_css() -> str:
