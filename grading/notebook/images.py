@@ -4,7 +4,8 @@ A figure (an ``image/png`` or ``image/jpeg`` output, or a markdown cell's attach
 by Pillow once, checked (PNG or JPEG only, at most :data:`MAX_PIXELS` pixels before it is decoded,
 Pillow's decompression-bomb warning an error), shrunk to at most :data:`MAX_SIDE` pixels a side
 and encoded again, once: PNG at ``compress_level=1`` (fast; plots are lines and flat colour),
-JPEG for a JPEG and for a photo-like opaque PNG (more than :data:`PHOTO_COLOURS` colours). The result is a :class:`Reencoded` — bytes Pillow produced from a decoded image,
+JPEG for a JPEG and for a photo-like opaque PNG (more than 0.75 bytes a pixel, and more than
+:data:`PHOTO_COLOURS` colours). The result is a :class:`Reencoded` — bytes Pillow produced from a decoded image,
 never the student's own bytes — which the review page embeds as it is, without a second decode.
 """
 
@@ -127,16 +128,18 @@ def reencode(blob: bytes, *, side: int = MAX_SIDE) -> Reencoded | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(blob)) as im:
-                if im.format not in ("PNG", "JPEG") or im.width * im.height > MAX_PIXELS:
+                pixels = im.width * im.height
+                if im.format not in ("PNG", "JPEG") or pixels > MAX_PIXELS:
                     return None
                 kind: Literal["png", "jpeg"] = "png" if im.format == "PNG" else "jpeg"
                 if kind == "jpeg":
                     im.draft("RGB", (side, side))  # JPEG decodes at 1/2, 1/4, 1/8 scale directly
-                image = im.convert("RGBA" if kind == "png" and im.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+                image = im.convert("RGBA" if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info else "RGB")
             image.thumbnail((side, side))
             if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 255:
                 image = image.convert("RGB")  # matplotlib's figures are RGBA, all opaque
-            if kind == "png" and image.mode == "RGB" and image.getcolors(PHOTO_COLOURS) is None:
+            dense = len(blob) > 0.75 * pixels  # a plot's PNG takes about 0.2 bytes a pixel, a photo's 1.5 to 3
+            if kind == "png" and image.mode == "RGB" and dense and image.getcolors(PHOTO_COLOURS) is None:
                 kind = "jpeg"  # photo-like: JPEG is 10-20 times faster to write than PNG, and smaller
             buf = io.BytesIO()
             if kind == "png":
