@@ -5,8 +5,8 @@ beside it, per question, the verdict, the student's answer and the key's, the na
 step ticks, a points field and a comment field (manual items too), the claims and the figures.
 The page's only script is ours, allowed by the hash in its Content-Security-Policy; it builds
 ``overrides.csv`` from the fields (read back by :mod:`grading.notebook.overrides`). Nothing on a
-page is fetched: styles are inline (hashed), images are ``data:`` URIs re-encoded here, so the
-pages work from ``file://`` with no server.
+page is fetched: styles are inline (hashed), images are ``data:`` URIs of the bytes the reader
+re-encoded (:mod:`grading.notebook.images`), so the pages work from ``file://`` with no server.
 """
 
 from __future__ import annotations
