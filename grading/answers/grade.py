@@ -103,15 +103,15 @@ def grade_answer(
         found = None if written_zero else diagnose(number, right, model.mistakes(values, wrt, right), close)
         return result("wrong", found, explain(found, question.kind) if found else None)
     points = [values] + [model.random_values(derived_seed(seed, question.name, str(k))) for k in range(N_POINTS)]
-    answers, rights, mistakes = [], [], []
+    answers, rights = [], []
     for k, point in enumerate(points):
         env = model.env(point)
         r = right if k == 0 else model.right_at(point, wrt)
         answers.append(evaluate(expr, env))
         rights.append(r)
-        mistakes.append(model.mistakes(point, wrt, r))
     if all(close(a, r) for a, r in zip(answers, rights)):
         return result("correct")
+    mistakes = [model.mistakes(point, wrt, r) for point, r in zip(points, rights)]  # only a wrong answer needs them
     found = diagnose_points(answers, rights, mistakes, close)
     if found:
         return result("wrong", found, explain(found, question.kind))

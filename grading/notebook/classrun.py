@@ -23,6 +23,7 @@ from grading.collect import parse_lms_name, walk_folder
 from grading.errors import UsageError
 from grading.gradebook import write_atomic
 from grading.notebook.grade import Problems, grade_read, invalid_result, load_problems
+from grading.notebook.images import release_images
 from grading.notebook.read import MAX_BYTES, InvalidNotebook, read_notebook
 from grading.safety import defuse_cell, is_zip, safe_extract, strip_control
 
@@ -267,7 +268,7 @@ def grade_notebooks(
                         result["warnings"].append(
                             "no variant for this student in answers.json; checked at random values."
                         )
-                    notebooks[pick.student] = nb
+                    notebooks[pick.student] = release_images(nb, result["figures"], out)  # figures: on disk only
                     _scale(result, points)
             name = " ".join(strip_control(pick.name).split())
             rows.append({"student": pick.student, "name": name, "lms": pick.lms, "notebook": result})

@@ -88,8 +88,15 @@ class StudentNames(Model):
     resolves nowhere stays unknown, and the formula is needs-review with that name.
     """
 
-    def __init__(self, base: Model, aliases: Mapping[str, Sequence[str]], defs: Sequence[Definition]) -> None:
+    def __init__(
+        self,
+        base: Model,
+        aliases: Mapping[str, Sequence[str]],
+        defs: Sequence[Definition],
+        shared: SharedPoints | None = None,
+    ) -> None:
         self.base = base
+        self.shared = shared if shared is not None and shared.base is base else None
         self.kind, self.integer, self.formulas = base.kind, base.integer, base.formulas
         self.alias: dict[str, str] = dict(_BUILTIN_ALIASES)
         for canonical, spellings in aliases.items():
@@ -157,7 +164,7 @@ class StudentNames(Model):
         return self.base.check(values)
 
     def env(self, values: Any) -> dict[str, float]:
-        env = self.base.env(values)
+        env = self.shared.env(values) if self.shared is not None else self.base.env(values)
         for symbol, expr in self.symbols.items():  # in the order made: inner definitions first
             env[symbol] = evaluate(expr, env)
         return env
@@ -166,13 +173,45 @@ class StudentNames(Model):
         return self.base.right(values, wrt)
 
     def right_at(self, values: Any, wrt: str) -> float:
-        return self.base.right_at(values, wrt)
+        return self.shared.right_at(values, wrt) if self.shared is not None else self.base.right_at(values, wrt)
 
     def mistakes(self, values: Any, wrt: str, right: float) -> dict[str, list[float]]:
         return self.base.mistakes(values, wrt, right)
 
     def random_values(self, seed: int) -> Any:
-        return self.base.random_values(seed)
+        return self.shared.random_values(seed) if self.shared is not None else self.base.random_values(seed)
+
+
+class SharedPoints:
+    """One question's check points and the graph's values there, worked out once for a class.
+
+    The points depend on the problem set's seed only, so every student is checked at the same
+    ones; a student's own definitions are added on top of a copy (:meth:`StudentNames.env`).
+    Values are remembered by identity, and the object is kept, so a new one is never mistaken for it.
+    """
+
+    def __init__(self, base: Model) -> None:
+        self.base = base
+        self._points: dict[int, Any] = {}
+        self._env: dict[int, tuple[Any, dict[str, float]]] = {}
+        self._right: dict[tuple[int, str], tuple[Any, float]] = {}
+
+    def random_values(self, seed: int) -> Any:
+        if seed not in self._points:
+            self._points[seed] = self.base.random_values(seed)
+        return self._points[seed]
+
+    def env(self, values: Any) -> dict[str, float]:
+        hit = self._env.get(id(values))
+        if hit is None or hit[0] is not values:
+            hit = self._env[id(values)] = (values, self.base.env(values))
+        return dict(hit[1])
+
+    def right_at(self, values: Any, wrt: str) -> float:
+        hit = self._right.get((id(values), wrt))
+        if hit is None or hit[0] is not values:
+            hit = self._right[(id(values), wrt)] = (values, self.base.right_at(values, wrt))
+        return hit[1]
 
 
 def _clean(answer: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from grading.errors import UsageError
 from grading.notebook.claims import find_claims, write_figures
-from grading.notebook.engine import StudentNames, check_steps, grade_text, questions_for
+from grading.notebook.engine import SharedPoints, StudentNames, check_steps, grade_text, questions_for
 from grading.notebook.locate import definitions, find_answers
 from grading.notebook.model import Notebook, NotebookResult
 from grading.notebook.read import MAX_BYTES, InvalidNotebook, read_notebook
@@ -127,7 +127,16 @@ def grade_read(
     else:
         eqs = questions_for(probs.problem_set, variant, seed=seed)
     all_defs = definitions(_chains_for_defs(nb))
-    names_by_q = {eq.question.name: StudentNames(eq.question.model, probs.aliases, all_defs) for eq in eqs}
+    points = probs.cache.setdefault("points", {})  # the class's check points, worked out once (no variants)
+    names_by_q = {
+        eq.question.name: StudentNames(
+            eq.question.model,
+            probs.aliases,
+            all_defs,
+            points.setdefault(eq.question.name, SharedPoints(eq.question.model)) if variant is None else None,
+        )
+        for eq in eqs
+    }
     canonical = {}
     for eq in eqs:
         c = eq.question.model.resolve(eq.question.wrt) or eq.question.wrt

@@ -24,7 +24,8 @@ class Output:
     """One stored output of a code cell, default-deny: text, or image bytes already re-encoded.
 
     ``kind`` is ``text`` (stream, ``execute_result``/``display_data`` text/plain, error text),
-    ``png``/``jpeg`` (bytes re-encoded with Pillow, size-capped), ``html`` (the raw student HTML,
+    ``png``/``jpeg`` (bytes re-encoded with Pillow, size-capped: a
+    :class:`grading.notebook.images.Reencoded` when read from a notebook), ``html`` (the raw student HTML,
     to be sanitized before any page shows it) or ``other`` (dropped: ``mime`` says what it was).
     """
 
@@ -32,16 +33,22 @@ class Output:
     text: str = ""
     data: bytes = b""
     mime: str = ""
+    file: Any = None
+    """For a class, an image's bytes once written to disk (a :class:`grading.notebook.images.ImageFile`)."""
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell as stored: ``index`` is 0-based over all cells, as the review page numbers them."""
+    """One cell as stored: ``index`` is 0-based over all cells, as the review page numbers them.
+
+    ``attachments`` are a markdown cell's images (``![x](attachment:name)``), ``(name, Output)``.
+    """
 
     index: int
     kind: CellKind
     source: str
     outputs: tuple[Output, ...] = ()
+    attachments: tuple[tuple[str, Output], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,22 @@ The file is a student's, so it is read defensively: its size is checked before p
 such, JSON nested too deeply or malformed is an invalid notebook with one sentence, nbformat 3 is
 upgraded (with a note), 4.x read as is and a newer major read as 4 (with a note); a missing or
 odd key is skipped, never a stopped class. Outputs are default-deny: text, ``image/png`` and
-``image/jpeg`` re-encoded with Pillow (size-capped), ``text/html`` kept raw for the review page to
-sanitize, anything else dropped with its mime type noted. No kernel, no ``exec``, nothing run.
+``image/jpeg`` re-encoded once with Pillow (size-capped, :mod:`grading.notebook.images`),
+``text/html`` kept raw for the review page to sanitize, anything else dropped with its mime type
+noted; a markdown cell's PNG/JPEG attachments are re-encoded the same way, anything else dropped
+with a note. The JSON is parsed once with :func:`json.loads` and checked here (no nbformat
+validation pass: it costs more than the reading and stops nothing). No kernel, no ``exec``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import json
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from grading.errors import InvalidSubmission
+from grading.notebook.images import MAX_B64, decode_b64, reencode
 from grading.notebook.model import Cell, CellKind, Notebook, Output
 from grading.safety import strip_control
 
@@ -30,10 +30,10 @@ MAX_BYTES = 50 * 1024 * 1024
 """The largest ``.ipynb`` read (bytes); ``read_notebook(..., max_bytes=)`` raises it."""
 MAX_CELLS = 20_000
 """Cells beyond this many are dropped with a warning."""
-MAX_IMAGE_B64 = 30 * 1024 * 1024
+MAX_IMAGE_B64 = MAX_B64
 """An image output longer than this (base64 characters) is dropped with a note."""
-MAX_PIXELS = 40_000_000
-"""An image with more pixels is dropped (a decompression bomb)."""
+MAX_ATTACHMENTS = 100
+"""A markdown cell's attachments beyond this many are ignored."""
 MAX_TEXT = 200_000
 """The characters kept of one text output or one cell's source."""
 
@@ -192,8 +192,9 @@ def _cell(index: int, raw: Any, notes: list[str]) -> Cell | None:
     outputs: tuple[Output, ...] = ()
     if kind == "code" and isinstance(raw.get("outputs"), list):
         outputs = tuple(o for item in raw["outputs"] for o in _outputs(item, index, notes))
+    attachments = _attachments(raw.get("attachments"), index, notes) if kind == "markdown" else ()
     ckind: CellKind = kind
-    return Cell(index, ckind, source, outputs)
+    return Cell(index, ckind, source, outputs, attachments)
 
 
 def _outputs(raw: Any, index: int, notes: list[str]) -> list[Output]:
@@ -226,44 +227,37 @@ def _outputs(raw: Any, index: int, notes: list[str]) -> list[Output]:
     return out
 
 
-def _image(value: Any, mime: str, index: int, notes: list[str]) -> Output | None:
-    from PIL import Image
+def _image(value: Any, mime: str, index: int, notes: list[str], what: str = "") -> Output | None:
+    """A figure decoded and re-encoded once (:func:`grading.notebook.images.reencode`), or None with a note."""
+    what = what or f"an {mime} output"
+    blob = decode_b64(value, limit=MAX_IMAGE_B64)
+    if isinstance(blob, str):
+        notes.append(f"cell {index}: {what} {blob}.")
+        return None
+    image = reencode(blob)
+    if image is None:
+        notes.append(f"cell {index}: {what} is not a readable PNG or JPEG image (or too large) and was dropped.")
+        return None
+    return Output(image.kind, data=image, mime=f"image/{image.kind}")
 
-    parts = (
-        [value]
-        if isinstance(value, str)
-        else [v for v in value if isinstance(v, str)]
-        if isinstance(value, list)
-        else []
-    )
-    size = sum(len(p) for p in parts)
-    if size > MAX_IMAGE_B64:
-        notes.append(f"cell {index}: an image of {size / 1e6:.0f} MB (base64) was not read; the limit is 30 MB.")
-        return None
-    b64 = "".join(parts)
-    if len(b64) > MAX_IMAGE_B64:
-        notes.append(f"cell {index}: an image of {len(b64) / 1e6:.0f} MB (base64) was not read; the limit is 30 MB.")
-        return None
-    try:
-        blob = base64.b64decode("".join(b64.split()), validate=True)
-    except (binascii.Error, ValueError):
-        notes.append(f"cell {index}: an {mime} output is not valid base64 and was dropped.")
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(blob)) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise ValueError("too many pixels")
-                im.load()
-                png = mime == "image/png"
-                conv = im.convert("RGBA" if png and im.mode in ("RGBA", "LA", "P") else "RGB")
-                buf = io.BytesIO()
-                if png:
-                    conv.save(buf, format="PNG", compress_level=1)
-                else:
-                    conv.save(buf, format="JPEG", quality=90)
-    except Exception:  # Pillow raises many kinds on a hostile image; each is one dropped figure
-        notes.append(f"cell {index}: an {mime} output is not a readable image (or too large) and was dropped.")
-        return None
-    return Output("png" if mime == "image/png" else "jpeg", data=buf.getvalue(), mime=mime)
+
+def _attachments(raw: Any, index: int, notes: list[str]) -> tuple[tuple[str, Output], ...]:
+    """A markdown cell's ``attachments`` (``{name: {mime: base64}}``): PNG/JPEG re-encoded, anything else dropped."""
+    if not isinstance(raw, Mapping):
+        return ()
+    out = []
+    for name, bundle in list(raw.items())[:MAX_ATTACHMENTS]:
+        label = strip_control(str(name))[:80]
+        mime = next((m for m in ("image/png", "image/jpeg") if isinstance(bundle, Mapping) and m in bundle), None)
+        if mime is None:
+            kinds = (
+                ", ".join(strip_control(str(m))[:40] for m in list(bundle)[:5]) if isinstance(bundle, Mapping) else ""
+            )
+            notes.append(
+                f"cell {index}: the attachment {label!r} ({kinds or 'empty'}) is not a PNG or JPEG and was dropped."
+            )
+            continue
+        image = _image(bundle[mime], mime, index, notes, what=f"the attachment {label!r}")
+        if image is not None:
+            out.append((str(name), image))
+    return tuple(out)

@@ -5,8 +5,8 @@ beside it, per question, the verdict, the student's answer and the key's, the na
 step ticks, a points field and a comment field (manual items too), the claims and the figures.
 The page's only script is ours, allowed by the hash in its Content-Security-Policy; it builds
 ``overrides.csv`` from the fields (read back by :mod:`grading.notebook.overrides`). Nothing on a
-page is fetched: styles are inline (hashed), images are ``data:`` URIs re-encoded here, so the
-pages work from ``file://`` with no server.
+page is fetched: styles are inline (hashed), images are ``data:`` URIs of the bytes the reader
+re-encoded (:mod:`grading.notebook.images`), so the pages work from ``file://`` with no server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from markupsafe import Markup
 
 from grading.notebook import review_render as rr
-from grading.notebook.model import VERDICTS, Cell, Notebook, NotebookResult
+from grading.notebook.model import VERDICTS, Cell, Notebook, NotebookResult, Output
 from grading.safety import slugify, strip_control
 
 __all__ = ["MAX_PAGE_CHARS", "ReviewEntry", "review_filename", "write_review"]
@@ -128,7 +128,7 @@ def _cell(cell: Cell, found: list[tuple[str, str]], language: str, budget: rr.Ma
         if at >= 0:
             spans.append((at, at + len(snippet), question))
     if cell.kind == "markdown":
-        body = rr.render_markdown(cell.source, marks=tuple(spans), budget=budget)
+        body = rr.render_markdown(cell.source, marks=tuple(spans), budget=budget, attachments=dict(cell.attachments))
     elif cell.kind == "code":
         lines = sorted(
             {
@@ -157,18 +157,27 @@ def _cut(index: int, total: int) -> dict[str, Any]:
     return {"index": index, "kind": "raw", "html": Markup(note), "outputs": [], "found": []}
 
 
-def _figures(result: NotebookResult, out_dir: Path) -> list[dict[str, Any]]:
+def _figures(result: NotebookResult, out_dir: Path, notebook: Notebook | None) -> list[dict[str, Any]]:
+    """The figures section: each figure's bytes as the reader re-encoded them (no second decode);
+    a figure file is decoded and re-encoded only when the notebook is not at hand."""
     root = out_dir.resolve()
+    read: dict[int, list[Output]] = {}
+    for c in notebook.cells if notebook is not None else ():
+        read[c.index] = [o for o in c.outputs if o.kind in ("png", "jpeg")]
     figures = []
     for f in result.get("figures") or []:
+        cell = f.get("cell") if isinstance(f.get("cell"), int) else None
         src = None
-        try:
-            path = (root / str(f.get("file", ""))).resolve()
-            if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= rr.MAX_IMAGE_BYTES:
-                src = rr.image_data_uri(path.read_bytes(), side=_FIGURE_SIDE)
-        except (OSError, ValueError):
-            src = None
-        figures.append({"cell": f.get("cell") if isinstance(f.get("cell"), int) else "?", "src": src})
+        if cell is not None and read.get(cell):
+            src = rr.output_image_uri(read[cell].pop(0))
+        else:
+            try:
+                path = (root / str(f.get("file", ""))).resolve()
+                if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= rr.MAX_IMAGE_BYTES:
+                    src = rr.image_data_uri(path.read_bytes(), side=_FIGURE_SIDE)
+            except (OSError, ValueError):
+                src = None
+        figures.append({"cell": "?" if cell is None else cell, "src": src})
     return figures
 
 
@@ -243,7 +252,7 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
                 {"what": strip_control(str(c.get("what", ""))), "value": _num(c.get("value")), "cell": c.get("cell")}
                 for c in result.get("claims") or []
             ],
-            figures=_figures(result, out_dir),
+            figures=_figures(result, out_dir, entry.notebook),
         )
     )
 

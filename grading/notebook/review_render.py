@@ -4,41 +4,44 @@ Everything here starts from a student's text and ends as HTML that can hold no s
 
 - markdown: the maths spans are taken out of the raw source first (``$…$``, ``$$…$$``, ``\\(…\\)``,
   ``\\[…\\]``, ``\\begin{align}…``; code spans are left alone), the rest is rendered by
-  markdown-it-py's ``js-default`` preset (raw HTML shown as text, images as their alt text), the
-  maths put back as MathML, and the whole sanitized by nh3 with :data:`TAGS`/:data:`ATTRIBUTES`;
+  markdown-it-py's ``js-default`` preset (raw HTML shown as text, images as their alt text but
+  the cell's own re-encoded attachments), the maths put back as MathML, and the whole sanitized by
+  nh3 with :data:`TAGS`/:data:`ATTRIBUTES` (attachment ``<img>`` tags are put in after it);
 - maths: latex2mathml, for formulas under :data:`MAX_FORMULA` characters and :data:`MAX_DEPTH`
   nested groups, without macro definitions, within :data:`FORMULA_SECONDS` each (main thread)
   and :data:`NOTEBOOK_SECONDS` per notebook; anything else is shown as its escaped source;
 - code: Pygments, lines holding the found answer highlighted;
-- outputs, default-deny: text, and PNG/JPEG decoded and re-encoded here with Pillow as ``data:``
-  URIs (size-capped); HTML, SVG, JavaScript and the rest are named, never shown.
+- outputs, default-deny: text, and PNG/JPEG as ``data:`` URIs of the bytes the reader re-encoded
+  with Pillow (:mod:`grading.notebook.images`; other bytes are re-encoded here by the same code);
+  HTML, SVG, JavaScript and the rest are named, never shown.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
-import io
 import re
 import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import FrameType
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 
+from grading.notebook.images import MAX_SIDE, Reencoded, reencode
 from grading.notebook.model import Output
 from grading.safety import strip_control
 
 __all__ = [
     "MathBudget",
     "image_data_uri",
+    "output_image_uri",
     "output_html",
     "pygments_css",
     "render_code",
@@ -55,8 +58,7 @@ NOTEBOOK_SECONDS = 10.0
 MAX_TEXT = 20_000
 MAX_SOURCE = 100_000
 MAX_IMAGE_BYTES = 30_000_000
-MAX_IMAGE_SIDE = 1400
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_SIDE = MAX_SIDE
 
 _MATHML = {
     "math": {"display"},
@@ -173,12 +175,10 @@ def render_math(tex: str, *, display: bool, budget: MathBudget | None = None) ->
     if budget is not None and budget.seconds <= 0:
         budget.skipped += 1
         return _source(tex, display, "not rendered: this notebook's time for formulas is used up")
-    from latex2mathml.converter import convert
-
     start = time.monotonic()
     try:
         with _deadline(FORMULA_SECONDS):
-            mathml = convert(tex, display="block" if display else "inline")
+            mathml = _mathml(tex, display)
     except _Timeout:
         return _source(tex, display, f"not rendered: took more than {FORMULA_SECONDS} s")
     except Exception:  # latex2mathml raises many kinds on input it does not know  # noqa: BLE001
@@ -187,7 +187,16 @@ def render_math(tex: str, *, display: bool, budget: MathBudget | None = None) ->
         if budget is not None:
             budget.seconds -= time.monotonic() - start
     cls = "math display" if display else "math"
-    return f'<span class="{cls}">{sanitize(mathml)}</span>'
+    return f'<span class="{cls}">{mathml}</span>'
+
+
+@lru_cache(maxsize=4096)
+def _mathml(tex: str, display: bool) -> str:
+    """Sanitized MathML of ``tex``; kept, since every student's page shows the key's formulas again
+    (a formula that fails or runs out of time raises, and is not kept)."""
+    from latex2mathml.converter import convert
+
+    return sanitize(convert(tex, display="block" if display else "inline"))
 
 
 def sanitize(fragment: str) -> str:
@@ -208,8 +217,15 @@ def _markdown() -> Any:
 
     md = MarkdownIt("js-default")
 
-    def image(_self: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+    def image(_self: Any, tokens: Any, idx: int, _options: Any, env: Any) -> str:
         alt = "".join(t.content for t in tokens[idx].children or [])
+        src = str(tokens[idx].attrGet("src") or "")
+        shown = env.get("images") if isinstance(env, dict) else None
+        if shown is not None and src.startswith("attachment:"):
+            found = env["attachments"].get(unquote(src[len("attachment:") :]))
+            if found is not None and isinstance(found.data, Reencoded):
+                shown.append(f'<img class="fig" alt="{html.escape(alt)}" src="{found.data.data_uri()}">')
+                return f"{env['token']}i{len(shown) - 1}i"  # put back after nh3 (which allows no data: URL)
         return f'<span class="img-alt">[image: {html.escape(alt)}]</span>'
 
     md.add_render_rule("image", image)
@@ -231,12 +247,19 @@ def _text_marks(
 
 
 def render_markdown(
-    source: str, *, marks: tuple[tuple[int, int, str], ...] = (), budget: MathBudget | None = None
+    source: str,
+    *,
+    marks: tuple[tuple[int, int, str], ...] = (),
+    budget: MathBudget | None = None,
+    attachments: Mapping[str, Output] | None = None,
 ) -> str:
     """Safe HTML of a markdown cell; the text or formula under a ``(start, end, question)`` mark is highlighted.
 
     Formulas are cut out of the raw source and replaced by alphanumeric keys before markdown-it
     sees it (so ``*`` or ``_`` inside maths never turn into emphasis), then put back as MathML.
+    ``![alt](attachment:name)`` shows the cell's attachment ``name`` when the reader re-encoded
+    it (the same bytes, no second decode); any other image (``http:``, ``data:``, a dropped
+    attachment) is shown as its alt text only, never fetched.
     """
     source = strip_control(source[:MAX_SOURCE])
     token = "gkm" + secrets.token_hex(6)
@@ -264,27 +287,43 @@ def render_markdown(
     for start, end, key in sorted(edits, key=lambda e: (e[0], e[1])):
         parts += [source[at:start], key]
         at = end
-    rendered = _markdown().render("".join(parts) + source[at:])
-    if pieces:
-        keys = re.compile(token + r"x\d+x")
+    images: list[str] = []
+    env = {"token": token, "images": images, "attachments": attachments or {}}
+    rendered = _markdown().render("".join(parts) + source[at:], env)
+    if pieces or images:
+        keys = re.compile(token + r"(?:x\d+x|i\d+i)")
         rendered = re.sub(r"<[^>]*>", lambda m: keys.sub("", m.group(0)), rendered)  # none inside a tag
-        rendered = keys.sub(lambda m: pieces.get(m.group(0), ""), rendered)
-    return sanitize(rendered)
+        rendered = keys.sub(lambda m: pieces.get(m.group(0), m.group(0) if m.group(0).endswith("i") else ""), rendered)
+    rendered = sanitize(rendered)
+    if images:
+        rendered = re.sub(token + r"i(\d+)i", lambda m: images[int(m.group(1))], rendered)
+    return rendered
 
 
 def render_code(source: str, language: str = "python", *, hl_lines: tuple[int, ...] = ()) -> str:
     """Pygments HTML of a code cell (CSS classes only, no inline style); ``hl_lines`` are 1-based."""
     from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+
+    return str(highlight(strip_control(source[:MAX_SOURCE]), _lexer(language), _formatter(tuple(hl_lines))))
+
+
+@lru_cache(maxsize=32)
+def _lexer(language: str) -> Any:
+    """One Pygments lexer per language for the class (making one costs more than a short cell's highlighting)."""
     from pygments.lexers import TextLexer, get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(language if re.fullmatch(r"[\w+#-]{1,30}", language) else "text")
+        return get_lexer_by_name(language if re.fullmatch(r"[\w+#-]{1,30}", language) else "text")
     except ClassNotFound:
-        lexer = TextLexer()
-    formatter = HtmlFormatter(cssclass="hl", hl_lines=list(hl_lines), nowrap=False)
-    return highlight(strip_control(source[:MAX_SOURCE]), lexer, formatter)
+        return TextLexer()
+
+
+@lru_cache(maxsize=256)
+def _formatter(hl_lines: tuple[int, ...]) -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(cssclass="hl", hl_lines=list(hl_lines), nowrap=False)
 
 
 def pygments_css() -> str:
@@ -302,23 +341,25 @@ def text_block(text: str) -> str:
 
 
 def image_data_uri(data: bytes, *, side: int = MAX_IMAGE_SIDE) -> str | None:
-    """A ``data:image/png`` URI of ``data`` decoded and re-encoded by Pillow, or None if it is not a safe image."""
+    """A ``data:`` URI of ``data`` as Pillow encoded it, or None if it is not a safe PNG/JPEG.
+
+    Bytes the reader already re-encoded (a :class:`~grading.notebook.images.Reencoded`) are
+    embedded as they are; any other bytes are decoded and re-encoded here first, by the same code.
+    """
     if not data or len(data) > MAX_IMAGE_BYTES:
         return None
-    from PIL import Image
+    image = data if isinstance(data, Reencoded) else reencode(data, side=side)
+    return None if image is None else image.data_uri()
 
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG") or probe.width * probe.height > MAX_IMAGE_PIXELS:
-                return None
-            probe.draft("RGB", (side, side))
-            image = probe.convert("RGBA" if probe.mode in ("RGBA", "LA", "P") else "RGB")
-    except Exception:  # Pillow raises many kinds on a bad image  # noqa: BLE001
-        return None
-    image.thumbnail((side, side))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+def output_image_uri(output: Output) -> str | None:
+    """The ``data:`` URI of an image output: its re-encoded bytes, from memory or from the figure file
+    they were written to (:func:`grading.notebook.images.release_images`; used only when the file
+    still holds exactly those bytes)."""
+    if output.file is not None:
+        image = output.file.read()
+        return None if image is None else image.data_uri()
+    return image_data_uri(output.data)
 
 
 def output_html(output: Output) -> str:
@@ -326,7 +367,7 @@ def output_html(output: Output) -> str:
     if output.kind == "text":
         return f'<pre class="out">{text_block(output.text)}</pre>'
     if output.kind in ("png", "jpeg"):
-        uri = image_data_uri(output.data)
+        uri = output_image_uri(output)
         if uri is not None:
             return f'<img class="fig" alt="figure" src="{uri}">'
         return '<p class="dropped">An image that could not be decoded is not shown.</p>'
