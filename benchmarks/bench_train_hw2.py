@@ -5,7 +5,7 @@ Run:  .venv/bin/python benchmarks/bench_train_hw2.py [--quick] [--shipped-only]
 Both models are trained in this process with the project's own recipe, exactly what
 ``python -m reference_models train NAME --data DIR --epochs N --seed 0 --threads 1`` does
 (``train_model`` on a folder written by ``make-data hw2 --n-train 9000 --n-test 2000 --seed 0``):
-``hw2-digits`` (2,938 parameters) for 30 epochs and ``hw2-digits-small`` (1,498) for 90. Each
+``hw2-digits`` (2,938 parameters) for 30 epochs and ``hw2-digits-small`` (1,438) for 90. Each
 trained model, and each shipped weights file, is scored on three fresh generated test sets of
 2,000 images (seeds 7001-7003, drawn on the test sources, never used in training or in the
 tests); the table prints the mean and standard deviation of top-1 over the three.

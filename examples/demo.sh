@@ -31,22 +31,22 @@ fi
 step "3. derive params: the HW1 2023 CIFAR-10 network, with the working"
 derive params hw1-cifar
 
-step "4. reference_models: HW2 test data (generated from scikit-learn's digits), the shipped reference model"
+step "4. reference_models: HW2 test data (generated from scikit-learn's digits), the shipped reference model (1,438 parameters)"
 $M make-data hw2 --out "$out/hw2" --n-train 0 --n-test 1000 --seed 2024
-$M evaluate hw2-digits --data "$out/hw2"
-$M predict hw2-digits --data "$out/hw2" --out "$out/reference/HW2_prob1.csv"
-$M figures hw2-digits --data "$out/hw2" --out "$out/figures"
+$M evaluate hw2-digits-small --data "$out/hw2"
+$M predict hw2-digits-small --data "$out/hw2" --out "$out/reference/HW2_prob1.csv"
+$M figures hw2-digits-small --data "$out/hw2" --out "$out/figures"
 
 step "5. grade one file: the reference prediction"
 grade "$out/reference/HW2_prob1.csv" --key "$out/hw2/test/labels.csv" \
-  --model "$here/../reference_models/models/hw2_digits.safetensors"
+  --model "$here/../reference_models/models/hw2_digits_small.safetensors"
 
 step "6. grade a class: a Moodle zip of messy student files, with the reference as the baseline row"
 python "$here/make_class.py" "$out/reference/HW2_prob1.csv" "$out/class.zip"
 sed -e "s|^path = \"key.csv\"|path = \"$out/hw2/test/labels.csv\"|" \
-    -e "s|^name = \"Handout CNN\"|name = \"gradkit reference (hw2-digits)\"|" \
+    -e "s|^name = \"Handout CNN\"|name = \"gradkit reference (hw2-digits-small)\"|" \
     -e "s|^predictions = \"baseline.csv\"|predictions = \"$out/reference/HW2_prob1.csv\"|" \
-    -e "s|^params = 1_250_858|params = $(derive params hw2-digits --format json | python -c 'import json,sys; print(json.load(sys.stdin)["total"])')|" \
+    -e "s|^params = 1_250_858|params = $(derive params hw2-digits-small --format json | python -c 'import json,sys; print(json.load(sys.stdin)["total"])')|" \
     -e "/^usage_column/d" \
     -e "s|^max_size = .*|&\nparams_file = \"params.csv\"|" \
     "$here/hw2/assignment.toml" > "$out/assignment.toml"

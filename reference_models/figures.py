@@ -65,12 +65,13 @@ def history_figure(history: History, *, title: str = "", train_label: str = "") 
     """The figure of :func:`plot_history`, unsaved; epochs are whole-number ticks (each epoch up to 10 of them)."""
     plt = _pyplot()
     has_acc = any(a is not None for a in history.train_accuracy)
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10, 4), squeeze=False)
+    rows = 2 if has_acc else 1  # one above the other: the legends say how each curve was measured, at full width
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 3.6 * rows), squeeze=False, layout="constrained")
     panels: list[tuple[str, list[Any], list[Any]]] = [("loss", history.train_loss, history.val_loss)]
     if has_acc:
         panels.append(("accuracy", history.train_accuracy, history.val_accuracy))
     marker = "o" if len(history.epoch) <= 40 else None
-    for ax, (what, train, val) in zip(axes[0], panels, strict=False):
+    for ax, (what, train, val) in zip(axes[:, 0], panels, strict=False):
         ax.plot(
             history.epoch,
             train,
@@ -93,9 +94,8 @@ def history_figure(history: History, *, title: str = "", train_label: str = "") 
             ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel(what)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="center right" if what == "loss" else "lower right", fontsize=8)
     fig.suptitle(title or "Training history")
-    fig.tight_layout()
     return fig
 
 
