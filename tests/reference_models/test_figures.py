@@ -41,7 +41,7 @@ def test_history_and_confusion_matrix(tmp_path: Path) -> None:
         val_loss=[2.1, 1.2, 0.7],
         val_accuracy=[0.3, 0.5, 0.7],
     )
-    assert _size(plot_history(history, tmp_path / "h.png")) == (10 * DPI, 4 * DPI)
+    assert _size(plot_history(history, tmp_path / "h.png")) == (8 * DPI, 2 * 3.6 * DPI)  # loss above accuracy
     matrix = np.arange(100).reshape(10, 10)
     assert _size(plot_confusion_matrix(matrix, [str(i) for i in range(10)], tmp_path / "cm.png")) == (7 * DPI, 6 * DPI)
 
