@@ -103,17 +103,25 @@ def _question(q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _manual(result: NotebookResult, manual: Sequence[dict]) -> list[dict[str, Any]]:
+    """The manual items; ``counts``: left empty, the item holds the student's LMS grade back.
+
+    The class's ``undecided`` list says which do; a notebook that could not be read holds nothing
+    back (:func:`grading.notebook.finalize.notebook_points`); without a list, every undecided item does.
+    """
     decided = {m.get("name"): m for m in result.get("manual") or []}
+    waiting = result.get("undecided") if result.get("status") == "graded" else []
     items = []
     for spec in manual:
         got = decided.get(spec["name"], {})
         points = got.get("final_points", got.get("points"))
+        counts = spec["name"] in waiting if isinstance(waiting, list) else True
         items.append(
             {
                 "name": strip_control(str(spec["name"])),
                 "max_points": _num(spec.get("points")),
                 "value": _num(points),
                 "decided": points is not None,
+                "counts": points is not None or counts,
                 "kept": "1" if points is not None else "0",
                 "comment": strip_control(str(got.get("comment") or "")),
             }
@@ -267,7 +275,7 @@ def _row(entry: ReviewEntry, columns: list[str], manual: Sequence[dict]) -> dict
         strip_control(str(by_name[c].get("misconception") or by_name[c].get("why") or ""))[:200] if c in by_name else ""
         for c in columns
     ]
-    undecided = result.get("undecided")
+    undecided = result.get("undecided") if result.get("status") == "graded" else []  # as on the student's page
     n_undecided = len(undecided) if isinstance(undecided, list) else len(manual)
     invalid = result.get("status") == "invalid" or entry.notebook is None
     points = result.get("final_points", result.get("auto_points"))
@@ -301,7 +309,7 @@ def write_review(out_dir: Path, entries: Sequence[ReviewEntry], *, title: str, m
             if str(q.get("question")) not in columns:
                 columns.append(str(q.get("question")))
     rows = [_row(e, columns, manual) for e in entries]
-    rows.sort(key=lambda r: (not r["attention"], r["undecided"] == 0, r["student"]))
+    rows.sort(key=lambda r: (not r["attention"], r["undecided"] == 0 and not r["invalid"], r["student"]))
     counts = {v: sum(r["verdicts"].count(v) for r in rows) for v in VERDICTS}
     style, _ = _assets()
     index = (

@@ -161,3 +161,30 @@ def test_a_page_rewritten_with_overrides_keeps_them_in_the_next_download(browser
     context.close()
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[1:] == [["s1", "w00", "1", "partly right"], ["s1", "decision boundary", "7", ""]]
+
+
+def test_an_unreadable_notebook_holds_no_manual_item_back(browser: Any, tmp_path: Path) -> None:
+    # the class's rule (grading.notebook.finalize.notebook_points): a notebook that could not be read
+    # waits for nothing, so its page must not count its empty manual item as undecided; a readable one does
+    unreadable = {"status": "invalid", "student": "s1", "questions": [], "errors": ["not a notebook"]}
+    unreadable["undecided"] = ["decision boundary"]  # what apply_overrides records; the status decides
+    readable = {"status": "graded", "student": "s2", "questions": [_question("w00", 0, "correct", 2.0)]}
+    readable["undecided"] = ["decision boundary"]
+    entries = [ReviewEntry("s1", "S1", unreadable, None), ReviewEntry("s2", "S2", readable, Notebook("n.ipynb", ()))]
+    write_review(tmp_path, entries, title="HW1", manual=MANUAL)
+    context = browser.new_context()
+    page = context.new_page()
+    status = {}
+    for student in ("s1", "s2"):
+        page.goto((tmp_path / "review" / review_filename(student)).as_uri())
+        status[student] = page.text_content("#status")
+    page.fill('.item[data-question="decision boundary"] input.pts', "3")  # s2, decided in the browser
+    decided = page.text_content("#status")
+    context.close()
+    assert status == {
+        "s1": "0 decisions to download; 0 manual items undecided",
+        "s2": "0 decisions to download; 1 manual item undecided",
+    }
+    assert decided == "1 decision to download; 0 manual items undecided"
+    index = (tmp_path / "review" / "index.html").read_text("utf-8")
+    assert '<div class="big">1</div>manual items undecided' in index  # s2 only, as the summary counts
