@@ -210,7 +210,9 @@ def _csp(style: str, script: str | None) -> str:
     )
 
 
-def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequence[dict]) -> str:
+def _student_page(
+    entry: ReviewEntry, out_dir: Path, title: str, manual: Sequence[dict], maximum: float | None = None
+) -> str:
     from grading.feedback import template_env
 
     result = entry.result
@@ -234,8 +236,7 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
     notes = [*(result.get("warnings") or []), *(entry.notebook.warnings if entry.notebook is not None else ())]
     warnings = list(dict.fromkeys(strip_control(str(w)) for w in notes))
     style, script = _assets()
-    max_points = sum(float(q.get("max_points") or 0) for q in result.get("questions") or [])
-    max_points += sum(float(m.get("points") or 0) for m in manual)
+    max_points = maximum if maximum is not None else _most(result, manual)
     return (
         template_env()
         .get_template("review_student.html.j2")
@@ -265,7 +266,28 @@ def _student_page(entry: ReviewEntry, out_dir: Path, title: str, manual: Sequenc
     )
 
 
-def _row(entry: ReviewEntry, columns: list[str], manual: Sequence[dict]) -> dict[str, Any]:
+def _most(result: NotebookResult, manual: Sequence[dict]) -> float:
+    """What one result is out of: its questions' and the manual items' points."""
+    most = sum(float(q.get("max_points") or 0) for q in result.get("questions") or [])
+    return most + sum(float(m.get("points") or 0) for m in manual)
+
+
+def _class_maximum(entries: Sequence[ReviewEntry], manual: Sequence[dict]) -> float:
+    """What every student is out of: each question's points as a graded notebook gives them, and the manual items'.
+
+    A notebook that could not be read has no questions of its own, so its page and row use this too.
+    """
+    per_question: dict[str, float] = {}
+    for entry in entries:
+        if entry.result.get("status") == "graded":
+            for q in entry.result.get("questions") or []:
+                per_question.setdefault(str(q.get("question")), float(q.get("max_points") or 0))
+    return math.fsum(per_question.values()) + math.fsum(float(m.get("points") or 0) for m in manual)
+
+
+def _row(
+    entry: ReviewEntry, columns: list[str], manual: Sequence[dict], maximum: float | None = None
+) -> dict[str, Any]:
     result = entry.result
     by_name = {str(q.get("question")): q for q in result.get("questions") or []}
     verdicts = [
@@ -281,8 +303,7 @@ def _row(entry: ReviewEntry, columns: list[str], manual: Sequence[dict]) -> dict
     points = result.get("final_points", result.get("auto_points"))
     if points is None:
         points = sum(float(q.get("points") or 0) for q in result.get("questions") or [])
-    most = sum(float(q.get("max_points") or 0) for q in result.get("questions") or [])
-    most += sum(float(m.get("points") or 0) for m in manual)
+    most = maximum if maximum is not None else _most(result, manual)
     return {
         "student": strip_control(entry.student),
         "name": strip_control(entry.name),
@@ -308,7 +329,8 @@ def write_review(out_dir: Path, entries: Sequence[ReviewEntry], *, title: str, m
         for q in entry.result.get("questions") or []:
             if str(q.get("question")) not in columns:
                 columns.append(str(q.get("question")))
-    rows = [_row(e, columns, manual) for e in entries]
+    maximum = _class_maximum(entries, manual) if any(e.result.get("status") == "graded" for e in entries) else None
+    rows = [_row(e, columns, manual, maximum) for e in entries]
     rows.sort(key=lambda r: (not r["attention"], r["undecided"] == 0 and not r["invalid"], r["student"]))
     counts = {v: sum(r["verdicts"].count(v) for r in rows) for v in VERDICTS}
     style, _ = _assets()
@@ -332,6 +354,6 @@ def write_review(out_dir: Path, entries: Sequence[ReviewEntry], *, title: str, m
     written[0].write_text(index, encoding="utf-8")
     for entry in entries:
         path = folder / review_filename(entry.student)
-        path.write_text(_student_page(entry, Path(out_dir), title, manual), encoding="utf-8")
+        path.write_text(_student_page(entry, Path(out_dir), title, manual, maximum), encoding="utf-8")
         written.append(path)
     return written

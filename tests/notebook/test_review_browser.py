@@ -188,3 +188,7 @@ def test_an_unreadable_notebook_holds_no_manual_item_back(browser: Any, tmp_path
     assert decided == "1 decision to download; 0 manual items undecided"
     index = (tmp_path / "review" / "index.html").read_text("utf-8")
     assert '<div class="big">1</div>manual items undecided' in index  # s2 only, as the summary counts
+    # and it is out of what everyone is out of (w00's 2 points and the manual item's 10), not the manual item alone
+    assert index.count(">0 / 12</td>") == 1 and ">2 / 12</td>" in index
+    page_s1 = (tmp_path / "review" / review_filename("s1")).read_text("utf-8")
+    assert "0 / 12" in page_s1 and "0 / 10" not in page_s1
