@@ -21,7 +21,7 @@ from torch import nn
 
 from reference_models.shapes import same_padding
 
-__all__ = ["Conv2dSame", "MaxPool2dSame", "tf_same_pad"]
+__all__ = ["Conv2dSame", "MaxPool2dSame", "depthwise_separable", "tf_same_pad"]
 
 
 def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
@@ -100,3 +100,20 @@ class MaxPool2dSame(nn.MaxPool2d):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ", padding='same' (TensorFlow)"
+
+
+def depthwise_separable(c_in: int, c_out: int) -> list[nn.Module]:
+    """A depthwise-separable 3×3 stage as the HW2 references build it: depthwise 3×3 (one filter per
+    channel), pointwise 1×1 ``c_in``→``c_out``, both without bias (BatchNorm's β is the bias), BatchNorm, ReLU.
+
+    Its parameters: 3·3·``c_in`` + ``c_in``·``c_out`` + 2·``c_out``.
+
+    >>> sum(p.numel() for m in depthwise_separable(8, 12) for p in m.parameters())
+    192
+    """
+    return [
+        nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+    ]

@@ -37,6 +37,8 @@ from typing import Any
 
 from torch import nn
 
+from reference_models.layers import depthwise_separable
+
 __all__ = ["Config", "LAYER_NAMES", "build"]
 
 
@@ -85,15 +87,6 @@ def _plain(c_in: int, c_out: int) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
-def _separable(c_in: int, c_out: int) -> list[nn.Module]:
-    return [
-        nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False),
-        nn.Conv2d(c_in, c_out, 1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(),
-    ]
-
-
 def _numbered_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
     """Load weights saved before the layers had names (``15.weight`` → ``pointwise4.weight``)."""
     names = list(module._modules)
@@ -112,8 +105,8 @@ def build(config: Config | None = None) -> nn.Module:
         layers.append(nn.AvgPool2d(config.input_pool))
     layers += [*_plain(1, c1), nn.MaxPool2d(2)]
     layers += [*_plain(c1, c2), nn.MaxPool2d(2)]
-    layers += [*_separable(c2, c3), nn.MaxPool2d(2)]
-    layers += [*_separable(c3, c4)]
+    layers += [*depthwise_separable(c2, c3), nn.MaxPool2d(2)]
+    layers += [*depthwise_separable(c3, c4)]
     layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c4, config.num_classes)]
     names = LAYER_NAMES if config.input_pool > 1 else LAYER_NAMES[1:]
     model = nn.Sequential(OrderedDict(zip(names, layers, strict=True)))

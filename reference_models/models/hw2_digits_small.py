@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from reference_models.layers import depthwise_separable
+
 __all__ = ["Config", "LAYER_NAMES", "build"]
 
 
@@ -83,15 +85,6 @@ LAYER_NAMES = (
 """The layers' names in order (``pool0`` only when ``input_pool`` > 1); the figures and tables show them."""
 
 
-def _separable(c_in: int, c_out: int) -> list[nn.Module]:
-    return [
-        nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False),
-        nn.Conv2d(c_in, c_out, 1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(),
-    ]
-
-
 def build(config: Config | None = None) -> nn.Module:
     """Build the small HW2 CNN: (N, 1, 128, 128) images scaled to [0, 1] -> (N, 10) logits."""
     config = config or Config()
@@ -100,9 +93,9 @@ def build(config: Config | None = None) -> nn.Module:
     if config.input_pool > 1:
         layers.append(nn.AvgPool2d(config.input_pool))
     layers += [nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2)]
-    layers += [*_separable(c1, c2), nn.MaxPool2d(2)]
-    layers += [*_separable(c2, c3), nn.MaxPool2d(2)]
-    layers += [*_separable(c3, c4)]
+    layers += [*depthwise_separable(c1, c2), nn.MaxPool2d(2)]
+    layers += [*depthwise_separable(c2, c3), nn.MaxPool2d(2)]
+    layers += [*depthwise_separable(c3, c4)]
     layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c4, config.num_classes)]
     names = LAYER_NAMES if config.input_pool > 1 else LAYER_NAMES[1:]
     return nn.Sequential(OrderedDict(zip(names, layers, strict=True)))

@@ -21,6 +21,7 @@ import pytest
 from grading.notebook.model import Cell, Notebook, Output
 from grading.notebook.overrides import apply_overrides, read_overrides
 from grading.notebook.review import ReviewEntry, review_filename, write_review
+from tests.notebook.review_cases import MANUAL, STUDENT, question
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -30,8 +31,6 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-STUDENT = "=cmd 鄭呈毅"
-MANUAL = [{"name": "decision boundary", "points": 10}]
 WATCH = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
@@ -39,23 +38,6 @@ document.addEventListener("securitypolicyviolation", e => window.__violations.pu
 
 if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
     pytest.skip("chromium is not installed (required when CI=true)", allow_module_level=True)
-
-
-def _question(name: str, cell: int, verdict: str, points: float) -> dict[str, Any]:
-    return {
-        "question": name,
-        "found": True,
-        "cell": cell,
-        "snippet": "0.25",
-        "answer": "0.25",
-        "verdict": verdict,
-        "misconception": None,
-        "expected": 0.3125,
-        "points": points,
-        "max_points": 2.0,
-        "why": None,
-        "steps": [],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +52,7 @@ def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "status": "graded",
         "student": STUDENT,
         "notebook": "n.ipynb",
-        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0.0)],
+        "questions": [question("w00", 0, "correct", 2.0), question("w01", 2, "needs-review", 0.0)],
         "claims": [],
         "figures": [],
         "warnings": [],
@@ -127,7 +109,7 @@ def test_fields_end_up_in_the_downloaded_overrides_csv(browser: Any, page_path: 
     assert overrides.get(STUDENT, "w01") is not None
     base = {
         "student": STUDENT,
-        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0)],
+        "questions": [question("w00", 0, "correct", 2.0), question("w01", 2, "needs-review", 0)],
     }
     final = apply_overrides(base, overrides, MANUAL)
     w00, w01 = final["questions"]
@@ -142,7 +124,7 @@ def test_a_page_rewritten_with_overrides_keeps_them_in_the_next_download(browser
     result = {
         "status": "graded",
         "student": "s1",
-        "questions": [_question("w00", 0, "wrong", 0.0)],
+        "questions": [question("w00", 0, "wrong", 0.0)],
         "claims": [],
         "figures": [],
         "warnings": [],
@@ -168,7 +150,7 @@ def test_an_unreadable_notebook_holds_no_manual_item_back(browser: Any, tmp_path
     # waits for nothing, so its page must not count its empty manual item as undecided; a readable one does
     unreadable = {"status": "invalid", "student": "s1", "questions": [], "errors": ["not a notebook"]}
     unreadable["undecided"] = ["decision boundary"]  # what apply_overrides records; the status decides
-    readable = {"status": "graded", "student": "s2", "questions": [_question("w00", 0, "correct", 2.0)]}
+    readable = {"status": "graded", "student": "s2", "questions": [question("w00", 0, "correct", 2.0)]}
     readable["undecided"] = ["decision boundary"]
     entries = [ReviewEntry("s1", "S1", unreadable, None), ReviewEntry("s2", "S2", readable, Notebook("n.ipynb", ()))]
     write_review(tmp_path, entries, title="HW1", manual=MANUAL)

@@ -17,7 +17,6 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import PIL.Image
 import pytest
@@ -27,6 +26,7 @@ from pygments.token import Keyword
 from grading.notebook.model import Cell, Notebook, Output
 from grading.notebook.overrides import apply_overrides, read_overrides
 from grading.notebook.review import ReviewEntry, review_filename, write_review
+from tests.notebook.review_cases import MANUAL, STUDENT, question
 
 FIREFOX = Path("/usr/bin/firefox-esr")
 if not FIREFOX.exists() and os.environ.get("CI") != "true":
@@ -34,30 +34,11 @@ if not FIREFOX.exists() and os.environ.get("CI") != "true":
 
 from tests.notebook.firefox_bidi import Firefox, firefox  # noqa: E402  (needs websockets, a test dependency)
 
-STUDENT = "=cmd 鄭呈毅"
-MANUAL = [{"name": "decision boundary", "points": 10}]
 WATCH = """() => {
   window.__violations = [];
   document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
 }"""
 EVENTS = ["log.entryAdded", "browsingContext.downloadEnd"]
-
-
-def _question(name: str, cell: int, verdict: str, points: float) -> dict[str, Any]:
-    return {
-        "question": name,
-        "found": True,
-        "cell": cell,
-        "snippet": "0.25",
-        "answer": "0.25",
-        "verdict": verdict,
-        "misconception": None,
-        "expected": 0.3125,
-        "points": points,
-        "max_points": 2.0,
-        "why": None,
-        "steps": [],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +60,7 @@ def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "status": "graded",
         "student": STUDENT,
         "notebook": "n.ipynb",
-        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0.0)],
+        "questions": [question("w00", 0, "correct", 2.0), question("w01", 2, "needs-review", 0.0)],
         "claims": [],
         "figures": [{"cell": 2, "file": "figures/f.png"}],
         "warnings": [],
@@ -147,7 +128,7 @@ def test_fields_end_up_in_the_downloaded_overrides_csv(browser: Firefox, page_pa
     overrides = read_overrides(saved, {STUDENT, "someone"}, {"w00", "w01", "decision boundary"})
     base = {
         "student": STUDENT,
-        "questions": [_question("w00", 0, "correct", 2.0), _question("w01", 2, "needs-review", 0)],
+        "questions": [question("w00", 0, "correct", 2.0), question("w01", 2, "needs-review", 0)],
     }
     final = apply_overrides(base, overrides, MANUAL)
     w00, w01 = final["questions"]
@@ -177,7 +158,7 @@ def test_a_page_rewritten_with_overrides_keeps_them_in_the_next_download(browser
     result = {
         "status": "graded",
         "student": "s1",
-        "questions": [_question("w00", 0, "wrong", 0.0)],
+        "questions": [question("w00", 0, "wrong", 0.0)],
         "claims": [],
         "figures": [],
         "warnings": [],
