@@ -175,7 +175,7 @@ def grade_notebook_class(
     maximum = notebook_maximum(rows, points, manual)
     write_atomic(files_written["gradebook.csv"], render_notebook_gradebook(rows, maximum), bom=True)
     write_atomic(files_written["results.json"], json.dumps(result_class.to_dict(), indent=1, ensure_ascii=False) + "\n")
-    if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual):
+    if write_review_pages(out, rows, notebooks, title=result_class.title, manual=manual, maximum=maximum):
         files_written["review"] = out / "review" / "index.html"
     result_class.files = files_written
     return result_class
@@ -286,7 +286,13 @@ def _scale(result: dict[str, Any], points: float | None) -> None:
 
 
 def write_review_pages(
-    out: Path, rows: list[dict[str, Any]], notebooks: Mapping[str, Any], *, title: str, manual: Any
+    out: Path,
+    rows: list[dict[str, Any]],
+    notebooks: Mapping[str, Any],
+    *,
+    title: str,
+    manual: Any,
+    maximum: float | None = None,
 ) -> list[Path]:
     """The review pages, by :func:`grading.notebook.review.write_review` (the one call into that module)."""
     from grading.notebook.review import ReviewEntry, write_review
@@ -295,7 +301,7 @@ def write_review_pages(
         ReviewEntry(student=r["student"], name=r["name"], result=r["notebook"], notebook=notebooks.get(r["student"]))
         for r in rows
     ]
-    return list(write_review(out, entries, title=title, manual=list(manual)))
+    return list(write_review(out, entries, title=title, manual=list(manual), maximum=maximum))
 
 
 def render_notebook_gradebook(rows: list[dict[str, Any]], maximum: float) -> str:

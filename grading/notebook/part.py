@@ -127,6 +127,8 @@ class NotebookPart:
 
         self.warnings = apply_decisions(rows, overrides, self.manual)
         table = [{"student": r["student"], "name": r["name"], "notebook": r["notebook"]} for r in rows]
-        if write_review_pages(self.out, table, self.notebooks, title=self.title, manual=self.manual):
+        if write_review_pages(
+            self.out, table, self.notebooks, title=self.title, manual=self.manual, maximum=self.maximum()
+        ):
             return self.out / "review" / "index.html"
         return None

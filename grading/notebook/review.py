@@ -272,19 +272,6 @@ def _most(result: NotebookResult, manual: Sequence[dict]) -> float:
     return most + sum(float(m.get("points") or 0) for m in manual)
 
 
-def _class_maximum(entries: Sequence[ReviewEntry], manual: Sequence[dict]) -> float:
-    """What every student is out of: each question's points as a graded notebook gives them, and the manual items'.
-
-    A notebook that could not be read has no questions of its own, so its page and row use this too.
-    """
-    per_question: dict[str, float] = {}
-    for entry in entries:
-        if entry.result.get("status") == "graded":
-            for q in entry.result.get("questions") or []:
-                per_question.setdefault(str(q.get("question")), float(q.get("max_points") or 0))
-    return math.fsum(per_question.values()) + math.fsum(float(m.get("points") or 0) for m in manual)
-
-
 def _row(
     entry: ReviewEntry, columns: list[str], manual: Sequence[dict], maximum: float | None = None
 ) -> dict[str, Any]:
@@ -318,8 +305,20 @@ def _row(
     }
 
 
-def write_review(out_dir: Path, entries: Sequence[ReviewEntry], *, title: str, manual: Sequence[dict]) -> list[Path]:
-    """Write ``out_dir/review/index.html`` and one page per student; return the paths written (index first)."""
+def write_review(
+    out_dir: Path,
+    entries: Sequence[ReviewEntry],
+    *,
+    title: str,
+    manual: Sequence[dict],
+    maximum: float | None = None,
+) -> list[Path]:
+    """Write ``out_dir/review/index.html`` and one page per student; return the paths written (index first).
+
+    ``maximum`` is what every student is out of (a class run passes
+    :func:`grading.notebook.classrun.notebook_maximum`, so an unreadable notebook is out of the same);
+    without it, each student is out of their own questions' and the manual items' points.
+    """
     from grading.feedback import template_env
 
     folder = Path(out_dir) / "review"
@@ -329,7 +328,6 @@ def write_review(out_dir: Path, entries: Sequence[ReviewEntry], *, title: str, m
         for q in entry.result.get("questions") or []:
             if str(q.get("question")) not in columns:
                 columns.append(str(q.get("question")))
-    maximum = _class_maximum(entries, manual) if any(e.result.get("status") == "graded" for e in entries) else None
     rows = [_row(e, columns, manual, maximum) for e in entries]
     rows.sort(key=lambda r: (not r["attention"], r["undecided"] == 0 and not r["invalid"], r["student"]))
     counts = {v: sum(r["verdicts"].count(v) for r in rows) for v in VERDICTS}

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import io
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -85,6 +86,9 @@ def test_class_run_writes_review_pages(tmp_path: Path) -> None:
     assert result.files["review"] == index and index.is_file()
     page = index.read_text(encoding="utf-8")
     assert "<script>alert('pwned')" not in page
+    # every student is out of what the notebook part is out of, the unreadable one (a PDF) too
+    outs = re.findall(r'<td class="num">[0-9.]+ / ([0-9.]+)</td>', page)
+    assert len(outs) == len(result.students) and set(outs) == {"10"}, outs
 
 
 def test_csv_and_notebook_in_one_run(tmp_path: Path) -> None:

@@ -133,7 +133,7 @@ def test_an_unreadable_notebook_holds_no_manual_item_back(browser: Any, tmp_path
     readable = {"status": "graded", "student": "s2", "questions": [question("w00", 0, "correct", 2.0)]}
     readable["undecided"] = ["decision boundary"]
     entries = [ReviewEntry("s1", "S1", unreadable, None), ReviewEntry("s2", "S2", readable, Notebook("n.ipynb", ()))]
-    write_review(tmp_path, entries, title="HW1", manual=MANUAL)
+    write_review(tmp_path, entries, title="HW1", manual=MANUAL, maximum=12.0)  # the class's, as classrun passes it
     context = browser.new_context()
     page = context.new_page()
     status = {}
